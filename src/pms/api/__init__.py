@@ -1,0 +1,1 @@
+"""HTTP API: app factory, one router module per resource, dependencies, error mapping."""

@@ -1,0 +1,48 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from pms import __version__
+from pms.api import health, problems, system
+from pms.api.middleware import RequestContextMiddleware
+from pms.db import dispose_engine
+from pms.logs import configure_logging
+from pms.redis_client import close_redis
+from pms.settings import get_settings
+
+DESCRIPTION = """
+PMS-Webapp: property management for vacation rentals.
+
+Errors are RFC 9457 `application/problem+json` documents; every response carries `X-Request-Id`.
+"""
+
+
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield
+    await dispose_engine()
+    await close_redis()
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="PMS-Webapp",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        # Lesson 6: redirects to a trailing slash broke behind a proxy; paths are exact.
+        redirect_slashes=False,
+    )
+    app.router.redirect_slashes = False
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(system.router, prefix="/api/v1")
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Channel Manager: sync engine, platform adapters, inbound pipeline, iCal."""

@@ -1,0 +1,180 @@
+"""The ``pms`` command: dev, services, api, worker, beat, sandbox, migrate, seed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pms.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="PMS-Webapp command line.")
+console = Console(highlight=False)
+
+
+def _echo(line: str) -> None:
+    console.print(line, markup=False)
+
+
+def _fail(message: str) -> None:
+    console.print(f"error: {message}", style="bold red", markup=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def dev(
+    no_seed: Annotated[bool, typer.Option("--no-seed", help="Skip the demo data.")] = False,
+) -> None:
+    """Everything at once: embedded services, migrations, demo data, API, worker, beat, sandbox."""
+    from pms.embedded.lock import DataDirInUse
+    from pms.embedded.supervisor import PortBusy, run_dev
+
+    try:
+        code = run_dev(_echo, seed=not no_seed)
+    except (DataDirInUse, PortBusy) as exc:
+        _fail(str(exc))
+        return
+    raise typer.Exit(code)
+
+
+@app.command()
+def services() -> None:
+    """Only the embedded PostgreSQL and Redis (for unset DATABASE_URL/REDIS_URL), until Ctrl-C."""
+    from pms import migrate
+    from pms.embedded.lock import DataDirInUse
+    from pms.embedded.supervisor import PortBusy, Services
+
+    svc = Services(get_settings())
+    try:
+        svc.start()
+    except (DataDirInUse, PortBusy) as exc:
+        _fail(str(exc))
+    try:
+        if svc.postgres:
+            migrate.ensure_database(svc.settings.require_database_url())
+            _echo(f'PostgreSQL  {svc.settings.require_database_url()}   (psql "<url>")')
+        if svc.redis:
+            _echo(f"Redis       {svc.settings.require_redis_url()}   (redis-cli -u <url>)")
+        if not (svc.postgres or svc.redis):
+            _echo("DATABASE_URL and REDIS_URL are both set: nothing to start.")
+            return
+        _echo("Press Ctrl-C to stop.")
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda *_: stop.set())
+        stop.wait()
+    finally:
+        svc.stop()
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Bind address (API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (API_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """The HTTP API (uvicorn)."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run(
+        "pms.api.app:create_app",
+        factory=True,
+        host=host or s.api_host,
+        port=port or s.api_port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def _celery(args: list[str]) -> None:
+    from pms.tasks.app import celery_app
+
+    celery_app.start(argv=args)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = "default",
+) -> None:
+    """A Celery worker."""
+    _celery(
+        [
+            "worker",
+            "--loglevel",
+            get_settings().log_level,
+            f"--concurrency={concurrency}",
+            "-Q",
+            queues,
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command()
+def beat() -> None:
+    """The Celery beat scheduler (one per deployment)."""
+    s = get_settings()
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    _celery(["beat", "--loglevel", s.log_level, "-s", str(s.data_dir / "celerybeat-schedule")])
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int | None, typer.Option(help="Port (SANDBOX_PORT).")] = None,
+) -> None:
+    """The channel sandbox: simulators of the five platforms under one port."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run(
+        "pms.sandbox.app:create_app",
+        factory=True,
+        host=s.api_host,
+        port=port or s.sandbox_port,
+        log_config=None,
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="Downgrade to REVISION.")] = False,
+) -> None:
+    """Apply (or with --down, revert) database migrations."""
+    from pms import migrate as m
+
+    s = get_settings()
+    url = s.database_admin_url or s.require_database_url()
+    if down:
+        m.downgrade(url, revision)
+    else:
+        m.ensure_database(url)
+        m.upgrade(url, revision)
+    _echo(f"migrated {'down' if down else 'up'} to {revision}")
+
+
+@app.command()
+def seed() -> None:
+    """Load the demo data (idempotent)."""
+    from pms.demo import seed_demo
+
+    for line in seed_demo():
+        _echo(line)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app(prog_name="pms")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

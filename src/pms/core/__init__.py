@@ -1,0 +1,1 @@
+"""PMS-Core services: pure business rules over the database; no HTTP, no Celery."""

@@ -1,0 +1,101 @@
+"""Database engine and sessions: one connection setup for API, worker, scheduler and CLI."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from pms.settings import Settings, get_settings
+
+
+def async_url(url: str) -> str:
+    """``postgresql://`` (what psql and Supabase print) → the asyncpg dialect URL."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        u = u.set(drivername="postgresql+asyncpg")
+    return u.render_as_string(hide_password=False)
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def create_engine(
+    url: str, *, app_role: str | None, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
+    """An engine whose every connection runs as ``app_role`` (no BYPASSRLS, not the owner),
+    so row-level security applies to everything the application does."""
+    server_settings = {"application_name": "pms", "timezone": "UTC"}
+    if app_role:
+        server_settings["role"] = app_role
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
+        connect_args={"server_settings": server_settings},
+    )
+
+
+_engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+def engine_from_settings(settings: Settings) -> AsyncEngine:
+    return create_engine(
+        settings.require_database_url(),
+        app_role=settings.db_app_role,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+
+
+def get_engine() -> AsyncEngine:
+    global _engine, _sessionmaker
+    if _engine is None:
+        _engine = engine_from_settings(get_settings())
+        _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False)
+    return _engine
+
+
+def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    get_engine()
+    assert _sessionmaker is not None
+    return _sessionmaker
+
+
+async def dispose_engine() -> None:
+    global _engine, _sessionmaker
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = None
+    _sessionmaker = None
+
+
+async def set_tenant(session: AsyncSession, agency_id: uuid.UUID | None) -> None:
+    """Scope the current transaction to one agency for row-level security."""
+    await session.execute(
+        text("SELECT set_config('app.agency_id', :aid, true)"),
+        {"aid": str(agency_id) if agency_id else ""},
+    )
+
+
+@asynccontextmanager
+async def transaction(agency_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction, committed on success, scoped to ``agency_id``."""
+    async with get_sessionmaker()() as session, session.begin():
+        await set_tenant(session, agency_id)
+        yield session

@@ -1,0 +1,1 @@
+"""Direct Booking Engine: search, holds, checkout, guest self-service, payments."""

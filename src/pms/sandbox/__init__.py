@@ -1,0 +1,1 @@
+"""Simulators of the channel platforms for tests, demos and load runs."""

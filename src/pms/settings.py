@@ -1,0 +1,89 @@
+"""One settings class for API, worker, scheduler and CLI: environment variables only."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Unset service URLs mean embedded services under ``data_dir``."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://...). Unset: embedded PostgreSQL under data_dir.",
+    )
+    database_admin_url: str | None = Field(
+        default=None,
+        description="Owner URL used for migrations. Defaults to database_url.",
+    )
+    db_app_role: str = Field(
+        default="pms_app",
+        description="Role without BYPASSRLS that every application session runs as.",
+    )
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    redis_url: str | None = Field(
+        default=None, description="Redis URL. Unset: embedded redis-server under data_dir."
+    )
+
+    data_dir: Path = Field(default=Path(".data"), description="Embedded services' data.")
+    embedded_postgres_port: int = 54329
+    embedded_redis_port: int = 63799
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    sandbox_port: int = 8100
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    secret_key: SecretStr = Field(
+        default=SecretStr("dev-insecure-change-me"),
+        description="Signs the app's tokens. Must be set in production.",
+    )
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    celery_task_time_limit: int = 300
+    celery_task_soft_time_limit: int = 240
+    worker_heartbeat_seconds: int = 10
+    worker_heartbeat_ttl_seconds: int = 30
+
+    embedded_database_name: str = "pms"
+
+    @property
+    def embedded_database_url(self) -> str:
+        return (
+            f"postgresql://postgres@127.0.0.1:{self.embedded_postgres_port}/"
+            f"{self.embedded_database_name}"
+        )
+
+    @property
+    def embedded_redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+
+    def require_database_url(self) -> str:
+        """DATABASE_URL, or the embedded server's URL (started by ``pms dev``/``pms services``)."""
+        return self.database_url or self.embedded_database_url
+
+    def require_redis_url(self) -> str:
+        return self.redis_url or self.embedded_redis_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (after the CLI exported embedded-service URLs, or in tests)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Celery app and thin task functions that call core, channel and direct services."""

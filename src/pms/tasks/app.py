@@ -1,0 +1,121 @@
+"""The Celery application: Redis broker, late acks, time limits, JSON only, request ids carried."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+import redis
+import structlog
+from celery import Celery, signals
+
+from pms.logs import configure_logging, get_logger, request_id_var
+from pms.settings import get_settings
+from pms.tasks.heartbeat import heartbeat_key
+
+_log = get_logger("pms.tasks")
+
+
+def _make_app() -> Celery:
+    settings = get_settings()
+    app = Celery("pms", include=["pms.tasks.system"])
+    app.conf.update(
+        broker_url=settings.require_redis_url(),
+        result_backend=settings.require_redis_url(),
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_time_limit=settings.celery_task_time_limit,
+        task_soft_time_limit=settings.celery_task_soft_time_limit,
+        task_default_queue="default",
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.celery_task_time_limit + 60},
+        result_expires=3600,
+        timezone="UTC",
+        enable_utc=True,
+        beat_schedule={},
+    )
+    return app
+
+
+celery_app = _make_app()
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_: Any) -> None:
+    s = get_settings()
+    configure_logging(s.log_level, s.log_json)
+
+
+@signals.before_task_publish.connect
+def _carry_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    rid = request_id_var.get()
+    if headers is not None and rid and "request_id" not in headers:
+        headers["request_id"] = rid
+
+
+@signals.task_prerun.connect
+def _bind_request_id(task: Any = None, task_id: str | None = None, **_: Any) -> None:
+    rid = getattr(task.request, "request_id", None) if task is not None else None
+    request_id_var.set(rid)
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task_id=task_id, task=getattr(task, "name", None))
+
+
+@signals.task_postrun.connect
+def _unbind_request_id(**_: Any) -> None:
+    request_id_var.set(None)
+    structlog.contextvars.clear_contextvars()
+
+
+class _Heartbeat:
+    """Refreshes this worker's heartbeat key; /health/ready counts workers by these keys."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.key = heartbeat_key(f"{socket.gethostname()}:{os.getpid()}")
+
+    def start(self) -> None:
+        s = get_settings()
+        client = redis.Redis.from_url(s.require_redis_url(), socket_timeout=5)
+
+        def beat() -> None:
+            while not self._stop.is_set():
+                try:
+                    client.set(self.key, "1", ex=s.worker_heartbeat_ttl_seconds)
+                except redis.RedisError as exc:
+                    _log.warning("heartbeat_failed", error=type(exc).__name__)
+                self._stop.wait(s.worker_heartbeat_seconds)
+            try:
+                client.delete(self.key)
+            except redis.RedisError:
+                _log.warning("heartbeat_cleanup_failed")
+
+        self._thread = threading.Thread(target=beat, name="pms-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+_heartbeat = _Heartbeat()
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(**_: Any) -> None:
+    _heartbeat.start()
+    _log.info("worker_ready", heartbeat=_heartbeat.key)
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    _heartbeat.stop()

@@ -1,0 +1,132 @@
+"""Shared fixtures: real PostgreSQL and Redis, a fresh database per test, the app over ASGI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from pms import db
+from pms.redis_client import close_redis
+from pms.settings import Settings, get_settings, reset_settings_cache
+from tests.services import (
+    PgCluster,
+    RedisServer,
+    Worker,
+    drop_template,
+    run_worker,
+    start_postgres,
+    start_redis,
+)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    cluster = start_postgres()
+    yield cluster
+    asyncio.run(drop_template(cluster)) if cluster.server is None else None
+    if cluster.server:
+        cluster.server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = start_redis()
+    yield server
+    if server.server:
+        server.server.stop()
+
+
+@pytest.fixture
+async def database_url(pg_cluster: PgCluster) -> AsyncIterator[str]:
+    url = await pg_cluster.create_db()
+    yield url
+    await db.dispose_engine()
+    await pg_cluster.drop_db(url)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+async def settings(
+    database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[Settings]:
+    """Settings pointing at this test's database and Redis, as every process would read them."""
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ENVIRONMENT": "test",
+        "DATA_DIR": str(tmp_path / "data"),
+        "LOG_JSON": "true",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    reset_settings_cache()
+    await db.dispose_engine()
+    await close_redis()
+    yield get_settings()
+    await db.dispose_engine()
+    await close_redis()
+    reset_settings_cache()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    from pms.api.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def worker(settings: Settings, tmp_path: Path) -> Iterator[Worker]:
+    env = {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "DATA_DIR")}
+    with run_worker(env, tmp_path, settings.require_redis_url()) as w:
+        yield w
+
+
+class _SlowCallbacks(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if msg.startswith("Executing") and "took" in msg:
+            self.reports.append(msg)
+
+
+@pytest.fixture(autouse=True)
+async def no_blocking_calls() -> AsyncIterator[None]:
+    """ADR risk #1: a callback that blocks the event loop for more than 100 ms fails the test."""
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.1
+    handler = _SlowCallbacks()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.reports:
+        pytest.fail("the event loop was blocked:\n" + "\n".join(handler.reports))

@@ -1,0 +1,37 @@
+"""X-Request-Id goes in and out, and follows work from the API into a Celery task's log lines."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.services import Worker, wait_for
+
+
+async def test_request_id_is_echoed_or_minted(client: httpx.AsyncClient) -> None:
+    r = await client.get("/health/live", headers={"X-Request-Id": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    minted = (await client.get("/health/live")).headers["x-request-id"]
+    assert len(minted) == 32
+
+
+async def test_unprintable_request_id_is_replaced(client: httpx.AsyncClient) -> None:
+    r = await client.get("/health/live", headers={"X-Request-Id": "x" * 500})
+    assert r.headers["x-request-id"] != "x" * 500
+
+
+async def test_request_id_reaches_the_task_and_its_log_lines(
+    client: httpx.AsyncClient, worker: Worker
+) -> None:
+    r = await client.post("/api/v1/system/ping-worker", headers={"X-Request-Id": "trace-42"})
+    assert r.status_code == 200, r.text
+    assert r.json()["request_id"] == "trace-42"
+
+    def echo_logged() -> list[dict[str, object]]:
+        return [
+            line
+            for line in worker.log_lines()
+            if line.get("event") == "echo" and line.get("request_id") == "trace-42"
+        ]
+
+    lines = wait_for(echo_logged, timeout=10, what="the task's log line")
+    assert lines[0]["task"] == "pms.system.echo"

@@ -1,0 +1,151 @@
+"""Test services: embedded PostgreSQL/Redis (unless TEST_DATABASE_URL/TEST_REDIS_URL), a migrated
+template database cloned per test, and a real Celery worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis
+from sqlalchemy.engine import make_url
+
+from pms import migrate
+from pms.embedded.postgres import EmbeddedPostgres
+from pms.embedded.process import free_port, spawn, stop
+from pms.embedded.redis import EmbeddedRedis
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_DATA = REPO / ".data" / "test"
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll a condition with a deadline (tests never sleep a fixed time to wait for work)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+@dataclass
+class PgCluster:
+    url: str  # server URL, database "postgres"
+    template: str
+    server: EmbeddedPostgres | None = None
+
+    async def create_db(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        conn = await asyncpg.connect(plain(self.url))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        finally:
+            await conn.close()
+        return with_database(self.url, name)
+
+    async def drop_db(self, url: str) -> None:
+        name = make_url(url).database
+        conn = await asyncpg.connect(plain(self.url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def start_postgres() -> PgCluster:
+    external = os.environ.get("TEST_DATABASE_URL")
+    server = None
+    if external:
+        url = with_database(external, "postgres")
+    else:
+        server = EmbeddedPostgres(TEST_DATA / f"pg-{os.getpid()}", free_port(), durable=False)
+        server.start()
+        url = server.url
+    template = f"pms_template_{os.getpid()}"
+    template_url = with_database(url, template)
+    migrate.ensure_database(template_url)
+    migrate.upgrade(template_url)
+    return PgCluster(url=url, template=template, server=server)
+
+
+async def drop_template(cluster: PgCluster) -> None:
+    conn = await asyncpg.connect(plain(cluster.url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{cluster.template}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class RedisServer:
+    url: str
+    server: EmbeddedRedis | None = None
+
+
+def start_redis() -> RedisServer:
+    external = os.environ.get("TEST_REDIS_URL")
+    if external:
+        return RedisServer(url=external)
+    server = EmbeddedRedis(TEST_DATA / f"redis-{os.getpid()}", free_port(), durable=False)
+    server.start()
+    return RedisServer(url=server.url, server=server)
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+
+@contextmanager
+def run_worker(env: dict[str, str], log_dir: Path, redis_url: str) -> Iterator[Worker]:
+    log_path = log_dir / f"worker-{uuid.uuid4().hex[:8]}.log"
+    proc = spawn(
+        [sys.executable, "-m", "pms", "worker", "--concurrency", "1"],
+        log_path=log_path,
+        env={**os.environ, **env},
+        cwd=REPO,
+    )
+    client = redis.Redis.from_url(redis_url)
+    try:
+        wait_for(
+            lambda: proc.poll() is not None or list(client.scan_iter("pms:worker:heartbeat:*")),
+            timeout=60,
+            what="the worker's heartbeat",
+        )
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited: {log_path.read_text()[-2000:]}")
+        yield Worker(proc, log_path)
+    finally:
+        stop(proc, signal.SIGTERM, timeout=20)
+        client.close()
