@@ -12,7 +12,12 @@ from rich.console import Console
 
 from pms.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="PMS-Webapp command line.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="PMS-Webapp command line.",
+)
 console = Console(highlight=False)
 
 

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         description="Signs the app's tokens. Must be set in production.",
     )
 
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    invitation_ttl_hours: int = 168
+    supabase_jwt_secret: SecretStr | None = Field(
+        default=None, description="Accept Supabase Auth HS256 tokens signed with this secret."
+    )
+    supabase_jwks_url: str | None = Field(
+        default=None, description="Accept Supabase Auth tokens signed by a key in this JWKS."
+    )
+    login_attempts_per_account: int = Field(default=10, description="Per 15 minutes.")
+    login_attempts_per_ip: int = Field(default=50, description="Per 15 minutes.")
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from pms import __version__
-from pms.api import health, problems, system
+from pms.api import audit, auth, guests, health, members, problems, properties, system
+from pms.api.idempotency import IdempotencyMiddleware
 from pms.api.middleware import RequestContextMiddleware
 from pms.db import dispose_engine
 from pms.logs import configure_logging
@@ -43,6 +44,9 @@ def create_app() -> FastAPI:
     app.router.redirect_slashes = False
     problems.install(app)
     app.include_router(health.router)
+    for router in (auth.router, members.router, properties.router, guests.router, audit.router):
+        app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

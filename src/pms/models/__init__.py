@@ -1,6 +1,24 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from pms.models.agency import Agency, Invitation, Membership
+from pms.models.audit import AuditEntry
 from pms.models.base import Base
+from pms.models.guest import Guest
+from pms.models.idempotency import IdempotencyRecord
 from pms.models.outbox import OutboxEvent
+from pms.models.property import Property
+from pms.models.user import AuthSession, User
 
-__all__ = ["Base", "OutboxEvent"]
+__all__ = [
+    "Agency",
+    "AuditEntry",
+    "AuthSession",
+    "Base",
+    "Guest",
+    "IdempotencyRecord",
+    "Invitation",
+    "Membership",
+    "OutboxEvent",
+    "Property",
+    "User",
+]

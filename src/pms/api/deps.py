@@ -1,0 +1,102 @@
+"""Typed dependencies: the database session (one transaction per request) and the actor with
+the permission an endpoint needs, visible in its signature."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core import auth
+from pms.core.errors import Unauthorized, Unprocessable
+from pms.core.permissions import Permission
+from pms.core.tenancy import Actor
+from pms.db import get_sessionmaker
+from pms.models.user import User
+from pms.settings import Settings, get_settings
+
+
+async def _db() -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed when the endpoint returns, rolled back on error."""
+    async with get_sessionmaker()() as session, session.begin():
+        yield session
+
+
+DB = Annotated[AsyncSession, Depends(_db, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+
+
+def _agency_header(
+    x_agency_id: Annotated[
+        str | None,
+        Header(description="The agency to act in, when you belong to several."),
+    ] = None,
+) -> uuid.UUID | None:
+    if x_agency_id is None:
+        return None
+    try:
+        return uuid.UUID(x_agency_id)
+    except ValueError:
+        raise Unprocessable(
+            "X-Agency-Id must be a UUID.",
+            errors=[{"field": "X-Agency-Id", "in": "header", "message": "not a UUID"}],
+        ) from None
+
+
+async def _authenticated(
+    session: DB,
+    settings: AppSettings,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> tuple[User, uuid.UUID | None]:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    user, sid = await auth.authenticate(session, settings, credentials.credentials)
+    request.state.user_id = user.id
+    return user, sid
+
+
+Authenticated = Annotated[tuple[User, uuid.UUID | None], Depends(_authenticated)]
+
+
+async def _actor(
+    session: DB,
+    authenticated: Authenticated,
+    agency_id: Annotated[uuid.UUID | None, Depends(_agency_header)],
+) -> Actor:
+    user, _ = authenticated
+    return await auth.resolve_actor(session, user, agency_id)
+
+
+CurrentActor = Annotated[Actor, Depends(_actor)]
+
+
+def permission(perm: Permission) -> object:
+    async def check(actor: CurrentActor) -> Actor:
+        actor.require_agency()
+        actor.require(perm)
+        return actor
+
+    check.__name__ = f"require_{perm.name.lower()}"
+    return Depends(check)
+
+
+P = Permission
+TeamRead = Annotated[Actor, permission(P.TEAM_READ)]
+TeamManage = Annotated[Actor, permission(P.TEAM_MANAGE)]
+AuditRead = Annotated[Actor, permission(P.AUDIT_READ)]
+PropertiesRead = Annotated[Actor, permission(P.PROPERTIES_READ)]
+PropertiesWrite = Annotated[Actor, permission(P.PROPERTIES_WRITE)]
+GuestsRead = Annotated[Actor, permission(P.GUESTS_READ)]
+GuestsWrite = Annotated[Actor, permission(P.GUESTS_WRITE)]
+GuestsExportErase = Annotated[Actor, permission(P.GUESTS_EXPORT_ERASE)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

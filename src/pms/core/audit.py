@@ -1,0 +1,80 @@
+"""The audit log, written in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import inspect, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core.tenancy import Actor
+from pms.logs import request_id_var
+from pms.models.audit import AuditEntry
+from pms.models.base import Base
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return None
+    return value
+
+
+_NEVER_AUDITED = {"password_hash", "refresh_hash", "token_hash"}
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """The row's column values as JSON (secrets left out)."""
+    mapper = inspect(obj.__class__)
+    return {
+        c.key: _jsonable(getattr(obj, c.key))
+        for c in mapper.column_attrs
+        if c.key not in _NEVER_AUDITED
+    }
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor | None,
+    *,
+    agency_id: uuid.UUID,
+    entity_type: str,
+    entity_id: Any,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    if before is not None and after is not None:
+        changed = {k for k in after if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in changed}
+        after = {k: after[k] for k in changed}
+    session.add(
+        AuditEntry(
+            agency_id=agency_id,
+            actor_user_id=actor.user_id if actor else None,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            action=action,
+            before=before,
+            after=after,
+            request_id=request_id_var.get(),
+        )
+    )
+
+
+async def redact_entity(session: AsyncSession, entity_type: str, entity_id: Any) -> None:
+    """GDPR erasure: earlier snapshots of an erased entity must not keep its personal data."""
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
+        .values(before=None, after=None)
+    )

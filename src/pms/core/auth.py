@@ -1,0 +1,254 @@
+"""Sign-up, login, refresh-token rotation, logout, and resolving a bearer token to an Actor."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core import audit, ratelimit
+from pms.core.errors import Conflict, Forbidden, Unauthorized
+from pms.core.passwords import hash_password, verify_password
+from pms.core.permissions import Role
+from pms.core.tenancy import Actor, scope_transaction
+from pms.core.tokens import (
+    AccessClaims,
+    issue_access_token,
+    new_refresh_secret,
+    same_hash,
+    split_refresh_token,
+    token_hash,
+    verify_access_token,
+)
+from pms.models.agency import Agency, Membership
+from pms.models.user import AuthSession, User
+from pms.settings import Settings
+
+_LOGIN_WINDOW = 15 * 60
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return (
+        await session.execute(select(User).where(func.lower(User.email) == normalize_email(email)))
+    ).scalar_one_or_none()
+
+
+def _slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
+    return slug or "agency"
+
+
+async def _unique_slug(session: AsyncSession, name: str) -> str:
+    base = _slugify(name)
+    slug = base
+    while (await session.execute(select(Agency.id).where(Agency.slug == slug))).first():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
+
+
+async def create_user(
+    session: AsyncSession, email: str, password: str | None, full_name: str | None = None
+) -> User:
+    if await find_user_by_email(session, email):
+        raise Conflict("An account with this e-mail already exists.", conflict_type="email_taken")
+    user = User(
+        id=uuid.uuid4(),
+        email=normalize_email(email),
+        full_name=full_name,
+        password_hash=await hash_password(password) if password else None,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def signup(
+    session: AsyncSession, settings: Settings, *, email: str, password: str, agency_name: str
+) -> tuple[User, Agency, TokenPair]:
+    user = await create_user(session, email, password)
+    agency = Agency(
+        id=uuid.uuid4(), name=agency_name, slug=await _unique_slug(session, agency_name)
+    )
+    session.add(agency)
+    await session.flush()
+    await scope_transaction(session, user_id=user.id, agency_id=agency.id)
+    session.add(Membership(agency_id=agency.id, user_id=user.id, role=Role.ADMIN))
+    actor = Actor(user.id, user.email, agency.id, Role.ADMIN)
+    await audit.record(
+        session,
+        actor,
+        agency_id=agency.id,
+        entity_type="agency",
+        entity_id=agency.id,
+        action="created",
+        after=audit.snapshot(agency),
+    )
+    return user, agency, await start_session(session, settings, user.id)
+
+
+async def start_session(session: AsyncSession, settings: Settings, user_id: uuid.UUID) -> TokenPair:
+    secret = new_refresh_secret()
+    auth = AuthSession(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        refresh_hash=token_hash(secret),
+        expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_ttl_days),
+    )
+    session.add(auth)
+    await session.flush()
+    return TokenPair(
+        access_token=issue_access_token(settings, user_id, auth.id),
+        refresh_token=f"{auth.id}.{secret}",
+        expires_in=settings.access_token_ttl_seconds,
+    )
+
+
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    redis: Redis,
+    *,
+    email: str,
+    password: str,
+    client_ip: str,
+) -> TokenPair:
+    email = normalize_email(email)
+    # Both limits count every attempt, so neither password spraying from one address nor
+    # guessing one account from many addresses gets far.
+    await ratelimit.hit(
+        redis, f"login:ip:{client_ip}", settings.login_attempts_per_ip, _LOGIN_WINDOW
+    )
+    await ratelimit.hit(
+        redis, f"login:acct:{token_hash(email)}", settings.login_attempts_per_account, _LOGIN_WINDOW
+    )
+    user = await find_user_by_email(session, email)
+    ok = await verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        raise Unauthorized("E-mail or password is wrong.")
+    return await start_session(session, settings, user.id)
+
+
+async def refresh(session: AsyncSession, settings: Settings, refresh_token: str) -> TokenPair:
+    sid, secret = split_refresh_token(refresh_token)
+    auth = (
+        await session.execute(select(AuthSession).where(AuthSession.id == sid).with_for_update())
+    ).scalar_one_or_none()
+    if auth is None or auth.revoked_at is not None or auth.expires_at <= datetime.now(UTC):
+        raise Unauthorized("Refresh token is no longer valid.")
+    if not same_hash(auth.refresh_hash, token_hash(secret)):
+        # A rotated-away token came back: someone holds a copy. End the whole session, and
+        # commit that even though the request fails.
+        auth.revoked_at = datetime.now(UTC)
+        auth.revoked_reason = "refresh_token_reuse"
+        await session.commit()
+        raise Unauthorized("Refresh token reuse detected; the session has been revoked.")
+    new_secret = new_refresh_secret()
+    auth.refresh_hash = token_hash(new_secret)
+    auth.generation += 1
+    return TokenPair(
+        access_token=issue_access_token(settings, auth.user_id, auth.id),
+        refresh_token=f"{auth.id}.{new_secret}",
+        expires_in=settings.access_token_ttl_seconds,
+    )
+
+
+async def logout(session: AsyncSession, session_id: uuid.UUID) -> None:
+    auth = await session.get(AuthSession, session_id, with_for_update=True)
+    if auth is not None and auth.revoked_at is None:
+        auth.revoked_at = datetime.now(UTC)
+        auth.revoked_reason = "logout"
+
+
+async def _user_for_supabase(session: AsyncSession, claims: AccessClaims) -> User:
+    user = (
+        await session.execute(select(User).where(User.supabase_user_id == claims.user_id))
+    ).scalar_one_or_none()
+    if user is not None:
+        return user
+    if claims.email:
+        user = await find_user_by_email(session, claims.email)
+        if user is not None:
+            user.supabase_user_id = claims.user_id
+            return user
+        user = await create_user(session, claims.email, None)
+        user.supabase_user_id = claims.user_id
+        return user
+    raise Unauthorized("Supabase token has no e-mail and is not linked to a user.")
+
+
+async def authenticate(
+    session: AsyncSession, settings: Settings, token: str
+) -> tuple[User, uuid.UUID | None]:
+    """The user behind a bearer token and the app session id (None for Supabase tokens)."""
+    claims = await verify_access_token(settings, token)
+    if claims.supabase:
+        user = await _user_for_supabase(session, claims)
+    else:
+        row = (
+            await session.execute(
+                select(User, AuthSession.revoked_at, AuthSession.expires_at)
+                .join(AuthSession, AuthSession.user_id == User.id)
+                .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+            )
+        ).first()
+        if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+            raise Unauthorized("Session has ended; log in again.")
+        user = row.User
+    if not user.is_active:
+        raise Unauthorized("Account disabled.")
+    return user, claims.session_id
+
+
+async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Membership, Agency]]:
+    rows = await session.execute(
+        select(Membership, Agency)
+        .join(Agency, Agency.id == Membership.agency_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Agency.name)
+    )
+    return [(m, a) for m, a in rows.tuples()]
+
+
+async def resolve_actor(
+    session: AsyncSession, user: User, requested_agency: uuid.UUID | None
+) -> Actor:
+    await scope_transaction(session, user_id=user.id, agency_id=None)
+    mine = await memberships(session, user.id)
+    chosen: Membership | None = None
+    if requested_agency is not None:
+        chosen = next((m for m, _ in mine if m.agency_id == requested_agency), None)
+        if chosen is None:
+            raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
+    elif len(mine) == 1:
+        chosen = mine[0][0]
+    elif len(mine) > 1:
+        raise AgencyRequired(
+            "You belong to several agencies; choose one with the X-Agency-Id header.",
+            agencies=[str(m.agency_id) for m, _ in mine],
+        )
+    agency_id = chosen.agency_id if chosen else None
+    await scope_transaction(session, user_id=user.id, agency_id=agency_id)
+    return Actor(user.id, user.email, agency_id, chosen.role if chosen else None)
+
+
+class AgencyRequired(Conflict):
+    status = 400
+    code = "agency-required"
+    title = "Agency required"

@@ -1,0 +1,204 @@
+"""Guests: one record per person per agency (e-mail unique ignoring case); GDPR export/erase."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core import audit, listing
+from pms.core.errors import Conflict, NotFound, Unprocessable
+from pms.core.listing import Sortable
+from pms.core.tenancy import Actor
+from pms.models.guest import Guest
+from pms.schemas.guest import GuestCreate, GuestUpdate
+
+SORTABLE: dict[str, Sortable] = {
+    "last_name": Guest.last_name,
+    "first_name": Guest.first_name,
+    "email": Guest.email,
+    "created_at": Guest.created_at,
+}
+
+ERASED_NAME = "Erased"
+
+
+async def get(
+    session: AsyncSession, actor: Actor, guest_id: uuid.UUID, *, lock: bool = False
+) -> Guest:
+    stmt = select(Guest).where(Guest.agency_id == actor.require_agency(), Guest.id == guest_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    guest = (await session.execute(stmt)).scalar_one_or_none()
+    if guest is None:
+        raise NotFound("Guest not found.")
+    return guest
+
+
+async def find_by_email(session: AsyncSession, agency_id: uuid.UUID, email: str) -> Guest | None:
+    return (
+        await session.execute(
+            select(Guest).where(
+                Guest.agency_id == agency_id, func.lower(Guest.email) == email.strip().lower()
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    q: str | None,
+    email: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Guest], int]:
+    stmt = select(Guest).where(Guest.agency_id == actor.require_agency())
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        stmt = stmt.where(
+            or_(
+                Guest.last_name.ilike(pattern, escape="\\"),
+                Guest.first_name.ilike(pattern, escape="\\"),
+                Guest.email.ilike(pattern, escape="\\"),
+            )
+        )
+    if email:
+        stmt = stmt.where(func.lower(Guest.email) == email.strip().lower())
+    stmt = listing.order_by(stmt, f"{sort},id", {**SORTABLE, "id": Guest.id})
+    return await listing.page(session, stmt, limit, offset)
+
+
+def _email_taken() -> Conflict:
+    return Conflict(
+        "A guest with this e-mail already exists in this agency.",
+        conflict_type="guest_email_taken",
+        errors=[{"field": "email", "in": "body", "message": "already used by another guest"}],
+    )
+
+
+async def create(session: AsyncSession, actor: Actor, data: GuestCreate) -> Guest:
+    agency_id = actor.require_agency()
+    values = data.model_dump()
+    if values.get("email"):
+        values["email"] = values["email"].lower()
+        if await find_by_email(session, agency_id, values["email"]):
+            raise _email_taken()
+    guest = Guest(id=uuid.uuid4(), agency_id=agency_id, **values)
+    session.add(guest)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise _email_taken() from None  # a concurrent insert won the unique index
+    await session.refresh(guest)
+    await audit.record(
+        session,
+        actor,
+        agency_id=agency_id,
+        entity_type="guest",
+        entity_id=guest.id,
+        action="created",
+        after=audit.snapshot(guest),
+    )
+    return guest
+
+
+async def update(
+    session: AsyncSession, actor: Actor, guest_id: uuid.UUID, data: GuestUpdate
+) -> Guest:
+    guest = await get(session, actor, guest_id, lock=True)
+    if guest.erased_at is not None:
+        raise Conflict("This guest was erased and cannot be changed.", conflict_type="guest_erased")
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "last_name" in changes and changes["last_name"] is None:
+        raise Unprocessable(
+            "last_name cannot be null.",
+            errors=[{"field": "last_name", "in": "body", "message": "cannot be null"}],
+        )
+    if changes.get("email"):
+        changes["email"] = changes["email"].lower()
+        other = await find_by_email(session, guest.agency_id, changes["email"])
+        if other is not None and other.id != guest.id:
+            raise _email_taken()
+    if changes.get("language", "x") is None:
+        changes.pop("language")
+    before = audit.snapshot(guest)
+    for key, value in changes.items():
+        setattr(guest, key, value)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise _email_taken() from None
+    await session.refresh(guest)
+    await audit.record(
+        session,
+        actor,
+        agency_id=guest.agency_id,
+        entity_type="guest",
+        entity_id=guest.id,
+        action="updated",
+        before=before,
+        after=audit.snapshot(guest),
+    )
+    return guest
+
+
+# Kinds of related data a guest export includes; later modules (bookings) register theirs.
+ExportSource = Any
+EXPORT_SOURCES: dict[str, ExportSource] = {}
+ERASE_HOOKS: list[Any] = []
+
+
+async def export(
+    session: AsyncSession, actor: Actor, guest_id: uuid.UUID
+) -> tuple[Guest, dict[str, list[dict[str, Any]]]]:
+    guest = await get(session, actor, guest_id)
+    related = {kind: await source(session, guest) for kind, source in EXPORT_SOURCES.items()}
+    await audit.record(
+        session,
+        actor,
+        agency_id=guest.agency_id,
+        entity_type="guest",
+        entity_id=guest.id,
+        action="exported",
+    )
+    return guest, related
+
+
+async def erase(session: AsyncSession, actor: Actor, guest_id: uuid.UUID) -> Guest:
+    """Anonymise: personal data goes, the record (and later its bookings) stays for accounting."""
+    guest = await get(session, actor, guest_id, lock=True)
+    if guest.erased_at is not None:
+        return guest
+    guest.email = None
+    guest.first_name = None
+    guest.last_name = ERASED_NAME
+    guest.phone = None
+    guest.notes = None
+    guest.erased_at = datetime.now(UTC)
+    for hook in ERASE_HOOKS:
+        await hook(session, guest)
+    await session.flush()
+    await session.refresh(guest)
+    await audit.redact_entity(session, "guest", guest.id)
+    await audit.record(
+        session,
+        actor,
+        agency_id=guest.agency_id,
+        entity_type="guest",
+        entity_id=guest.id,
+        action="erased",
+    )
+    return guest

@@ -1,0 +1,185 @@
+"""Properties of an agency; owners see only their own."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core import audit, listing
+from pms.core.errors import NotFound, Unprocessable
+from pms.core.listing import Sortable
+from pms.core.tenancy import Actor
+from pms.models.agency import Membership
+from pms.models.property import Property
+from pms.schemas.property import PropertyCreate, PropertyUpdate
+
+SORTABLE: dict[str, Sortable] = {
+    "name": Property.name,
+    "created_at": Property.created_at,
+    "max_guests": Property.max_guests,
+    "city": Property.city,
+}
+
+
+def visible(actor: Actor) -> Select[Property]:
+    """Every property query starts here: the agency's live properties, narrowed for owners."""
+    stmt = select(Property).where(
+        Property.agency_id == actor.require_agency(), Property.deleted_at.is_(None)
+    )
+    if actor.is_owner:
+        stmt = stmt.where(Property.owner_user_id == actor.user_id)
+    return stmt
+
+
+async def get(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> Property:
+    prop = (
+        await session.execute(visible(actor).where(Property.id == property_id))
+    ).scalar_one_or_none()
+    if prop is None:
+        raise NotFound("Property not found.")
+    return prop
+
+
+async def get_for_update(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> Property:
+    prop = (
+        await session.execute(visible(actor).where(Property.id == property_id).with_for_update())
+    ).scalar_one_or_none()
+    if prop is None:
+        raise NotFound("Property not found.")
+    return prop
+
+
+async def list_(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    q: str | None,
+    is_listed: bool | None,
+    owner_user_id: uuid.UUID | None,
+    city: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Property], int]:
+    stmt = visible(actor)
+    if q:
+        stmt = stmt.where(Property.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    if is_listed is not None:
+        stmt = stmt.where(Property.is_listed.is_(is_listed))
+    if owner_user_id is not None:
+        stmt = stmt.where(Property.owner_user_id == owner_user_id)
+    if city:
+        stmt = stmt.where(Property.city.ilike(_escape_like(city), escape="\\"))
+    stmt = listing.order_by(stmt, f"{sort},id", {**SORTABLE, "id": Property.id})
+    return await listing.page(session, stmt, limit, offset)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def _check_owner(
+    session: AsyncSession, actor: Actor, owner_user_id: uuid.UUID | None
+) -> None:
+    if owner_user_id is None:
+        return
+    member = await session.get(Membership, (actor.require_agency(), owner_user_id))
+    if member is None:
+        raise Unprocessable(
+            "The owner must be a member of this agency.",
+            errors=[{"field": "owner_user_id", "in": "body", "message": "not a member"}],
+        )
+
+
+async def create(session: AsyncSession, actor: Actor, data: PropertyCreate) -> Property:
+    agency_id = actor.require_agency()
+    await _check_owner(session, actor, data.owner_user_id)
+    prop = Property(id=uuid.uuid4(), agency_id=agency_id, **data.model_dump())
+    session.add(prop)
+    await session.flush()
+    await session.refresh(prop)
+    await audit.record(
+        session,
+        actor,
+        agency_id=agency_id,
+        entity_type="property",
+        entity_id=prop.id,
+        action="created",
+        after=audit.snapshot(prop),
+    )
+    return prop
+
+
+async def update(
+    session: AsyncSession, actor: Actor, property_id: uuid.UUID, data: PropertyUpdate
+) -> Property:
+    prop = await get_for_update(session, actor, property_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for required in (
+        "name",
+        "timezone",
+        "currency",
+        "max_guests",
+        "bedrooms",
+        "bathrooms",
+        "check_in_time",
+        "check_out_time",
+        "is_listed",
+    ):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(
+                f"{required} cannot be null.",
+                errors=[{"field": required, "in": "body", "message": "cannot be null"}],
+            )
+    if "owner_user_id" in changes:
+        await _check_owner(session, actor, changes["owner_user_id"])
+    before = audit.snapshot(prop)
+    for key, value in changes.items():
+        setattr(prop, key, value)
+    if changes:
+        prop.version += 1
+        await session.flush()
+        await session.refresh(prop)
+        await audit.record(
+            session,
+            actor,
+            agency_id=prop.agency_id,
+            entity_type="property",
+            entity_id=prop.id,
+            action="updated",
+            before=before,
+            after=audit.snapshot(prop),
+        )
+    return prop
+
+
+async def delete(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> None:
+    """Soft delete. (Refusing while future bookings exist is enforced by the bookings module
+    once bookings exist; see core.bookings.)"""
+    prop = await get_for_update(session, actor, property_id)
+    for guard in DELETE_GUARDS:
+        await guard(session, prop)
+    before = audit.snapshot(prop)
+    prop.deleted_at = datetime.now(UTC)
+    prop.is_listed = False
+    prop.version += 1
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        agency_id=prop.agency_id,
+        entity_type="property",
+        entity_id=prop.id,
+        action="deleted",
+        before=before,
+        after=audit.snapshot(prop),
+    )
+
+
+DeleteGuard = Any
+# Checks that may refuse a delete (e.g. future bookings); later modules register theirs here.
+DELETE_GUARDS: list[DeleteGuard] = []

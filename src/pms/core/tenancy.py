@@ -1,0 +1,46 @@
+"""Who is acting, in which agency, with which role; and the transaction scope for RLS."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core.errors import Forbidden
+from pms.core.permissions import Permission, Role, allows
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID
+    email: str
+    agency_id: uuid.UUID | None = None
+    role: Role | None = None
+
+    @property
+    def is_owner(self) -> bool:
+        """Owners see only properties they own; services narrow their queries with this."""
+        return self.role is Role.OWNER
+
+    def require_agency(self) -> uuid.UUID:
+        if self.agency_id is None:
+            raise Forbidden("You are not a member of any agency.")
+        return self.agency_id
+
+    def require(self, permission: Permission) -> None:
+        if self.role is None or not allows(self.role, permission):
+            raise Forbidden(f"Your role may not do this ({permission.value}).")
+
+
+async def scope_transaction(
+    session: AsyncSession, *, user_id: uuid.UUID | None, agency_id: uuid.UUID | None
+) -> None:
+    """Set the RLS context for the rest of this transaction (``SET LOCAL`` semantics)."""
+    await session.execute(
+        text(
+            "SELECT set_config('app.user_id', :uid, true), set_config('app.agency_id', :aid, true)"
+        ),
+        {"uid": str(user_id) if user_id else "", "aid": str(agency_id) if agency_id else ""},
+    )

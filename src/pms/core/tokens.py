@@ -1,0 +1,151 @@
+"""Bearer tokens: the app's own short-lived JWTs and opaque rotating refresh tokens, and
+Supabase Auth JWTs (HS256 secret or a JWKS)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+
+from pms.core.errors import Unauthorized
+from pms.settings import Settings
+
+ISSUER = "pms-webapp"
+AUDIENCE = "pms-api"
+SUPABASE_AUDIENCE = "authenticated"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID | None  # None for Supabase-issued tokens
+    supabase: bool = False
+    email: str | None = None
+
+
+def issue_access_token(settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iat": now,
+        "exp": now + timedelta(seconds=settings.access_token_ttl_seconds),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm="HS256")
+
+
+def new_refresh_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def split_refresh_token(token: str) -> tuple[uuid.UUID, str]:
+    """A refresh token is ``<session id>.<secret>``; only the secret's hash is stored."""
+    sid, _, secret = token.partition(".")
+    try:
+        return uuid.UUID(sid), secret
+    except ValueError:
+        raise Unauthorized("Invalid refresh token.") from None
+
+
+class _JwksCache:
+    """Supabase's signing keys, fetched without blocking the event loop and cached."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+
+    async def key(self, url: str, kid: str | None) -> jwt.PyJWK:
+        if kid not in self._keys or time.monotonic() - self._fetched_at > 600:
+            async with httpx.AsyncClient(timeout=5) as client:
+                resp = await client.get(url)
+                resp.raise_for_status()
+            keys: dict[str, jwt.PyJWK] = {}
+            for raw in resp.json().get("keys", []):
+                try:
+                    k = jwt.PyJWK(raw)
+                except jwt.PyJWKError:
+                    continue
+                keys[str(raw.get("kid"))] = k
+            self._keys, self._fetched_at = keys, time.monotonic()
+        found = self._keys.get(str(kid))
+        if found is None:
+            raise Unauthorized("Token signed by an unknown key.")
+        return found
+
+
+jwks_cache = _JwksCache()
+
+
+async def verify_access_token(settings: Settings, token: str) -> AccessClaims:
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise Unauthorized("Malformed bearer token.") from None
+    if unverified.get("iss") == ISSUER:
+        return _verify_own(settings, token)
+    if settings.supabase_jwt_secret or settings.supabase_jwks_url:
+        return await _verify_supabase(settings, token, header)
+    raise Unauthorized("Token not issued by this service.")
+
+
+def _verify_own(settings: Settings, token: str) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "sid", "aud", "iss"]},
+        )
+        return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Token expired.") from None
+    except (jwt.PyJWTError, ValueError):
+        raise Unauthorized("Invalid token.") from None
+
+
+async def _verify_supabase(settings: Settings, token: str, header: dict[str, Any]) -> AccessClaims:
+    alg = header.get("alg")
+    key: Any
+    if alg == "HS256" and settings.supabase_jwt_secret:
+        key = settings.supabase_jwt_secret.get_secret_value()
+    elif alg in ("RS256", "ES256", "EdDSA") and settings.supabase_jwks_url:
+        key = await jwks_cache.key(settings.supabase_jwks_url, header.get("kid"))
+    else:
+        raise Unauthorized("Token algorithm not accepted.")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            audience=SUPABASE_AUDIENCE,
+            options={"require": ["exp", "sub", "aud"]},
+        )
+        return AccessClaims(
+            uuid.UUID(claims["sub"]), None, supabase=True, email=claims.get("email")
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Token expired.") from None
+    except (jwt.PyJWTError, ValueError):
+        raise Unauthorized("Invalid token.") from None

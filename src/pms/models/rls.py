@@ -1,0 +1,45 @@
+"""Row-level security DDL, one definition for every tenant table's migration."""
+
+from __future__ import annotations
+
+FUNCTIONS = [
+    """
+    CREATE OR REPLACE FUNCTION pms_current_agency() RETURNS uuid
+    LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.agency_id', true), '')::uuid $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION pms_current_user() RETURNS uuid
+    LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('app.user_id', true), '')::uuid $$
+    """,
+]
+
+DROP_FUNCTIONS = [
+    "DROP FUNCTION IF EXISTS pms_current_agency()",
+    "DROP FUNCTION IF EXISTS pms_current_user()",
+]
+
+
+def tenant_table(table: str, *, also_visible_if: str | None = None) -> list[str]:
+    """Enable and force RLS: rows are visible and writable only for the transaction's agency.
+    ``also_visible_if`` widens reading only (e.g. a user's own memberships in other agencies)."""
+    using = "agency_id = pms_current_agency()"
+    if also_visible_if:
+        using = f"({using}) OR ({also_visible_if})"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_tenant_read ON {table} FOR SELECT USING ({using})",
+        f"CREATE POLICY {table}_tenant_insert ON {table} FOR INSERT "
+        "WITH CHECK (agency_id = pms_current_agency())",
+        f"CREATE POLICY {table}_tenant_update ON {table} FOR UPDATE "
+        "USING (agency_id = pms_current_agency()) WITH CHECK (agency_id = pms_current_agency())",
+        f"CREATE POLICY {table}_tenant_delete ON {table} FOR DELETE "
+        "USING (agency_id = pms_current_agency())",
+    ]
+
+
+def drop_tenant_table(table: str) -> list[str]:
+    return [
+        f"DROP POLICY IF EXISTS {table}_tenant_{p} ON {table}"
+        for p in ("read", "insert", "update", "delete")
+    ] + [f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"]

@@ -1,0 +1,86 @@
+"""Building blocks for API tests: agencies with a member of each role, properties, guests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from pms.core.permissions import Role
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Agency:
+    id: str
+    tokens: dict[Role, str] = field(default_factory=dict)
+    users: dict[Role, str] = field(default_factory=dict)
+    property_id: str = ""
+    owned_property_id: str = ""
+    guest_id: str = ""
+
+    def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+async def signup(client: httpx.AsyncClient, name: str = "Agency") -> tuple[str, str, str]:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    r = await client.post(
+        "/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "agency_name": name}
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    return body["agency_id"], body["access_token"], body["user_id"]
+
+
+async def add_member(client: httpx.AsyncClient, admin_token: str, role: Role) -> tuple[str, str]:
+    email = f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
+    h = {"Authorization": f"Bearer {admin_token}"}
+    r = await client.post("/api/v1/members", json={"email": email, "role": role.value}, headers=h)
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        "/api/v1/invitations/accept", json={"token": r.json()["token"], "password": PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return body["tokens"]["access_token"], body["user_id"]
+
+
+def property_body(**extra: Any) -> dict[str, Any]:
+    return {
+        "name": f"Seaside {uuid.uuid4().hex[:6]}",
+        "timezone": "Europe/Berlin",
+        "currency": "EUR",
+        "max_guests": 4,
+        **extra,
+    }
+
+
+async def full_agency(client: httpx.AsyncClient, name: str = "Agency") -> Agency:
+    """An agency with one member per role, a property, an owner's property, and a guest."""
+    agency_id, admin_token, admin_id = await signup(client, name)
+    a = Agency(id=agency_id)
+    a.tokens[Role.ADMIN], a.users[Role.ADMIN] = admin_token, admin_id
+    for role in (Role.MANAGER, Role.STAFF, Role.ACCOUNTANT, Role.OWNER):
+        a.tokens[role], a.users[role] = await add_member(client, admin_token, role)
+    r = await client.post("/api/v1/properties", json=property_body(), headers=a.auth())
+    assert r.status_code == 201, r.text
+    a.property_id = r.json()["id"]
+    r = await client.post(
+        "/api/v1/properties",
+        json=property_body(owner_user_id=a.users[Role.OWNER]),
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    a.owned_property_id = r.json()["id"]
+    r = await client.post(
+        "/api/v1/guests",
+        json={"email": f"g-{uuid.uuid4().hex[:6]}@example.com", "last_name": "Muster"},
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    a.guest_id = r.json()["id"]
+    return a
