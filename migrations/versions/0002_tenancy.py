@@ -312,9 +312,14 @@ def upgrade() -> None:
             also_visible_if="user_id = pms_current_user()" if table == "memberships" else None,
         ):
             op.execute(stmt)
+    # Events are written by tenants and read across agencies only by the relay (a system job).
+    for stmt in rls.tenant_table("outbox_events", system_access=True):
+        op.execute(stmt)
 
 
 def downgrade() -> None:
+    for stmt in rls.drop_tenant_table("outbox_events"):
+        op.execute(stmt)
     for table in TENANT_TABLES:
         for stmt in rls.drop_tenant_table(table):
             op.execute(stmt)

@@ -33,12 +33,13 @@ _NEVER_AUDITED = {"password_hash", "refresh_hash", "token_hash"}
 
 
 def snapshot(obj: Base) -> dict[str, Any]:
-    """The row's column values as JSON (secrets left out)."""
-    mapper = inspect(obj.__class__)
+    """The row's loaded column values as JSON (secrets left out). Reads only what is loaded,
+    so it never triggers I/O (server-side defaults expired by a flush are simply absent)."""
+    loaded = inspect(obj).dict
     return {
-        c.key: _jsonable(getattr(obj, c.key))
-        for c in mapper.column_attrs
-        if c.key not in _NEVER_AUDITED
+        c.key: _jsonable(loaded[c.key])
+        for c in inspect(obj.__class__).column_attrs
+        if c.key in loaded and c.key not in _NEVER_AUDITED
     }
 
 

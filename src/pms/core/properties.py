@@ -158,8 +158,8 @@ async def update(
 
 
 async def delete(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> None:
-    """Soft delete. (Refusing while future bookings exist is enforced by the bookings module
-    once bookings exist; see core.bookings.)"""
+    """Soft delete, after every registered guard agrees (the bookings module will refuse while
+    future bookings exist)."""
     prop = await get_for_update(session, actor, property_id)
     for guard in DELETE_GUARDS:
         await guard(session, prop)
@@ -168,6 +168,7 @@ async def delete(session: AsyncSession, actor: Actor, property_id: uuid.UUID) ->
     prop.is_listed = False
     prop.version += 1
     await session.flush()
+    await session.refresh(prop)
     await audit.record(
         session,
         actor,

@@ -19,22 +19,32 @@ DROP_FUNCTIONS = [
 ]
 
 
-def tenant_table(table: str, *, also_visible_if: str | None = None) -> list[str]:
+SYSTEM = "current_setting('app.system', true) = 'on'"
+
+
+def tenant_table(
+    table: str, *, also_visible_if: str | None = None, system_access: bool = False
+) -> list[str]:
     """Enable and force RLS: rows are visible and writable only for the transaction's agency.
-    ``also_visible_if`` widens reading only (e.g. a user's own memberships in other agencies)."""
+    ``also_visible_if`` widens reading only (e.g. a user's own memberships in other agencies);
+    ``system_access`` lets a transaction that declared itself a system job (the outbox relay,
+    via ``app.system``) see every agency's rows."""
     using = "agency_id = pms_current_agency()"
     if also_visible_if:
         using = f"({using}) OR ({also_visible_if})"
+    if system_access:
+        using = f"({using}) OR ({SYSTEM})"
+    write = "agency_id = pms_current_agency()"
+    if system_access:
+        write = f"({write}) OR ({SYSTEM})"
     return [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
         f"CREATE POLICY {table}_tenant_read ON {table} FOR SELECT USING ({using})",
-        f"CREATE POLICY {table}_tenant_insert ON {table} FOR INSERT "
-        "WITH CHECK (agency_id = pms_current_agency())",
+        f"CREATE POLICY {table}_tenant_insert ON {table} FOR INSERT WITH CHECK ({write})",
         f"CREATE POLICY {table}_tenant_update ON {table} FOR UPDATE "
-        "USING (agency_id = pms_current_agency()) WITH CHECK (agency_id = pms_current_agency())",
-        f"CREATE POLICY {table}_tenant_delete ON {table} FOR DELETE "
-        "USING (agency_id = pms_current_agency())",
+        f"USING ({write}) WITH CHECK ({write})",
+        f"CREATE POLICY {table}_tenant_delete ON {table} FOR DELETE USING ({write})",
     ]
 
 

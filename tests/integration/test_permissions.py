@@ -1,0 +1,142 @@
+"""Every role × endpoint combination behaves as the role table in domain.md says."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from pms.core.permissions import Role
+from tests.factories import Agency, full_agency, property_body
+
+A, M, S, AC, O = Role.ADMIN, Role.MANAGER, Role.STAFF, Role.ACCOUNTANT, Role.OWNER
+ALL = {A, M, S, AC, O}
+READERS = {A, M, S, AC}
+
+# (method, path, body, roles allowed). Paths use the fixture's ids; the owner's own property
+# is readable by the owner, the other property is not (404, as if it did not exist).
+Case = tuple[str, str, Callable[[Agency], Any] | None, set[Role]]
+CASES: list[Case] = [
+    ("GET", "/api/v1/me", None, ALL),
+    ("GET", "/api/v1/members", None, READERS),
+    (
+        "POST",
+        "/api/v1/members",
+        lambda a: {"email": f"{uuid.uuid4().hex}@x.io", "role": "staff"},
+        {A},
+    ),
+    ("GET", "/api/v1/audit-log", None, {A}),
+    ("GET", "/api/v1/properties", None, ALL),
+    ("POST", "/api/v1/properties", lambda a: property_body(), {A, M}),
+    ("GET", "/api/v1/properties/{owned}", None, ALL),
+    ("GET", "/api/v1/properties/{property}", None, READERS),
+    ("PATCH", "/api/v1/properties/{property}", lambda a: {"bedrooms": 2}, {A, M}),
+    ("GET", "/api/v1/guests", None, READERS),
+    ("POST", "/api/v1/guests", lambda a: {"last_name": "New"}, {A, M}),
+    ("GET", "/api/v1/guests/{guest}", None, READERS),
+    ("PATCH", "/api/v1/guests/{guest}", lambda a: {"notes": "VIP"}, {A, M}),
+    ("GET", "/api/v1/guests/{guest}/export", None, {A}),
+]
+
+
+def _path(template: str, a: Agency) -> str:
+    return template.format(owned=a.owned_property_id, property=a.property_id, guest=a.guest_id)
+
+
+@pytest.fixture
+async def agency(client: httpx.AsyncClient) -> Agency:
+    return await full_agency(client)
+
+
+async def test_role_table(client: httpx.AsyncClient, agency: Agency) -> None:
+    failures = []
+    for method, template, body, allowed in CASES:
+        for role in Role:
+            r = await client.request(
+                method,
+                _path(template, agency),
+                json=body(agency) if body else None,
+                headers=agency.auth(role),
+            )
+            ok = r.status_code < 400
+            if role in allowed and not ok:
+                failures.append(f"{role} {method} {template}: {r.status_code} {r.text[:120]}")
+            if role not in allowed and r.status_code not in (403, 404):
+                failures.append(
+                    f"{role} {method} {template}: expected 403/404, got {r.status_code}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+async def test_owner_lists_only_their_own_properties(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    r = await client.get("/api/v1/properties", headers=agency.auth(O))
+    assert [p["id"] for p in r.json()["items"]] == [agency.owned_property_id]
+    r = await client.get("/api/v1/properties", headers=agency.auth(A))
+    assert r.json()["total"] == 2
+
+
+@pytest.mark.parametrize("role", [M, S, AC, O])
+async def test_only_admins_manage_the_team_or_erase_guests(
+    client: httpx.AsyncClient, agency: Agency, role: Role
+) -> None:
+    h = agency.auth(role)
+    assert (
+        await client.patch(f"/api/v1/members/{agency.users[S]}", json={"role": "admin"}, headers=h)
+    ).status_code == 403
+    assert (await client.delete(f"/api/v1/members/{agency.users[S]}", headers=h)).status_code == 403
+    assert (
+        await client.post(f"/api/v1/guests/{agency.guest_id}/erase", headers=h)
+    ).status_code == 403
+    assert (
+        await client.delete(f"/api/v1/properties/{agency.property_id}", headers=h)
+    ).status_code in ((204,) if role is M else (403,))
+
+
+async def test_the_last_admin_cannot_be_removed_or_demoted(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    h = agency.auth(A)
+    me = agency.users[A]
+    r = await client.patch(f"/api/v1/members/{me}", json={"role": "staff"}, headers=h)
+    assert r.status_code == 409
+    assert r.json()["conflict_type"] == "last_admin"
+    assert (await client.delete(f"/api/v1/members/{me}", headers=h)).status_code == 409
+    # With a second admin, the first may step down.
+    r = await client.patch(f"/api/v1/members/{agency.users[M]}", json={"role": "admin"}, headers=h)
+    assert r.status_code == 200
+    r = await client.patch(f"/api/v1/members/{me}", json={"role": "manager"}, headers=h)
+    assert r.status_code == 200
+
+
+async def test_a_user_in_two_agencies_chooses_with_x_agency_id(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    other = await full_agency(client, "Other")
+    # Invite agency A's staff member into the other agency as manager.
+    r = await client.post(
+        "/api/v1/members",
+        json={
+            "email": (await client.get("/api/v1/me", headers=agency.auth(S))).json()["email"],
+            "role": "manager",
+        },
+        headers=other.auth(A),
+    )
+    token = r.json()["token"]
+    r = await client.post(
+        "/api/v1/invitations/accept", json={"token": token}, headers=agency.auth(S)
+    )
+    assert r.status_code == 200, r.text
+    h = agency.auth(S)
+    r = await client.get("/api/v1/properties", headers=h)
+    assert r.status_code == 400
+    assert r.json()["type"] == "/problems/agency-required"
+    r = await client.get("/api/v1/properties", headers={**h, "X-Agency-Id": other.id})
+    assert r.status_code == 200
+    assert {p["agency_id"] for p in r.json()["items"]} == {other.id}
+    r = await client.get("/api/v1/properties", headers={**h, "X-Agency-Id": str(uuid.uuid4())})
+    assert r.status_code == 403
