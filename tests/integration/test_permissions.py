@@ -1,4 +1,4 @@
-"""Every role × endpoint combination behaves as the role table in domain.md says."""
+"""Every role-by-endpoint combination behaves as the role table in domain.md says."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from pms.core.permissions import Role
 from tests.factories import Agency, full_agency, property_body
 
-A, M, S, AC, O = Role.ADMIN, Role.MANAGER, Role.STAFF, Role.ACCOUNTANT, Role.OWNER
-ALL = {A, M, S, AC, O}
+A, M, S, AC, OW = Role.ADMIN, Role.MANAGER, Role.STAFF, Role.ACCOUNTANT, Role.OWNER
+ALL = {A, M, S, AC, OW}
 READERS = {A, M, S, AC}
 
 # (method, path, body, roles allowed). Paths use the fixture's ids; the owner's own property
@@ -74,13 +74,13 @@ async def test_role_table(client: httpx.AsyncClient, agency: Agency) -> None:
 async def test_owner_lists_only_their_own_properties(
     client: httpx.AsyncClient, agency: Agency
 ) -> None:
-    r = await client.get("/api/v1/properties", headers=agency.auth(O))
+    r = await client.get("/api/v1/properties", headers=agency.auth(OW))
     assert [p["id"] for p in r.json()["items"]] == [agency.owned_property_id]
     r = await client.get("/api/v1/properties", headers=agency.auth(A))
     assert r.json()["total"] == 2
 
 
-@pytest.mark.parametrize("role", [M, S, AC, O])
+@pytest.mark.parametrize("role", [M, S, AC, OW])
 async def test_only_admins_manage_the_team_or_erase_guests(
     client: httpx.AsyncClient, agency: Agency, role: Role
 ) -> None:
