@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from hypothesis import given
@@ -22,6 +22,7 @@ from pms.core.ari import (
 )
 from pms.core.dates import Stay
 from pms.core.errors import Conflict
+from tests.unit.strategies import WINDOW_DAYS, plans, window_day
 
 FRI, SAT = 4, 5
 # July 2026: the 1st is a Wednesday, the 3rd a Friday, the 4th a Saturday.
@@ -181,52 +182,6 @@ def test_changed_range_covers_exactly_the_changed_dates() -> None:
 
 
 # --- properties ---------------------------------------------------------------------------------
-
-WINDOW_START = date(2026, 6, 1)
-WINDOW_DAYS = 92
-
-
-def window_day(offset: int) -> date:
-    return WINDOW_START + timedelta(days=offset)
-
-
-@st.composite
-def plans(draw: st.DrawFn) -> RatePlanRules:
-    prices = st.integers(min_value=0, max_value=100_000)
-    boundaries = sorted(
-        draw(st.sets(st.integers(0, WINDOW_DAYS), max_size=6).map(lambda s: sorted(s)))
-    )
-    seasons = [
-        Season(
-            window_day(a),
-            window_day(b),
-            draw(prices),
-            draw(st.none() | st.integers(1, 10)),
-            draw(st.dictionaries(st.integers(0, 6), prices, max_size=3)),
-        )
-        for a, b in zip(boundaries[::2], boundaries[1::2], strict=False)
-    ]
-    override_days = draw(st.sets(st.integers(0, WINDOW_DAYS - 1), max_size=10))
-    overrides = [
-        DayOverride(
-            window_day(offset),
-            price_minor=draw(st.none() | prices),
-            min_stay=draw(st.none() | st.integers(1, 10)),
-            max_stay=draw(st.none() | st.integers(1, 30)),
-            closed=draw(st.booleans()),
-            closed_to_arrival=draw(st.booleans()),
-            closed_to_departure=draw(st.booleans()),
-        )
-        for offset in override_days
-    ]
-    return RatePlanRules(
-        base_price_minor=draw(prices),
-        default_min_stay=draw(st.integers(1, 5)),
-        default_max_stay=draw(st.none() | st.integers(5, 30)),
-        weekday_prices=draw(st.dictionaries(st.integers(0, 6), prices, max_size=3)),
-        seasons=seasons,
-        overrides=overrides,
-    )
 
 
 def reference_price(plan: RatePlanRules, day: date) -> int:
