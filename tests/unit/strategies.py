@@ -82,7 +82,7 @@ def fees(draw: st.DrawFn, code: str, tax_classes: list[str]) -> Fee:
         kind,
         amount_minor=draw(st.integers(0, 20_000)),
         tax_class=tax_class,
-        guests_included=draw(st.integers(0, 6)),
+        guests_included=draw(st.integers(0, 6)) if kind is FeeKind.PER_EXTRA_GUEST_PER_NIGHT else 0,
     )
 
 

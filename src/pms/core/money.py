@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from types import MappingProxyType
 from typing import Final
 
 # Minor-unit exponents (ISO 4217). Only currencies we can price in are listed: an unknown code is
 # far more likely a typo than a currency we should silently treat as having two decimals.
 # fmt: off
-MINOR_UNITS: Final[dict[str, int]] = {
+MINOR_UNITS: Final[Mapping[str, int]] = MappingProxyType({
     **dict.fromkeys(
         [
             "AED", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EGP", "EUR", "GBP",
@@ -21,7 +22,7 @@ MINOR_UNITS: Final[dict[str, int]] = {
     ),
     **dict.fromkeys(["CLP", "ISK", "JPY", "KRW", "PYG", "UGX", "VND", "XAF", "XOF"], 0),
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-}
+})
 # fmt: on
 
 # Enough digits that no intermediate of a price calculation is ever rounded before the one
@@ -71,7 +72,7 @@ def vat_included_in(gross_minor: int, rate_percent: Decimal | int) -> int:
         return round_half_up(Decimal(gross_minor) * rate / (100 + rate))
 
 
-@dataclass(frozen=True, slots=True, order=False)
+@dataclass(frozen=True, slots=True)
 class Money:
     """An amount in minor units (cents, yen, fils) of one currency.
 

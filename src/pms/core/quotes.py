@@ -87,7 +87,7 @@ class Fee:
     amount_minor: int = 0
     percent: Decimal | None = None
     tax_class: str | None = None  # None: not subject to VAT
-    guests_included: int = 0
+    guests_included: int = 0  # only for PER_EXTRA_GUEST_PER_NIGHT
     label: str = ""
 
     def __post_init__(self) -> None:
@@ -96,8 +96,10 @@ class Fee:
                 raise ValueError(f"fee {self.code}: a percent fee needs a percent 0..100 only")
         elif self.percent is not None or self.amount_minor < 0:
             raise ValueError(f"fee {self.code}: needs a non-negative amount and no percent")
-        if self.guests_included < 0:
-            raise ValueError(f"fee {self.code}: guests_included cannot be negative")
+        if self.guests_included < 0 or (
+            self.guests_included and self.kind is not FeeKind.PER_EXTRA_GUEST_PER_NIGHT
+        ):
+            raise ValueError(f"fee {self.code}: guests_included is for extra-guest fees only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,8 @@ class PropertyPricing:
 
     def __post_init__(self) -> None:
         minor_unit_exponent(self.currency)
+        if self.max_guests < 1:
+            raise ValueError("a property sleeps at least one guest")
         by_code = {tax_class.code: tax_class for tax_class in self.tax_classes}
         if len(by_code) != len(self.tax_classes):
             raise ValueError("two tax classes with the same code")
