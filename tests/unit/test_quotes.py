@@ -27,7 +27,7 @@ from pms.core.quotes import (
     VisitorTax,
     quote,
 )
-from pms.core.restrictions import BookingWindow, Rule
+from pms.core.restrictions import BookingWindow, Rule, StayNotBookable, rows_read_by
 from tests.unit.strategies import (
     WINDOW_DAYS,
     day_overrides,
@@ -66,8 +66,9 @@ def priced(
     today: date = TODAY,
     occupied: frozenset[date] = frozenset(),
 ) -> Quote:
-    # Rows for the nights and the check-out date, as the database layer will load them.
-    rows = compile_ari(plan, stay.check_in, stay.check_out + timedelta(days=1), occupied)
+    # Exactly the rows the database layer will load for this stay.
+    needed = rows_read_by(stay)
+    rows = compile_ari(plan, needed.check_in, needed.check_out, occupied)
     return quote(pricing, rows, stay, guests, today=today)
 
 
@@ -574,6 +575,30 @@ def test_every_broken_rule_is_reported_at_once() -> None:
         Rule.BOOKING_WINDOW,
     ]
     assert q.reasons[1].source is RuleSource.PLAN
+
+
+def test_a_refused_booking_carries_every_reason_as_a_422() -> None:
+    q = priced(SUMMER_MIN_7, Stay(jul(4), jul(7)), Guests(5), OPEN)
+    error = StayNotBookable(q.reasons)
+    assert error.status == 422
+    assert error.errors == [
+        {
+            "rule": "min_stay",
+            "message": q.reasons[0].detail,
+            "dates": ["2026-07-04"],
+            "limit": 7,
+            "actual": 3,
+            "source": "season",
+        },
+        {
+            "rule": "max_guests",
+            "message": q.reasons[1].detail,
+            "dates": [],
+            "limit": 4,
+            "actual": 5,
+            "source": None,
+        },
+    ]
 
 
 def test_a_quote_whose_lines_do_not_add_up_cannot_exist() -> None:

@@ -34,6 +34,9 @@ from pms.core.restrictions import BookingWindow, Reason, stay_restrictions
 
 @dataclass(frozen=True, slots=True)
 class Guests:
+    """Who stays. Children's ages are whole years on the check-in date (from birth dates by the
+    calendar, never days // 365), which is what a visitor tax age limit is measured against."""
+
     adults: int
     children_ages: tuple[int, ...] = ()
     pets: int = 0
@@ -301,6 +304,8 @@ def _vat(
     included: list[IncludedVat] = []
     for code, base in bases.items():
         tax_class = pricing.tax_class(code)
+        if not base:
+            continue
         if tax_class.inclusive:
             amount = vat_included_in(base, tax_class.rate_percent)
             included.append(
@@ -334,8 +339,9 @@ def quote(
 ) -> Quote:
     """Price `stay` for `guests` from the plan's daily rows and say whether it can be booked.
 
-    `rows` should cover the nights and the check-out date (for closed-to-departure); rows of other
-    dates are ignored. A night without a row is unavailable and has no line.
+    `rows` should cover `restrictions.rows_read_by(stay)`: the nights and the check-out date (for
+    closed to departure); rows of other dates are ignored. A night without a row (beyond the
+    compiled horizon) is unavailable and has no line.
     """
     currency = pricing.currency
     by_day = {row.day: row for row in rows}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from pms.core.ari import AriDay, RuleSource
-from pms.core.dates import Stay
+from pms.core.dates import ONE_DAY, Stay
+from pms.core.errors import Unprocessable
 
 
 class Rule(StrEnum):
@@ -31,6 +32,35 @@ class Reason:
     limit: int | None = None
     actual: int | None = None
     source: RuleSource | None = None
+
+
+class StayNotBookable(Unprocessable):
+    """A booking refused for breaking restrictions; one problem `errors` entry per reason."""
+
+    code = "stay-not-bookable"
+    title = "Stay not bookable"
+
+    def __init__(self, reasons: Sequence[Reason]) -> None:
+        super().__init__(
+            "; ".join(reason.detail for reason in reasons),
+            errors=[
+                {
+                    "rule": reason.rule.value,
+                    "message": reason.detail,
+                    "dates": [day.isoformat() for day in reason.dates],
+                    "limit": reason.limit,
+                    "actual": reason.actual,
+                    "source": reason.source.value if reason.source else None,
+                }
+                for reason in reasons
+            ],
+        )
+        self.reasons = tuple(reasons)
+
+
+def rows_read_by(stay: Stay) -> Stay:
+    """The dates whose ARI rows decide a stay: its nights plus the check-out date (for CTD)."""
+    return Stay(stay.check_in, stay.check_out + ONE_DAY)
 
 
 @dataclass(frozen=True, slots=True)
