@@ -35,11 +35,12 @@ def window_day(offset: int) -> date:
 
 @st.composite
 def day_overrides(draw: st.DrawFn, day: date) -> DayOverride:
+    min_stay = draw(st.none() | st.integers(1, 10))
     return DayOverride(
         day,
         price_minor=draw(st.none() | prices),
-        min_stay=draw(st.none() | st.integers(1, 10)),
-        max_stay=draw(st.none() | st.integers(1, 30)),
+        min_stay=min_stay,
+        max_stay=draw(st.none() | st.integers(min_stay or 1, 30)),
         closed=draw(st.booleans()),
         closed_to_arrival=draw(st.booleans()),
         closed_to_departure=draw(st.booleans()),

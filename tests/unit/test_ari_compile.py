@@ -139,6 +139,8 @@ def test_two_overrides_for_one_date_are_refused() -> None:
         lambda: RatePlanRules(base_price_minor=1, weekday_prices={7: 100}),
         lambda: Season(JUL[3], JUL[3], 100),
         lambda: DayOverride(JUL[0], max_stay=0),
+        lambda: DayOverride(JUL[0], min_stay=5, max_stay=3),
+        lambda: RatePlanRules(base_price_minor=1, default_min_stay=7, default_max_stay=3),
     ],
 )
 def test_invalid_rules_are_refused(bad: Callable[[], object]) -> None:

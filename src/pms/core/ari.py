@@ -60,8 +60,8 @@ def _check_price(price: int) -> None:
 def _check_stay_limits(min_stay: int | None, max_stay: int | None) -> None:
     if min_stay is not None and min_stay < 1:
         raise ValueError(f"min stay must be at least 1 night, got {min_stay}")
-    if max_stay is not None and max_stay < 1:
-        raise ValueError(f"max stay must be at least 1 night, got {max_stay}")
+    if max_stay is not None and max_stay < max(1, min_stay or 1):
+        raise ValueError(f"max stay must be at least 1 night and the min stay, got {max_stay}")
 
 
 @dataclass(frozen=True, slots=True)

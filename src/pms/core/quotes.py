@@ -210,6 +210,14 @@ class IncludedVat:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
+    """A priced stay. Invariant, checked on construction: `total == sum(lines)`, to the minor unit.
+
+    `vat_included` lies outside that sum on purpose: it is a share of lines already counted.
+    `cancellation` gives the refund of `total` by cancellation date; `reasons` is empty exactly
+    when the stay is bookable. A quote that is not bookable is still priced, so a guest sees what
+    the stay would cost once the restriction is lifted.
+    """
+
     stay: Stay
     guests: Guests
     currency: str
