@@ -115,6 +115,8 @@ class _SlowCallbacks(logging.Handler):
             self.reports.append(msg)
 
 
+# 100 ms per the architecture; raise it only on a machine that is busy with something else.
+SLOW_CALLBACK_SECONDS = float(os.environ.get("PMS_TEST_SLOW_CALLBACK_MS", "100")) / 1000
 _slow = _SlowCallbacks()
 logging.getLogger("asyncio").addHandler(_slow)
 
@@ -124,7 +126,7 @@ async def _debug_event_loop() -> None:
     """ADR risk #1: asyncio's debug mode reports callbacks that block the loop > 100 ms."""
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
-    loop.slow_callback_duration = 0.1
+    loop.slow_callback_duration = SLOW_CALLBACK_SECONDS
 
 
 @pytest.hookimpl(wrapper=True)
