@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
     secret_key: SecretStr = Field(
-        default=SecretStr("dev-insecure-change-me"),
+        default=SecretStr("dev-only-insecure-secret-key-change-me-in-production"),
         description="Signs the app's tokens. Must be set in production.",
     )
 
