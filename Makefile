@@ -39,8 +39,10 @@ format: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# The loop-blocking check fails a test whose event loop stalls; on a shared 2-core runner the
+# first compilation of a query can take ~150 ms, so CI allows 250 ms (the design target is 100).
 pytest: install
-	$(VENV)/bin/pytest
+	PMS_TEST_SLOW_CALLBACK_MS=$${PMS_TEST_SLOW_CALLBACK_MS:-250} $(VENV)/bin/pytest
 
 # Re-resolve dependencies after editing pyproject.toml; commit uv.lock.
 lock: $(UV)
