@@ -41,6 +41,10 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
+# Loading the CA bundle holds the GIL for up to ~100 ms, which would stall the event loop even from
+# a worker thread; so it happens once, when the module is imported, before any loop runs.
+_SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
+
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -160,9 +164,8 @@ async def _fetch(
         target = httpx.URL(url)
     except (httpx.InvalidURL, UnicodeError):
         return FetchError("bad_scheme", "not a valid URL")
-    verify = await _ssl_context()
     async with httpx.AsyncClient(
-        timeout=timeout, verify=verify, trust_env=False, follow_redirects=False
+        timeout=timeout, verify=_SSL_CONTEXT, trust_env=False, follow_redirects=False
     ) as client:
         previous_scheme: str | None = None
         for _ in range(policy.max_redirects + 1):
@@ -298,14 +301,3 @@ async def _system_resolver(host: str, port: int) -> list[str]:
         if address not in seen:
             seen.append(address)
     return seen
-
-
-_ssl_context_cache: list[ssl.SSLContext] = []
-
-
-async def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA bundle takes tens of milliseconds: do it once, off the event loop.
-    if not _ssl_context_cache:
-        context = await asyncio.to_thread(ssl.create_default_context, cafile=certifi.where())
-        _ssl_context_cache.append(context)
-    return _ssl_context_cache[0]
