@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import ipaddress
 import socket
 import ssl
@@ -25,6 +26,11 @@ from typing import Literal
 import certifi
 import httpx
 import structlog
+
+# httpx loads its transport stack (httpcore, h11, anyio's asyncio backend) on first use; loading it
+# with this module keeps that one-off ~100 ms off the event loop of the first fetch.
+for _name in ("httpcore", "h11", "anyio._backends._asyncio", "httpcore._backends.anyio"):
+    importlib.import_module(_name)
 
 log = structlog.get_logger(__name__)
 
