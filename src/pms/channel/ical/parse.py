@@ -206,6 +206,9 @@ def _unfold(text: str) -> list[tuple[int, str]]:
 
 def _content_line(text: str, number: int) -> _ContentLine | None:
     """``name *(";" param) ":" value``; parameter values may be quoted and hold ``; : ,``."""
+    colon = text.find(":")
+    if colon > 0 and text.find(";", 0, colon) < 0 and _NAME.fullmatch(text, 0, colon):
+        return _ContentLine(text[:colon].upper(), {}, text[colon + 1 :], number)  # no params
     m = _NAME.match(text)
     if m is None:
         return None
