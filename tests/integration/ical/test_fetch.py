@@ -6,13 +6,19 @@ import asyncio
 import gzip
 import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -339,3 +345,143 @@ async def test_logs_and_errors_never_contain_the_feed_url(feed_server: FeedServe
     text = repr(logs) + repr(missing) + repr(blocked)
     assert secret not in text
     assert logs[0]["feed"].startswith(f"{feed_server.base}/…#")
+
+
+# --- https: the pinned address still gets SNI and certificate checks for the host name --------
+
+
+@dataclass
+class TlsServer:
+    port: int
+    trust: ssl.SSLContext
+
+
+def write_test_pki(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for ``calendar.test`` signed by it."""
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "iCal test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "calendar.test")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("calendar.test")]), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
+    ca, cert, key = write_test_pki(tmp_path_factory.mktemp("pki"))
+
+    async def feed(request: Request) -> Response:
+        return Response(FEED, media_type="text/calendar")
+
+    app = Starlette(
+        routes=[
+            Route("/feed.ics", feed),
+            Route("/downgrade", lambda r: RedirectResponse("http://calendar.test/feed.ics", 302)),
+        ]
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        timeout_graceful_shutdown=1,
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: uv.started, timeout=10, what="TLS feed server start")
+    yield TlsServer(sock.getsockname()[1], ssl.create_default_context(cafile=str(ca)))
+    uv.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+async def to_loopback(host: str, port: int) -> list[str]:
+    return ["127.0.0.1"]
+
+
+async def test_https_to_a_pinned_address_verifies_the_host_name(tls_server: TlsServer) -> None:
+    result = await fetch_feed(
+        f"https://calendar.test:{tls_server.port}/feed.ics",
+        policy=ONLY_THIS_HOST,
+        resolver=to_loopback,
+        ssl_context=tls_server.trust,
+    )
+    assert isinstance(result, Fetched)
+    assert result.body == FEED
+
+
+async def test_https_with_a_certificate_for_another_name_fails(tls_server: TlsServer) -> None:
+    result = await fetch_feed(
+        f"https://elsewhere.test:{tls_server.port}/feed.ics",
+        policy=ONLY_THIS_HOST,
+        resolver=to_loopback,
+        ssl_context=tls_server.trust,
+    )
+    assert isinstance(result, FetchError)
+    assert result.kind == "network"
+
+
+async def test_https_to_http_redirect_is_refused(tls_server: TlsServer) -> None:
+    result = await fetch_feed(
+        f"https://calendar.test:{tls_server.port}/downgrade",
+        policy=ONLY_THIS_HOST,
+        resolver=to_loopback,
+        ssl_context=tls_server.trust,
+    )
+    assert result == FetchError("bad_scheme", "redirect from https to http refused")

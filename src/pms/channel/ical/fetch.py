@@ -105,12 +105,24 @@ async def fetch_feed(
     last_modified: str | None = None,
     policy: FetchPolicy | None = None,
     resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> FetchResult:
-    """GET a feed with the previous validators; never raises for network or server trouble."""
+    """GET a feed with the previous validators; never raises for network or server trouble.
+
+    ``resolver`` maps (host, port) to addresses (default: the system's, off the loop);
+    ``ssl_context`` replaces the default trust store (e.g. an on-premises CA).
+    """
     policy = policy or FetchPolicy()
     try:
         async with asyncio.timeout(policy.total_timeout):
-            result = await _fetch(url, etag, last_modified, policy, resolver or _system_resolver)
+            result = await _fetch(
+                url,
+                etag,
+                last_modified,
+                policy,
+                resolver or _system_resolver,
+                ssl_context or _SSL_CONTEXT,
+            )
     except TimeoutError:
         result = FetchError("timeout", f"no complete answer within {policy.total_timeout:g}s")
     log.info(
@@ -154,6 +166,7 @@ async def _fetch(
     last_modified: str | None,
     policy: FetchPolicy,
     resolver: Resolver,
+    ssl_context: ssl.SSLContext,
 ) -> FetchResult:
     headers = {"User-Agent": policy.user_agent, "Accept": "text/calendar, */*;q=0.5"}
     if etag:
@@ -171,7 +184,7 @@ async def _fetch(
     except (httpx.InvalidURL, UnicodeError):
         return FetchError("bad_scheme", "not a valid URL")
     async with httpx.AsyncClient(
-        timeout=timeout, verify=_SSL_CONTEXT, trust_env=False, follow_redirects=False
+        timeout=timeout, verify=ssl_context, trust_env=False, follow_redirects=False
     ) as client:
         previous_scheme: str | None = None
         for _ in range(policy.max_redirects + 1):
