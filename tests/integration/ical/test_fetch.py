@@ -330,6 +330,9 @@ def test_redacted_urls_keep_the_origin_and_hide_the_rest() -> None:
     assert redact_url(url) == redacted
     assert redact_url(url + "x") != redacted
     assert redact_url("::").startswith("invalid-url:")
+    with_login = redact_url("https://owner:hunter2@cal.example:8443/x.ics")
+    assert with_login.startswith("https://cal.example:8443/…#")
+    assert "hunter2" not in with_login
 
 
 async def test_logs_and_errors_never_contain_the_feed_url(feed_server: FeedServer) -> None:

@@ -329,3 +329,15 @@ def test_missing_end_of_a_nested_component_is_tolerated() -> None:
     feed = parse_feed(data, BERLIN)
     assert feed.ranges == (r("2026-06-05", "2026-06-06"),)
     assert "unbalanced_end" in codes(data)
+
+
+def test_a_missing_end_vevent_does_not_swallow_the_next_event() -> None:
+    data = calendar(
+        "BEGIN:VEVENT",
+        "DTSTART;VALUE=DATE:20260605",
+        "DTEND;VALUE=DATE:20260607",
+        *event("DTSTART;VALUE=DATE:20260710", "DTEND;VALUE=DATE:20260712"),
+    )
+    feed = parse_feed(data, BERLIN)
+    assert feed.ranges == (r("2026-06-05", "2026-06-07"), r("2026-07-10", "2026-07-12"))
+    assert [d.code for d in feed.warnings] == ["unterminated"]

@@ -265,6 +265,18 @@ def _components(
             continue
         if cl.name == "BEGIN":
             component = _upper(cl)
+            if (
+                component == "VEVENT"
+                and current is not None
+                and stack[:2] == ["VCALENDAR", "VEVENT"]
+            ):
+                # A generator forgot END:VEVENT; nesting the next event would lose its nights.
+                diagnostics.append(
+                    Diagnostic("unterminated", "VEVENT without END:VEVENT closed", number)
+                )
+                events.append(current)
+                current = None
+                del stack[1:]
             stack.append(component)
             if component == "VCALENDAR" and len(stack) == 1:
                 calendars += 1
