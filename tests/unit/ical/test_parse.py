@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import date, timedelta
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pms.channel.ical.parse import ParseError, parse_duration, parse_feed, unescape_text
 from pms.channel.ical.ranges import NightRange
@@ -341,3 +344,52 @@ def test_a_missing_end_vevent_does_not_swallow_the_next_event() -> None:
     feed = parse_feed(data, BERLIN)
     assert feed.ranges == (r("2026-06-05", "2026-06-07"), r("2026-07-10", "2026-07-12"))
     assert [d.code for d in feed.warnings] == ["unterminated"]
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+def refold(data: bytes, width: int, eol: bytes, continuation: bytes) -> bytes:
+    """The same calendar written by a different generator: other fold width and line ends."""
+    out = []
+    logical = re.sub(rb"\r?\n[ \t]", b"", data).split(b"\r\n" if b"\r\n" in data else b"\n")
+    for line in logical:
+        if not line:
+            continue
+        pieces = [line[i : i + width] for i in range(0, len(line), width)]
+        out.append(eol.join([pieces[0], *[continuation + p for p in pieces[1:]]]))
+    return eol.join(out) + eol
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(
+        ["airbnb_0_8_8.ics", "airbnb_1_0.ics", "booking_com.ics", "vrbo.ics", "generic_quirks.ics"]
+    ),
+    width=st.integers(min_value=1, max_value=80),
+    eol=st.sampled_from([b"\r\n", b"\n", b"\r"]),
+    continuation=st.sampled_from([b" ", b"\t"]),
+)
+def test_property_line_ends_and_fold_widths_do_not_change_the_nights(
+    name: str, width: int, eol: bytes, continuation: bytes
+) -> None:
+    original = fixture(name)
+    assert parse_feed(refold(original, width, eol, continuation), BERLIN).ranges == (
+        parse_feed(original, BERLIN).ranges
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_property_arbitrary_bytes_give_a_result_or_a_parse_error(data: bytes) -> None:
+    with contextlib.suppress(ParseError):
+        parse_feed(data, BERLIN)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=2000), junk=st.binary(max_size=40))
+def test_property_damaged_feeds_never_crash(cut: int, junk: bytes) -> None:
+    original = fixture("generic_quirks.ics")
+    damaged = original[: cut % len(original)] + junk + original[cut % len(original) :]
+    with contextlib.suppress(ParseError):
+        parse_feed(damaged, BERLIN)
