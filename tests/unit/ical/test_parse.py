@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -131,6 +132,34 @@ def test_events_match_the_icalendar_library_for_all_day_exports() -> None:
             NightRange(ev.decoded("DTSTART"), ev.decoded("DTEND")) for ev in cal.walk("VEVENT")
         ]
         assert [e.nights for e in parse_feed(fixture(name), BERLIN).events] == expected, name
+
+
+def test_timed_events_match_the_icalendar_library_in_the_property_zone() -> None:
+    data = fixture("generic_quirks.ics")
+    # icalendar refuses the junk around the calendar, which is one reason we parse ourselves.
+    with pytest.raises(ValueError, match="could not be parsed"):
+        icalendar.Calendar.from_ical(data)
+    body = data[data.index(b"BEGIN:VCALENDAR") : data.index(b"END:VCALENDAR") + 15]
+    zone = ZoneInfo(BERLIN)
+
+    def local_day(value: date | datetime) -> date:
+        if not isinstance(value, datetime):
+            return value
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(zone).date()
+
+    expected = {}
+    for ev in icalendar.Calendar.from_ical(body).walk("VEVENT"):
+        if ev.get("STATUS") == "CANCELLED" or ev.get("TRANSP") == "TRANSPARENT":
+            continue
+        start = ev.decoded("DTSTART")
+        if "DTEND" in ev:
+            end = ev.decoded("DTEND")
+        elif "DURATION" in ev:
+            end = start + ev.decoded("DURATION")
+        else:
+            end = start + timedelta(days=1)
+        expected[str(ev["UID"])] = NightRange(local_day(start), local_day(end))
+    assert {e.uid: e.nights for e in parse_feed(data, BERLIN).events} == expected
 
 
 # --- encodings and line structure --------------------------------------------------------------
