@@ -10,7 +10,7 @@ import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,10 +34,14 @@ from pms.channel.ical.fetch import (
     is_public_address,
     redact_url,
 )
-from pms.channel.ical.parse import parse_feed
+from pms.channel.ical.parse import ParsedFeed, ParseError, parse_feed
+from pms.channel.ical.reconcile import Apply, Decision, FeedBlock, Hold, HoldReason, decide
 from tests.services import wait_for
 
 FEED = (Path(__file__).resolve().parents[2] / "fixtures" / "ical" / "airbnb_1_0.ics").read_bytes()
+EMPTY_CALENDAR = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "ical" / "empty_calendar.ics"
+).read_bytes()
 ETAG = '"v1"'
 LAST_MODIFIED = "Mon, 01 Jun 2026 08:00:00 GMT"
 MB = 1024 * 1024
@@ -124,6 +128,8 @@ def build_app(server: FeedServer) -> Starlette:
         Route("/slow", slow),
         Route("/trickle", trickle),
         Route("/redirect/{n:int}", redirect),
+        Route("/garbage", lambda r: Response(b"<html><body>Service unavailable</body></html>")),
+        Route("/empty.ics", lambda r: Response(EMPTY_CALENDAR, media_type="text/calendar")),
         Route("/to-private", lambda r: RedirectResponse("http://10.0.0.5/feed.ics", 302)),
         Route("/to-metadata", lambda r: RedirectResponse("http://169.254.169.254/latest/", 302)),
         Route("/to-ftp", lambda r: RedirectResponse("ftp://files.example/feed.ics", 302)),
@@ -488,3 +494,42 @@ async def test_https_to_http_redirect_is_refused(tls_server: TlsServer) -> None:
         ssl_context=tls_server.trust,
     )
     assert result == FetchError("bad_scheme", "redirect from https to http refused")
+
+
+# --- the whole chain: no failure frees a night -------------------------------------------------
+
+
+async def sync_once(url: str, previous: list[FeedBlock], policy: FetchPolicy) -> Decision:
+    """What the sync task will do: fetch, parse, decide."""
+    fetched = await fetch_feed(url, policy=policy)
+    if not isinstance(fetched, Fetched):
+        return decide(previous, fetched, today=date(2026, 6, 1))
+    try:
+        outcome: ParsedFeed | ParseError = parse_feed(fetched.body, "Europe/Berlin")
+    except ParseError as exc:
+        outcome = exc
+    return decide(previous, outcome, today=date(2026, 6, 1))
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/empty.ics", HoldReason.SUDDENLY_EMPTY),
+        ("/status/500", HoldReason.FETCH_FAILED),
+        ("/slow", HoldReason.FETCH_FAILED),
+        ("/garbage", HoldReason.UNPARSEABLE),
+        ("/huge", HoldReason.FETCH_FAILED),
+        ("/to-private", HoldReason.FETCH_FAILED),
+    ],
+)
+async def test_no_failure_frees_a_night(
+    feed_server: FeedServer, path: str, reason: HoldReason
+) -> None:
+    policy = FetchPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),), read_timeout=0.3)
+    good = await sync_once(f"{feed_server.base}/feed.ics", [], policy)
+    assert isinstance(good, Apply)
+    previous = [FeedBlock(i, nights) for i, nights in enumerate(good.plan.add)]
+    assert previous
+    decision = await sync_once(f"{feed_server.base}{path}", previous, policy)
+    assert isinstance(decision, Hold)
+    assert decision.reason is reason
