@@ -422,3 +422,25 @@ def test_property_damaged_feeds_never_crash(cut: int, junk: bytes) -> None:
     damaged = original[: cut % len(original)] + junk + original[cut % len(original) :]
     with contextlib.suppress(ParseError):
         parse_feed(damaged, BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("tzid", "known"),
+    [
+        ("/mozilla.org/20050126_1/America/New_York", True),
+        ("/citadel.org/20190914_1/America/New_York", True),
+        ("Eastern Standard Time", True),
+        ("../../../../etc/passwd", False),
+        ("America", False),
+        ("", False),
+    ],
+)
+def test_tzid_forms(tzid: str, known: bool) -> None:
+    data = calendar(
+        *event(f'DTSTART;TZID="{tzid}":20260605T200000', f'DTEND;TZID="{tzid}":20260607T200000')
+    )
+    feed = parse_feed(data, BERLIN)
+    # 20:00 in New York is 02:00 the next day in Berlin; unknown zones read as Berlin time.
+    expected = r("2026-06-06", "2026-06-08") if known else r("2026-06-05", "2026-06-07")
+    assert feed.ranges == (expected,)
+    assert ("unknown_tzid" in [d.code for d in feed.warnings]) is not known

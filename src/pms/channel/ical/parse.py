@@ -9,6 +9,7 @@ because an empty result would free every night the feed used to hold.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -411,14 +412,9 @@ def _when(cl: _ContentLine, tz: tzinfo, diagnostics: list[Diagnostic]) -> _When:
     return _When(moment.astimezone(tz).date(), False, moment)
 
 
-_zone_cache: dict[str, ZoneInfo | None] = {}
-
-
 def _zone(tzid: str, fallback: tzinfo, line: int, diagnostics: list[Diagnostic]) -> tzinfo:
     """An IANA zone for a TZID; VTIMEZONE bodies are not interpreted, unknown ids fall back."""
-    if tzid not in _zone_cache:
-        _zone_cache[tzid] = _lookup_zone(tzid)
-    zone = _zone_cache[tzid]
+    zone = _lookup_zone(tzid)
     if zone is None:
         diagnostics.append(
             Diagnostic("unknown_tzid", f"TZID {tzid!r} unknown; property zone used", line)
@@ -427,6 +423,7 @@ def _zone(tzid: str, fallback: tzinfo, line: int, diagnostics: list[Diagnostic])
     return zone
 
 
+@functools.lru_cache(maxsize=256)  # bounded: TZIDs come from untrusted feeds
 def _lookup_zone(tzid: str) -> ZoneInfo | None:
     candidates = [tzid.strip(), _WINDOWS_ZONES.get(tzid.strip(), "")]
     # Globally unique ids like "/mozilla.org/20050126_1/Europe/Berlin" end in the IANA name.
