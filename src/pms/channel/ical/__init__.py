@@ -1,0 +1,1 @@
+"""iCalendar sync core: parse feeds, render our export, reconcile ranges, fetch feeds safely."""
