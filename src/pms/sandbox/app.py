@@ -1,15 +1,56 @@
-"""The sandbox server: one ASGI app, a path prefix per simulated platform."""
+"""The sandbox server: one ASGI app, a path prefix per simulated platform, and ``/control``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from pydantic import BaseModel
+
+from pms.sandbox.booking.routes import booking_control_router, create_booking_app
+from pms.sandbox.booking.simulator import BookingSimulator
+from pms.sandbox.clock import SimClock
+from pms.sandbox.control import Simulator, control_router
+
+
+class ClockAdvance(BaseModel):
+    seconds: float
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="PMS-Webapp channel sandbox", redirect_slashes=False)
+    clock = SimClock()
+    booking = BookingSimulator(clock)
+    simulators: list[Simulator] = [booking]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(title="PMS-Webapp channel sandbox", redirect_slashes=False, lifespan=lifespan)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.post("/control/reset", tags=["control"], summary="Reset every simulator and the clock")
+    async def reset_all() -> dict[str, str]:
+        clock.reset()
+        for sim in simulators:
+            sim.reset()
+        return {"status": "reset"}
+
+    @app.post(
+        "/control/clock/advance",
+        tags=["control"],
+        summary="Move the sandbox's clock forward (deadlines, token expiry)",
+    )
+    async def advance(body: ClockAdvance) -> dict[str, str]:
+        clock.advance(body.seconds)
+        return {"now": clock.now().isoformat()}
+
+    for sim in simulators:
+        app.include_router(control_router(sim))
+    app.include_router(booking_control_router(booking))
+    app.mount("/booking", create_booking_app(booking))
     return app
