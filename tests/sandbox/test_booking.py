@@ -421,7 +421,8 @@ def test_the_reservation_message_carries_one_room_rate_per_night(sandbox: httpx.
     assert total is not None
     assert (total.get("AmountAfterTax"), total.get("DecimalPlaces")) == ("9990", "2")
     prop = res.find(f".//{OTA}BasicPropertyInfo")
-    assert prop is not None and prop.get("HotelCode") == HOTEL
+    assert prop is not None
+    assert prop.get("HotelCode") == HOTEL
 
 
 def test_a_negative_ack_keeps_the_reservation_queued(sandbox: httpx.Client) -> None:
@@ -492,11 +493,13 @@ def test_modify_and_cancel_after_the_ack_use_the_modify_queue(sandbox: httpx.Cli
     assert post(sandbox, "/hotels/ota/OTA_HotelResNotif", ack_rq(res_id)).status_code == 400
     r = sandbox.get("/booking/hotels/ota/OTA_HotelResModifyNotif", auth=AUTH)
     modify = ET.fromstring(r.content).find(f"{OTA}HotelResModifies/{OTA}HotelResModify")
-    assert modify is not None and modify.get("ResStatus") == "Modify"
+    assert modify is not None
+    assert modify.get("ResStatus") == "Modify"
     sandbox.post(f"/control/booking/bookings/{res_id}/cancel").raise_for_status()
     r = sandbox.get("/booking/hotels/ota/OTA_HotelResModifyNotif", auth=AUTH)
     modify = ET.fromstring(r.content).find(f"{OTA}HotelResModifies/{OTA}HotelResModify")
-    assert modify is not None and modify.get("ResStatus") == "Cancel"
+    assert modify is not None
+    assert modify.get("ResStatus") == "Cancel"
     ack = ack_rq(res_id, root="OTA_HotelResModifyNotifRS")
     assert post(sandbox, "/hotels/ota/OTA_HotelResModifyNotif", ack).status_code == 200
     assert pulled_ids(sandbox, "OTA_HotelResModifyNotif") == []
