@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from pms.sandbox.airbnb import AirbnbSimulator, airbnb_control_router, create_airbnb_app
 from pms.sandbox.booking.routes import booking_control_router, create_booking_app
 from pms.sandbox.booking.simulator import BookingSimulator
 from pms.sandbox.clock import SimClock
@@ -21,11 +22,13 @@ class ClockAdvance(BaseModel):
 def create_app() -> FastAPI:
     clock = SimClock()
     booking = BookingSimulator(clock)
-    simulators: list[Simulator] = [booking]
+    airbnb = AirbnbSimulator(clock)
+    simulators: list[Simulator] = [booking, airbnb]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await airbnb.webhooks.close()
 
     app = FastAPI(title="PMS-Webapp channel sandbox", redirect_slashes=False, lifespan=lifespan)
 
@@ -47,10 +50,13 @@ def create_app() -> FastAPI:
     )
     async def advance(body: ClockAdvance) -> dict[str, str]:
         clock.advance(body.seconds)
+        airbnb.sweep()  # deadlines that just passed expire now, with their webhooks
         return {"now": clock.now().isoformat()}
 
     for sim in simulators:
         app.include_router(control_router(sim))
     app.include_router(booking_control_router(booking))
+    app.include_router(airbnb_control_router(airbnb))
     app.mount("/booking", create_booking_app(booking))
+    app.mount("/airbnb", create_airbnb_app(airbnb))
     return app
