@@ -13,6 +13,8 @@ from pms.sandbox.booking.routes import booking_control_router, create_booking_ap
 from pms.sandbox.booking.simulator import BookingSimulator
 from pms.sandbox.clock import SimClock
 from pms.sandbox.control import Simulator, control_router
+from pms.sandbox.expedia.routes import create_expedia_app, expedia_control_router
+from pms.sandbox.expedia.simulator import ExpediaSimulator
 
 
 class ClockAdvance(BaseModel):
@@ -23,7 +25,8 @@ def create_app() -> FastAPI:
     clock = SimClock()
     booking = BookingSimulator(clock)
     airbnb = AirbnbSimulator(clock)
-    simulators: list[Simulator] = [booking, airbnb]
+    expedia = ExpediaSimulator(clock)
+    simulators: list[Simulator] = [booking, airbnb, expedia]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +60,8 @@ def create_app() -> FastAPI:
         app.include_router(control_router(sim))
     app.include_router(booking_control_router(booking))
     app.include_router(airbnb_control_router(airbnb))
+    app.include_router(expedia_control_router(expedia))
     app.mount("/booking", create_booking_app(booking))
+    app.mount("/expedia", create_expedia_app(expedia))
     app.mount("/airbnb", create_airbnb_app(airbnb))
     return app
