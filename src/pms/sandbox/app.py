@@ -15,6 +15,7 @@ from pms.sandbox.clock import SimClock
 from pms.sandbox.control import Simulator, control_router
 from pms.sandbox.expedia.routes import create_expedia_app, expedia_control_router
 from pms.sandbox.expedia.simulator import ExpediaSimulator
+from pms.sandbox.google import GoogleSimulator, create_google_app
 
 
 class ClockAdvance(BaseModel):
@@ -26,7 +27,8 @@ def create_app() -> FastAPI:
     booking = BookingSimulator(clock)
     airbnb = AirbnbSimulator(clock)
     expedia = ExpediaSimulator(clock)
-    simulators: list[Simulator] = [booking, airbnb, expedia]
+    google = GoogleSimulator(clock)
+    simulators: list[Simulator] = [booking, airbnb, expedia, google]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -63,5 +65,6 @@ def create_app() -> FastAPI:
     app.include_router(expedia_control_router(expedia))
     app.mount("/booking", create_booking_app(booking))
     app.mount("/expedia", create_expedia_app(expedia))
+    app.mount("/google", create_google_app(google))
     app.mount("/airbnb", create_airbnb_app(airbnb))
     return app
