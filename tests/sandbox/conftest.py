@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ def sandbox(sandbox_server: Served) -> Iterator[httpx.Client]:
 
 @dataclass
 class Received:
+    path: str
     headers: dict[str, str]
     body: bytes
 
@@ -77,7 +79,8 @@ class Receiver:
     url: str = ""
     received: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
-    reply: Any = None  # a callable(Received) -> Response, for request/response protocols
+    # callable(Received) -> Response (or an awaitable of one), for request/response protocols
+    reply: Any = None
 
     def wait_for_count(self, count: int, timeout: float = 10) -> list[Received]:
         wait_for(lambda: len(self.received) >= count, timeout, f"{count} requests at the PMS")
@@ -89,10 +92,13 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
     async def handle(request: Request) -> Response:
-        got = Received(dict(request.headers), await request.body())
+        got = Received(request.url.path, dict(request.headers), await request.body())
         state.received.append(got)
         if state.reply is not None:
-            response: Response = state.reply(got)
+            response = state.reply(got)
+            if inspect.isawaitable(response):
+                response = await response
+            assert isinstance(response, Response)
             return response
         status = state.statuses.pop(0) if state.statuses else 200
         return JSONResponse({"received": True}, status)

@@ -16,6 +16,7 @@ from pms.sandbox.control import Simulator, control_router
 from pms.sandbox.expedia.routes import create_expedia_app, expedia_control_router
 from pms.sandbox.expedia.simulator import ExpediaSimulator
 from pms.sandbox.google import GoogleSimulator, create_google_app
+from pms.sandbox.vrbo import VrboSimulator, create_vrbo_app, vrbo_control_router
 
 
 class ClockAdvance(BaseModel):
@@ -28,12 +29,14 @@ def create_app() -> FastAPI:
     airbnb = AirbnbSimulator(clock)
     expedia = ExpediaSimulator(clock)
     google = GoogleSimulator(clock)
-    simulators: list[Simulator] = [booking, airbnb, expedia, google]
+    vrbo = VrboSimulator(clock)
+    simulators: list[Simulator] = [booking, airbnb, expedia, google, vrbo]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await airbnb.webhooks.close()
+        await vrbo.close()
 
     app = FastAPI(title="PMS-Webapp channel sandbox", redirect_slashes=False, lifespan=lifespan)
 
@@ -63,8 +66,10 @@ def create_app() -> FastAPI:
     app.include_router(booking_control_router(booking))
     app.include_router(airbnb_control_router(airbnb))
     app.include_router(expedia_control_router(expedia))
+    app.include_router(vrbo_control_router(vrbo))
     app.mount("/booking", create_booking_app(booking))
     app.mount("/expedia", create_expedia_app(expedia))
     app.mount("/google", create_google_app(google))
+    app.mount("/vrbo", create_vrbo_app(vrbo))
     app.mount("/airbnb", create_airbnb_app(airbnb))
     return app

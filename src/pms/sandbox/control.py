@@ -122,7 +122,10 @@ def control_router(sim: Simulator) -> APIRouter:
     async def days(listing_id: str, start: date = Query(), end: date = Query()) -> list[DayView]:
         if end < start or (end - start).days > 731:
             raise HTTPException(422, "end must be on or after start, at most two years later")
-        return sim.days(listing_id, start, end)
+        try:
+            return sim.days(listing_id, start, end)
+        except ControlError as exc:
+            raise refuse(exc) from exc
 
     @router.post("/bookings", status_code=201, summary="Book as a guest would on the platform")
     async def create_booking(booking: GuestBooking) -> dict[str, Any]:
