@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import pytest
 
 OTA = "{http://www.opentravel.org/OTA/2003/05}"
 AUTH = ("sandbox-pms", "sandbox-pass")
@@ -68,15 +70,21 @@ def rate_rq(start: date, end: date, amount: str, currency: str = "EUR") -> str:
 
 
 def ack_rq(*res_ids: str, root: str = "OTA_HotelResNotifRS") -> str:
+    """An acknowledgement; a modification's ack lists HotelResModifies, as OTA 2003B has it."""
+    holder, item = (
+        ("HotelResModifies", "HotelResModify")
+        if root == "OTA_HotelResModifyNotifRS"
+        else ("HotelReservations", "HotelReservation")
+    )
     ids = "".join(
-        "<HotelReservation><ResGlobalInfo><HotelReservationIDs>"
+        f"<{item}><ResGlobalInfo><HotelReservationIDs>"
         f'<HotelReservationID ResID_Value="{i}"/></HotelReservationIDs></ResGlobalInfo>'
-        "</HotelReservation>"
+        f"</{item}>"
         for i in res_ids
     )
     return (
-        f'<{root} xmlns="http://www.opentravel.org/OTA/2003/05" TimeStamp="2026-01-01T00:00:00">'
-        f"<Success/><HotelReservations>{ids}</HotelReservations></{root}>"
+        f'<{root} xmlns="http://www.opentravel.org/OTA/2003/05" TimeStamp="2026-01-01T00:00:00" '
+        f'Target="Test" Version="2.001"><Success/><{holder}>{ids}</{holder}></{root}>'
     )
 
 
@@ -558,3 +566,26 @@ def test_expired_credentials_are_refused_like_bad_ones(sandbox: httpx.Client) ->
     sandbox.delete("/control/booking/faults").raise_for_status()
     r = post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", avail_rq(rooms_to_sell(start, start, 1)))
     assert r.status_code == 200
+
+
+def test_injected_latency_and_timeouts_hold_the_request(sandbox: httpx.Client) -> None:
+    start = soon(4)
+    body = avail_rq(rooms_to_sell(start, start, 1))
+    sandbox.put(
+        "/control/booking/faults",
+        json={"seed": 3, "latency_rate": 1.0, "latency_ms": 300},
+    ).raise_for_status()
+    began = time.monotonic()
+    assert post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", body).status_code == 200
+    assert time.monotonic() - began >= 0.3
+    sandbox.put(
+        "/control/booking/faults", json={"seed": 3, "timeout_rate": 1.0, "timeout_s": 5}
+    ).raise_for_status()
+    with pytest.raises(httpx.ReadTimeout):
+        sandbox.post(
+            "/booking/hotels/ota/OTA_HotelAvailNotif",
+            content=body.encode(),
+            auth=AUTH,
+            timeout=0.5,
+        )
+    assert sandbox.get("/control/booking/faults/log").json()[0]["fault"] == "timeout"
