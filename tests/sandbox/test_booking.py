@@ -579,7 +579,7 @@ def test_injected_latency_and_timeouts_hold_the_request(sandbox: httpx.Client) -
     assert post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", body).status_code == 200
     assert time.monotonic() - began >= 0.3
     sandbox.put(
-        "/control/booking/faults", json={"seed": 3, "timeout_rate": 1.0, "timeout_s": 5}
+        "/control/booking/faults", json={"seed": 3, "timeout_rate": 1.0, "timeout_s": 1.5}
     ).raise_for_status()
     with pytest.raises(httpx.ReadTimeout):
         sandbox.post(
