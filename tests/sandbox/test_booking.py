@@ -371,6 +371,9 @@ def test_at_most_30_tokens_per_hour(sandbox: httpx.Client) -> None:
     assert {r.status_code for r in codes[:30]} == {200}
     assert codes[30].status_code == 429
     assert int(codes[30].headers["Retry-After"]) > 0
+    sandbox.post("/control/clock/advance", json={"seconds": 3600}).raise_for_status()
+    again = sandbox.post("/booking/token-based-authentication/exchange", json=creds)
+    assert again.status_code == 200, "an hour later tokens can be had again"
 
 
 # --- reservations: pull and acknowledge ------------------------------------------------------

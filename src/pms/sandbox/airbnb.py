@@ -225,7 +225,7 @@ class AirbnbSimulator:
         self.reservations: dict[str, Reservation] = {}
         self._alteration_ids = itertools.count(1)
         self._event_ids = itertools.count(1)
-        self.limiter = SlidingWindow(300, 60.0)
+        self.limiter = SlidingWindow(300, 60.0, self.clock.seconds)
         self.faults.clear()
         self.webhooks.reset()
 

@@ -15,6 +15,10 @@ class SimClock:
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
+    def seconds(self) -> float:
+        """Seconds on the sandbox clock, so advancing it also ages rate-limit windows."""
+        return self.now().timestamp()
+
     def today_in(self, tz: ZoneInfo) -> date:
         return self.now().astimezone(tz).date()
 

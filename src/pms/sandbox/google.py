@@ -87,7 +87,7 @@ class GoogleSimulator:
         self.properties = seed_properties()
         self.calendar = Calendar()
         # An account-level update cap is documented; its number was not captured.
-        self.limiter = SlidingWindow(1000, 60.0)
+        self.limiter = SlidingWindow(1000, 60.0, self.clock.seconds)
         self.faults.clear()
 
     # --- common checks --------------------------------------------------------------------

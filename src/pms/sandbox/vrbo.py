@@ -129,7 +129,7 @@ class VrboSimulator:
         self.stays: dict[str, Stay] = {}
         self.quotes: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
-        self.limiter = SlidingWindow(600, 60.0)
+        self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
         self.faults.clear()
 
     def configure(self, config: VrboConfig) -> None:

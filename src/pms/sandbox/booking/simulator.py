@@ -50,8 +50,8 @@ class BookingSimulator:
         self.reservations: dict[str, Reservation] = {}
         self._ids = itertools.count(4_000_000_001)
         # No numeric limit is documented for Connectivity: the simulator's own default.
-        self.limiter = SlidingWindow(600, 60.0)
-        self.token_limiter = SlidingWindow(TOKENS_PER_HOUR, 3600.0)
+        self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
+        self.token_limiter = SlidingWindow(TOKENS_PER_HOUR, 3600.0, self.clock.seconds)
         self.faults.clear()
 
     def today_cet(self) -> date:

@@ -137,7 +137,8 @@ class ExpediaSimulator:
         self._busy: set[tuple[str, str]] = set()
         # Time spent "processing" while holding the connection slot (lets tests overlap calls).
         self.processing_delay_s = 0.0
-        self.limiter = SlidingWindow(600, 60.0)  # [GUESS] no numeric limit documented
+        # [GUESS] no numeric limit is documented for EQC
+        self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
         self.faults.clear()
 
     # --- authentication and the one-connection rule ---------------------------------------
