@@ -1,0 +1,1 @@
+"""Booking.com Connectivity APIs simulator (OTA XML, machine accounts, pull + acknowledge)."""

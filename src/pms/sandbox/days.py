@@ -1,0 +1,76 @@
+"""Per-day availability, price and restrictions as a simulated platform holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+
+def nights(start: date, end_inclusive: date) -> Iterator[date]:
+    """OTA ``Start``/``End`` and EQC ``from``/``to`` are the first and last night (inclusive)."""
+    day = start
+    while day <= end_inclusive:
+        yield day
+        day += timedelta(days=1)
+
+
+def stay_nights(arrival: date, departure: date) -> list[date]:
+    """The nights of a stay: arrival up to, not including, departure."""
+    return list(nights(arrival, departure - timedelta(days=1)))
+
+
+@dataclass
+class DayState:
+    """``None`` means the platform was never told (it then shows its own default)."""
+
+    units: int | None = None
+    closed: bool | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    prices_by_occupancy: dict[int, Decimal] = field(default_factory=dict)
+    min_stay: int | None = None
+    max_stay: int | None = None
+    closed_to_arrival: bool | None = None
+    closed_to_departure: bool | None = None
+
+
+# (listing, room type, rate plan); platforms without rooms or rates use "".
+CalendarKey = tuple[str, str, str]
+
+
+class Calendar:
+    def __init__(self) -> None:
+        self._days: dict[CalendarKey, dict[date, DayState]] = {}
+
+    def day(self, key: CalendarKey, night: date) -> DayState:
+        return self._days.setdefault(key, {}).setdefault(night, DayState())
+
+    def get(self, key: CalendarKey, night: date) -> DayState | None:
+        return self._days.get(key, {}).get(night)
+
+    def keys_for(self, listing: str) -> list[CalendarKey]:
+        return sorted(k for k in self._days if k[0] == listing)
+
+    def clear(self) -> None:
+        self._days.clear()
+
+
+class DayView(BaseModel):
+    """One night of one listing (per room type / rate plan where the platform has them)."""
+
+    date: date
+    room_id: str | None = None
+    rate_plan_id: str | None = None
+    available: bool
+    units: int | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    prices_by_occupancy: dict[int, Decimal] = {}
+    min_stay: int | None = None
+    max_stay: int | None = None
+    closed_to_arrival: bool = False
+    closed_to_departure: bool = False
