@@ -47,6 +47,9 @@ def create_app() -> FastAPI:
     for router in (auth.router, members.router, properties.router, guests.router, audit.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
+    # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
+    # request for /openapi.json by a few hundred milliseconds.
+    app.openapi()
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
