@@ -592,3 +592,20 @@ def test_injected_latency_and_timeouts_hold_the_request(sandbox: httpx.Client) -
             timeout=0.5,
         )
     assert sandbox.get("/control/booking/faults/log").json()[0]["fault"] == "timeout"
+
+
+def test_a_single_reservation_is_pulled_by_id_with_its_hotel(sandbox: httpx.Client) -> None:
+    arrival = soon(20)
+    open_nights(sandbox, arrival, arrival + timedelta(days=5))
+    first, second = book(sandbox, arrival), book(sandbox, arrival + timedelta(days=2))
+    r = sandbox.get(
+        "/booking/hotels/ota/OTA_HotelResNotif",
+        params={"id": second, "hotel_ids": HOTEL},
+        auth=AUTH,
+    )
+    ids = [
+        el.get("ResID_Value") for el in ET.fromstring(r.content).iter(f"{OTA}HotelReservationID")
+    ]
+    assert ids == [second]
+    alone = sandbox.get("/booking/hotels/ota/OTA_HotelResNotif", params={"id": first}, auth=AUTH)
+    assert alone.status_code == 400

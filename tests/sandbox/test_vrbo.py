@@ -316,3 +316,15 @@ def test_a_backwards_range_or_an_unread_listing_is_refused(sandbox: httpx.Client
         "/control/vrbo/listings/501/days", params={"start": str(START), "end": str(START)}
     )
     assert r.status_code == 404
+
+
+def test_past_the_rate_limit_is_429_with_retry_after(
+    sandbox: httpx.Client, pms_feeds: Receiver
+) -> None:
+    sandbox.post("/control/vrbo/pull").raise_for_status()
+    sandbox.put("/control/vrbo/limits", json={"requests": 1, "window_s": 30}).raise_for_status()
+    params = {"start": str(START), "end": str(START)}
+    assert sandbox.get("/vrbo/listings/501/calendar", params=params).status_code == 200
+    r = sandbox.get("/vrbo/listings/501/calendar", params=params)
+    assert r.status_code == 429
+    assert 1 <= int(r.headers["Retry-After"]) <= 30

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pms.sandbox.airbnb import AirbnbSimulator, airbnb_control_router, create_airbnb_app
 from pms.sandbox.booking.routes import booking_control_router, create_booking_app
@@ -20,7 +20,8 @@ from pms.sandbox.vrbo import VrboSimulator, create_vrbo_app, vrbo_control_router
 
 
 class ClockAdvance(BaseModel):
-    seconds: float
+    # Forward only: deadlines and tokens that have passed stay passed.
+    seconds: float = Field(ge=0, le=366 * 86400)
 
 
 def create_app() -> FastAPI:

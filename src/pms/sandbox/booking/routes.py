@@ -144,6 +144,11 @@ def create_booking_app(sim: BookingSimulator) -> Any:
                     if "hotel_ids" in params
                     else None
                 )
+                if "id" in params and "hotel_ids" not in params:
+                    # Documented: a single reservation is asked for together with its hotel.
+                    raise Refused(
+                        400, [OtaError(3, 321, "HOTEL_IDS_MISSING", "id needs hotel_ids")]
+                    )
                 limit = params.get("limit")
                 if limit is not None and not limit.isdigit():
                     raise Refused(400, [OtaError(3, 320, "INVALID_LIMIT", "limit: a number")])
