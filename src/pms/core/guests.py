@@ -49,10 +49,6 @@ async def find_by_email(session: AsyncSession, agency_id: uuid.UUID, email: str)
     ).scalar_one_or_none()
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def list_(
     session: AsyncSession,
     actor: Actor,
@@ -65,7 +61,7 @@ async def list_(
 ) -> tuple[list[Guest], int]:
     stmt = select(Guest).where(Guest.agency_id == actor.require_agency())
     if q:
-        pattern = f"%{_escape_like(q)}%"
+        pattern = f"%{listing.escape_like(q)}%"
         stmt = stmt.where(
             or_(
                 Guest.last_name.ilike(pattern, escape="\\"),

@@ -40,3 +40,8 @@ async def page(
     ).scalar_one()
     rows = (await session.execute(stmt.limit(limit).offset(offset))).scalars().all()
     return list(rows), int(total)
+
+
+def escape_like(value: str) -> str:
+    """User text inside a LIKE pattern matches literally (use with ``escape="\\"``)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

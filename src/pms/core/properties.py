@@ -67,19 +67,15 @@ async def list_(
 ) -> tuple[list[Property], int]:
     stmt = visible(actor)
     if q:
-        stmt = stmt.where(Property.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+        stmt = stmt.where(Property.name.ilike(f"%{listing.escape_like(q)}%", escape="\\"))
     if is_listed is not None:
         stmt = stmt.where(Property.is_listed.is_(is_listed))
     if owner_user_id is not None:
         stmt = stmt.where(Property.owner_user_id == owner_user_id)
     if city:
-        stmt = stmt.where(Property.city.ilike(_escape_like(city), escape="\\"))
+        stmt = stmt.where(Property.city.ilike(listing.escape_like(city), escape="\\"))
     stmt = listing.order_by(stmt, f"{sort},id", {**SORTABLE, "id": Property.id})
     return await listing.page(session, stmt, limit, offset)
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def _check_owner(
