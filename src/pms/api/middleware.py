@@ -8,7 +8,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pms.api.problems import internal_error
+from pms.api.problems import internal_error, problem
 from pms.logs import clean_request_id, get_logger, new_request_id, request_id_var
 
 REQUESTS = Counter(
@@ -40,6 +40,20 @@ class RequestContextMiddleware:
                 incoming = clean_request_id(v.decode("latin-1"))
                 break
         rid = incoming or new_request_id()
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+            # PostgreSQL text cannot hold NUL; refuse it at the edge rather than fail later.
+            token = request_id_var.set(rid)
+            try:
+                await problem(
+                    422,
+                    title="Validation failed",
+                    detail="The URL contains a NUL character.",
+                    type_="/problems/validation",
+                    errors=[{"field": "", "in": "query", "message": "NUL not allowed"}],
+                )(scope, receive, send)
+            finally:
+                request_id_var.reset(token)
+            return
         token = request_id_var.set(rid)
         structlog.contextvars.clear_contextvars()
         status = 500

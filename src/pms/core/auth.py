@@ -223,7 +223,7 @@ async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[M
         .where(Membership.user_id == user_id)
         .order_by(Agency.name)
     )
-    return [(m, a) for m, a in rows.tuples()]
+    return [(m, a) for m, a in rows.all()]
 
 
 async def resolve_actor(

@@ -27,7 +27,7 @@ async def list_members(session: AsyncSession, actor: Actor) -> list[tuple[Member
         .where(Membership.agency_id == actor.require_agency())
         .order_by(User.email)
     )
-    return [(m, u) for m, u in rows.tuples()]
+    return [(m, u) for m, u in rows.all()]
 
 
 async def _membership(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> Membership:

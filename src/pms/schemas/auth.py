@@ -9,29 +9,24 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from pms.core.permissions import Role
+from pms.schemas.common import Input
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
 AgencyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class SignupRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SignupRequest(Input):
     email: EmailStr
     password: Password = Field(description="At least 10 characters.")
     agency_name: AgencyName
 
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginRequest(Input):
     email: EmailStr
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshRequest(Input):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
@@ -69,16 +64,12 @@ class Member(BaseModel):
     joined_at: datetime
 
 
-class MemberInvite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MemberInvite(Input):
     email: EmailStr
     role: Role
 
 
-class MemberUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MemberUpdate(Input):
     role: Role
 
 
@@ -90,9 +81,7 @@ class Invitation(BaseModel):
     token: str = Field(description="Give this to the invitee; it is shown only once.")
 
 
-class InvitationAccept(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InvitationAccept(Input):
     token: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     password: Password | None = Field(
         default=None, description="Creates the account when not logged in."

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from pms.schemas.common import ReadModel
+from pms.schemas.common import Input, ReadModel
 
 GuestName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()./-]{3,40}$")]
@@ -19,9 +19,7 @@ Language = Annotated[
 ]
 
 
-class GuestCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GuestCreate(Input):
     email: EmailStr | None = None
     first_name: GuestName | None = None
     last_name: GuestName
@@ -30,9 +28,7 @@ class GuestCreate(BaseModel):
     notes: Annotated[str, StringConstraints(max_length=5000)] | None = None
 
 
-class GuestUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GuestUpdate(Input):
     email: EmailStr | None = None
     first_name: GuestName | None = None
     last_name: GuestName | None = None

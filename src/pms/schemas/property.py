@@ -8,9 +8,9 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from pms.schemas.common import ReadModel
+from pms.schemas.common import Input, ReadModel
 
 PropertyID = Annotated[uuid.UUID, Field(description="Property id")]
 
@@ -32,9 +32,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Short = Annotated[str, StringConstraints(max_length=200)]
 
 
-class _PropertyFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _PropertyFields(Input):
     description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
     bedrooms: int = Field(default=0, ge=0, le=100)
     bathrooms: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=1)
@@ -60,9 +58,7 @@ class PropertyCreate(_PropertyFields):
     max_guests: int = Field(ge=1, le=100)
 
 
-class PropertyUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PropertyUpdate(Input):
     name: Name | None = None
     description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
     timezone: TimeZone | None = None
