@@ -21,6 +21,9 @@ class Agency:
     property_id: str = ""
     owned_property_id: str = ""
     guest_id: str = ""
+    booking_id: str = ""
+    booking_version: int = 1
+    block_id: str = ""
 
     def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -83,4 +86,23 @@ async def full_agency(client: httpx.AsyncClient, name: str = "Agency") -> Agency
     )
     assert r.status_code == 201, r.text
     a.guest_id = r.json()["id"]
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": a.property_id,
+            "check_in": "2030-01-10",
+            "check_out": "2030-01-12",
+            "guest_id": a.guest_id,
+        },
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    a.booking_id = r.json()["id"]
+    r = await client.post(
+        "/api/v1/blocks",
+        json={"property_id": a.property_id, "start": "2030-02-01", "end": "2030-02-03"},
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    a.block_id = r.json()["id"]
     return a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -39,11 +40,50 @@ CASES: list[Case] = [
     ("GET", "/api/v1/guests/{guest}", None, READERS),
     ("PATCH", "/api/v1/guests/{guest}", lambda a: {"notes": "VIP"}, {A, M}),
     ("GET", "/api/v1/guests/{guest}/export", None, {A}),
+    ("GET", "/api/v1/bookings", None, ALL),
+    ("GET", "/api/v1/bookings/{booking}", None, READERS),
+    ("POST", "/api/v1/bookings", lambda a: _booking(a), {A, M, S}),
+    (
+        "PATCH",
+        "/api/v1/bookings/{booking}",
+        lambda a: {"version": a.booking_version, "notes": "n"},
+        {A, M},
+    ),
+    ("GET", "/api/v1/blocks", None, ALL),
+    ("POST", "/api/v1/blocks", lambda a: _block(a, "maintenance"), {A, M, S}),
+    ("GET", "/api/v1/calendar?start=2030-01-01&end=2030-02-01", None, ALL),
+    ("GET", "/api/v1/properties/{owned}/availability?start=2030-01-01&end=2030-01-05", None, ALL),
 ]
+
+_n = iter(range(10_000))
+
+
+def _booking(a: Agency) -> dict[str, Any]:
+    n = next(_n)
+    start = date(2032, 1, 1) + timedelta(days=3 * n)
+    return {
+        "property_id": a.property_id,
+        "check_in": start.isoformat(),
+        "check_out": (start + timedelta(days=1)).isoformat(),
+        "guest_id": a.guest_id,
+    }
+
+
+def _block(a: Agency, kind: str) -> dict[str, Any]:
+    n = next(_n)
+    start = date(2033, 1, 1) + timedelta(days=3 * n)
+    return {
+        "property_id": a.property_id,
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=1)).isoformat(),
+        "kind": kind,
+    }
 
 
 def _path(template: str, a: Agency) -> str:
-    return template.format(owned=a.owned_property_id, property=a.property_id, guest=a.guest_id)
+    return template.format(
+        owned=a.owned_property_id, property=a.property_id, guest=a.guest_id, booking=a.booking_id
+    )
 
 
 @pytest.fixture
@@ -62,6 +102,8 @@ async def test_role_table(client: httpx.AsyncClient, agency: Agency) -> None:
                 headers=agency.auth(role),
             )
             ok = r.status_code < 400
+            if ok and method == "PATCH" and "{booking}" in template:
+                agency.booking_version += 1
             if role in allowed and not ok:
                 failures.append(f"{role} {method} {template}: {r.status_code} {r.text[:120]}")
             if role not in allowed and r.status_code not in (403, 404):
@@ -93,7 +135,7 @@ async def test_only_admins_manage_the_team_or_erase_guests(
         await client.post(f"/api/v1/guests/{agency.guest_id}/erase", headers=h)
     ).status_code == 403
     assert (
-        await client.delete(f"/api/v1/properties/{agency.property_id}", headers=h)
+        await client.delete(f"/api/v1/properties/{agency.owned_property_id}", headers=h)
     ).status_code in ((204,) if role is M else (403,))
 
 

@@ -23,15 +23,20 @@ _IDS = {
     "properties": lambda a: a.property_id,
     "guests": lambda a: a.guest_id,
     "members": lambda a: a.users[Role.STAFF],
+    "bookings": lambda a: a.booking_id,
+    "blocks": lambda a: a.block_id,
 }
 # Bodies valid enough to get past validation, so a 404 is about the id, not the body.
 _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/members/{user_id}"): {"role": "manager"},
+    ("PATCH", "/api/v1/bookings/{booking_id}"): {"version": 1, "notes": "x"},
 }
 
 
 def _fill(path: str, a: Agency) -> str:
     def repl(m: re.Match[str]) -> str:
+        if m.group(0) == "{action}":
+            return "confirm"
         collection = path[: m.start()].rstrip("/").rsplit("/", 1)[-1]
         if collection not in _IDS:
             raise AssertionError(f"add an id for '{collection}' ({path}) to _IDS in this test")
@@ -40,10 +45,28 @@ def _fill(path: str, a: Agency) -> str:
     return re.sub(r"\{[^}]+\}", repl, path)
 
 
+def _required_query(operation: dict[str, Any]) -> str:
+    """Plausible values for required query parameters, so the answer is about the id."""
+    samples = {"start": "2030-01-01", "end": "2030-01-05"}
+    params = [
+        f"{p['name']}={samples.get(p['name'], '1')}"
+        for p in operation.get("parameters", [])
+        if p.get("in") == "query" and p.get("required")
+    ]
+    return "?" + "&".join(params) if params else ""
+
+
 async def _fingerprint(client: httpx.AsyncClient, a: Agency) -> list[Any]:
     h = a.auth()
     out = []
-    for path in ("/api/v1/properties", "/api/v1/guests", "/api/v1/members", "/api/v1/audit-log"):
+    for path in (
+        "/api/v1/properties",
+        "/api/v1/guests",
+        "/api/v1/members",
+        "/api/v1/bookings",
+        "/api/v1/blocks",
+        "/api/v1/audit-log",
+    ):
         out.append((await client.get(f"{path}?limit=200", headers=h)).json())
     return out
 
@@ -60,8 +83,9 @@ async def test_every_route_with_an_id_is_404_for_another_agency(
     for template, operations in spec["paths"].items():
         if "{" not in template:
             continue
-        for method in (m.upper() for m in operations):
-            path = _fill(template, a)
+        for method, operation in operations.items():
+            method = method.upper()
+            path = _fill(template, a) + _required_query(operation)
             body = _BODIES.get((method, template), {} if method in ("POST", "PATCH") else None)
             r = await client.request(method, path, json=body, headers=b.auth())
             assert r.status_code == 404, f"{method} {template}: {r.status_code} {r.text[:200]}"

@@ -8,7 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from pms import __version__
-from pms.api import audit, auth, guests, health, members, problems, properties, system
+from pms.api import (
+    audit,
+    auth,
+    blocks,
+    bookings,
+    calendar,
+    guests,
+    health,
+    members,
+    problems,
+    properties,
+    system,
+)
 from pms.api.idempotency import IdempotencyMiddleware
 from pms.api.middleware import RequestContextMiddleware
 from pms.db import dispose_engine
@@ -44,7 +56,16 @@ def create_app() -> FastAPI:
     app.router.redirect_slashes = False
     problems.install(app)
     app.include_router(health.router)
-    for router in (auth.router, members.router, properties.router, guests.router, audit.router):
+    for router in (
+        auth.router,
+        members.router,
+        properties.router,
+        calendar.router,
+        guests.router,
+        bookings.router,
+        blocks.router,
+        audit.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first

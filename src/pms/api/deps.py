@@ -96,6 +96,18 @@ PropertiesWrite = Annotated[Actor, permission(P.PROPERTIES_WRITE)]
 GuestsRead = Annotated[Actor, permission(P.GUESTS_READ)]
 GuestsWrite = Annotated[Actor, permission(P.GUESTS_WRITE)]
 GuestsExportErase = Annotated[Actor, permission(P.GUESTS_EXPORT_ERASE)]
+BookingsRead = Annotated[Actor, permission(P.BOOKINGS_READ)]
+BookingsCreate = Annotated[Actor, permission(P.BOOKINGS_CREATE)]
+BookingsUpdate = Annotated[Actor, permission(P.BOOKINGS_UPDATE)]
+
+
+async def _agency_actor(actor: CurrentActor) -> Actor:
+    """Any member of an agency; the service checks the finer permission (e.g. per action)."""
+    actor.require_agency()
+    return actor
+
+
+AgencyMember = Annotated[Actor, Depends(_agency_actor)]
 
 
 def client_ip(request: Request) -> str:

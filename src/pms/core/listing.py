@@ -13,10 +13,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from pms.core.errors import Unprocessable
 
 T = TypeVar("T")
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 Sortable: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
-def order_by(stmt: Select[Any], sort: str, columns: Mapping[str, Sortable]) -> Select[Any]:
+def order_by(stmt: SelectT, sort: str, columns: Mapping[str, Sortable]) -> SelectT:
     """``sort``: comma-separated column names, each optionally prefixed with ``-`` (descending)."""
     clauses = []
     for part in filter(None, (p.strip() for p in sort.split(","))):

@@ -29,8 +29,11 @@ class Actor:
             raise Forbidden("You are not a member of any agency.")
         return self.agency_id
 
+    def can(self, permission: Permission) -> bool:
+        return self.role is not None and allows(self.role, permission)
+
     def require(self, permission: Permission) -> None:
-        if self.role is None or not allows(self.role, permission):
+        if not self.can(permission):
             raise Forbidden(f"Your role may not do this ({permission.value}).")
 
 

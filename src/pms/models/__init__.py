@@ -3,8 +3,11 @@
 from pms.models.agency import Agency, Invitation, Membership
 from pms.models.audit import AuditEntry
 from pms.models.base import Base
+from pms.models.block import Block, BlockKind
+from pms.models.booking import Booking, BookingSource
 from pms.models.guest import Guest
 from pms.models.idempotency import IdempotencyRecord
+from pms.models.inventory import OccupiedRange
 from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
 from pms.models.user import AuthSession, User
@@ -14,10 +17,15 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Base",
+    "Block",
+    "BlockKind",
+    "Booking",
+    "BookingSource",
     "Guest",
     "IdempotencyRecord",
     "Invitation",
     "Membership",
+    "OccupiedRange",
     "OutboxEvent",
     "Property",
     "User",

@@ -1,0 +1,46 @@
+"""Availability: one property's days, or many properties' in one request."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from pms.api.deps import DB, BookingsRead
+from pms.core import availability
+from pms.schemas.booking import Calendar, PropertyCalendar
+
+router = APIRouter(tags=["availability"])
+
+
+@router.get(
+    "/properties/{property_id}/availability",
+    response_model=PropertyCalendar,
+    summary="One entry per day in [start, end): free, booked, hold or blocked",
+    responses={404: {"description": "No such property"}, 422: {"description": "Range > 366 days"}},
+)
+async def property_availability(
+    property_id: uuid.UUID, start: date, end: date, session: DB, actor: BookingsRead
+) -> PropertyCalendar:
+    cal = await availability.calendar(session, actor, start, end, [property_id])
+    return cal.properties[0]
+
+
+@router.get(
+    "/calendar",
+    response_model=Calendar,
+    summary="Availability of many properties at once (all visible ones by default)",
+    responses={422: {"description": "Range over 366 days or too many properties"}},
+)
+async def calendar(
+    start: date,
+    end: date,
+    session: DB,
+    actor: BookingsRead,
+    property_ids: Annotated[
+        list[uuid.UUID] | None, Query(description="Repeat, or omit for all visible properties")
+    ] = None,
+) -> Calendar:
+    return await availability.calendar(session, actor, start, end, property_ids)

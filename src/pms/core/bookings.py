@@ -1,0 +1,420 @@
+"""Bookings: create, change, move through the status table; every write passes the inventory
+guard and records its outbox events and audit entry in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core import audit, guests, inventory, listing, outbox, properties
+from pms.core.booking_status import CREATABLE, OCCUPYING, BookingStatus, can_transition, occupies
+from pms.core.errors import Conflict, NotFound, Unprocessable
+from pms.core.listing import Sortable
+from pms.core.permissions import Permission
+from pms.core.tenancy import Actor
+from pms.models.booking import Booking, BookingSource
+from pms.models.guest import Guest
+from pms.models.property import Property
+from pms.schemas.booking import BookingCreate, BookingUpdate, GuestInline
+
+DEFAULT_HOLD_MINUTES = 15
+
+SORTABLE: dict[str, Sortable] = {
+    "check_in": Booking.check_in,
+    "check_out": Booking.check_out,
+    "created_at": Booking.created_at,
+    "reference": Booking.reference,
+    "status": Booking.status,
+}
+
+# The action names of POST /bookings/{id}/{action}, the status each leads to, and who may.
+ACTIONS: dict[str, tuple[BookingStatus, Permission]] = {
+    "confirm": (BookingStatus.CONFIRMED, Permission.BOOKINGS_OPERATE),
+    "check-in": (BookingStatus.CHECKED_IN, Permission.BOOKINGS_OPERATE),
+    "check-out": (BookingStatus.CHECKED_OUT, Permission.BOOKINGS_OPERATE),
+    "no-show": (BookingStatus.NO_SHOW, Permission.BOOKINGS_OPERATE),
+    "cancel": (BookingStatus.CANCELLED, Permission.BOOKINGS_CANCEL),
+    "decline": (BookingStatus.DECLINED, Permission.BOOKINGS_CANCEL),
+}
+
+
+class InvalidTransition(Conflict):
+    code = "invalid-transition"
+    title = "Invalid status change"
+
+
+class StaleVersion(Conflict):
+    code = "stale-version"
+    title = "Booking changed meanwhile"
+
+
+def event_payload(b: Booking) -> dict[str, Any]:
+    return {
+        "booking_id": str(b.id),
+        "reference": b.reference,
+        "property_id": str(b.property_id),
+        "status": b.status.value,
+        "source": b.source.value,
+        "channel_booking_id": b.channel_booking_id,
+        "check_in": b.check_in.isoformat(),
+        "check_out": b.check_out.isoformat(),
+        "version": b.version,
+    }
+
+
+def visible(actor: Actor) -> Select[Booking, Guest]:
+    """Every booking query starts here: the agency's bookings, narrowed to owned properties."""
+    stmt = (
+        select(Booking, Guest)
+        .join(Guest, Guest.id == Booking.guest_id)
+        .where(Booking.agency_id == actor.require_agency())
+    )
+    if actor.is_owner:
+        owned = select(Property.id).where(Property.owner_user_id == actor.user_id)
+        stmt = stmt.where(Booking.property_id.in_(owned))
+    return stmt
+
+
+async def get(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Booking, Guest]:
+    stmt = visible(actor).where(Booking.id == booking_id)
+    if lock:
+        stmt = stmt.with_for_update(of=Booking)
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise NotFound("Booking not found.")
+    return row[0], row[1]
+
+
+async def list_(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    property_id: uuid.UUID | None,
+    statuses: list[BookingStatus],
+    source: BookingSource | None,
+    guest_id: uuid.UUID | None,
+    start: date | None,
+    end: date | None,
+    sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Booking, Guest]], int]:
+    stmt = visible(actor)
+    if property_id is not None:
+        stmt = stmt.where(Booking.property_id == property_id)
+    if statuses:
+        stmt = stmt.where(Booking.status.in_(statuses))
+    if source is not None:
+        stmt = stmt.where(Booking.source == source)
+    if guest_id is not None:
+        stmt = stmt.where(Booking.guest_id == guest_id)
+    if start is not None:
+        stmt = stmt.where(Booking.check_out > start)
+    if end is not None:
+        stmt = stmt.where(Booking.check_in < end)
+    stmt = listing.order_by(stmt, f"{sort},id", {**SORTABLE, "id": Booking.id})
+    total = (
+        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ).scalar_one()
+    rows = (await session.execute(stmt.limit(limit).offset(offset))).all()
+    return [(r[0], r[1]) for r in rows], int(total)
+
+
+async def _guest_for(
+    session: AsyncSession, actor: Actor, guest_id: uuid.UUID | None, inline: GuestInline | None
+) -> Guest:
+    agency_id = actor.require_agency()
+    if guest_id is not None:
+        guest = await guests.get(session, actor, guest_id)
+        if guest.erased_at is not None:
+            raise Unprocessable(
+                "This guest was erased.",
+                errors=[{"field": "guest_id", "in": "body", "message": "guest erased"}],
+            )
+        return guest
+    assert inline is not None
+    email = inline.email.lower()
+    # Find or create by e-mail; ON CONFLICT makes two concurrent bookings share one guest.
+    await session.execute(
+        insert(Guest)
+        .values(
+            id=uuid.uuid4(),
+            agency_id=agency_id,
+            email=email,
+            first_name=inline.first_name,
+            last_name=inline.last_name,
+            phone=inline.phone,
+            language=inline.language,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Guest.agency_id, func.lower(Guest.email)],
+            index_where=text("email IS NOT NULL"),
+        )
+    )
+    found = await guests.find_by_email(session, agency_id, email)
+    assert found is not None
+    return found
+
+
+def _check_guests(prop: Property, adults: int, children: int) -> None:
+    # Infants sleep in a cot and do not count against max_guests (as on the channels).
+    if adults + children > prop.max_guests:
+        raise Unprocessable(
+            f"{adults + children} guests exceed this property's maximum of {prop.max_guests}.",
+            errors=[{"field": "adults", "in": "body", "message": "max_guests exceeded"}],
+            rule="max_guests",
+        )
+
+
+async def _next_reference(session: AsyncSession, when: date) -> str:
+    n = (await session.execute(text("SELECT nextval('booking_reference_seq')"))).scalar_one()
+    return f"PMS-{when.year}-{int(n):06d}"
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    data: BookingCreate,
+    *,
+    hold_minutes: int = DEFAULT_HOLD_MINUTES,
+) -> tuple[Booking, Guest]:
+    if data.status not in CREATABLE or data.status is BookingStatus.CONFLICT:
+        raise Unprocessable(
+            f"A booking cannot be created as {data.status.value}.",
+            errors=[
+                {
+                    "field": "status",
+                    "in": "body",
+                    "message": "inquiry, requested, hold or confirmed",
+                }
+            ],
+        )
+    prop = await properties.get(session, actor, data.property_id)
+    _check_guests(prop, data.adults, data.children)
+    guest = await _guest_for(session, actor, data.guest_id, data.guest)
+    await inventory.expire_stale_holds(session, prop.id)
+    now = datetime.now(UTC)
+    booking = Booking(
+        id=uuid.uuid4(),
+        agency_id=prop.agency_id,
+        property_id=prop.id,
+        guest_id=guest.id,
+        reference=await _next_reference(session, now.date()),
+        status=data.status,
+        source=data.source,
+        channel_booking_id=data.channel_booking_id,
+        check_in=data.check_in,
+        check_out=data.check_out,
+        adults=data.adults,
+        children=data.children,
+        infants=data.infants,
+        pets=data.pets,
+        notes=data.notes,
+        hold_expires_at=now + timedelta(minutes=hold_minutes)
+        if data.status is BookingStatus.HOLD
+        else None,
+        version=1,
+    )
+    try:
+        async with inventory.guarded(session, prop.id, data.check_in, data.check_out):
+            session.add(booking)
+    except IntegrityError as exc:
+        if "uq_bookings_channel" in str(exc.orig):
+            raise Conflict(
+                "This channel booking is already recorded.",
+                conflict_type="duplicate_channel_booking",
+            ) from None
+        raise
+    await session.refresh(booking)
+    payload = event_payload(booking)
+    outbox.emit(
+        session,
+        agency_id=booking.agency_id,
+        event_type="booking.created",
+        aggregate_type="booking",
+        aggregate_id=booking.id,
+        payload=payload,
+    )
+    if occupies(booking.status):
+        outbox.availability_changed(
+            session, booking.agency_id, booking.property_id, booking.check_in, booking.check_out
+        )
+    await audit.record(
+        session,
+        actor,
+        agency_id=booking.agency_id,
+        entity_type="booking",
+        entity_id=booking.id,
+        action="created",
+        after=audit.snapshot(booking),
+    )
+    return booking, guest
+
+
+async def update(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, data: BookingUpdate
+) -> tuple[Booking, Guest]:
+    booking, guest = await get(session, actor, booking_id, lock=True)
+    if booking.version != data.version:
+        raise StaleVersion(
+            f"The booking is at version {booking.version}, not {data.version}; reload and retry.",
+            current_version=booking.version,
+        )
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    for field in ("property_id", "check_in", "check_out", "adults", "children", "infants", "pets"):
+        if field in changes and changes[field] is None:
+            raise Unprocessable(
+                f"{field} cannot be null.",
+                errors=[{"field": field, "in": "body", "message": "cannot be null"}],
+            )
+    changes = {k: v for k, v in changes.items() if getattr(booking, k) != v}
+    if not changes:
+        return booking, guest
+    before = audit.snapshot(booking)
+    old = (booking.property_id, booking.check_in, booking.check_out)
+    new_property = changes.get("property_id", booking.property_id)
+    check_in = changes.get("check_in", booking.check_in)
+    check_out = changes.get("check_out", booking.check_out)
+    if check_out <= check_in:
+        raise Unprocessable(
+            "check_out must be after check_in.",
+            errors=[{"field": "check_out", "in": "body", "message": "not after check_in"}],
+        )
+    prop = await properties.get(session, actor, new_property)
+    _check_guests(
+        prop, changes.get("adults", booking.adults), changes.get("children", booking.children)
+    )
+    if new_property != booking.property_id:
+        await inventory.expire_stale_holds(session, new_property)
+    async with inventory.guarded(
+        session, new_property, check_in, check_out, exclude_booking=booking.id
+    ):
+        for key, value in changes.items():
+            setattr(booking, key, value)
+        booking.version += 1
+    await session.refresh(booking)
+    outbox.emit(
+        session,
+        agency_id=booking.agency_id,
+        event_type="booking.updated",
+        aggregate_type="booking",
+        aggregate_id=booking.id,
+        payload={**event_payload(booking), "changed": sorted(changes)},
+    )
+    if occupies(booking.status) and old != (booking.property_id, check_in, check_out):
+        outbox.availability_changed(session, booking.agency_id, old[0], old[1], old[2])
+        outbox.availability_changed(
+            session, booking.agency_id, booking.property_id, check_in, check_out
+        )
+    await audit.record(
+        session,
+        actor,
+        agency_id=booking.agency_id,
+        entity_type="booking",
+        entity_id=booking.id,
+        action="updated",
+        before=before,
+        after=audit.snapshot(booking),
+    )
+    return booking, guest
+
+
+async def transition(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, target: BookingStatus
+) -> tuple[Booking, Guest]:
+    booking, guest = await get(session, actor, booking_id, lock=True)
+    current = booking.status
+    if current is target:
+        return booking, guest  # same status: a no-op, so retries are harmless
+    if not can_transition(current, target):
+        raise InvalidTransition(
+            f"A {current.value} booking cannot become {target.value}.",
+            from_status=current.value,
+            to_status=target.value,
+        )
+    before = audit.snapshot(booking)
+    if occupies(target) and not occupies(current):
+        await inventory.expire_stale_holds(session, booking.property_id)
+    async with inventory.guarded(
+        session,
+        booking.property_id,
+        booking.check_in,
+        booking.check_out,
+        exclude_booking=booking.id,
+    ):
+        booking.status = target
+        booking.version += 1
+        if target is BookingStatus.CANCELLED:
+            booking.cancelled_at = datetime.now(UTC)
+        if target is not BookingStatus.HOLD:
+            booking.hold_expires_at = None
+    await session.refresh(booking)
+    outbox.emit(
+        session,
+        agency_id=booking.agency_id,
+        event_type="booking.status_changed",
+        aggregate_type="booking",
+        aggregate_id=booking.id,
+        payload={**event_payload(booking), "from_status": current.value},
+    )
+    if occupies(current) != occupies(target):
+        outbox.availability_changed(
+            session, booking.agency_id, booking.property_id, booking.check_in, booking.check_out
+        )
+    await audit.record(
+        session,
+        actor,
+        agency_id=booking.agency_id,
+        entity_type="booking",
+        entity_id=booking.id,
+        action=f"status:{target.value}",
+        before=before,
+        after=audit.snapshot(booking),
+    )
+    return booking, guest
+
+
+async def has_future_stays(session: AsyncSession, prop: Property) -> None:
+    """Property delete guard: a property with stays still to come cannot be deleted."""
+    today = datetime.now(UTC).date()
+    count = (
+        await session.execute(
+            select(func.count())
+            .select_from(Booking)
+            .where(
+                Booking.property_id == prop.id,
+                Booking.status.in_(OCCUPYING),
+                Booking.check_out > today,
+            )
+        )
+    ).scalar_one()
+    if count:
+        raise Conflict(
+            f"The property has {count} current or future booking(s); cancel or move them first.",
+            conflict_type="future_bookings",
+        )
+
+
+async def _export(session: AsyncSession, guest: Guest) -> list[dict[str, Any]]:
+    rows = await session.execute(select(Booking).where(Booking.guest_id == guest.id))
+    return [audit.snapshot(b) for b in rows.scalars().all()]
+
+
+async def _erase(session: AsyncSession, guest: Guest) -> None:
+    # Bookings stay for accounting; free text that may hold personal data goes.
+    rows = await session.execute(select(Booking).where(Booking.guest_id == guest.id))
+    for b in rows.scalars().all():
+        b.notes = None
+
+
+properties.DELETE_GUARDS.append(has_future_stays)
+guests.EXPORT_SOURCES["bookings"] = _export
+guests.ERASE_HOOKS.append(_erase)

@@ -1,0 +1,168 @@
+"""The inventory guard: turning exclusion-constraint violations into 409s that name the clash,
+expiring stale holds, and reading occupied ranges."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core.booking_status import BLOCK_MARKER, INVENTORY_ACTIVE, BookingStatus
+from pms.core.errors import Conflict
+from pms.models.booking import Booking
+from pms.models.inventory import EXCLUSION_CONSTRAINT, OccupiedRange
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+class InventoryConflict(Conflict):
+    code = "inventory-conflict"
+    title = "Dates not available"
+
+
+@dataclass(frozen=True)
+class Clash:
+    conflict_type: str  # "booking", "hold" or "block"
+    start: date
+    end: date
+    booking_id: uuid.UUID | None
+    block_id: uuid.UUID | None
+
+
+async def find_clash(
+    session: AsyncSession,
+    property_id: uuid.UUID,
+    start: date,
+    end: date,
+    *,
+    exclude_booking: uuid.UUID | None = None,
+    exclude_block: uuid.UUID | None = None,
+) -> Clash | None:
+    stmt = (
+        select(OccupiedRange)
+        .where(
+            OccupiedRange.property_id == property_id,
+            OccupiedRange.status.in_(INVENTORY_ACTIVE),
+            OccupiedRange.start < end,
+            OccupiedRange.end > start,
+        )
+        .order_by(OccupiedRange.start)
+        .limit(1)
+    )
+    if exclude_booking is not None:
+        stmt = stmt.where(
+            (OccupiedRange.booking_id.is_(None)) | (OccupiedRange.booking_id != exclude_booking)
+        )
+    if exclude_block is not None:
+        stmt = stmt.where(
+            (OccupiedRange.block_id.is_(None)) | (OccupiedRange.block_id != exclude_block)
+        )
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        return None
+    kind = (
+        "block"
+        if row.status == BLOCK_MARKER
+        else "hold"
+        if row.status == BookingStatus.HOLD.value
+        else "booking"
+    )
+    return Clash(kind, row.start, row.end, row.booking_id, row.block_id)
+
+
+def conflict_error(clash: Clash | None, start: date, end: date) -> InventoryConflict:
+    if clash is None:
+        # The clashing transaction rolled back or moved on between our failure and our look.
+        return InventoryConflict(
+            f"The nights {start} to {end} were just taken; try again.",
+            conflict_type="booking",
+            clash=None,
+        )
+    return InventoryConflict(
+        f"The nights {start} to {end} overlap a {clash.conflict_type} "
+        f"from {clash.start} to {clash.end}.",
+        conflict_type=clash.conflict_type,
+        clash={
+            "start": clash.start.isoformat(),
+            "end": clash.end.isoformat(),
+            "booking_id": str(clash.booking_id) if clash.booking_id else None,
+            "block_id": str(clash.block_id) if clash.block_id else None,
+        },
+    )
+
+
+@asynccontextmanager
+async def guarded(
+    session: AsyncSession,
+    property_id: uuid.UUID,
+    start: date,
+    end: date,
+    *,
+    exclude_booking: uuid.UUID | None = None,
+    exclude_block: uuid.UUID | None = None,
+) -> AsyncIterator[None]:
+    """Make the writes that occupy ``[start, end)`` inside this block: they run in a savepoint,
+    and a violated exclusion constraint becomes a 409 naming the clash while the outer
+    transaction stays usable. (Changes made before the block would be flushed outside it.)"""
+    try:
+        async with session.begin_nested():
+            yield
+            await session.flush()
+    except IntegrityError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if sqlstate != EXCLUSION_VIOLATION and EXCLUSION_CONSTRAINT not in str(exc.orig):
+            raise
+        clash = await find_clash(
+            session,
+            property_id,
+            start,
+            end,
+            exclude_booking=exclude_booking,
+            exclude_block=exclude_block,
+        )
+        raise conflict_error(clash, start, end) from None
+
+
+async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | None = None) -> int:
+    """Holds past their expiry stop blocking: whoever writes next expires them in the same
+    transaction (and the scheduler sweeps the rest)."""
+    stmt = (
+        update(Booking)
+        .where(
+            Booking.status == BookingStatus.HOLD,
+            Booking.hold_expires_at <= func.now(),
+        )
+        .values(status=BookingStatus.EXPIRED, version=Booking.version + 1)
+        .returning(Booking.id)
+    )
+    if property_id is not None:
+        stmt = stmt.where(Booking.property_id == property_id)
+    return len((await session.execute(stmt)).all())
+
+
+async def occupied(
+    session: AsyncSession, property_ids: list[uuid.UUID], start: date, end: date
+) -> list[OccupiedRange]:
+    """Active ranges overlapping ``[start, end)`` (holds past expiry are treated as free)."""
+    now = datetime.now(UTC)
+    rows = await session.execute(
+        select(OccupiedRange)
+        .where(
+            OccupiedRange.property_id.in_(property_ids),
+            OccupiedRange.status.in_(INVENTORY_ACTIVE),
+            OccupiedRange.start < end,
+            OccupiedRange.end > start,
+            ~and_(
+                OccupiedRange.status == BookingStatus.HOLD.value,
+                OccupiedRange.hold_expires_at <= now,
+            ),
+        )
+        .order_by(OccupiedRange.property_id, OccupiedRange.start)
+    )
+    return list(rows.scalars().all())

@@ -1,0 +1,149 @@
+"""Booking and block request and response shapes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import EmailStr, Field, StringConstraints, model_validator
+
+from pms.core.booking_status import BookingStatus
+from pms.models.block import BlockKind
+from pms.models.booking import BookingSource
+from pms.schemas.common import Input, ReadModel
+from pms.schemas.guest import GuestName, Language, Phone
+
+Notes = Annotated[str, StringConstraints(max_length=5000)]
+ChannelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+MAX_STAY_NIGHTS = 366
+
+
+def _check_range(start: date, end: date, what: str) -> None:
+    if end <= start:
+        raise ValueError(f"{what}: the end must be after the start (ranges are [start, end))")
+    if (end - start).days > MAX_STAY_NIGHTS:
+        raise ValueError(f"{what}: at most {MAX_STAY_NIGHTS} nights")
+
+
+class GuestInline(Input):
+    email: EmailStr
+    first_name: GuestName | None = None
+    last_name: GuestName
+    phone: Phone | None = None
+    language: Language = "en"
+
+
+class BookingCreate(Input):
+    property_id: uuid.UUID
+    check_in: date
+    check_out: date = Field(description="Departure day; the stay is [check_in, check_out).")
+    adults: int = Field(default=1, ge=1, le=100)
+    children: int = Field(default=0, ge=0, le=100)
+    infants: int = Field(default=0, ge=0, le=100)
+    pets: int = Field(default=0, ge=0, le=20)
+    guest_id: uuid.UUID | None = None
+    guest: GuestInline | None = Field(
+        default=None, description="Found by e-mail in this agency, or created."
+    )
+    source: BookingSource = BookingSource.MANUAL
+    channel_booking_id: ChannelId | None = None
+    notes: Notes | None = None
+    status: BookingStatus = Field(
+        default=BookingStatus.CONFIRMED,
+        description="inquiry, requested, hold or confirmed.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        _check_range(self.check_in, self.check_out, "stay")
+        if (self.guest_id is None) == (self.guest is None):
+            raise ValueError("give exactly one of guest_id or guest")
+        return self
+
+
+class BookingUpdate(Input):
+    version: int = Field(ge=1, description="The version you read; a stale one is a 409.")
+    property_id: uuid.UUID | None = None
+    check_in: date | None = None
+    check_out: date | None = None
+    adults: int | None = Field(default=None, ge=1, le=100)
+    children: int | None = Field(default=None, ge=0, le=100)
+    infants: int | None = Field(default=None, ge=0, le=100)
+    pets: int | None = Field(default=None, ge=0, le=20)
+    notes: Notes | None = None
+
+
+class GuestSummary(ReadModel):
+    id: uuid.UUID
+    first_name: str | None
+    last_name: str | None
+    email: str | None = Field(description="Hidden (null) for the owner role.")
+    phone: str | None = Field(description="Hidden (null) for the owner role.")
+
+
+class Booking(ReadModel):
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    reference: str
+    property_id: uuid.UUID
+    guest: GuestSummary
+    status: BookingStatus
+    source: BookingSource
+    channel_booking_id: str | None
+    check_in: date
+    check_out: date
+    nights: int
+    adults: int
+    children: int
+    infants: int
+    pets: int
+    notes: str | None
+    hold_expires_at: datetime | None
+    quote: dict[str, Any] | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class BlockCreate(Input):
+    property_id: uuid.UUID
+    start: date
+    end: date = Field(description="First free day again; the block is [start, end).")
+    kind: BlockKind = BlockKind.MANUAL
+    note: Notes | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        _check_range(self.start, self.end, "block")
+        return self
+
+
+class Block(ReadModel):
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    property_id: uuid.UUID
+    start: date
+    end: date
+    kind: BlockKind
+    note: str | None
+    created_at: datetime
+
+
+class Day(ReadModel):
+    date: date
+    status: str = Field(description="free, booked, hold or blocked")
+    booking_id: uuid.UUID | None = None
+    block_id: uuid.UUID | None = None
+    label: str | None = None
+
+
+class PropertyCalendar(ReadModel):
+    property_id: uuid.UUID
+    days: list[Day]
+
+
+class Calendar(ReadModel):
+    start: date
+    end: date
+    properties: list[PropertyCalendar]

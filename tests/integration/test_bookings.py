@@ -1,0 +1,293 @@
+"""Bookings: creation, the inventory guard, the status table, versions, and owner views."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from pms.core.booking_status import BLOCK_MARKER, OCCUPYING, TRANSITIONS, BookingStatus
+from pms.core.permissions import Role
+from pms.models.inventory import EXCLUSION_CONSTRAINT
+from tests.factories import Agency, full_agency
+from tests.services import plain
+
+D = date(2031, 7, 1)
+
+
+def day(n: int) -> str:
+    return (D + timedelta(days=n)).isoformat()
+
+
+@pytest.fixture
+async def agency(client: httpx.AsyncClient) -> Agency:
+    return await full_agency(client)
+
+
+def booking_body(a: Agency, start: int, end: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "property_id": a.property_id,
+        "check_in": day(start),
+        "check_out": day(end),
+        "adults": 2,
+        "guest": {"email": "guest@example.com", "last_name": "Gast", "first_name": "Greta"},
+        **extra,
+    }
+
+
+async def book(
+    client: httpx.AsyncClient, a: Agency, start: int, end: int, **extra: Any
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/bookings", json=booking_body(a, start, end, **extra), headers=a.auth()
+    )
+
+
+async def test_create_assigns_a_reference_and_finds_the_guest_by_email(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    r1 = await book(client, agency, 0, 3)
+    assert r1.status_code == 201, r1.text
+    b = r1.json()
+    assert re.fullmatch(r"PMS-\d{4}-\d{6}", b["reference"])
+    assert b["nights"] == 3
+    assert b["status"] == "confirmed"
+    r2 = await book(client, agency, 3, 5, guest={"email": "GUEST@example.com", "last_name": "Gast"})
+    assert r2.status_code == 201, r2.text
+    assert r2.json()["guest"]["id"] == b["guest"]["id"]
+    assert r2.json()["reference"] != b["reference"]
+
+
+async def test_overlap_is_409_naming_the_clash_and_back_to_back_is_fine(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    first = (await book(client, agency, 2, 5)).json()
+    r = await book(client, agency, 4, 6)
+    assert r.status_code == 409
+    body = r.json()
+    assert body["conflict_type"] == "booking"
+    assert body["clash"] == {
+        "start": day(2),
+        "end": day(5),
+        "booking_id": first["id"],
+        "block_id": None,
+    }
+    assert (await book(client, agency, 5, 7)).status_code == 201  # arrives as the other leaves
+    assert (await book(client, agency, 0, 2)).status_code == 201
+
+
+async def test_cancelled_nights_can_be_booked_again_at_once(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    b = (await book(client, agency, 0, 4)).json()
+    r = await client.post(f"/api/v1/bookings/{b['id']}/cancel", headers=agency.auth())
+    assert r.status_code == 200
+    assert r.json()["status"] == "cancelled"
+    assert (await book(client, agency, 1, 3)).status_code == 201
+
+
+async def test_blocks_occupy_like_bookings(client: httpx.AsyncClient, agency: Agency) -> None:
+    r = await client.post(
+        "/api/v1/blocks",
+        json={
+            "property_id": agency.property_id,
+            "start": day(10),
+            "end": day(12),
+            "kind": "maintenance",
+        },
+        headers=agency.auth(),
+    )
+    assert r.status_code == 201, r.text
+    block_id = r.json()["id"]
+    r = await book(client, agency, 11, 13)
+    assert r.status_code == 409
+    assert r.json()["conflict_type"] == "block"
+    assert r.json()["clash"]["block_id"] == block_id
+    assert (
+        await client.delete(f"/api/v1/blocks/{block_id}", headers=agency.auth())
+    ).status_code == 204
+    assert (await book(client, agency, 11, 13)).status_code == 201
+
+
+async def test_status_actions_follow_the_table(client: httpx.AsyncClient, agency: Agency) -> None:
+    b = (await book(client, agency, 0, 2, status="requested")).json()
+    url = f"/api/v1/bookings/{b['id']}"
+    r = await client.post(f"{url}/check-in", headers=agency.auth())
+    assert r.status_code == 409
+    assert r.json()["from_status"] == "requested"
+    assert (await client.post(f"{url}/confirm", headers=agency.auth())).json()[
+        "status"
+    ] == "confirmed"
+    again = await client.post(f"{url}/confirm", headers=agency.auth())
+    assert again.status_code == 200  # same status: no-op
+    assert again.json()["version"] == 2
+    assert (
+        await client.post(f"{url}/check-in", headers=agency.auth(Role.STAFF))
+    ).status_code == 200
+    assert (await client.post(f"{url}/check-out", headers=agency.auth())).json()[
+        "status"
+    ] == "checked_out"
+    assert (await client.post(f"{url}/cancel", headers=agency.auth())).status_code == 409
+
+
+async def test_confirming_a_request_rechecks_availability(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    req = (await book(client, agency, 0, 3, status="requested")).json()
+    assert (await book(client, agency, 1, 2)).status_code == 201  # requests do not hold nights
+    r = await client.post(f"/api/v1/bookings/{req['id']}/confirm", headers=agency.auth())
+    assert r.status_code == 409
+    assert r.json()["conflict_type"] == "booking"
+
+
+async def test_staff_may_not_cancel(client: httpx.AsyncClient, agency: Agency) -> None:
+    b = (await book(client, agency, 0, 2)).json()
+    r = await client.post(f"/api/v1/bookings/{b['id']}/cancel", headers=agency.auth(Role.STAFF))
+    assert r.status_code == 403
+
+
+async def test_patch_is_guarded_by_version_and_the_calendar(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    a = (await book(client, agency, 0, 2)).json()
+    await book(client, agency, 4, 6)
+    url = f"/api/v1/bookings/{a['id']}"
+    r = await client.patch(url, json={"version": 1, "check_out": day(5)}, headers=agency.auth())
+    assert r.status_code == 409
+    assert r.json()["conflict_type"] == "booking"
+    r = await client.patch(url, json={"version": 1, "check_out": day(4)}, headers=agency.auth())
+    assert r.status_code == 200
+    assert r.json()["version"] == 2
+    r = await client.patch(url, json={"version": 1, "notes": "late"}, headers=agency.auth())
+    assert r.status_code == 409
+    assert r.json()["type"] == "/problems/stale-version"
+    r = await client.patch(
+        url, json={"version": 2, "property_id": agency.owned_property_id}, headers=agency.auth()
+    )
+    assert r.status_code == 200
+    assert r.json()["property_id"] == agency.owned_property_id
+
+
+async def test_max_guests_is_enforced(client: httpx.AsyncClient, agency: Agency) -> None:
+    r = await book(client, agency, 0, 2, adults=3, children=2)
+    assert r.status_code == 422
+    assert r.json()["rule"] == "max_guests"
+    assert (await book(client, agency, 0, 2, adults=4, infants=2)).status_code == 201
+
+
+async def test_bad_ranges_are_422(client: httpx.AsyncClient, agency: Agency) -> None:
+    assert (await book(client, agency, 3, 3)).status_code == 422
+    assert (await book(client, agency, 3, 1)).status_code == 422
+    assert (await book(client, agency, 0, 400)).status_code == 422
+
+
+async def test_owner_sees_own_bookings_without_contact_details(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    await book(client, agency, 0, 2)
+    mine = await client.post(
+        "/api/v1/bookings",
+        json={**booking_body(agency, 0, 2), "property_id": agency.owned_property_id},
+        headers=agency.auth(),
+    )
+    r = await client.get("/api/v1/bookings", headers=agency.auth(Role.OWNER))
+    items = r.json()["items"]
+    assert [b["id"] for b in items] == [mine.json()["id"]]
+    assert items[0]["guest"]["email"] is None
+    assert items[0]["guest"]["last_name"] == "Gast"
+    # Owners block their own property for an owner stay, nothing else.
+    h = agency.auth(Role.OWNER)
+    ok = await client.post(
+        "/api/v1/blocks",
+        json={
+            "property_id": agency.owned_property_id,
+            "start": day(20),
+            "end": day(25),
+            "kind": "owner",
+        },
+        headers=h,
+    )
+    assert ok.status_code == 201
+    other = await client.post(
+        "/api/v1/blocks",
+        json={"property_id": agency.property_id, "start": day(20), "end": day(25), "kind": "owner"},
+        headers=h,
+    )
+    assert other.status_code == 404
+    maint = await client.post(
+        "/api/v1/blocks",
+        json={
+            "property_id": agency.owned_property_id,
+            "start": day(30),
+            "end": day(31),
+            "kind": "maintenance",
+        },
+        headers=h,
+    )
+    assert maint.status_code == 403
+
+
+async def test_property_with_future_bookings_cannot_be_deleted(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    await book(client, agency, 0, 2)
+    r = await client.delete(f"/api/v1/properties/{agency.property_id}", headers=agency.auth())
+    assert r.status_code == 409
+    assert r.json()["conflict_type"] == "future_bookings"
+
+
+async def test_availability_and_calendar(client: httpx.AsyncClient, agency: Agency) -> None:
+    b = (await book(client, agency, 1, 3)).json()
+    await client.post(
+        "/api/v1/blocks",
+        json={"property_id": agency.property_id, "start": day(3), "end": day(4), "kind": "manual"},
+        headers=agency.auth(),
+    )
+    r = await client.get(
+        f"/api/v1/properties/{agency.property_id}/availability?start={day(0)}&end={day(5)}",
+        headers=agency.auth(),
+    )
+    days = r.json()["days"]
+    assert [d["status"] for d in days] == ["free", "booked", "booked", "blocked", "free"]
+    assert days[1]["booking_id"] == b["id"]
+    assert days[1]["label"] == b["reference"]
+    r = await client.get(f"/api/v1/calendar?start={day(0)}&end={day(3)}", headers=agency.auth())
+    assert len(r.json()["properties"]) == 2
+    r = await client.get(f"/api/v1/calendar?start={day(0)}&end={day(367)}", headers=agency.auth())
+    assert r.status_code == 422
+
+
+async def test_the_constraint_predicate_is_the_occupying_statuses(database_url: str) -> None:
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        definition = await conn.fetchval(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1",
+            EXCLUSION_CONSTRAINT,
+        )
+    finally:
+        await conn.close()
+    statuses = set(re.findall(r"'([a-z_]+)'::", definition))
+    assert statuses == {s.value for s in OCCUPYING} | {BLOCK_MARKER}
+    # And the status table agrees: no transition leads out of a final occupying state wrongly.
+    assert BookingStatus.CHECKED_OUT in OCCUPYING
+    assert TRANSITIONS[BookingStatus.CHECKED_OUT] == frozenset()
+
+
+async def test_fifty_concurrent_creates_for_the_same_nights_give_one_booking(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    results = await asyncio.gather(
+        *(
+            book(client, agency, 10, 14, guest={"email": f"g{i}@example.com", "last_name": "R"})
+            for i in range(50)
+        )
+    )
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(201) == 1, codes
+    assert codes.count(409) == 49, codes
+    assert all(r.json()["conflict_type"] for r in results if r.status_code == 409)
