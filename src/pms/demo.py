@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 from pms import db
-from pms.core import auth, guests, properties
+from pms.core import auth, blocks, bookings, guests, properties
+from pms.core.booking_status import BookingStatus
 from pms.core.permissions import Role
 from pms.core.tenancy import Actor
+from pms.models.block import BlockKind
+from pms.schemas.booking import BlockCreate, BookingCreate
 from pms.schemas.guest import GuestCreate
 from pms.schemas.property import PropertyCreate
 from pms.settings import get_settings
@@ -20,6 +24,13 @@ _PROPERTIES = [
     ("Seaside Loft", "Europe/Berlin", "Sylt", "DE", 4, 2),
     ("Alpine Chalet", "Europe/Vienna", "Kitzbühel", "AT", 8, 4),
     ("City Studio", "Europe/Berlin", "Berlin", "DE", 2, 1),
+]
+# (property, guest, first night in days from today, nights, status)
+_STAYS = [
+    (0, 0, 3, 4, BookingStatus.CONFIRMED),
+    (0, 1, 7, 3, BookingStatus.CONFIRMED),
+    (1, 1, 10, 7, BookingStatus.REQUESTED),
+    (2, 0, 1, 2, BookingStatus.CONFIRMED),
 ]
 _GUESTS = [
     ("anna.berg@example.com", "Anna", "Berg", "de"),
@@ -40,7 +51,7 @@ async def _seed() -> list[str]:
             agency_name="Demo Holiday Homes",
         )
         actor = Actor(user.id, user.email, agency.id, Role.ADMIN)
-        for name, tz, city, country, max_guests, bedrooms in _PROPERTIES:
+        props = [
             await properties.create(
                 session,
                 actor,
@@ -55,14 +66,45 @@ async def _seed() -> list[str]:
                     is_listed=True,
                 ),
             )
-        for email, first, last, lang in _GUESTS:
+            for name, tz, city, country, max_guests, bedrooms in _PROPERTIES
+        ]
+        demo_guests = [
             await guests.create(
                 session,
                 actor,
                 GuestCreate(email=email, first_name=first, last_name=last, language=lang),
             )
+            for email, first, last, lang in _GUESTS
+        ]
+        today = datetime.now(UTC).date()
+        for p, g, offset, nights, status in _STAYS:
+            start = today + timedelta(days=offset)
+            await bookings.create(
+                session,
+                actor,
+                BookingCreate(
+                    property_id=props[p].id,
+                    guest_id=demo_guests[g].id,
+                    check_in=start,
+                    check_out=start + timedelta(days=nights),
+                    adults=2,
+                    status=status,
+                ),
+            )
+        await blocks.create(
+            session,
+            actor,
+            BlockCreate(
+                property_id=props[1].id,
+                start=today + timedelta(days=20),
+                end=today + timedelta(days=23),
+                kind=BlockKind.MAINTENANCE,
+                note="Sauna repair",
+            ),
+        )
     return [
-        "demo data: agency 'Demo Holiday Homes' with 3 properties and 2 guests",
+        f"demo data: agency 'Demo Holiday Homes': {len(props)} properties, "
+        f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block"
     ]
 
 

@@ -74,3 +74,10 @@ async def test_unhandled_exception_is_a_500_with_request_id_and_no_exception_tex
 async def test_trailing_slash_is_not_redirected(client: httpx.AsyncClient) -> None:
     r = await client.get("/health/live/")
     assert r.status_code == 404
+
+
+async def test_nul_in_the_query_is_a_422_with_request_id(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/properties?q=a%00b", headers={"X-Request-Id": "nul-1"})
+    assert r.status_code == 422
+    assert r.headers["x-request-id"] == "nul-1"
+    assert r.json()["errors"][0]["message"] == "NUL not allowed"

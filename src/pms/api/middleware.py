@@ -40,20 +40,6 @@ class RequestContextMiddleware:
                 incoming = clean_request_id(v.decode("latin-1"))
                 break
         rid = incoming or new_request_id()
-        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
-            # PostgreSQL text cannot hold NUL; refuse it at the edge rather than fail later.
-            token = request_id_var.set(rid)
-            try:
-                await problem(
-                    422,
-                    title="Validation failed",
-                    detail="The URL contains a NUL character.",
-                    type_="/problems/validation",
-                    errors=[{"field": "", "in": "query", "message": "NUL not allowed"}],
-                )(scope, receive, send)
-            finally:
-                request_id_var.reset(token)
-            return
         token = request_id_var.set(rid)
         structlog.contextvars.clear_contextvars()
         status = 500
@@ -76,6 +62,16 @@ class RequestContextMiddleware:
             await send_wrapper(message)
 
         try:
+            if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+                # PostgreSQL text cannot hold NUL: refuse it at the edge rather than fail later.
+                await problem(
+                    422,
+                    title="Validation failed",
+                    detail="The URL contains a NUL character.",
+                    type_="/problems/validation",
+                    errors=[{"field": "", "in": "query", "message": "NUL not allowed"}],
+                )(scope, receive, tracking_send)
+                return
             await self.app(scope, receive, tracking_send)
         except Exception:
             # Handled here, inside the request's context, so the 500 carries its request id.
