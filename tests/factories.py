@@ -23,6 +23,7 @@ class Agency:
     guest_id: str = ""
     booking_id: str = ""
     booking_version: int = 1
+    photo_id: str = ""
     block_id: str = ""
 
     def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
@@ -105,4 +106,11 @@ async def full_agency(client: httpx.AsyncClient, name: str = "Agency") -> Agency
     )
     assert r.status_code == 201, r.text
     a.block_id = r.json()["id"]
+    r = await client.post(
+        f"/api/v1/properties/{a.property_id}/photos",
+        files={"file": ("p.png", b"\x89PNG\r\n\x1a\n" + bytes(32), "image/png")},
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    a.photo_id = r.json()["id"]
     return a

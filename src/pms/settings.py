@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     login_attempts_per_account: int = Field(default=10, description="Per 15 minutes.")
     login_attempts_per_ip: int = Field(default=50, description="Per 15 minutes.")
 
+    public_requests_per_minute_per_ip: int = 120
+    public_requests_per_minute_per_agency: int = 1200
+
     log_level: str = "INFO"
     log_json: bool = True
 

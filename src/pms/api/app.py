@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from pms import __version__
 from pms.api import (
+    agency,
     audit,
     auth,
     blocks,
@@ -17,10 +18,13 @@ from pms.api import (
     guests,
     health,
     members,
+    photos,
     problems,
     properties,
+    public,
     system,
 )
+from pms.api.cors import PublicCorsMiddleware
 from pms.api.idempotency import IdempotencyMiddleware
 from pms.api.middleware import RequestContextMiddleware
 from pms.db import dispose_engine
@@ -58,13 +62,16 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     for router in (
         auth.router,
+        agency.router,
         members.router,
         properties.router,
+        photos.router,
         calendar.router,
         guests.router,
         bookings.router,
         blocks.router,
         audit.router,
+        public.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
@@ -72,5 +79,6 @@ def create_app() -> FastAPI:
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(PublicCorsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -28,7 +28,7 @@ _409: Responses = {
 Action = Literal["confirm", "cancel", "check-in", "check-out", "no-show", "decline"]
 
 
-def to_schema(b: BookingRow, g: GuestRow, actor: Actor) -> Booking:
+def to_schema(b: BookingRow, g: GuestRow | None, actor: Actor) -> Booking:
     hide = actor.is_owner  # owners see who stays, not how to reach them
     return Booking(
         id=b.id,
@@ -41,7 +41,9 @@ def to_schema(b: BookingRow, g: GuestRow, actor: Actor) -> Booking:
             last_name=g.last_name,
             email=None if hide else g.email,
             phone=None if hide else g.phone,
-        ),
+        )
+        if g is not None
+        else None,
         status=b.status,
         source=b.source,
         channel_booking_id=b.channel_booking_id,

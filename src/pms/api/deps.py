@@ -27,12 +27,19 @@ async def _db() -> AsyncIterator[AsyncSession]:
 
 
 DB = Annotated[AsyncSession, Depends(_db, scope="function")]
-AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+async def _settings() -> Settings:
+    # Async on purpose: FastAPI runs plain-def dependencies in a thread pool, a hop per request.
+    return get_settings()
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
 
-def _agency_header(
+async def _agency_header(
     x_agency_id: Annotated[
         str | None,
         Header(description="The agency to act in, when you belong to several."),
@@ -88,6 +95,7 @@ def permission(perm: Permission) -> object:
 
 
 P = Permission
+AgencyManage = Annotated[Actor, permission(P.AGENCY_MANAGE)]
 TeamRead = Annotated[Actor, permission(P.TEAM_READ)]
 TeamManage = Annotated[Actor, permission(P.TEAM_MANAGE)]
 AuditRead = Annotated[Actor, permission(P.AUDIT_READ)]

@@ -61,7 +61,7 @@ async def record(
     session.add(
         AuditEntry(
             agency_id=agency_id,
-            actor_user_id=actor.user_id if actor else None,
+            actor_user_id=actor.user_id if actor and not actor.public else None,
             entity_type=entity_type,
             entity_id=str(entity_id),
             action=action,

@@ -50,9 +50,14 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
     ).scalar_one_or_none()
 
 
+# Slugs name agencies in public URLs (/api/v1/public/{slug}/...); these would collide with
+# literal public routes (lesson 6: a literal route shadowed by a parameter).
+RESERVED_SLUGS = frozenset({"bookings", "api", "admin", "public", "static", "agency"})
+
+
 def _slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
-    return slug or "agency"
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "agency"
+    return f"{slug}-agency" if slug in RESERVED_SLUGS else slug
 
 
 async def _unique_slug(session: AsyncSession, name: str) -> str:

@@ -69,10 +69,11 @@ def event_payload(b: Booking) -> dict[str, Any]:
 
 
 def visible(actor: Actor) -> Select[Booking, Guest]:
-    """Every booking query starts here: the agency's bookings, narrowed to owned properties."""
+    """Every booking query starts here: the agency's bookings, narrowed to owned properties.
+    (The guest is None only for a hold whose checkout has not reached the guest step.)"""
     stmt = (
         select(Booking, Guest)
-        .join(Guest, Guest.id == Booking.guest_id)
+        .outerjoin(Guest, Guest.id == Booking.guest_id)
         .where(Booking.agency_id == actor.require_agency())
     )
     if actor.is_owner:
@@ -83,7 +84,7 @@ def visible(actor: Actor) -> Select[Booking, Guest]:
 
 async def get(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, lock: bool = False
-) -> tuple[Booking, Guest]:
+) -> tuple[Booking, Guest | None]:
     stmt = visible(actor).where(Booking.id == booking_id)
     if lock:
         stmt = stmt.with_for_update(of=Booking)
@@ -106,7 +107,7 @@ async def list_(
     sort: str,
     limit: int,
     offset: int,
-) -> tuple[list[tuple[Booking, Guest]], int]:
+) -> tuple[list[tuple[Booking, Guest | None]], int]:
     stmt = visible(actor)
     if property_id is not None:
         stmt = stmt.where(Booking.property_id == property_id)
@@ -128,7 +129,7 @@ async def list_(
     return [(r[0], r[1]) for r in rows], int(total)
 
 
-async def _guest_for(
+async def guest_for(
     session: AsyncSession, actor: Actor, guest_id: uuid.UUID | None, inline: GuestInline | None
 ) -> Guest:
     agency_id = actor.require_agency()
@@ -140,7 +141,8 @@ async def _guest_for(
                 errors=[{"field": "guest_id", "in": "body", "message": "guest erased"}],
             )
         return guest
-    assert inline is not None
+    if inline is None:
+        raise Unprocessable("A guest is required.")
     email = inline.email.lower()
     # Find or create by e-mail; ON CONFLICT makes two concurrent bookings share one guest.
     await session.execute(
@@ -185,7 +187,7 @@ async def create(
     data: BookingCreate,
     *,
     hold_minutes: int = DEFAULT_HOLD_MINUTES,
-) -> tuple[Booking, Guest]:
+) -> tuple[Booking, Guest | None]:
     if data.status not in CREATABLE or data.status is BookingStatus.CONFLICT:
         raise Unprocessable(
             f"A booking cannot be created as {data.status.value}.",
@@ -199,14 +201,18 @@ async def create(
         )
     prop = await properties.get(session, actor, data.property_id)
     _check_guests(prop, data.adults, data.children)
-    guest = await _guest_for(session, actor, data.guest_id, data.guest)
+    guest = (
+        await guest_for(session, actor, data.guest_id, data.guest)
+        if data.guest_id or data.guest
+        else None
+    )
     await inventory.expire_stale_holds(session, prop.id)
     now = datetime.now(UTC)
     booking = Booking(
         id=uuid.uuid4(),
         agency_id=prop.agency_id,
         property_id=prop.id,
-        guest_id=guest.id,
+        guest_id=guest.id if guest else None,
         reference=await _next_reference(session, now.date()),
         status=data.status,
         source=data.source,
@@ -261,7 +267,7 @@ async def create(
 
 async def update(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, data: BookingUpdate
-) -> tuple[Booking, Guest]:
+) -> tuple[Booking, Guest | None]:
     booking, guest = await get(session, actor, booking_id, lock=True)
     if booking.version != data.version:
         raise StaleVersion(
@@ -329,7 +335,7 @@ async def update(
 
 async def transition(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, target: BookingStatus
-) -> tuple[Booking, Guest]:
+) -> tuple[Booking, Guest | None]:
     booking, guest = await get(session, actor, booking_id, lock=True)
     current = booking.status
     if current is target:

@@ -125,6 +125,8 @@ async def update(
         "check_in_time",
         "check_out_time",
         "is_listed",
+        "instant_book",
+        "amenities",
     ):
         if required in changes and changes[required] is None:
             raise Unprocessable(

@@ -18,6 +18,12 @@ class Actor:
     email: str
     agency_id: uuid.UUID | None = None
     role: Role | None = None
+    public: bool = False  # an anonymous guest of the public booking engine
+
+    @classmethod
+    def guest_of(cls, agency_id: uuid.UUID) -> Actor:
+        """The actor behind public (Direct Booking Engine) requests: no user, no role."""
+        return cls(uuid.UUID(int=0), "", agency_id, None, public=True)
 
     @property
     def is_owner(self) -> bool:

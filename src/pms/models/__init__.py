@@ -9,6 +9,7 @@ from pms.models.guest import Guest
 from pms.models.idempotency import IdempotencyRecord
 from pms.models.inventory import OccupiedRange
 from pms.models.outbox import OutboxEvent
+from pms.models.photo import PropertyPhoto
 from pms.models.property import Property
 from pms.models.user import AuthSession, User
 
@@ -28,5 +29,6 @@ __all__ = [
     "OccupiedRange",
     "OutboxEvent",
     "Property",
+    "PropertyPhoto",
     "User",
 ]

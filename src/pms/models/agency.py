@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, func, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
@@ -24,6 +24,12 @@ class Agency(Timestamped, Base):
     )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     slug: Mapped[str] = mapped_column(String(80), nullable=False, unique=True)
+    # The Direct Booking Engine: who may call the public API from a browser, and for how long
+    # a checkout holds the dates.
+    public_origins: Mapped[list[str]] = mapped_column(
+        ARRAY(String(200)), nullable=False, server_default="{}"
+    )
+    hold_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="15")
 
 
 class Membership(Timestamped, Base):

@@ -45,7 +45,8 @@ class Booking(Timestamped, Base):
         ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False
     )
     property_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("properties.id"), nullable=False)
-    guest_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("guests.id"), nullable=False)
+    # A hold (checkout in progress) has no guest yet; every other booking has one.
+    guest_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("guests.id"))
     reference: Mapped[str] = mapped_column(String(30), nullable=False)
     status: Mapped[BookingStatus] = mapped_column(STATUS_ENUM, nullable=False)
     source: Mapped[BookingSource] = mapped_column(SOURCE_ENUM, nullable=False)
@@ -58,12 +59,16 @@ class Booking(Timestamped, Base):
     pets: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     notes: Mapped[str | None] = mapped_column(Text)
     hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hold_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     quote: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
     __table_args__ = (
         CheckConstraint("check_out > check_in", name="stay_not_empty"),
+        CheckConstraint(
+            "guest_id IS NOT NULL OR status IN ('hold', 'expired', 'cancelled')", name="guest"
+        ),
         CheckConstraint(
             "adults >= 1 AND children >= 0 AND infants >= 0 AND pets >= 0", name="guests"
         ),

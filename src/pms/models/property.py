@@ -7,7 +7,7 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime, Time
 
@@ -43,6 +43,12 @@ class Property(Timestamped, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     is_listed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    instant_book: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default="true", doc="False: guests send a request."
+    )
+    amenities: Mapped[list[str]] = mapped_column(
+        ARRAY(String(50)), nullable=False, server_default="{}"
+    )
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 

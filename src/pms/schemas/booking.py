@@ -57,8 +57,10 @@ class BookingCreate(Input):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         _check_range(self.check_in, self.check_out, "stay")
-        if (self.guest_id is None) == (self.guest is None):
-            raise ValueError("give exactly one of guest_id or guest")
+        if self.guest_id is not None and self.guest is not None:
+            raise ValueError("give guest_id or guest, not both")
+        if self.status is not BookingStatus.HOLD and self.guest_id is None and self.guest is None:
+            raise ValueError("give guest_id or guest (only a hold may start without a guest)")
         return self
 
 
@@ -87,7 +89,7 @@ class Booking(ReadModel):
     agency_id: uuid.UUID
     reference: str
     property_id: uuid.UUID
-    guest: GuestSummary
+    guest: GuestSummary | None = Field(description="None only for a hold still in checkout.")
     status: BookingStatus
     source: BookingSource
     channel_booking_id: str | None

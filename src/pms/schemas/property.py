@@ -6,6 +6,7 @@ import uuid
 import zoneinfo
 from datetime import datetime, time
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -32,6 +33,32 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Short = Annotated[str, StringConstraints(max_length=200)]
 
 
+class Amenity(StrEnum):
+    WIFI = "wifi"
+    KITCHEN = "kitchen"
+    PARKING = "parking"
+    POOL = "pool"
+    WASHER = "washer"
+    DRYER = "dryer"
+    AIR_CONDITIONING = "air_conditioning"
+    HEATING = "heating"
+    TV = "tv"
+    PETS_ALLOWED = "pets_allowed"
+    SAUNA = "sauna"
+    BALCONY = "balcony"
+    GARDEN = "garden"
+    SEA_VIEW = "sea_view"
+    ELEVATOR = "elevator"
+    WHEELCHAIR_ACCESSIBLE = "wheelchair_accessible"
+    EV_CHARGER = "ev_charger"
+    WORKSPACE = "workspace"
+    CRIB = "crib"
+    BBQ = "bbq"
+
+
+Amenities = Annotated[list[Amenity], Field(max_length=len(Amenity))]
+
+
 class _PropertyFields(Input):
     description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
     bedrooms: int = Field(default=0, ge=0, le=100)
@@ -49,6 +76,8 @@ class _PropertyFields(Input):
         default=None, description="A member of the agency who owns this property."
     )
     is_listed: bool = Field(default=False, description="Shown by the public booking engine.")
+    instant_book: bool = Field(default=True, description="False: direct guests send a request.")
+    amenities: Amenities = Field(default_factory=list)
 
 
 class PropertyCreate(_PropertyFields):
@@ -77,6 +106,8 @@ class PropertyUpdate(Input):
     check_out_time: time | None = None
     owner_user_id: uuid.UUID | None = None
     is_listed: bool | None = None
+    instant_book: bool | None = None
+    amenities: Amenities | None = None
 
 
 class Property(ReadModel):
@@ -100,6 +131,8 @@ class Property(ReadModel):
     check_out_time: time
     owner_user_id: uuid.UUID | None
     is_listed: bool
+    instant_book: bool
+    amenities: list[str]
     version: int
     created_at: datetime
     updated_at: datetime

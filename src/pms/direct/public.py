@@ -1,0 +1,54 @@
+"""The public side's tenancy: agencies are chosen by their public slug, requests act as an
+anonymous guest of that agency, and only listed, live properties exist there."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core.errors import NotFound
+from pms.core.tenancy import Actor, scope_transaction
+from pms.models.agency import Agency
+from pms.models.property import Property
+
+
+async def agency_by_slug(session: AsyncSession, slug: str) -> tuple[Agency, Actor]:
+    agency = (await session.execute(select(Agency).where(Agency.slug == slug))).scalar_one_or_none()
+    if agency is None:
+        raise NotFound("No such agency.")
+    await scope_transaction(session, user_id=None, agency_id=agency.id)
+    return agency, Actor.guest_of(agency.id)
+
+
+async def listed_property(
+    session: AsyncSession, agency_id: uuid.UUID, property_id: uuid.UUID
+) -> Property:
+    """Lesson 9: unlisted or deleted properties never leak to the public API."""
+    prop = (
+        await session.execute(
+            select(Property).where(
+                Property.id == property_id,
+                Property.agency_id == agency_id,
+                Property.is_listed.is_(True),
+                Property.deleted_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if prop is None:
+        raise NotFound("No such property.")
+    return prop
+
+
+async def listed_properties(session: AsyncSession, agency_id: uuid.UUID) -> list[Property]:
+    rows = await session.execute(
+        select(Property)
+        .where(
+            Property.agency_id == agency_id,
+            Property.is_listed.is_(True),
+            Property.deleted_at.is_(None),
+        )
+        .order_by(Property.name)
+    )
+    return list(rows.scalars().all())

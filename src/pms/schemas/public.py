@@ -1,0 +1,102 @@
+"""Shapes of the public Direct Booking Engine API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from pms.core.booking_status import BookingStatus
+from pms.schemas.booking import GuestInline
+from pms.schemas.common import Input
+
+Honeypot = Annotated[
+    str,
+    StringConstraints(max_length=200),
+    Field(description="Leave empty. (A field humans never see; bots fill it in.)"),
+]
+ChildAge = Annotated[int, Field(ge=0, le=17)]
+
+
+class PublicPhoto(BaseModel):
+    id: uuid.UUID
+    url: str
+    caption: str | None
+
+
+class PublicProperty(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    city: str | None
+    country: str | None
+    latitude: Decimal | None
+    longitude: Decimal | None
+    max_guests: int
+    bedrooms: int
+    bathrooms: Decimal
+    amenities: list[str]
+    instant_book: bool
+    currency: str
+    check_in_time: time
+    check_out_time: time
+    photos: list[PublicPhoto]
+    from_price_minor: int | None = Field(
+        default=None, description="Lowest nightly price in the next 12 months (minor units)."
+    )
+
+
+class StayRequest(Input):
+    property_id: uuid.UUID
+    check_in: date
+    check_out: date
+    adults: int = Field(default=1, ge=1, le=50)
+    children_ages: list[ChildAge] = Field(default_factory=list, max_length=20)
+    pets: int = Field(default=0, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.check_out <= self.check_in:
+            raise ValueError("check_out must be after check_in")
+        if (self.check_out - self.check_in).days > 366:
+            raise ValueError("at most 366 nights")
+        return self
+
+
+class HoldRequest(StayRequest):
+    website: Honeypot = ""
+
+
+class Hold(BaseModel):
+    hold_token: str = Field(description="Pass to POST /bookings to complete the booking.")
+    expires_at: datetime
+    property_id: uuid.UUID
+    check_in: date
+    check_out: date
+
+
+class CheckoutRequest(Input):
+    hold_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    guest: GuestInline
+    accepted_terms: Literal[True] = Field(description="The guest accepted the terms.")
+    payment_method: Literal["offline"] = "offline"
+    website: Honeypot = ""
+
+
+class PublicBooking(BaseModel):
+    reference: str
+    status: BookingStatus
+    property_id: uuid.UUID
+    property_name: str
+    check_in: date
+    check_out: date
+    nights: int
+    adults: int
+    children: int
+    pets: int
+    guest_name: str | None
+    quote: dict[str, object] | None
+    manage_url: str = Field(description="The guest's self-service link (keep it private).")
