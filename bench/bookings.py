@@ -33,13 +33,16 @@ from bench.harness import (
     BENCH_DATA,
     LoadResult,
     RequestMaker,
+    Server,
     plain,
+    process_cpu,
     python,
     request_head,
     run_load,
     say,
     serve,
     services,
+    tree_cpu,
 )
 from pms.embedded.process import free_port
 
@@ -230,7 +233,10 @@ def verdict(ok: bool) -> str:
     return "MET" if ok else "MISSED"
 
 
-async def bench(args: argparse.Namespace, api_port: int, ref_port: int, owner_url: str) -> int:
+async def bench(
+    args: argparse.Namespace, api: Server, ref: Server, owner_url: str, postgres_pid: int | None
+) -> int:
+    api_port, ref_port = api.port, ref.port
     agency_id, token = await signup(f"http://127.0.0.1:{api_port}")
     say(f"agency signed up through the API: {agency_id}")
     t = time.perf_counter()
@@ -263,8 +269,8 @@ async def bench(args: argparse.Namespace, api_port: int, ref_port: int, owner_ur
             f"= {len(days)} days, "
             f"{booked} not free, {len(r.content) / 1024:.0f} KiB, URL {len(cal):,} bytes"
         )
-        probe = booking_maker(ds, api_port, 1)
-        _, body = probe(0, 10**6)  # a slot no load client reaches
+        one = booking_maker(ds, api_port, 1)
+        _, body = one(0, 10**6)  # a slot no load client reaches
         r = await client.post(
             "/api/v1/bookings", content=body, headers=auth | {"content-type": "application/json"}
         )
@@ -298,9 +304,24 @@ async def bench(args: argparse.Namespace, api_port: int, ref_port: int, owner_ur
         ),
     ]
     for name, port, make, expected in plans:
-        res = await run_load(name, port, make, expected=expected, **common)
+        if args.only and name.split()[-1].strip("/") not in args.only:
+            continue
+        server = api if port == api_port else ref
+
+        def probe(server: Server = server) -> dict[str, float]:
+            cpu = {server.name: process_cpu(server.proc.pid)}
+            if postgres_pid is not None:
+                cpu["postgres"] = tree_cpu(postgres_pid)
+            cpu["load generator"] = time.process_time()
+            return cpu
+
+        res = await run_load(name, port, make, expected=expected, probe=probe, **common)
         results[name] = res
         say(res.line())
+        say(res.cpu_line())
+    if len(results) < len(plans):
+        say("(--only: no ratios)")
+        return 0
 
     bare, insert = results["ref GET /bare"], results["ref POST /insert"]
     book, calr = results["POST /bookings"], results["GET /calendar"]
@@ -358,6 +379,12 @@ def main() -> int:
         action="store_true",
         help="run the API server under cProfile (slows it down) and print the hot spots",
     )
+    p.add_argument(
+        "--only",
+        type=lambda v: set(v.split(",")),
+        default=set(),
+        help="comma-separated subset of bare,insert,bookings,calendar (for profiling)",
+    )
     args = p.parse_args()
     if args.properties < 1 or args.bookings < 0:
         p.error("need at least one property")
@@ -384,15 +411,15 @@ def main() -> int:
         if args.profile:
             prof.unlink(missing_ok=True)
             api_argv[1:1] = ["-m", "cProfile", "-o", str(prof)]
-        stack.enter_context(serve("api", api_argv, env, api_port, "/health/live"))
+        api = stack.enter_context(serve("api", api_argv, env, api_port, "/health/live"))
         ref_argv = [python(), "-m", "bench.reference_app", "--port", str(ref_port)]
-        stack.enter_context(serve("reference", ref_argv, env, ref_port, "/bare"))
+        ref = stack.enter_context(serve("reference", ref_argv, env, ref_port, "/bare"))
         say(
             "servers: `pms api` (uvicorn, factory pms.api.app:create_app, 1 worker) on "
             f"{api_port}; bench.reference_app (same uvicorn arguments) on {ref_port}; "
             "LOG_LEVEL=WARNING"
         )
-        code = asyncio.run(bench(args, api_port, ref_port, svc.database_url))
+        code = asyncio.run(bench(args, api, ref, svc.database_url, svc.postgres_pid))
     if args.profile:
         print_profile(prof, 40)
     say("stopped every process this bench started")

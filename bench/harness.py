@@ -57,6 +57,7 @@ class Services:
     server_url: str  # same server, database "postgres"
     redis_url: str
     notes: list[str] = field(default_factory=list)
+    postgres_pid: int | None = None  # the embedded postmaster (None for an external server)
 
 
 async def _create_db(server_url: str, name: str) -> None:
@@ -82,12 +83,14 @@ def services(keep_db: bool = False) -> Iterator[Services]:
     notes: list[str] = []
     with ExitStack() as stack:
         external_db = os.environ.get("DATABASE_URL")
+        postgres_pid: int | None = None
         if external_db:
             server_url = with_database(external_db, "postgres")
             notes.append("PostgreSQL: external (DATABASE_URL)")
         else:
             pg = EmbeddedPostgres(BENCH_DATA, free_port(), durable=False)
             pg.start()
+            postgres_pid = pg.pid
             stack.callback(pg.stop)
             server_url = pg.url
             notes.append(
@@ -111,7 +114,38 @@ def services(keep_db: bool = False) -> Iterator[Services]:
         database_url = with_database(server_url, name)
         migrate.upgrade(database_url)
         notes.append(f"database: {name} (fresh, migrated to head)")
-        yield Services(database_url, server_url, redis_url, notes)
+        yield Services(database_url, server_url, redis_url, notes, postgres_pid)
+
+
+# --------------------------------------------------------------------------- CPU accounting
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a live process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def process_cpu(pid: int) -> float:
+    st = _stat(pid)
+    return st[1] if st else 0.0
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds of ``root`` and its live children (a postmaster and its backends)."""
+    total = process_cpu(root)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            st = _stat(int(entry.name))
+            if st and st[0] == root:
+                total += st[1]
+    return total
 
 
 # --------------------------------------------------------------------------- servers
@@ -157,8 +191,9 @@ def serve(
         _wait_http(server, ready_path)
         yield server
     finally:
-        # SIGINT/SIGTERM: uvicorn shuts down gracefully (and a cProfile wrapper writes its file).
-        stop(proc, signal.SIGTERM, timeout=30)
+        # uvicorn shuts down gracefully, then re-raises the signal: SIGINT becomes a
+        # KeyboardInterrupt, so a cProfile wrapper still writes its file (SIGTERM would not).
+        stop(proc, signal.SIGINT, timeout=30)
 
 
 def python() -> str:
@@ -257,6 +292,7 @@ class LoadResult:
     statuses: Counter[int]
     errors: int
     expected: int
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds used in the window
 
     @property
     def count(self) -> int:
@@ -289,6 +325,15 @@ class LoadResult:
     def unexpected(self) -> int:
         return self.errors + sum(n for s, n in self.statuses.items() if s != self.expected)
 
+    def cpu_line(self) -> str:
+        if not self.cpu or not self.count:
+            return ""
+        parts = [
+            f"{who} {sec / self.count * 1000:.2f} ms/req ({sec / self.seconds:.2f} cores)"
+            for who, sec in self.cpu.items()
+        ]
+        return f"{'':<18} CPU: " + ", ".join(parts)
+
     def line(self) -> str:
         codes = ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items()))
         return (
@@ -307,6 +352,7 @@ async def run_load(
     warmup: float,
     seconds: float,
     expected: int,
+    probe: Callable[[], dict[str, float]] | None = None,
 ) -> LoadResult:
     """``clients`` concurrent keep-alive connections, each sending its next request as soon as
     the previous answer is in. The first ``warmup`` seconds are not counted; then every request
@@ -343,5 +389,16 @@ async def run_load(
         finally:
             await conn.close()
 
-    await asyncio.gather(*(client(c) for c in range(clients)))
-    return LoadResult(name, seconds, latencies, statuses, errors, expected)
+    cpu: dict[str, float] = {}
+
+    async def sample() -> None:
+        if probe is None:
+            return
+        await asyncio.sleep(max(0.0, measure_from - loop.time()))
+        before = probe()
+        await asyncio.sleep(max(0.0, measure_to - loop.time()))
+        after = probe()
+        cpu.update({k: after[k] - before[k] for k in after})
+
+    await asyncio.gather(sample(), *(client(c) for c in range(clients)))
+    return LoadResult(name, seconds, latencies, statuses, errors, expected, cpu)
