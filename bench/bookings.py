@@ -350,6 +350,27 @@ async def bench(
     bad = book.unexpected + calr.unexpected + bare.unexpected + insert.unexpected
     if bad:
         say(f"  unexpected answers: {bad} (see the status counts above)")
+    if args.single_seconds > 0:
+        # Not a target: the service time of one request with nothing queued in front of it.
+        say(f"\nsupplementary, 1 client ({args.single_seconds:g} s each, 1 s warm-up):")
+        one: dict[str, LoadResult] = {}
+        for name, port, make, expected in plans:
+            if name in ("ref GET /bare", "GET /calendar"):
+                one[name] = await run_load(
+                    name,
+                    port,
+                    make,
+                    expected=expected,
+                    clients=1,
+                    warmup=1.0,
+                    seconds=args.single_seconds,
+                )
+                say(one[name].line())
+        b1, c1 = one["ref GET /bare"], one["GET /calendar"]
+        say(
+            f"  calendar p99 at 1 client: {c1.p99_ms:.1f} ms = "
+            f"{c1.p99_ms / b1.p99_ms:.1f}x bare p99 {b1.p99_ms:.2f} ms"
+        )
     ok = book_ratio >= BOOKING_TARGET and cal_ratio <= CALENDAR_TARGET and not bad
     return 0 if ok else 1
 
@@ -408,6 +429,12 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=15.0, help="measured time per endpoint")
     p.add_argument("--warmup", type=float, default=3.0, help="uncounted time per endpoint")
     p.add_argument("--seed", type=int, default=4)
+    p.add_argument(
+        "--single-seconds",
+        type=float,
+        default=5.0,
+        help="also time bare and calendar with 1 client (0: skip)",
+    )
     p.add_argument(
         "--profile",
         action="store_true",
