@@ -353,10 +353,10 @@ async def bench(
     if args.single_seconds > 0:
         # Not a target: the service time of one request with nothing queued in front of it.
         say(f"\nsupplementary, 1 client ({args.single_seconds:g} s each, 1 s warm-up):")
-        one: dict[str, LoadResult] = {}
+        solo: dict[str, LoadResult] = {}
         for name, port, make, expected in plans:
             if name in ("ref GET /bare", "GET /calendar"):
-                one[name] = await run_load(
+                solo[name] = await run_load(
                     name,
                     port,
                     make,
@@ -365,8 +365,8 @@ async def bench(
                     warmup=1.0,
                     seconds=args.single_seconds,
                 )
-                say(one[name].line())
-        b1, c1 = one["ref GET /bare"], one["GET /calendar"]
+                say(solo[name].line())
+        b1, c1 = solo["ref GET /bare"], solo["GET /calendar"]
         say(
             f"  calendar p99 at 1 client: {c1.p99_ms:.1f} ms = "
             f"{c1.p99_ms / b1.p99_ms:.1f}x bare p99 {b1.p99_ms:.2f} ms"
