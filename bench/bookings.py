@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import sys
 import time
 import uuid
@@ -450,6 +451,10 @@ def main() -> int:
     if args.properties < 1 or args.bookings < 0:
         p.error("need at least one property")
 
+    def on_term(signum: int, _: object) -> None:
+        raise SystemExit(128 + signum)  # unwind: stop the servers and services, drop the database
+
+    signal.signal(signal.SIGTERM, on_term)
     say(f"bench.bookings  {time.strftime('%Y-%m-%d %H:%M:%S')}  cpus={os.cpu_count()}")
     prof = BENCH_DATA / "api.prof"
     with ExitStack() as stack:
