@@ -13,6 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from pms.models import rls
+from pms.models.booking import REFERENCE_DEFAULT
 
 revision = "0008"
 down_revision = "0003"
@@ -88,11 +89,13 @@ def upgrade() -> None:
     )
     for stmt in rls.tenant_table("property_photos"):
         op.execute(stmt)
+    op.alter_column("bookings", "reference", server_default=sa.text(REFERENCE_DEFAULT))
 
 
 def downgrade() -> None:
     for stmt in rls.drop_tenant_table("property_photos"):
         op.execute(stmt)
+    op.alter_column("bookings", "reference", server_default=None)
     op.drop_constraint(op.f("ck_bookings_guest"), "bookings", type_="check")
     op.drop_column("properties", "amenities")
     op.drop_column("properties", "instant_book")

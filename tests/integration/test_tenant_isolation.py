@@ -18,6 +18,8 @@ from pms.models import Guest, Property
 from tests.factories import Agency, full_agency
 from tests.services import plain
 
+_PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
+
 # Which of agency A's objects a path parameter names, by the collection it follows.
 _IDS = {
     "properties": lambda a: a.property_id,
@@ -90,7 +92,13 @@ async def test_every_route_with_an_id_is_404_for_another_agency(
             method = method.upper()
             path = _fill(template, a) + _required_query(operation)
             body = _BODIES.get((method, template), {} if method in ("POST", "PATCH") else None)
-            r = await client.request(method, path, json=body, headers=b.auth())
+            content = operation.get("requestBody", {}).get("content", {})
+            if "multipart/form-data" in content:
+                r = await client.request(
+                    method, path, files={"file": ("p.png", _PNG, "image/png")}, headers=b.auth()
+                )
+            else:
+                r = await client.request(method, path, json=body, headers=b.auth())
             assert r.status_code == 404, f"{method} {template}: {r.status_code} {r.text[:200]}"
             checked.append(f"{method} {template}")
     assert len(checked) >= 9

@@ -26,7 +26,6 @@ async def update(session: AsyncSession, actor: Actor, changes: dict[str, Any]) -
         if value is not None:
             setattr(agency, key, value)
     await session.flush()
-    await session.refresh(agency)
     await audit.record(
         session,
         actor,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, ratelimit
@@ -31,6 +31,7 @@ from pms.models.user import AuthSession, User
 from pms.settings import Settings
 
 _LOGIN_WINDOW = 15 * 60
+_USER_SCOPE = "pms.user_scope"  # session.info key: the user the RLS scope was set for
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,15 @@ async def authenticate(
     if claims.supabase:
         user = await _user_for_supabase(session, claims)
     else:
+        # The RLS user scope is set by the same round trip that checks the session.
         row = (
             await session.execute(
-                select(User, AuthSession.revoked_at, AuthSession.expires_at)
+                select(
+                    User,
+                    AuthSession.revoked_at,
+                    AuthSession.expires_at,
+                    func.set_config("app.user_id", str(claims.user_id), True),
+                )
                 .join(AuthSession, AuthSession.user_id == User.id)
                 .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
             )
@@ -216,6 +223,7 @@ async def authenticate(
         if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
             raise Unauthorized("Session has ended; log in again.")
         user = row.User
+        session.info[_USER_SCOPE] = user.id
     if not user.is_active:
         raise Unauthorized("Account disabled.")
     return user, claims.session_id
@@ -234,23 +242,29 @@ async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[M
 async def resolve_actor(
     session: AsyncSession, user: User, requested_agency: uuid.UUID | None
 ) -> Actor:
-    await scope_transaction(session, user_id=user.id, agency_id=None)
-    mine = await memberships(session, user.id)
-    chosen: Membership | None = None
+    if session.info.get(_USER_SCOPE) != user.id:
+        await scope_transaction(session, user_id=user.id, agency_id=None)
+        session.info[_USER_SCOPE] = user.id
+    # One round trip reads the membership(s) and scopes the transaction to the agency. When
+    # several rows come back the request is refused below, so the scope set is never used.
+    stmt = select(
+        Membership.agency_id,
+        Membership.role,
+        func.set_config("app.agency_id", cast(Membership.agency_id, String), True),
+    ).where(Membership.user_id == user.id)
     if requested_agency is not None:
-        chosen = next((m for m, _ in mine if m.agency_id == requested_agency), None)
-        if chosen is None:
-            raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
-    elif len(mine) == 1:
-        chosen = mine[0][0]
-    elif len(mine) > 1:
+        stmt = stmt.where(Membership.agency_id == requested_agency)
+    mine = (await session.execute(stmt.limit(50))).all()
+    if requested_agency is not None and not mine:
+        raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
+    if len(mine) > 1:
         raise AgencyRequired(
             "You belong to several agencies; choose one with the X-Agency-Id header.",
-            agencies=[str(m.agency_id) for m, _ in mine],
+            agencies=[str(m.agency_id) for m in mine],
         )
-    agency_id = chosen.agency_id if chosen else None
-    await scope_transaction(session, user_id=user.id, agency_id=agency_id)
-    return Actor(user.id, user.email, agency_id, chosen.role if chosen else None)
+    if not mine:
+        return Actor(user.id, user.email, None, None)
+    return Actor(user.id, user.email, mine[0].agency_id, Role(mine[0].role))
 
 
 class AgencyRequired(Conflict):

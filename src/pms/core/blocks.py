@@ -74,7 +74,6 @@ async def create(
     )
     async with inventory.guarded(session, prop.id, data.start, data.end):
         session.add(block)
-    await session.refresh(block)
     payload = {
         "block_id": str(block.id),
         "property_id": str(block.property_id),

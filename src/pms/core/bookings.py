@@ -176,11 +176,6 @@ def _check_guests(prop: Property, adults: int, children: int) -> None:
         )
 
 
-async def _next_reference(session: AsyncSession, when: date) -> str:
-    n = (await session.execute(text("SELECT nextval('booking_reference_seq')"))).scalar_one()
-    return f"PMS-{when.year}-{int(n):06d}"
-
-
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -213,7 +208,6 @@ async def create(
         agency_id=prop.agency_id,
         property_id=prop.id,
         guest_id=guest.id if guest else None,
-        reference=await _next_reference(session, now.date()),
         status=data.status,
         source=data.source,
         channel_booking_id=data.channel_booking_id,
@@ -239,7 +233,6 @@ async def create(
                 conflict_type="duplicate_channel_booking",
             ) from None
         raise
-    await session.refresh(booking)
     payload = event_payload(booking)
     outbox.emit(
         session,
@@ -306,7 +299,6 @@ async def update(
         for key, value in changes.items():
             setattr(booking, key, value)
         booking.version += 1
-    await session.refresh(booking)
     outbox.emit(
         session,
         agency_id=booking.agency_id,
@@ -362,7 +354,6 @@ async def transition(
             booking.cancelled_at = datetime.now(UTC)
         if target is not BookingStatus.HOLD:
             booking.hold_expires_at = None
-    await session.refresh(booking)
     outbox.emit(
         session,
         agency_id=booking.agency_id,

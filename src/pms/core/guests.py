@@ -97,7 +97,6 @@ async def create(session: AsyncSession, actor: Actor, data: GuestCreate) -> Gues
             await session.flush()
     except IntegrityError:
         raise _email_taken() from None  # a concurrent insert won the unique index
-    await session.refresh(guest)
     await audit.record(
         session,
         actor,
@@ -137,7 +136,6 @@ async def update(
             await session.flush()
     except IntegrityError:
         raise _email_taken() from None
-    await session.refresh(guest)
     await audit.record(
         session,
         actor,
@@ -187,7 +185,6 @@ async def erase(session: AsyncSession, actor: Actor, guest_id: uuid.UUID) -> Gue
     for hook in ERASE_HOOKS:
         await hook(session, guest)
     await session.flush()
-    await session.refresh(guest)
     await audit.redact_entity(session, "guest", guest.id)
     await audit.record(
         session,

@@ -97,7 +97,6 @@ async def create(session: AsyncSession, actor: Actor, data: PropertyCreate) -> P
     prop = Property(id=uuid.uuid4(), agency_id=agency_id, **data.model_dump())
     session.add(prop)
     await session.flush()
-    await session.refresh(prop)
     await audit.record(
         session,
         actor,
@@ -141,7 +140,6 @@ async def update(
     if changes:
         prop.version += 1
         await session.flush()
-        await session.refresh(prop)
         await audit.record(
             session,
             actor,
@@ -166,7 +164,6 @@ async def delete(session: AsyncSession, actor: Actor, property_id: uuid.UUID) ->
     prop.is_listed = False
     prop.version += 1
     await session.flush()
-    await session.refresh(prop)
     await audit.record(
         session,
         actor,

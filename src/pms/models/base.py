@@ -22,6 +22,10 @@ class Base(DeclarativeBase):
 
 
 class Timestamped:
+    # INSERT/UPDATE ... RETURNING fetches server-side values (timestamps, defaults) in the same
+    # round trip, so services never need a refresh after writing.
+    __mapper_args__ = {"eager_defaults": True}
+
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )

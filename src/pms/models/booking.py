@@ -15,6 +15,17 @@ from sqlalchemy.types import DateTime
 from pms.core.booking_status import BookingStatus
 from pms.models.base import Base, Timestamped
 
+# PMS-<year>-<number>: the number comes from one sequence, so references are unique per agency
+# (and globally) without a counter row that concurrent bookings would queue on.
+REFERENCE_DEFAULT = " || ".join(
+    [
+        "'PMS-'",
+        "to_char(now(), 'YYYY')",
+        "'-'",
+        "lpad(nextval('booking_reference_seq')::text, 6, '0')",
+    ]
+)
+
 
 class BookingSource(StrEnum):
     DIRECT = "direct"
@@ -47,7 +58,9 @@ class Booking(Timestamped, Base):
     property_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("properties.id"), nullable=False)
     # A hold (checkout in progress) has no guest yet; every other booking has one.
     guest_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("guests.id"))
-    reference: Mapped[str] = mapped_column(String(30), nullable=False)
+    reference: Mapped[str] = mapped_column(
+        String(30), nullable=False, server_default=text(REFERENCE_DEFAULT)
+    )
     status: Mapped[BookingStatus] = mapped_column(STATUS_ENUM, nullable=False)
     source: Mapped[BookingSource] = mapped_column(SOURCE_ENUM, nullable=False)
     channel_booking_id: Mapped[str | None] = mapped_column(String(100))
