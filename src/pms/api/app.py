@@ -14,6 +14,7 @@ from pms.api import (
     blocks,
     bookings,
     calendar,
+    events,
     guests,
     health,
     members,
@@ -65,6 +66,7 @@ def create_app() -> FastAPI:
         bookings.router,
         blocks.router,
         audit.router,
+        events.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
