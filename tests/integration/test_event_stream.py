@@ -35,12 +35,15 @@ class Stream:
         self.events: asyncio.Queue[Sse] = asyncio.Queue()
         self.received: list[Sse] = []
         self.connected = asyncio.Event()
+        self.heartbeats = asyncio.Event()
 
     async def read(self, response: httpx.Response) -> None:
         fields: dict[str, str] = {}
         async for line in response.aiter_lines():
             if line.startswith(": connected"):
                 self.connected.set()
+            elif line.startswith(": heartbeat"):
+                self.heartbeats.set()
             elif line.startswith(":"):
                 continue
             elif line == "":
@@ -190,3 +193,15 @@ async def test_the_stream_needs_a_login_and_a_sane_last_event_id(
     a = await full_agency(http, "A")
     r = await http.get(STREAM, headers={**a.auth(), "Last-Event-ID": "abc"})
     assert r.status_code == 422
+
+
+async def test_an_idle_stream_gets_heartbeats(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pms.api import events
+
+    monkeypatch.setattr(events, "HEARTBEAT_SECONDS", 0.2)
+    a = await full_agency(http, "A")
+    async with stream(http, a.auth()) as s:
+        async with asyncio.timeout(5):
+            await s.heartbeats.wait()

@@ -130,7 +130,8 @@ async def _stream(
                 if seen.add(m["id"]) and visible(m):
                     yield frame(m)
                     last_write = time.monotonic()
-            elif time.monotonic() - last_write >= HEARTBEAT_SECONDS:
+            # Also while only others' events flow (an owner's stream): quiet is quiet.
+            if time.monotonic() - last_write >= HEARTBEAT_SECONDS:
                 yield ": heartbeat\n\n"
                 last_write = time.monotonic()
     finally:
