@@ -7,6 +7,11 @@ wait for Redis to confirm), then read the table. An event committed before the r
 replay; one committed after it is published by the relay after its commit, so after the
 subscription, and arrives live. Ids already sent are dropped, which also absorbs the relay's
 rare re-publishes.
+
+Known limit: outbox ids are allocated at insert, not at commit, so two concurrent transactions
+can commit in the opposite order of their ids. A client that disconnects right between the two
+and resumes from the higher id misses the lower one. Clients that must not miss a change (the
+Channel Manager) consume the Celery dispatch, not this stream; the UI re-reads what it shows.
 """
 
 from __future__ import annotations
