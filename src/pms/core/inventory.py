@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,16 +131,17 @@ async def guarded(
         raise conflict_error(clash, start, end) from None
 
 
+def _stale_hold() -> ColumnElement[bool]:
+    return and_(Booking.status == BookingStatus.HOLD, Booking.hold_expires_at <= func.now())
+
+
 async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | None = None) -> int:
     """Holds past their expiry stop blocking: whoever writes next expires them in the same
     transaction, and the scheduler job (``expire_stale_holds_everywhere``) sweeps the rest.
     Either way each expired hold records its status change (events and audit) here."""
     stmt = (
         update(Booking)
-        .where(
-            Booking.status == BookingStatus.HOLD,
-            Booking.hold_expires_at <= func.now(),
-        )
+        .where(_stale_hold())
         .values(status=BookingStatus.EXPIRED, version=Booking.version + 1)
         .returning(Booking)
         .execution_options(populate_existing=True)
@@ -171,14 +172,7 @@ async def expire_stale_holds_everywhere() -> int:
     async with db.transaction() as session:
         await db.enable_system_access(session)
         agencies = (
-            await session.scalars(
-                select(Booking.agency_id)
-                .where(
-                    Booking.status == BookingStatus.HOLD,
-                    Booking.hold_expires_at <= func.now(),
-                )
-                .distinct()
-            )
+            await session.scalars(select(Booking.agency_id).where(_stale_hold()).distinct())
         ).all()
     total = 0
     for agency_id in agencies:
