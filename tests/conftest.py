@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import uvicorn
 
 from pms import db
+from pms.embedded.process import free_port
 from pms.redis_client import close_redis
 from pms.settings import Settings, get_settings, reset_settings_cache
 from tests.services import (
@@ -21,9 +24,11 @@ from tests.services import (
     RedisServer,
     Worker,
     drop_template,
+    run_relay,
     run_worker,
     start_postgres,
     start_redis,
+    wait_for,
 )
 
 
@@ -99,9 +104,37 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def worker(settings: Settings, tmp_path: Path) -> Iterator[Worker]:
-    env = {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "DATA_DIR")}
-    with run_worker(env, tmp_path, settings.require_redis_url()) as w:
+    with run_worker(_process_env(), tmp_path, settings.require_redis_url()) as w:
         yield w
+
+
+def _process_env() -> dict[str, str]:
+    return {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "DATA_DIR")}
+
+
+@pytest.fixture
+def relay(settings: Settings, tmp_path: Path) -> Iterator[Worker]:
+    """``pms relay`` running as its own process."""
+    with run_relay(_process_env(), tmp_path) as r:
+        yield r
+
+
+@pytest.fixture
+def live_api(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on loopback (in a thread with its own event loop): real HTTP,
+    real streaming, and the test's event loop free for the client."""
+    from pms.api.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 30, "uvicorn")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(30)
 
 
 class _SlowCallbacks(logging.Handler):

@@ -3,6 +3,7 @@ template database cloned per test, and a real Celery worker."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,20 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.02)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], within: float = 10.0, what: str = "condition"
+) -> Any:
+    """``wait_for`` for async checks: poll with a deadline, never blocking the event loop."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -114,6 +129,8 @@ def start_redis() -> RedisServer:
 
 @dataclass
 class Worker:
+    """A process of ours (worker or relay) and its JSON log."""
+
     proc: subprocess.Popen[bytes]
     log_path: Path
 
@@ -149,3 +166,30 @@ def run_worker(env: dict[str, str], log_dir: Path, redis_url: str) -> Iterator[W
     finally:
         stop(proc, signal.SIGTERM, timeout=20)
         client.close()
+
+
+@contextmanager
+def run_relay(env: dict[str, str], log_dir: Path) -> Iterator[Worker]:
+    """``pms relay`` as its own process, once it listens for NOTIFY."""
+    log_path = log_dir / f"relay-{uuid.uuid4().hex[:8]}.log"
+    proc = spawn(
+        [sys.executable, "-m", "pms", "relay"],
+        log_path=log_path,
+        env={**os.environ, **env},
+        cwd=REPO,
+    )
+    relay = Worker(proc, log_path)
+    try:
+        wait_for(
+            lambda: (
+                proc.poll() is not None
+                or any(line.get("event") == "relay_listening" for line in relay.log_lines())
+            ),
+            timeout=60,
+            what="the relay to listen",
+        )
+        if proc.poll() is not None:
+            raise RuntimeError(f"relay exited: {log_path.read_text()[-2000:]}")
+        yield relay
+    finally:
+        stop(proc, signal.SIGTERM, timeout=20)

@@ -1,4 +1,4 @@
-"""The ``pms`` command: dev, services, api, worker, beat, sandbox, migrate, seed."""
+"""The ``pms`` command: dev, services, api, worker, beat, relay, sandbox, migrate, seed."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def _fail(message: str) -> None:
 def dev(
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Skip the demo data.")] = False,
 ) -> None:
-    """Everything at once: embedded services, migrations, demo data, API, worker, beat, sandbox."""
+    """Everything at once: embedded services, migrations, demo data, API, worker, beat, relay,
+    sandbox."""
     from pms.embedded.lock import DataDirInUse
     from pms.embedded.supervisor import PortBusy, run_dev
 
@@ -130,6 +131,14 @@ def beat() -> None:
     s = get_settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
     _celery(["beat", "--loglevel", s.log_level, "-s", str(s.data_dir / "celerybeat-schedule")])
+
+
+@app.command()
+def relay() -> None:
+    """The outbox relay: publishes committed events to Celery and the live stream."""
+    from pms.relay import main
+
+    main()
 
 
 @app.command()

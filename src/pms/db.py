@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -99,3 +100,37 @@ async def transaction(agency_id: uuid.UUID | None = None) -> AsyncIterator[Async
     async with get_sessionmaker()() as session, session.begin():
         await set_tenant(session, agency_id)
         yield session
+
+
+async def enable_system_access(session: AsyncSession) -> None:
+    """Declare this transaction a system job (outbox relay, scheduler sweeps): the tables whose
+    policies allow it (``rls.tenant_table(system_access=True)``) show every agency's rows."""
+    await session.execute(text("SELECT set_config('app.system', 'on', true)"))
+
+
+def plain_dsn(url: str) -> str:
+    """The libpq-style URL asyncpg connects with, whatever driver name the setting carries."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def listen(
+    settings: Settings, channel: str, on_notify: Callable[[str], None]
+) -> asyncpg.Connection:
+    """A dedicated connection (as the application role) that calls ``on_notify(payload)`` for
+    every NOTIFY on ``channel``. LISTEN needs a session of its own, so it is not pooled."""
+    server_settings = {"application_name": f"pms-listen-{channel}", "timezone": "UTC"}
+    if settings.db_app_role:
+        server_settings["role"] = settings.db_app_role
+    conn: asyncpg.Connection = await asyncpg.connect(
+        plain_dsn(settings.require_database_url()), server_settings=server_settings, timeout=10
+    )
+
+    def callback(_: object, __: int, ___: str, payload: str) -> None:
+        on_notify(payload)
+
+    try:
+        await conn.add_listener(channel, callback)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn

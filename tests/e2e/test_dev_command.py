@@ -101,7 +101,15 @@ def test_dev_answers_ready_and_stops_without_leftovers(dev: Dev, sig: signal.Sig
     assert "API docs" in dev.text()
     procs = _tree(dev.proc.pid)
     names = " ".join(" ".join(p.cmdline()) for p in procs)
-    for expected in ("postgres", "redis-server", "worker", "beat", "pms api", "sandbox"):
+    for expected in (
+        "postgres",
+        "redis-server",
+        "worker",
+        "beat",
+        "pms relay",
+        "pms api",
+        "sandbox",
+    ):
         assert expected in names, f"{expected} not running: {names[:500]}"
     dev.proc.send_signal(sig)
     assert dev.proc.wait(60) == 0

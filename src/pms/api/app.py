@@ -15,6 +15,7 @@ from pms.api import (
     blocks,
     bookings,
     calendar,
+    events,
     guests,
     health,
     members,
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
         blocks.router,
         audit.router,
         public.router,
+        events.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")

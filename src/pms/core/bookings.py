@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, guests, inventory, listing, outbox, properties
+from pms.core.booking_events import event_payload, status_changed
 from pms.core.booking_status import CREATABLE, OCCUPYING, BookingStatus, can_transition, occupies
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.listing import Sortable
@@ -52,20 +53,6 @@ class InvalidTransition(Conflict):
 class StaleVersion(Conflict):
     code = "stale-version"
     title = "Booking changed meanwhile"
-
-
-def event_payload(b: Booking) -> dict[str, Any]:
-    return {
-        "booking_id": str(b.id),
-        "reference": b.reference,
-        "property_id": str(b.property_id),
-        "status": b.status.value,
-        "source": b.source.value,
-        "channel_booking_id": b.channel_booking_id,
-        "check_in": b.check_in.isoformat(),
-        "check_out": b.check_out.isoformat(),
-        "version": b.version,
-    }
 
 
 def visible(actor: Actor) -> Select[Booking, Guest]:
@@ -354,18 +341,7 @@ async def transition(
             booking.cancelled_at = datetime.now(UTC)
         if target is not BookingStatus.HOLD:
             booking.hold_expires_at = None
-    outbox.emit(
-        session,
-        agency_id=booking.agency_id,
-        event_type="booking.status_changed",
-        aggregate_type="booking",
-        aggregate_id=booking.id,
-        payload={**event_payload(booking), "from_status": current.value},
-    )
-    if occupies(current) != occupies(target):
-        outbox.availability_changed(
-            session, booking.agency_id, booking.property_id, booking.check_in, booking.check_out
-        )
+    status_changed(session, booking, current)
     await audit.record(
         session,
         actor,

@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pms import db
+from pms.core import audit, booking_events
 from pms.core.booking_status import BLOCK_MARKER, INVENTORY_ACTIVE, BookingStatus
 from pms.core.errors import Conflict
 from pms.models.booking import Booking
@@ -129,21 +131,54 @@ async def guarded(
         raise conflict_error(clash, start, end) from None
 
 
+def _stale_hold() -> ColumnElement[bool]:
+    return and_(Booking.status == BookingStatus.HOLD, Booking.hold_expires_at <= func.now())
+
+
 async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | None = None) -> int:
     """Holds past their expiry stop blocking: whoever writes next expires them in the same
-    transaction (and the scheduler sweeps the rest)."""
+    transaction, and the scheduler job (``expire_stale_holds_everywhere``) sweeps the rest.
+    Either way each expired hold records its status change (events and audit) here."""
     stmt = (
         update(Booking)
-        .where(
-            Booking.status == BookingStatus.HOLD,
-            Booking.hold_expires_at <= func.now(),
-        )
+        .where(_stale_hold())
         .values(status=BookingStatus.EXPIRED, version=Booking.version + 1)
-        .returning(Booking.id)
+        .returning(Booking)
+        .execution_options(populate_existing=True)
     )
     if property_id is not None:
         stmt = stmt.where(Booking.property_id == property_id)
-    return len((await session.execute(stmt)).all())
+    expired = list((await session.scalars(stmt)).all())
+    for booking in expired:
+        booking_events.status_changed(session, booking, BookingStatus.HOLD)
+        # No actor: the clock expired it, not whoever happened to write next.
+        await audit.record(
+            session,
+            None,
+            agency_id=booking.agency_id,
+            entity_type="booking",
+            entity_id=booking.id,
+            action=f"status:{BookingStatus.EXPIRED.value}",
+            before={"status": BookingStatus.HOLD.value, "version": booking.version - 1},
+            after={"status": booking.status.value, "version": booking.version},
+        )
+    return len(expired)
+
+
+async def expire_stale_holds_everywhere() -> int:
+    """The scheduler's sweep. Which agencies have stale holds is a system-wide question; the
+    expiry itself runs in one transaction per agency, scoped by row-level security like any
+    other write (the audit log admits only the transaction's own agency)."""
+    async with db.transaction() as session:
+        await db.enable_system_access(session)
+        agencies = (
+            await session.scalars(select(Booking.agency_id).where(_stale_hold()).distinct())
+        ).all()
+    total = 0
+    for agency_id in agencies:
+        async with db.transaction(agency_id) as session:
+            total += await expire_stale_holds(session)
+    return total
 
 
 async def occupied(

@@ -1,10 +1,11 @@
-"""Writing outbox events: always inside the transaction that makes the change they describe."""
+"""Writing outbox events (always inside the transaction that makes the change they describe) and
+the shapes they travel in once committed: the Celery message and the live-stream message."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,3 +54,59 @@ def availability_changed(
             "end": end.isoformat(),
         },
     )
+
+
+DISPATCH_TASK = "pms.outbox.dispatch"
+
+
+class EventMessage(TypedDict):
+    """A committed outbox event as the relay publishes it to Celery (JSON-safe)."""
+
+    id: int
+    event_id: str
+    agency_id: str | None
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    created_at: str
+    request_id: str | None
+
+
+class LiveMessage(TypedDict):
+    """What the live stream (Redis pub/sub → Server-Sent Events) carries per event."""
+
+    id: int
+    event_id: str
+    type: str
+    payload: dict[str, Any]
+    created_at: str
+
+
+def message(event: OutboxEvent) -> EventMessage:
+    return {
+        "id": event.id,
+        "event_id": str(event.event_id),
+        "agency_id": str(event.agency_id) if event.agency_id else None,
+        "type": event.event_type,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "payload": event.payload,
+        "created_at": event.created_at.isoformat(),
+        "request_id": event.request_id,
+    }
+
+
+def live_message(m: EventMessage) -> LiveMessage:
+    return {
+        "id": m["id"],
+        "event_id": m["event_id"],
+        "type": m["type"],
+        "payload": m["payload"],
+        "created_at": m["created_at"],
+    }
+
+
+def live_channel(agency_id: uuid.UUID | str) -> str:
+    """The Redis pub/sub channel of one agency's live events."""
+    return f"pms:events:{agency_id}"

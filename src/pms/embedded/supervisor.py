@@ -173,6 +173,7 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True) -> int:
         supervisor.start("api", [py, "-m", "pms", "api"])
         supervisor.start("worker", [py, "-m", "pms", "worker"])
         supervisor.start("beat", [py, "-m", "pms", "beat"])
+        supervisor.start("relay", [py, "-m", "pms", "relay"])
         base = f"http://{s.api_host}:{s.api_port}"
         if not wait_ready(f"{base}/health/ready", 60):
             echo(f"the system did not become ready; see the logs in {s.data_dir / 'logs'}")

@@ -20,7 +20,7 @@ _log = get_logger("pms.tasks")
 
 def _make_app() -> Celery:
     settings = get_settings()
-    app = Celery("pms", include=["pms.tasks.system"])
+    app = Celery("pms", include=["pms.tasks.system", "pms.tasks.outbox", "pms.tasks.holds"])
     app.conf.update(
         broker_url=settings.require_redis_url(),
         result_backend=settings.require_redis_url(),
@@ -39,7 +39,20 @@ def _make_app() -> Celery:
         result_expires=3600,
         timezone="UTC",
         enable_utc=True,
-        beat_schedule={},
+        # "expires": a run the worker could not start in time is dropped, not piled up.
+        beat_schedule={
+            # The relay's safety net when no `pms relay` runs (it sweeps every 5 s itself).
+            "outbox-sweep": {
+                "task": "pms.outbox.sweep",
+                "schedule": 10.0,
+                "options": {"expires": 10},
+            },
+            "expire-holds": {
+                "task": "pms.bookings.expire_holds",
+                "schedule": 60.0,
+                "options": {"expires": 60},
+            },
+        },
     )
     return app
 

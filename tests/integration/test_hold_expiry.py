@@ -1,0 +1,159 @@
+"""Holds past hold_expires_at stop blocking: the scheduler job expires them in every agency, and
+whoever books next expires them in passing; both record the same events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from pms.core import inventory
+from tests.factories import Agency, full_agency
+from tests.services import Worker, eventually, plain
+
+START, END = "2034-06-10", "2034-06-13"
+
+
+@pytest.fixture
+async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(plain(database_url))
+    yield conn
+    await conn.close()
+
+
+async def hold(client: httpx.AsyncClient, a: Agency, start: str = START, end: str = END) -> str:
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": a.property_id,
+            "check_in": start,
+            "check_out": end,
+            "guest_id": a.guest_id,
+            "status": "hold",
+        },
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["hold_expires_at"]
+    booking_id: str = r.json()["id"]
+    return booking_id
+
+
+async def make_stale(admin: asyncpg.Connection, booking_id: str) -> None:
+    await admin.execute(
+        "UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1::uuid",
+        booking_id,
+    )
+
+
+async def status(client: httpx.AsyncClient, a: Agency, booking_id: str) -> str:
+    r = await client.get(f"/api/v1/bookings/{booking_id}", headers=a.auth())
+    assert r.status_code == 200, r.text
+    value: str = r.json()["status"]
+    return value
+
+
+async def events_of(admin: asyncpg.Connection, booking_id: str) -> list[dict[str, Any]]:
+    rows = await admin.fetch(
+        "SELECT event_type, payload::text AS payload FROM outbox_events "
+        "WHERE aggregate_id = $1 ORDER BY id",
+        booking_id,
+    )
+    return [{"type": r["event_type"], "payload": r["payload"]} for r in rows]
+
+
+async def test_the_job_expires_stale_holds_in_every_agency_and_frees_the_dates(
+    client: httpx.AsyncClient, admin: asyncpg.Connection
+) -> None:
+    a = await full_agency(client, "A")
+    b = await full_agency(client, "B")
+    stale_a, stale_b = await hold(client, a), await hold(client, b)
+    fresh = await hold(client, a, "2034-07-01", "2034-07-03")
+    await make_stale(admin, stale_a)
+    await make_stale(admin, stale_b)
+
+    assert await inventory.expire_stale_holds_everywhere() == 2
+    assert await status(client, a, stale_a) == "expired"
+    assert await status(client, b, stale_b) == "expired"
+    assert await status(client, a, fresh) == "hold"
+    for agency, booking_id in ((a, stale_a), (b, stale_b)):
+        change = await admin.fetchrow(
+            "SELECT agency_id::text, payload->>'from_status' AS from_status, "
+            "payload->>'status' AS to_status FROM outbox_events "
+            "WHERE aggregate_id = $1 AND event_type = 'booking.status_changed'",
+            booking_id,
+        )
+        assert dict(change) == {
+            "agency_id": agency.id,
+            "from_status": "hold",
+            "to_status": "expired",
+        }
+        freed = await admin.fetchval(
+            "SELECT count(*) FROM outbox_events WHERE event_type = 'availability.changed' "
+            "AND payload->>'property_id' = $1 AND payload->>'start' = $2 AND payload->>'end' = $3",
+            agency.property_id,
+            START,
+            END,
+        )
+        assert freed == 2  # taken by the hold, freed by its expiry
+        audited = await admin.fetchval(
+            "SELECT actor_user_id IS NULL FROM audit_log "
+            "WHERE entity_id = $1 AND action = 'status:expired'",
+            booking_id,
+        )
+        assert audited is True
+    assert await inventory.expire_stale_holds_everywhere() == 0
+
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": a.property_id,
+            "check_in": START,
+            "check_out": END,
+            "guest_id": a.guest_id,
+        },
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+
+
+async def test_booking_over_a_stale_hold_expires_it_with_the_same_events(
+    client: httpx.AsyncClient, admin: asyncpg.Connection
+) -> None:
+    a = await full_agency(client)
+    stale = await hold(client, a)
+    await make_stale(admin, stale)
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": a.property_id,
+            "check_in": START,
+            "check_out": END,
+            "guest_id": a.guest_id,
+        },
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    assert await status(client, a, stale) == "expired"
+    types = [e["type"] for e in await events_of(admin, stale)]
+    assert types == ["booking.created", "booking.status_changed"]
+
+
+async def test_the_scheduled_task_runs_the_job_in_the_worker(
+    client: httpx.AsyncClient, admin: asyncpg.Connection, worker: Worker
+) -> None:
+    from pms.tasks.app import celery_app
+
+    a = await full_agency(client)
+    stale = await hold(client, a)
+    await make_stale(admin, stale)
+    await asyncio.to_thread(celery_app.send_task, "pms.bookings.expire_holds")
+
+    async def expired() -> bool:
+        return await status(client, a, stale) == "expired"
+
+    await eventually(expired, 30, "the worker to expire the hold")
