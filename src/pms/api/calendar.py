@@ -6,7 +6,8 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic_core import to_json
 
 from pms.api.deps import DB, BookingsRead
 from pms.core import availability
@@ -23,9 +24,9 @@ router = APIRouter(tags=["availability"])
 )
 async def property_availability(
     property_id: uuid.UUID, start: date, end: date, session: DB, actor: BookingsRead
-) -> PropertyCalendar:
+) -> Response:
     cal = await availability.calendar(session, actor, start, end, [property_id])
-    return cal.properties[0]
+    return Response(to_json(cal["properties"][0]), media_type="application/json")
 
 
 @router.get(
@@ -42,5 +43,7 @@ async def calendar(
     property_ids: Annotated[
         list[uuid.UUID] | None, Query(description="Repeat, or omit for all visible properties")
     ] = None,
-) -> Calendar:
-    return await availability.calendar(session, actor, start, end, property_ids)
+) -> Response:
+    cal = await availability.calendar(session, actor, start, end, property_ids)
+    # Already JSON-ready: encoded directly rather than validated entry by entry again.
+    return Response(to_json(cal), media_type="application/json")

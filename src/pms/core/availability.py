@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +15,8 @@ from pms.core.errors import NotFound, Unprocessable
 from pms.core.tenancy import Actor
 from pms.models.block import Block, BlockKind
 from pms.models.booking import Booking
+from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
-from pms.schemas.booking import Calendar, Day, PropertyCalendar
 
 MAX_DAYS = 366
 MAX_PROPERTIES = 500
@@ -40,7 +41,10 @@ async def calendar(
     start: date,
     end: date,
     property_ids: list[uuid.UUID] | None,
-) -> Calendar:
+) -> dict[str, Any]:
+    """The calendar as plain JSON-ready data (shape: ``schemas.booking.Calendar``). Built from
+    one joined query into dicts: 200 properties x 31 days is 6,200 entries, and building ORM
+    objects and Pydantic models for each one cost more than everything else together."""
     check_range(start, end)
     stmt = properties.visible(actor).with_only_columns(Property.id).order_by(Property.name)
     if property_ids:
@@ -53,47 +57,50 @@ async def calendar(
     ids = list((await session.execute(stmt)).scalars().all())
     if property_ids and len(ids) != len(set(property_ids)):
         raise NotFound("One or more properties were not found.")
-    ranges = await inventory.occupied(session, ids, start, end) if ids else []
-    booking_ids = [r.booking_id for r in ranges if r.booking_id]
-    block_ids = [r.block_id for r in ranges if r.block_id]
-    labels: dict[uuid.UUID, str] = {}
-    if booking_ids:
-        rows = await session.execute(
-            select(Booking.id, Booking.reference).where(Booking.id.in_(booking_ids))
-        )
-        labels.update({bid: ref for bid, ref in rows.all()})
-    if block_ids:
-        rows = await session.execute(select(Block.id, Block.kind).where(Block.id.in_(block_ids)))
-        labels.update({bid: f"{BlockKind(kind).value} block" for bid, kind in rows.all()})
-
     n = (end - start).days
-    dates = [start + timedelta(days=i) for i in range(n)]
-    by_property: dict[uuid.UUID, list[Day]] = {
-        pid: [Day(date=d, status="free") for d in dates] for pid in ids
+    dates = [(start + timedelta(days=i)).isoformat() for i in range(n)]
+    free = {"status": "free", "booking_id": None, "block_id": None, "label": None}
+    by_property: dict[uuid.UUID, list[dict[str, Any]]] = {
+        pid: [{"date": d, **free} for d in dates] for pid in ids
     }
-    for r in ranges:
-        days = by_property[r.property_id]
-        status = (
-            "blocked"
-            if r.status == BLOCK_MARKER
-            else "hold"
-            if r.status == BookingStatus.HOLD.value
-            else "booked"
-        )
-        ref = r.booking_id or r.block_id
-        label = labels.get(ref) if ref else None
-        first = max(r.start, start)
-        last = min(r.end, end)
-        for i in range((first - start).days, (last - start).days):
-            days[i] = Day(
-                date=dates[i],
-                status=status,
-                booking_id=r.booking_id,
-                block_id=r.block_id,
-                label=label,
+    if ids:
+        rows = await session.execute(
+            select(
+                OccupiedRange.property_id,
+                OccupiedRange.start,
+                OccupiedRange.end,
+                OccupiedRange.status,
+                OccupiedRange.booking_id,
+                OccupiedRange.block_id,
+                Booking.reference,
+                Block.kind,
             )
-    return Calendar(
-        start=start,
-        end=end,
-        properties=[PropertyCalendar(property_id=pid, days=by_property[pid]) for pid in ids],
-    )
+            .outerjoin(Booking, Booking.id == OccupiedRange.booking_id)
+            .outerjoin(Block, Block.id == OccupiedRange.block_id)
+            .where(inventory.active_overlapping(ids, start, end))
+        )
+        for pid, r_start, r_end, status, booking_id, block_id, reference, kind in rows:
+            day_status = (
+                "blocked"
+                if status == BLOCK_MARKER
+                else "hold"
+                if status == BookingStatus.HOLD.value
+                else "booked"
+            )
+            label = reference if booking_id else f"{BlockKind(kind).value} block"
+            entry = {
+                "status": day_status,
+                "booking_id": str(booking_id) if booking_id else None,
+                "block_id": str(block_id) if block_id else None,
+                "label": label,
+            }
+            days = by_property[pid]
+            for i in range(max(0, (r_start - start).days), min(n, (r_end - start).days)):
+                days[i] = {"date": dates[i], **entry}
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "properties": [
+            {"property_id": str(pid), "days": days} for pid, days in by_property.items()
+        ],
+    }

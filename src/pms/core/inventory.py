@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -181,23 +181,29 @@ async def expire_stale_holds_everywhere() -> int:
     return total
 
 
+def active_overlapping(
+    property_ids: list[uuid.UUID], start: date, end: date
+) -> ColumnElement[bool]:
+    """Active ranges of these properties overlapping ``[start, end)``; holds past their expiry
+    count as free even before the job has expired them."""
+    return and_(
+        OccupiedRange.property_id.in_(property_ids),
+        OccupiedRange.status.in_(INVENTORY_ACTIVE),
+        OccupiedRange.start < end,
+        OccupiedRange.end > start,
+        ~and_(
+            OccupiedRange.status == BookingStatus.HOLD.value,
+            OccupiedRange.hold_expires_at <= func.now(),
+        ),
+    )
+
+
 async def occupied(
     session: AsyncSession, property_ids: list[uuid.UUID], start: date, end: date
 ) -> list[OccupiedRange]:
-    """Active ranges overlapping ``[start, end)`` (holds past expiry are treated as free)."""
-    now = datetime.now(UTC)
     rows = await session.execute(
         select(OccupiedRange)
-        .where(
-            OccupiedRange.property_id.in_(property_ids),
-            OccupiedRange.status.in_(INVENTORY_ACTIVE),
-            OccupiedRange.start < end,
-            OccupiedRange.end > start,
-            ~and_(
-                OccupiedRange.status == BookingStatus.HOLD.value,
-                OccupiedRange.hold_expires_at <= now,
-            ),
-        )
+        .where(active_overlapping(property_ids, start, end))
         .order_by(OccupiedRange.property_id, OccupiedRange.start)
     )
     return list(rows.scalars().all())
