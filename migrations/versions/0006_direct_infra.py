@@ -70,7 +70,9 @@ def upgrade() -> None:
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("agency_id", sa.UUID(), nullable=False),
         sa.Column("booking_id", sa.UUID(), nullable=False),
-        sa.Column("provider", sa.Enum("offline", "stripe", name="payment_provider"), nullable=False),
+        sa.Column(
+            "provider", sa.Enum("offline", "stripe", name="payment_provider"), nullable=False
+        ),
         sa.Column(
             "method",
             sa.Enum("card", "bank_transfer", "pay_on_arrival", name="payment_method"),

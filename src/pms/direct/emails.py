@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import jinja2
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import outbox
 from pms.core.money import Money
-from pms.db import transaction
+from pms.direct.jobs import system_transaction
 from pms.logs import get_logger
 from pms.models.email import EmailStatus, OutboxEmail
 from pms.settings import Settings, get_settings
@@ -186,7 +186,7 @@ def queue_email(
     """Add an e-mail to the outbox in the caller's transaction: it exists if and only if the
     change that caused it commits. Also emits ``email.queued`` so the outbox relay can hand it to
     a worker at once; the beat sweep sends it anyway if that never happens."""
-    name, address = parseaddr(to)
+    address = parseaddr(to)[1]
     if "@" not in address or any(c in to for c in "\r\n"):
         raise ValueError("not an e-mail address")
     email_id = uuid.uuid4()
@@ -227,7 +227,9 @@ def queue_booking_email(
 ) -> uuid.UUID:
     """Render and queue in one call (what the booking flow uses)."""
     rendered = render_email(template, language, context)
-    return queue_email(session, agency_id=agency_id, to=to, rendered=rendered, booking_id=booking_id)
+    return queue_email(
+        session, agency_id=agency_id, to=to, rendered=rendered, booking_id=booking_id
+    )
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -266,7 +268,7 @@ def build_message(row: OutboxEmail, settings: Settings) -> EmailMessage:
 def retry_delay(attempts: int, settings: Settings) -> float:
     """Exponential backoff after ``attempts`` failed tries, capped, with ±20 % jitter so a batch
     that failed together does not retry together."""
-    base = settings.email_retry_base_seconds * 2 ** max(attempts - 1, 0)
+    base = settings.email_retry_base_seconds * float(2 ** max(attempts - 1, 0))
     delay = min(base, settings.email_retry_max_seconds)
     return delay * random.uniform(0.8, 1.2)
 
@@ -295,10 +297,6 @@ class SendResult:
     retry_in: float | None = None
 
 
-async def _declare_system_job(session: AsyncSession) -> None:
-    await session.execute(text("SELECT set_config('app.system', 'on', true)"))
-
-
 async def send_queued_email(
     email_id: uuid.UUID,
     *,
@@ -307,8 +305,7 @@ async def send_queued_email(
 ) -> SendResult:
     """Send one queued e-mail if it is due and nobody else is sending it right now."""
     s = settings or get_settings()
-    async with transaction() as session:
-        await _declare_system_job(session)
+    async with system_transaction() as session:
         row = (
             await session.execute(
                 select(OutboxEmail)
@@ -330,29 +327,38 @@ async def send_queued_email(
             row.last_error = _describe(exc)
             if _permanent(exc) or row.attempts >= s.email_max_attempts:
                 row.status = EmailStatus.FAILED
-                log.warning("email_failed", email_id=str(email_id), attempts=row.attempts,
-                            error=row.last_error)
+                log.warning(
+                    "email_failed",
+                    email_id=str(email_id),
+                    attempts=row.attempts,
+                    error=row.last_error,
+                )
                 return SendResult("failed")
             delay = retry_delay(row.attempts, s)
             row.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
-            log.info("email_retry", email_id=str(email_id), attempts=row.attempts,
-                     retry_in=round(delay, 2), error=row.last_error)
+            log.info(
+                "email_retry",
+                email_id=str(email_id),
+                attempts=row.attempts,
+                retry_in=round(delay, 2),
+                error=row.last_error,
+            )
             return SendResult("retry", retry_in=delay)
         row.status = EmailStatus.SENT
         row.sent_at = datetime.now(UTC)
         row.last_error = None
-        log.info("email_sent", email_id=str(email_id), template=row.template,
-                 attempts=row.attempts)
+        log.info("email_sent", email_id=str(email_id), template=row.template, attempts=row.attempts)
         return SendResult("sent")
 
 
 async def due_email_ids(limit: int = 200) -> list[uuid.UUID]:
     """Queued e-mails whose next attempt is due (for the beat sweep), oldest first."""
-    async with transaction() as session:
-        await _declare_system_job(session)
+    async with system_transaction() as session:
         rows = await session.execute(
             select(OutboxEmail.id)
-            .where(OutboxEmail.status == EmailStatus.QUEUED, OutboxEmail.next_attempt_at <= func.now())
+            .where(
+                OutboxEmail.status == EmailStatus.QUEUED, OutboxEmail.next_attempt_at <= func.now()
+            )
             .order_by(OutboxEmail.next_attempt_at)
             .limit(limit)
         )
