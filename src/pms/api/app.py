@@ -20,6 +20,7 @@ from pms.api import (
     problems,
     properties,
     system,
+    webhooks,
 )
 from pms.api.idempotency import IdempotencyMiddleware
 from pms.api.middleware import RequestContextMiddleware
@@ -68,6 +69,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
+    app.include_router(webhooks.router, prefix="/api/v1")
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()

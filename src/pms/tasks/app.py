@@ -20,7 +20,7 @@ _log = get_logger("pms.tasks")
 
 def _make_app() -> Celery:
     settings = get_settings()
-    app = Celery("pms", include=["pms.tasks.system"])
+    app = Celery("pms", include=["pms.tasks.system", "pms.tasks.emails"])
     app.conf.update(
         broker_url=settings.require_redis_url(),
         result_backend=settings.require_redis_url(),
@@ -39,7 +39,12 @@ def _make_app() -> Celery:
         result_expires=3600,
         timezone="UTC",
         enable_utc=True,
-        beat_schedule={},
+        beat_schedule={
+            "email-outbox-sweep": {
+                "task": "pms.emails.sweep",
+                "schedule": settings.email_sweep_seconds,
+            },
+        },
     )
     return app
 

@@ -26,7 +26,7 @@ from pms.direct.payments.base import (
     RefundTarget,
 )
 from pms.direct.payments.offline import OfflineProvider
-from pms.direct.payments.signature import StripeEventData
+from pms.direct.payments.signature import InvalidWebhook, StripeEventData, verify_event
 from pms.direct.payments.stripe import StripeProvider, idempotency_key
 from pms.logs import get_logger
 from pms.models.payment import Payment, PaymentProviderName, PaymentStatus, StripeEvent
@@ -234,11 +234,21 @@ def on_payment_outcome(handler: OutcomeHandler) -> OutcomeHandler:
 
 
 async def receive_stripe_webhook(
-    payload: bytes, headers: Mapping[str, str], *, provider: StripeProvider | None = None
+    payload: bytes, headers: Mapping[str, str], *, settings: Settings | None = None
 ) -> PaymentOutcome:
-    """Verify a webhook delivery and apply it (what ``POST /api/v1/webhooks/stripe`` calls)."""
-    stripe = provider or StripeProvider.from_settings(get_settings())
-    event = stripe.verify_webhook(payload, headers)
+    """Verify a webhook delivery and apply it (what ``POST /api/v1/webhooks/stripe`` calls).
+    Needs only ``STRIPE_WEBHOOK_SECRET``, not the API key."""
+    s = settings or get_settings()
+    if s.stripe_webhook_secret is None:
+        log.error("stripe_webhook_unconfigured")
+        raise InvalidWebhook("Stripe webhooks are not configured on this server.")
+    header = next((v for k, v in headers.items() if k.lower() == "stripe-signature"), None)
+    event = verify_event(
+        payload,
+        header,
+        s.stripe_webhook_secret.get_secret_value(),
+        tolerance=s.stripe_webhook_tolerance_seconds,
+    )
     async with system_transaction() as session:
         outcome = await handle_stripe_event(session, event)
         if outcome.kind in (OutcomeKind.SUCCEEDED, OutcomeKind.FAILED):
