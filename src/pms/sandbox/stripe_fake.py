@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import ssl
 import string
 import time
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
+import certifi
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
@@ -39,6 +41,7 @@ DEFAULT_WEBHOOK_SECRET = "whsec_pms_sandbox"
 API_VERSION = "2024-06-20"
 DECLINING_METHODS = frozenset({"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"})
 _ALNUM = string.ascii_letters + string.digits
+_SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
 
 
 def _id(prefix: str) -> str:
@@ -248,7 +251,9 @@ class StripeFake:
             "Stripe-Signature": _stripe_signature(self.config.webhook_secret, ts, payload),
         }
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.config.webhook_timeout_s)
+            self._client = httpx.AsyncClient(
+                timeout=self.config.webhook_timeout_s, verify=_SSL_CONTEXT, trust_env=False
+            )
         try:
             response = await self._client.post(url, content=payload, headers=headers)
             delivery = Delivery(time.time(), response.status_code)

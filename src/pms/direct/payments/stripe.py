@@ -4,11 +4,13 @@ PaymentIntents for card payments, refunds, and verified webhooks."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlencode
 
+import certifi
 import httpx
 from pydantic import SecretStr
 
@@ -34,6 +36,8 @@ log = get_logger(__name__)
 
 Form = list[tuple[str, str]]
 _RETRY_STATUSES: Final = frozenset({409, 429, 500, 502, 503, 504})
+# Built once at import: loading a trust store takes long enough to stall an event loop.
+_SSL_CONTEXT: Final = ssl.create_default_context(cafile=certifi.where())
 
 
 def form(params: Mapping[str, Any], prefix: str = "") -> Form:
@@ -83,7 +87,11 @@ class StripeClient:
             headers["Idempotency-Key"] = idempotency_key
         attempt = 0
         async with httpx.AsyncClient(
-            base_url=self._base, timeout=self._timeout, transport=self._transport
+            base_url=self._base,
+            timeout=self._timeout,
+            transport=self._transport,
+            verify=_SSL_CONTEXT,
+            trust_env=False,
         ) as client:
             while True:
                 attempt += 1
