@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -127,15 +128,6 @@ async def test_another_agency_cannot_see_the_email(
 # --- sending in-process: the claim and the failure rules ---------------------------------------
 
 
-def _recording() -> tuple[list[EmailMessage], object]:
-    sent: list[EmailMessage] = []
-
-    def transport(message: EmailMessage, _: Settings) -> None:
-        sent.append(message)
-
-    return sent, transport
-
-
 async def test_a_row_being_sent_is_skipped_by_a_second_sender_and_never_sent_again(
     settings: Settings, booked: BookedAgency
 ) -> None:
@@ -202,8 +194,12 @@ async def test_a_retry_waits_for_its_backoff(settings: Settings, booked: BookedA
     assert result.retry_in is not None
     # Default backoff: 30 s ± 20 % before the second attempt.
     assert 24 <= result.retry_in <= 36
-    sent, transport = _recording()
-    assert (await send_queued_email(email_id, transport=transport)).status == "skipped"  # type: ignore[arg-type]
+    sent: list[EmailMessage] = []
+
+    def transport(message: EmailMessage, _: Settings) -> None:
+        sent.append(message)
+
+    assert (await send_queued_email(email_id, transport=transport)).status == "skipped"
     assert sent == []
 
 
@@ -274,7 +270,7 @@ async def test_the_worker_sends_queued_emails_to_the_sink_once(
     english = await queue(booked, "fr")  # no French templates: English
     assert await _run("sweep") == 2
     for email_id in (german, english):
-        await eventually(lambda i=email_id: _status_is(i, EmailStatus.SENT), what="sent")  # type: ignore[misc]
+        await eventually(partial(_status_is, email_id, EmailStatus.SENT), what="sent")
 
     mails = sorted(sink.to(GUEST), key=lambda m: m.subject)
     assert [m.subject for m in mails] == [

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -171,9 +172,7 @@ async def test_stripe_refusals_become_provider_errors_without_the_key(
     booked: BookedAgency, stripe: Stripe
 ) -> None:
     wrong = StripeProvider.from_settings(
-        get_settings().model_copy(
-            update={"stripe_secret_key": __import__("pydantic").SecretStr("sk_test_wrong_key_9999")}
-        )
+        get_settings().model_copy(update={"stripe_secret_key": SecretStr("sk_test_wrong_key_9999")})
     )
     with pytest.raises(PaymentProviderError) as exc:
         await wrong.client.create_payment_intent(

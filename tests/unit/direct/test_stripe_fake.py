@@ -1,0 +1,109 @@
+"""The fake Stripe speaks Stripe's shapes: form bodies, bearer keys, idempotency, error JSON."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from pms.sandbox.stripe_fake import StripeFake, create_stripe_fake_app, parse_form
+
+KEY = "sk_test_unit_fake_key"
+
+
+@pytest.fixture
+async def stripe() -> AsyncIterator[httpx.AsyncClient]:
+    fake = StripeFake()
+    fake.config.api_key = KEY
+    transport = httpx.ASGITransport(app=create_stripe_fake_app(fake))
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://stripe.test",
+        headers={"Authorization": f"Bearer {KEY}"},
+    ) as client:
+        yield client
+
+
+def test_nested_form_fields() -> None:
+    assert parse_form([("amount", "5"), ("metadata[a]", "1"), ("metadata[b]", "2")]) == {
+        "amount": "5",
+        "metadata": {"a": "1", "b": "2"},
+    }
+
+
+async def test_create_with_an_idempotency_key_replays_the_first_answer(
+    stripe: httpx.AsyncClient,
+) -> None:
+    data = {"amount": "1000", "currency": "eur", "metadata[booking_id]": "b1"}
+    first = await stripe.post("/v1/payment_intents", data=data, headers={"Idempotency-Key": "k"})
+    assert first.status_code == 200
+    intent = first.json()
+    assert intent["object"] == "payment_intent"
+    assert intent["status"] == "requires_payment_method"
+    assert intent["metadata"] == {"booking_id": "b1"}
+    again = await stripe.post("/v1/payment_intents", data=data, headers={"Idempotency-Key": "k"})
+    assert again.json() == intent
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = await stripe.post(
+        "/v1/payment_intents", data={**data, "amount": "2000"}, headers={"Idempotency-Key": "k"}
+    )
+    assert other.status_code == 400
+    assert other.json()["error"]["type"] == "idempotency_error"
+    fetched = await stripe.get(f"/v1/payment_intents/{intent['id']}")
+    assert fetched.json() == intent
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "param"),
+    [
+        ({"currency": "eur"}, "parameter_missing", "amount"),
+        ({"amount": "10"}, "parameter_missing", "currency"),
+        ({"amount": "-5", "currency": "eur"}, "parameter_invalid", "amount"),
+        ({"amount": "10", "currency": "euro"}, "parameter_invalid", "currency"),
+    ],
+)
+async def test_invalid_parameters_are_stripe_errors(
+    stripe: httpx.AsyncClient, data: dict[str, str], code: str, param: str
+) -> None:
+    r = await stripe.post("/v1/payment_intents", data=data)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == code
+    assert r.json()["error"]["param"] == param
+    assert r.json()["error"]["type"] == "invalid_request_error"
+
+
+async def test_keys_are_checked(stripe: httpx.AsyncClient) -> None:
+    r = await stripe.get("/v1/payment_intents/pi_x", headers={"Authorization": "Bearer sk_test_no"})
+    assert r.status_code == 401
+    assert r.json()["error"]["type"] == "invalid_request_error"
+    assert "sk_test_no" not in r.text  # keys are masked, as Stripe does
+    r = await stripe.get("/v1/payment_intents/pi_x", headers={"Authorization": ""})
+    assert r.status_code == 401
+
+
+async def test_refunds_need_a_succeeded_payment_and_stop_at_the_amount(
+    stripe: httpx.AsyncClient,
+) -> None:
+    intent = (
+        await stripe.post("/v1/payment_intents", data={"amount": "1000", "currency": "eur"})
+    ).json()
+    r = await stripe.post("/v1/refunds", data={"payment_intent": intent["id"]})
+    assert r.json()["error"]["code"] == "charge_not_refundable"
+    done = await stripe.post(
+        f"/control/payment_intents/{intent['id']}/complete", json={"deliver": False}
+    )
+    assert done.json()["event"]["type"] == "payment_intent.succeeded"
+    assert done.json()["event"]["data"]["object"]["status"] == "succeeded"
+    r = await stripe.post("/v1/refunds", data={"payment_intent": intent["id"], "amount": "1001"})
+    assert r.json()["error"]["code"] == "amount_too_large"
+    r = await stripe.post("/v1/refunds", data={"payment_intent": intent["id"], "amount": "400"})
+    assert (r.json()["object"], r.json()["amount"], r.json()["status"]) == (
+        "refund",
+        400,
+        "succeeded",
+    )
+    r = await stripe.post("/v1/refunds", data={"payment_intent": intent["id"]})
+    assert r.json()["amount"] == 600
+    r = await stripe.post("/v1/refunds", data={"payment_intent": intent["id"]})
+    assert r.json()["error"]["code"] == "charge_already_refunded"
