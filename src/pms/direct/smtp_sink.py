@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hmac
 import os
 import threading
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,18 @@ class _Handler:
 
 class SmtpSink:
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 8025, directory: Path | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8025,
+        directory: Path | None = None,
+        *,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
+        """``credentials``: require SMTP AUTH (PLAIN/LOGIN, without TLS: a local test server)."""
         self.host = host
         self.port = port
         self.directory = directory
+        self._credentials = credentials
         self._lock = threading.Lock()
         self._messages: list[ReceivedMail] = []
         self._rejections: list[str] = []
@@ -96,7 +106,18 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
-        controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+        auth: dict[str, Any] = {}
+        if self._credentials is not None:
+            # Deliberate for a loopback test server; aiosmtpd warns on every connection otherwise.
+            warnings.filterwarnings(
+                "ignore", message="Requiring AUTH while not requiring TLS", category=UserWarning
+            )
+            auth = {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": False,
+            }
+        controller = Controller(_Handler(self), hostname=self.host, port=self.port, **auth)
         controller.start()  # its own thread and event loop; returns once it accepts connections
         self._controller = controller
         return self
@@ -140,6 +161,18 @@ class SmtpSink:
         return out
 
     # --- called on the server's thread -----------------------------------------------------
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        assert self._credentials is not None
+        user, password = self._credentials
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and hmac.compare_digest(auth_data.login, user.encode())
+            and hmac.compare_digest(auth_data.password, password.encode())
+        )
+        return AuthResult(success=ok, handled=False)
 
     def _take_rejection(self) -> str | None:
         with self._lock:

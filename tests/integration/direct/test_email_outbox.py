@@ -14,7 +14,9 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from pms.core.money import Money
 from pms.db import transaction
@@ -330,3 +332,35 @@ async def test_a_temporary_smtp_rejection_is_retried(
     )
     assert stored.attempts == 3
     assert len(sink.messages()) == 1
+
+
+async def test_smtp_login_works_and_a_refused_password_is_retried_without_being_logged(
+    settings: Settings, booked: BookedAgency
+) -> None:
+    password = "s3cret-smtp-password-123"
+    wrong = "wrong-smtp-password-456"
+    sink = SmtpSink("127.0.0.1", free_port(), credentials=("pms", password))
+    await asyncio.to_thread(sink.start)
+    try:
+        base = settings.model_copy(
+            update={"smtp_port": sink.port, "smtp_username": "pms", "email_retry_base_seconds": 0.0}
+        )
+        email_id = await queue(booked)
+        with capture_logs() as logs:
+            refused = await send_queued_email(
+                email_id, settings=base.model_copy(update={"smtp_password": SecretStr(wrong)})
+            )
+        assert refused.status == "retry"
+        stored = await row(email_id)
+        assert (stored.last_error or "").startswith("SMTPAuthenticationError: 535")
+        assert wrong not in (stored.last_error or "")
+        assert wrong not in repr(logs)
+        assert sink.messages() == []
+
+        accepted = await send_queued_email(
+            email_id, settings=base.model_copy(update={"smtp_password": SecretStr(password)})
+        )
+        assert accepted.status == "sent"
+        assert len(sink.messages()) == 1
+    finally:
+        await asyncio.to_thread(sink.stop)
