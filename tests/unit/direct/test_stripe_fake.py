@@ -1,4 +1,5 @@
-"""The fake Stripe speaks Stripe's shapes: form bodies, bearer keys, idempotency, error JSON."""
+"""The fake Stripe speaks Stripe's shapes (form bodies, bearer keys, idempotency, error JSON),
+and the Stripe client retries only what is safe to retry."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
 
+from pms.direct.payments import PaymentProviderError, StripeClient
 from pms.sandbox.stripe_fake import StripeFake, create_stripe_fake_app, parse_form
 
 KEY = "sk_test_unit_fake_key"
@@ -107,3 +111,61 @@ async def test_refunds_need_a_succeeded_payment_and_stop_at_the_amount(
     assert r.json()["amount"] == 600
     r = await stripe.post("/v1/refunds", data={"payment_intent": intent["id"]})
     assert r.json()["error"]["code"] == "charge_already_refunded"
+
+
+async def test_the_client_works_against_the_fake_mounted_under_a_prefix() -> None:
+    fake = StripeFake()
+    fake.config.api_key = KEY
+    sandbox = FastAPI()
+    sandbox.mount("/stripe", create_stripe_fake_app(fake))
+    client = StripeClient(
+        "http://sandbox.test/stripe", SecretStr(KEY), transport=httpx.ASGITransport(app=sandbox)
+    )
+    intent = await client.create_payment_intent(
+        amount_minor=500, currency="EUR", metadata={"booking_id": "b1"}, idempotency_key="k"
+    )
+    assert fake.intents[intent["id"]]["metadata"] == {"booking_id": "b1"}
+    assert (await client.retrieve_payment_intent(intent["id"]))["amount"] == 500
+
+
+async def test_the_client_retries_server_errors_with_the_same_idempotency_key() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) < 3:
+            return httpx.Response(
+                503 if len(seen) == 1 else 500, json={"error": {"type": "api_error"}}
+            )
+        return httpx.Response(200, json={"id": "re_1", "object": "refund", "status": "succeeded"})
+
+    client = StripeClient(
+        "https://api.stripe.test", SecretStr(KEY), transport=httpx.MockTransport(answer)
+    )
+    refund = await client.create_refund(
+        payment_intent="pi_1", amount_minor=100, idempotency_key="rk"
+    )
+    assert refund["id"] == "re_1"
+    assert [r.headers["Idempotency-Key"] for r in seen] == ["rk", "rk", "rk"]
+    assert seen[0].headers["Authorization"] == f"Bearer {KEY}"
+    assert seen[0].headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert seen[0].content == b"payment_intent=pi_1&amount=100"
+
+
+async def test_the_client_does_not_retry_a_refusal() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            402,
+            json={"error": {"type": "card_error", "code": "card_declined", "message": "Declined."}},
+        )
+
+    client = StripeClient(
+        "https://api.stripe.test", SecretStr(KEY), transport=httpx.MockTransport(answer)
+    )
+    with pytest.raises(PaymentProviderError, match="Declined") as exc:
+        await client.create_refund(payment_intent="pi_1", amount_minor=100, idempotency_key="rk")
+    assert exc.value.extra["provider_code"] == "card_declined"
+    assert len(seen) == 1
