@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from pms.logs import get_logger
+from pms.settings import Settings
 
 log = get_logger(__name__)
 
@@ -61,6 +62,29 @@ class FakeStripeConfig:
     webhook_url: str | None = None
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     webhook_timeout_s: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FakeStripeConfig:
+        """The keys the PMS is configured with (so both sides agree when they share the
+        environment), and the PMS's own webhook endpoint."""
+        key = settings.stripe_secret_key
+        secret = settings.stripe_webhook_secret
+        return cls(
+            api_key=key.get_secret_value() if key else DEFAULT_API_KEY,
+            webhook_secret=secret.get_secret_value() if secret else DEFAULT_WEBHOOK_SECRET,
+            webhook_url=f"{settings.public_base_url.rstrip('/')}/api/v1/webhooks/stripe",
+        )
+
+
+def dev_environment(sandbox_url: str) -> dict[str, str]:
+    """Environment for ``pms dev``: the PMS uses the fake mounted at ``<sandbox_url>/stripe``
+    with the fake's test keys (apply with ``os.environ.setdefault`` so real settings win)."""
+    return {
+        "STRIPE_API_BASE": f"{sandbox_url.rstrip('/')}/stripe",
+        "STRIPE_SECRET_KEY": DEFAULT_API_KEY,
+        "STRIPE_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_pms_sandbox",
+    }
 
 
 @dataclass

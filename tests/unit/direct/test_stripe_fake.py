@@ -11,7 +11,14 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from pms.direct.payments import PaymentProviderError, StripeClient
-from pms.sandbox.stripe_fake import StripeFake, create_stripe_fake_app, parse_form
+from pms.sandbox.stripe_fake import (
+    FakeStripeConfig,
+    StripeFake,
+    create_stripe_fake_app,
+    dev_environment,
+    parse_form,
+)
+from pms.settings import Settings
 
 KEY = "sk_test_unit_fake_key"
 
@@ -26,6 +33,9 @@ async def stripe() -> AsyncIterator[httpx.AsyncClient]:
         base_url="http://stripe.test",
         headers={"Authorization": f"Bearer {KEY}"},
     ) as client:
+        # Warm-up outside the test body: the first request imports anyio's backend, which
+        # would count as the test blocking its event loop.
+        await client.get("/v1/payment_intents/pi_warmup")
         yield client
 
 
@@ -169,3 +179,18 @@ async def test_the_client_does_not_retry_a_refusal() -> None:
         await client.create_refund(payment_intent="pi_1", amount_minor=100, idempotency_key="rk")
     assert exc.value.extra["provider_code"] == "card_declined"
     assert len(seen) == 1
+
+
+def test_dev_settings_and_the_fake_agree_on_keys_and_urls() -> None:
+    env = dev_environment("http://127.0.0.1:8100/")
+    settings = Settings(
+        stripe_api_base=env["STRIPE_API_BASE"],
+        stripe_secret_key=SecretStr(env["STRIPE_SECRET_KEY"]),
+        stripe_webhook_secret=SecretStr(env["STRIPE_WEBHOOK_SECRET"]),
+        public_base_url="http://127.0.0.1:8000",
+    )
+    config = FakeStripeConfig.from_settings(settings)
+    assert settings.stripe_api_base == "http://127.0.0.1:8100/stripe"
+    assert config.api_key == env["STRIPE_SECRET_KEY"]
+    assert config.webhook_secret == env["STRIPE_WEBHOOK_SECRET"]
+    assert config.webhook_url == "http://127.0.0.1:8000/api/v1/webhooks/stripe"
