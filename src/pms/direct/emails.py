@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import outbox
+from pms.core.errors import Unprocessable
 from pms.core.money import Money
 from pms.direct.jobs import system_transaction
 from pms.logs import get_logger
@@ -136,6 +137,11 @@ _env = jinja2.Environment(
 )
 
 
+# Compile every template now, at import: compiling on first use would stall the API's event loop.
+for _name in _env.list_templates(extensions=("txt", "html")):
+    _env.get_template(_name)
+
+
 def _variables(context: BookingEmailContext, language: str) -> dict[str, Any]:
     return {
         "lang": language,
@@ -188,7 +194,7 @@ def queue_email(
     a worker at once; the beat sweep sends it anyway if that never happens."""
     address = parseaddr(to)[1]
     if "@" not in address or any(c in to for c in "\r\n"):
-        raise ValueError("not an e-mail address")
+        raise Unprocessable("The recipient is not an e-mail address.")
     email_id = uuid.uuid4()
     session.add(
         OutboxEmail(

@@ -48,8 +48,13 @@ async def serve(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
     await eventually(
         lambda: _started(server, task), within=20, what=f"uvicorn on port {port} to start"
     )
+    url = f"http://127.0.0.1:{port}"
+    # Warm-up during set-up: the first connection imports httpcore, h11 and anyio's backend,
+    # which would otherwise count as the test body blocking its event loop.
+    async with httpx.AsyncClient() as client:
+        await client.get(f"{url}/__warm-up__")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 20)

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from pms.core.errors import Unprocessable
 from pms.core.money import Money
 from pms.db import transaction
 from pms.direct.emails import (
@@ -115,6 +116,25 @@ async def test_an_email_exists_only_if_its_transaction_commits(
         ).scalar_one()
     assert event.payload["email_id"] == str(email_id)
     assert event.agency_id == booked.agency_id
+
+
+@pytest.mark.parametrize("to", ["not-an-address", "a@b.example\r\nBcc: x@y.example"])
+async def test_a_recipient_that_is_not_an_address_is_refused(
+    settings: Settings, booked: BookedAgency, to: str
+) -> None:
+    async def queue_to() -> None:
+        async with transaction(booked.agency_id) as session:
+            queue_booking_email(
+                session,
+                agency_id=booked.agency_id,
+                to=to,
+                template=EmailTemplate.REQUEST_RECEIVED,
+                language="en",
+                context=context(booked),
+            )
+
+    with pytest.raises(Unprocessable, match="not an e-mail address"):
+        await queue_to()
 
 
 async def test_another_agency_cannot_see_the_email(

@@ -29,7 +29,9 @@ from pms.direct.payments import (
     PaymentOutcome,
     PaymentProviderError,
     PaymentRequest,
+    StripeEventData,
     StripeProvider,
+    handle_stripe_event,
     mark_offline_payment_received,
     on_payment_outcome,
     refund_payment,
@@ -446,3 +448,17 @@ async def test_offline_payments_are_expected_then_marked_received_and_refunded_b
     # Another agency sees none of it.
     async with transaction(uuid.uuid4()) as session:
         assert (await session.execute(select(Payment))).scalars().all() == []
+
+
+async def test_handling_an_event_outside_a_system_transaction_is_refused(
+    booked: BookedAgency, stripe: Stripe
+) -> None:
+    event = StripeEventData("evt_tenant", "payment_intent.succeeded", {"id": "pi_x"})
+
+    async def in_tenant_transaction() -> None:
+        async with transaction(booked.agency_id) as session:
+            await handle_stripe_event(session, event)
+
+    with pytest.raises(RuntimeError, match="system_transaction"):
+        await in_tenant_transaction()
+    assert await stripe_event_count() == 0

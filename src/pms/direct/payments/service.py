@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,6 +148,11 @@ async def handle_stripe_event(session: AsyncSession, event: StripeEventData) -> 
 
     The event id is recorded first; a replay (same id) finds it and changes nothing, also when
     two deliveries race (the second waits on the first's unique key and then sees it)."""
+    # In a tenant-scoped transaction another agency's payment would look unknown and the event
+    # would be recorded as ignored, i.e. lost: refuse that misuse loudly.
+    system = await session.execute(text("SELECT current_setting('app.system', true)"))
+    if system.scalar_one_or_none() != "on":
+        raise RuntimeError("handle_stripe_event needs a system_transaction()")
     inserted = (
         await session.execute(
             insert(StripeEvent)
