@@ -18,6 +18,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ class ReceivedMail:
     raw: bytes
     received_at: float
 
-    @property
+    @cached_property
     def message(self) -> EmailMessage:
         parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
@@ -53,13 +54,18 @@ class ReceivedMail:
         content = part.get_content()
         return content if isinstance(content, str) else None
 
-    @property
+    @cached_property
     def text(self) -> str | None:
         return self._part("plain")
 
-    @property
+    @cached_property
     def html(self) -> str | None:
         return self._part("html")
+
+    def parse(self) -> ReceivedMail:
+        """Parse now (on the sink's thread), so readers on an event loop need not."""
+        _ = (self.message, self.text, self.html)
+        return self
 
 
 class _Handler:
@@ -179,6 +185,7 @@ class SmtpSink:
             return self._rejections.pop(0) if self._rejections else None
 
     def _store(self, mail: ReceivedMail) -> None:
+        mail.parse()
         with self._lock:
             self._messages.append(mail)
             sequence = len(self._messages)
