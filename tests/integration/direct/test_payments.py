@@ -34,6 +34,7 @@ from pms.direct.payments import (
     handle_stripe_event,
     mark_offline_payment_received,
     on_payment_outcome,
+    refresh_stripe_payment,
     refund_payment,
     start_payment,
 )
@@ -462,3 +463,28 @@ async def test_handling_an_event_outside_a_system_transaction_is_refused(
     with pytest.raises(RuntimeError, match="system_transaction"):
         await in_tenant_transaction()
     assert await stripe_event_count() == 0
+
+
+async def test_a_payment_whose_webhook_is_lost_is_settled_by_asking_stripe(
+    booked: BookedAgency, stripe: Stripe
+) -> None:
+    payment_id, intent_id = await pay(stripe, booked)
+    async with transaction(booked.agency_id) as session:
+        still = await refresh_stripe_payment(session, stripe.provider, payment_id)
+    assert (still.kind, still.reason) == (
+        OutcomeKind.IGNORED,
+        "payment intent is requires_payment_method",
+    )
+
+    event = stripe.fake.settle(intent_id, "succeeded")  # the webhook never arrives
+    async with transaction(booked.agency_id) as session:
+        outcome = await refresh_stripe_payment(session, stripe.provider, payment_id)
+    assert (outcome.kind, outcome.booking_id) == (OutcomeKind.SUCCEEDED, booked.booking_id)
+    assert (await payment(payment_id)).status is PaymentStatus.SUCCEEDED
+
+    # When the webhook does arrive after all, it changes nothing.
+    assert (await stripe.fake.deliver(event)).status_code == 200
+    assert stripe.outcomes == []
+    async with system_transaction() as session:
+        recorded = (await session.execute(select(StripeEvent.outcome))).scalar_one()
+    assert recorded == "ignored"

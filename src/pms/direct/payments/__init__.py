@@ -21,6 +21,7 @@ from pms.direct.payments.service import (
     on_payment_outcome,
     provider_for,
     receive_stripe_webhook,
+    refresh_stripe_payment,
     refund_payment,
     start_payment,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "on_payment_outcome",
     "provider_for",
     "receive_stripe_webhook",
+    "refresh_stripe_payment",
     "refund_payment",
     "start_payment",
     "verify_event",

@@ -262,6 +262,37 @@ async def receive_stripe_webhook(
     return outcome
 
 
+async def refresh_stripe_payment(
+    session: AsyncSession, provider: StripeProvider, payment_id: uuid.UUID
+) -> PaymentOutcome:
+    """Ask Stripe for the PaymentIntent's state and apply it as a webhook would: for a job that
+    must not wait for a late or lost webhook (e.g. before a pending payment's hold expires).
+    Works in a tenant transaction; a webhook for the same change arriving later is ignored."""
+    payment = await _locked(session, payment_id)
+    if payment.provider is not PaymentProviderName.STRIPE:
+        raise Conflict("Only Stripe payments can be refreshed from Stripe.")
+    intent = await provider.client.retrieve_payment_intent(payment.provider_ref)
+    status = intent.get("status")
+    if status == "succeeded":
+        event_type = _SUCCEEDED
+    elif status == "canceled" or (
+        status == "requires_payment_method" and intent.get("last_payment_error")
+    ):
+        event_type = _FAILED
+    else:
+        return PaymentOutcome(
+            OutcomeKind.IGNORED,
+            event_id=f"refresh:{payment.id}",
+            payment_id=payment.id,
+            booking_id=payment.booking_id,
+            agency_id=payment.agency_id,
+            reason=f"payment intent is {status}",
+        )
+    return await _apply(
+        session, StripeEventData(id=f"refresh:{payment.id}", type=event_type, object=intent)
+    )
+
+
 async def mark_offline_payment_received(
     session: AsyncSession, payment_id: uuid.UUID
 ) -> PaymentOutcome:
