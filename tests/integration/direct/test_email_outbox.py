@@ -12,6 +12,7 @@ from datetime import date
 from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from pydantic import SecretStr
@@ -262,19 +263,23 @@ def sink(smtp_port: int) -> Iterator[SmtpSink]:
         yield s
 
 
-async def _delay(task_name: str, *args: str) -> None:
-    # Imported here: the Celery app reads the broker URL from the test's settings at import.
-    from pms.tasks import emails as tasks
+@pytest.fixture
+def tasks(smtp_port: int) -> ModuleType:
+    """The task module, imported during set-up (importing Celery inside a test body would
+    block its event loop), once the settings point at this test's Redis."""
+    from pms.tasks import emails
     from pms.tasks.app import celery_app
 
     assert celery_app.conf.broker_url == get_settings().require_redis_url()
+    return emails
+
+
+async def _delay(tasks: ModuleType, task_name: str, *args: str) -> None:
     task = {"send": tasks.send_email, "sweep": tasks.sweep_emails}[task_name]
     await asyncio.to_thread(task.delay, *args)
 
 
-async def _run(task_name: str, *args: str) -> object:
-    from pms.tasks import emails as tasks
-
+async def _run(tasks: ModuleType, task_name: str, *args: str) -> object:
     task = {"send": tasks.send_email, "sweep": tasks.sweep_emails}[task_name]
     result = await asyncio.to_thread(task.delay, *args)
     return await asyncio.to_thread(result.get, 20)
@@ -286,11 +291,11 @@ async def _status_is(email_id: uuid.UUID, status: EmailStatus) -> OutboxEmail | 
 
 
 async def test_the_worker_sends_queued_emails_to_the_sink_once(
-    booked: BookedAgency, sink: SmtpSink, mail_worker: Worker
+    booked: BookedAgency, sink: SmtpSink, mail_worker: Worker, tasks: ModuleType
 ) -> None:
     german = await queue(booked, "de")
     english = await queue(booked, "fr")  # no French templates: English
-    assert await _run("sweep") == 2
+    assert await _run(tasks, "sweep") == 2
     for email_id in (german, english):
         await eventually(partial(_status_is, email_id, EmailStatus.SENT), what="sent")
 
@@ -310,16 +315,16 @@ async def test_the_worker_sends_queued_emails_to_the_sink_once(
     assert "€450.00" in en.text
 
     # Sending again, by task or by sweep, finds nothing to do.
-    assert await _run("send", str(german)) == "skipped"
-    assert await _run("sweep") == 0
+    assert await _run(tasks, "send", str(german)) == "skipped"
+    assert await _run(tasks, "sweep") == 0
     assert len(sink.messages()) == 2
 
 
 async def test_an_email_is_retried_until_the_smtp_server_is_up(
-    booked: BookedAgency, smtp_port: int, mail_worker: Worker
+    booked: BookedAgency, smtp_port: int, mail_worker: Worker, tasks: ModuleType
 ) -> None:
     email_id = await queue(booked)
-    await _delay("send", str(email_id))
+    await _delay(tasks, "send", str(email_id))
 
     async def failed_once() -> bool:
         stored = await row(email_id)
@@ -342,11 +347,11 @@ async def test_an_email_is_retried_until_the_smtp_server_is_up(
 
 
 async def test_a_temporary_smtp_rejection_is_retried(
-    booked: BookedAgency, sink: SmtpSink, mail_worker: Worker
+    booked: BookedAgency, sink: SmtpSink, mail_worker: Worker, tasks: ModuleType
 ) -> None:
     sink.reject_next(2, "451 4.3.0 Mailbox busy")
     email_id = await queue(booked)
-    await _delay("send", str(email_id))
+    await _delay(tasks, "send", str(email_id))
     stored = await eventually(
         lambda: _status_is(email_id, EmailStatus.SENT), within=30, what="the third attempt"
     )
