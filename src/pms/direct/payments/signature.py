@@ -41,7 +41,12 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
         if not sep:
             raise InvalidWebhook("The Stripe-Signature header is malformed.")
         if key == "t":
-            if timestamp is not None or not value.isdigit():
+            # ASCII digits of a sane length: int() of a 5,000-digit string raises ValueError.
+            if (
+                timestamp is not None
+                or not (value.isascii() and value.isdigit())
+                or len(value) > 12
+            ):
                 raise InvalidWebhook("The Stripe-Signature header has no valid timestamp.")
             timestamp = int(value)
         elif key == "v1":
