@@ -2,7 +2,7 @@
 hold length, and holds without a guest yet (with a hold token)
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-26 09:22:46.343079
 """
 
@@ -16,7 +16,7 @@ from pms.models import rls
 from pms.models.booking import REFERENCE_DEFAULT
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

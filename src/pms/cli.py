@@ -1,10 +1,12 @@
-"""The ``pms`` command: dev, services, api, worker, beat, relay, sandbox, migrate, seed."""
+"""The ``pms`` command: dev, services, api, worker, beat, relay, sandbox, smtp-sink, migrate,
+seed."""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -156,6 +158,34 @@ def sandbox(
         port=port or s.sandbox_port,
         log_config=None,
     )
+
+
+@app.command("smtp-sink")
+def smtp_sink(
+    host: Annotated[str | None, typer.Option(help="Bind address (SMTP_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SMTP_PORT).")] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to write .eml files (SMTP_SINK_DIR).")
+    ] = None,
+) -> None:
+    """A local SMTP server that keeps every e-mail as a file instead of delivering it (dev)."""
+    from pms.direct.smtp_sink import SmtpSink
+
+    s = get_settings()
+    target = directory or s.smtp_sink_dir or s.data_dir / "mail"
+    sink = SmtpSink(host or s.smtp_host, port or s.smtp_port, target)
+    try:
+        sink.start()
+    except OSError as exc:
+        _fail(f"cannot listen on {sink.host}:{sink.port}: {exc.strerror or exc}")
+    _echo(f"SMTP sink   smtp://{sink.host}:{sink.port}   e-mails in {target}")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        sink.stop()
 
 
 @app.command()

@@ -73,6 +73,32 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: int = 10
     worker_heartbeat_ttl_seconds: int = 30
 
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for outgoing e-mail.")
+    smtp_port: int = Field(default=8025, description="8025: the dev SMTP sink (`pms smtp-sink`).")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = Field(
+        default="PMS-Webapp <no-reply@pms-webapp.dev>", description="From: of every e-mail."
+    )
+    email_max_attempts: int = Field(default=8, description="Then the e-mail is marked failed.")
+    email_retry_base_seconds: float = Field(default=30.0, description="First retry delay.")
+    email_retry_max_seconds: float = Field(default=3600.0, description="Longest retry delay.")
+    email_sweep_seconds: float = Field(default=15.0, description="Beat sweep of queued e-mails.")
+    smtp_sink_dir: Path | None = Field(
+        default=None, description="Where `pms smtp-sink` writes .eml files (default data_dir/mail)."
+    )
+
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_secret_key: SecretStr | None = None
+    stripe_publishable_key: str | None = Field(
+        default=None, description="Handed to the booking page for Stripe.js (not a secret)."
+    )
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_webhook_tolerance_seconds: int = 300
+    stripe_timeout_seconds: float = 20.0
+
     embedded_database_name: str = "pms"
 
     @property

@@ -24,6 +24,7 @@ from pms.api import (
     properties,
     public,
     system,
+    webhooks,
 )
 from pms.api.cors import PublicCorsMiddleware
 from pms.api.idempotency import IdempotencyMiddleware
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
+    app.include_router(webhooks.router, prefix="/api/v1")
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()

@@ -5,10 +5,18 @@ from pms.models.audit import AuditEntry
 from pms.models.base import Base
 from pms.models.block import Block, BlockKind
 from pms.models.booking import Booking, BookingSource
+from pms.models.email import EmailStatus, OutboxEmail
 from pms.models.guest import Guest
 from pms.models.idempotency import IdempotencyRecord
 from pms.models.inventory import OccupiedRange
 from pms.models.outbox import OutboxEvent
+from pms.models.payment import (
+    Payment,
+    PaymentMethod,
+    PaymentProviderName,
+    PaymentStatus,
+    StripeEvent,
+)
 from pms.models.photo import PropertyPhoto
 from pms.models.property import Property
 from pms.models.user import AuthSession, User
@@ -22,13 +30,20 @@ __all__ = [
     "BlockKind",
     "Booking",
     "BookingSource",
+    "EmailStatus",
     "Guest",
     "IdempotencyRecord",
     "Invitation",
     "Membership",
     "OccupiedRange",
+    "OutboxEmail",
     "OutboxEvent",
+    "Payment",
+    "PaymentMethod",
+    "PaymentProviderName",
+    "PaymentStatus",
     "Property",
     "PropertyPhoto",
+    "StripeEvent",
     "User",
 ]

@@ -20,7 +20,10 @@ _log = get_logger("pms.tasks")
 
 def _make_app() -> Celery:
     settings = get_settings()
-    app = Celery("pms", include=["pms.tasks.system", "pms.tasks.outbox", "pms.tasks.holds"])
+    app = Celery(
+        "pms",
+        include=["pms.tasks.system", "pms.tasks.outbox", "pms.tasks.holds", "pms.tasks.emails"],
+    )
     app.conf.update(
         broker_url=settings.require_redis_url(),
         result_backend=settings.require_redis_url(),
@@ -51,6 +54,10 @@ def _make_app() -> Celery:
                 "task": "pms.bookings.expire_holds",
                 "schedule": 60.0,
                 "options": {"expires": 60},
+            },
+            "email-outbox-sweep": {
+                "task": "pms.emails.sweep",
+                "schedule": settings.email_sweep_seconds,
             },
         },
     )

@@ -1,0 +1,98 @@
+"""Direct-booking infrastructure tests: async condition waits, servers on loopback inside the
+test's own event loop, an agency with a booking, and rows read back as a system job."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import uvicorn
+
+from pms.embedded.process import free_port
+from tests.factories import property_body, signup
+
+T = TypeVar("T")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]], *, within: float = 15.0, what: str = "condition"
+) -> T:
+    """Poll an async condition until it holds, with a deadline (never a fixed sleep)."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def serve(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
+    """Serve an ASGI app over real HTTP on a loopback port, on the test's event loop (so it
+    shares the loop-bound database engine with the test)."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, log_level="warning", lifespan=lifespan
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await eventually(
+        lambda: _started(server, task), within=20, what=f"uvicorn on port {port} to start"
+    )
+    url = f"http://127.0.0.1:{port}"
+    # Warm-up during set-up: the first connection imports httpcore, h11 and anyio's backend,
+    # which would otherwise count as the test body blocking its event loop.
+    async with httpx.AsyncClient() as client:
+        await client.get(f"{url}/__warm-up__")
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 20)
+
+
+async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
+    if task.done():
+        task.result()  # raises what made it stop
+        raise AssertionError("uvicorn exited before it started")
+    return server.started
+
+
+@dataclass
+class BookedAgency:
+    agency_id: uuid.UUID
+    booking_id: uuid.UUID
+    reference: str
+    token: str
+
+
+@pytest.fixture
+async def booked(client: httpx.AsyncClient) -> BookedAgency:
+    """An agency (via the API) with one confirmed booking of 3 nights."""
+    agency_id, token, _ = await signup(client, "Direct Infra Agency")
+    auth = {"Authorization": f"Bearer {token}"}
+    r = await client.post("/api/v1/properties", json=property_body(), headers=auth)
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": r.json()["id"],
+            "check_in": "2031-05-01",
+            "check_out": "2031-05-04",
+            "adults": 2,
+            "guest": {"email": "greta@example.com", "last_name": "Gast", "language": "de"},
+        },
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    return BookedAgency(uuid.UUID(agency_id), uuid.UUID(body["id"]), body["reference"], token)
