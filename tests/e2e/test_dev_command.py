@@ -45,6 +45,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
         SANDBOX_PORT=str(free_port()),
         EMBEDDED_POSTGRES_PORT=str(free_port()),
         EMBEDDED_REDIS_PORT=str(free_port()),
+        SMTP_PORT=str(free_port()),
         **extra,
     )
     return env

@@ -19,6 +19,7 @@ from pms.embedded.lock import DataDirLock
 from pms.embedded.postgres import EmbeddedPostgres
 from pms.embedded.process import port_in_use, spawn, stop
 from pms.embedded.redis import EmbeddedRedis
+from pms.sandbox.stripe_fake import dev_environment as stripe_dev_environment
 from pms.settings import Settings, get_settings, reset_settings_cache
 
 
@@ -169,6 +170,16 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True) -> int:
             for line in seed_demo():
                 echo(line)
         py = _python()
+        sandbox_url = f"http://{s.api_host}:{s.sandbox_port}"
+        # Payments go to the sandbox's fake Stripe unless real Stripe settings are given.
+        for key, value in stripe_dev_environment(sandbox_url).items():
+            os.environ.setdefault(key, value)
+        reset_settings_cache()
+        s = get_settings()
+        local_mail = s.smtp_host in ("127.0.0.1", "localhost")
+        if local_mail:
+            _require_free_port(s.smtp_port, "SMTP_PORT")
+            supervisor.start("smtp-sink", [py, "-m", "pms", "smtp-sink"])
         supervisor.start("sandbox", [py, "-m", "pms", "sandbox"])
         supervisor.start("api", [py, "-m", "pms", "api"])
         supervisor.start("worker", [py, "-m", "pms", "worker"])
@@ -184,7 +195,9 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True) -> int:
         echo(f"  API docs     {base}/docs")
         echo(f"  readiness    {base}/health/ready")
         echo(f"  metrics      {base}/metrics")
-        echo(f"  sandbox      http://{s.api_host}:{s.sandbox_port}")
+        echo(f"  sandbox      {sandbox_url}  (fake Stripe at {sandbox_url}/stripe)")
+        if local_mail:
+            echo(f"  mail sink    smtp://{s.smtp_host}:{s.smtp_port} -> {s.smtp_sink_dir}")
         if services.postgres:
             echo(f"  PostgreSQL   {s.embedded_database_url}")
         if services.redis:

@@ -16,7 +16,9 @@ from pms.sandbox.control import Simulator, control_router
 from pms.sandbox.expedia.routes import create_expedia_app, expedia_control_router
 from pms.sandbox.expedia.simulator import ExpediaSimulator
 from pms.sandbox.google import GoogleSimulator, create_google_app
+from pms.sandbox.stripe_fake import FakeStripeConfig, StripeFake, create_stripe_fake_app
 from pms.sandbox.vrbo import VrboSimulator, create_vrbo_app, vrbo_control_router
+from pms.settings import get_settings
 
 
 class ClockAdvance(BaseModel):
@@ -32,12 +34,15 @@ def create_app() -> FastAPI:
     google = GoogleSimulator(clock)
     vrbo = VrboSimulator(clock)
     simulators: list[Simulator] = [booking, airbnb, expedia, google, vrbo]
+    # Payments for the Direct Booking Engine in the demo: Stripe's HTTP shapes, signed webhooks.
+    stripe = StripeFake(FakeStripeConfig.from_settings(get_settings()))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await airbnb.webhooks.close()
         await vrbo.close()
+        await stripe.close()
 
     app = FastAPI(title="PMS-Webapp channel sandbox", redirect_slashes=False, lifespan=lifespan)
 
@@ -50,6 +55,7 @@ def create_app() -> FastAPI:
         clock.reset()
         for sim in simulators:
             sim.reset()
+        stripe.reset()
         return {"status": "reset"}
 
     @app.post(
@@ -73,4 +79,5 @@ def create_app() -> FastAPI:
     app.mount("/google", create_google_app(google))
     app.mount("/vrbo", create_vrbo_app(vrbo))
     app.mount("/airbnb", create_airbnb_app(airbnb))
+    app.mount("/stripe", create_stripe_fake_app(stripe))
     return app

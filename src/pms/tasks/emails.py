@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 from celery import Task
 
+from pms.core.outbox import EventMessage
 from pms.direct import emails
 from pms.logs import get_logger
-from pms.tasks import runtime
+from pms.tasks import consumers, runtime
 from pms.tasks.app import celery_app
 
 _log = get_logger("pms.tasks.emails")
@@ -38,3 +40,10 @@ def sweep_emails() -> int:
     if due:
         _log.info("email_sweep", dispatched=len(due))
     return len(due)
+
+
+@consumers.register("email.queued")
+async def _send_when_queued(event: EventMessage) -> None:
+    """The relay carries ``email.queued`` here as soon as the e-mail's transaction commits, so
+    guests hear within seconds; the sweep above is only the safety net."""
+    await asyncio.to_thread(send_email.delay, str(event["payload"]["email_id"]))
