@@ -4,6 +4,7 @@ guard and records its outbox events and audit entry in the same transaction."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,14 @@ ACTIONS: dict[str, tuple[BookingStatus, Permission]] = {
     "cancel": (BookingStatus.CANCELLED, Permission.BOOKINGS_CANCEL),
     "decline": (BookingStatus.DECLINED, Permission.BOOKINGS_CANCEL),
 }
+
+
+# Reactions other modules register (e.g. the Direct Booking Engine's guest e-mails); each runs
+# in the transaction of the change, so it happens if and only if the change commits.
+CreatedHook = Callable[[AsyncSession, Booking], Awaitable[None]]
+StatusHook = Callable[[AsyncSession, Booking, BookingStatus], Awaitable[None]]
+AFTER_CREATE: list[CreatedHook] = []
+AFTER_STATUS_CHANGE: list[StatusHook] = []
 
 
 class InvalidTransition(Conflict):
@@ -242,6 +251,8 @@ async def create(
         action="created",
         after=audit.snapshot(booking),
     )
+    for created_hook in AFTER_CREATE:
+        await created_hook(session, booking)
     return booking, guest
 
 
@@ -352,6 +363,8 @@ async def transition(
         before=before,
         after=audit.snapshot(booking),
     )
+    for status_hook in AFTER_STATUS_CHANGE:
+        await status_hook(session, booking, current)
     return booking, guest
 
 
