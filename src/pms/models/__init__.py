@@ -10,10 +10,23 @@ from pms.models.idempotency import IdempotencyRecord
 from pms.models.inventory import OccupiedRange
 from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
+from pms.models.rates import (
+    AriDay,
+    CancellationPolicy,
+    Fee,
+    PropertyFee,
+    PropertyPricing,
+    RateDayOverride,
+    RatePlan,
+    RateSeason,
+    TaxClass,
+    VisitorTaxLocation,
+)
 from pms.models.user import AuthSession, User
 
 __all__ = [
     "Agency",
+    "AriDay",
     "AuditEntry",
     "AuthSession",
     "Base",
@@ -21,6 +34,8 @@ __all__ = [
     "BlockKind",
     "Booking",
     "BookingSource",
+    "CancellationPolicy",
+    "Fee",
     "Guest",
     "IdempotencyRecord",
     "Invitation",
@@ -28,5 +43,12 @@ __all__ = [
     "OccupiedRange",
     "OutboxEvent",
     "Property",
+    "PropertyFee",
+    "PropertyPricing",
+    "RateDayOverride",
+    "RatePlan",
+    "RateSeason",
+    "TaxClass",
     "User",
+    "VisitorTaxLocation",
 ]
