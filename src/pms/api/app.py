@@ -19,6 +19,8 @@ from pms.api import (
     members,
     problems,
     properties,
+    quotes,
+    rates,
     system,
 )
 from pms.api.idempotency import IdempotencyMiddleware
@@ -64,6 +66,8 @@ def create_app() -> FastAPI:
         guests.router,
         bookings.router,
         blocks.router,
+        rates.router,
+        quotes.router,
         audit.router,
     ):
         app.include_router(router, prefix="/api/v1")

@@ -9,7 +9,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import audit, inventory, listing, outbox, properties
+from pms.core import ari_store, audit, inventory, listing, outbox, properties
 from pms.core.errors import Forbidden, NotFound
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
@@ -60,7 +60,7 @@ async def create(
 ) -> Block:
     _may_write(actor, data.kind)
     prop = await properties.get(session, actor, data.property_id)
-    await inventory.expire_stale_holds(session, prop.id)
+    await ari_store.expire_stale_holds(session, prop.id)
     block = Block(
         id=uuid.uuid4(),
         agency_id=prop.agency_id,
@@ -90,7 +90,9 @@ async def create(
         aggregate_id=block.id,
         payload=payload,
     )
-    outbox.availability_changed(session, block.agency_id, block.property_id, block.start, block.end)
+    await ari_store.availability_changed(
+        session, block.agency_id, block.property_id, block.start, block.end
+    )
     await audit.record(
         session,
         actor,
@@ -129,7 +131,9 @@ async def delete(session: AsyncSession, actor: Actor, block_id: uuid.UUID) -> No
         payload={k: before[k] for k in ("property_id", "start", "end", "kind")}
         | {"block_id": str(block.id)},
     )
-    outbox.availability_changed(session, block.agency_id, block.property_id, block.start, block.end)
+    await ari_store.availability_changed(
+        session, block.agency_id, block.property_id, block.start, block.end
+    )
     await audit.record(
         session,
         actor,

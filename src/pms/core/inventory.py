@@ -132,6 +132,14 @@ async def guarded(
 async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | None = None) -> int:
     """Holds past their expiry stop blocking: whoever writes next expires them in the same
     transaction (and the scheduler sweeps the rest)."""
+    return len(await expire_stale_holds_returning(session, property_id))
+
+
+async def expire_stale_holds_returning(
+    session: AsyncSession, property_id: uuid.UUID | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID, date, date]]:
+    """`expire_stale_holds`, returning (agency, property, check-in, check-out) of each expired
+    hold, so the caller can recompute what depends on those nights."""
     stmt = (
         update(Booking)
         .where(
@@ -139,11 +147,11 @@ async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | Non
             Booking.hold_expires_at <= func.now(),
         )
         .values(status=BookingStatus.EXPIRED, version=Booking.version + 1)
-        .returning(Booking.id)
+        .returning(Booking.agency_id, Booking.property_id, Booking.check_in, Booking.check_out)
     )
     if property_id is not None:
         stmt = stmt.where(Booking.property_id == property_id)
-    return len((await session.execute(stmt)).all())
+    return [(a, p, s, e) for a, p, s, e in (await session.execute(stmt)).all()]
 
 
 async def occupied(

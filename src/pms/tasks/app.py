@@ -10,6 +10,7 @@ from typing import Any
 import redis
 import structlog
 from celery import Celery, signals
+from celery.schedules import crontab
 
 from pms.logs import configure_logging, get_logger, request_id_var
 from pms.settings import get_settings
@@ -20,7 +21,7 @@ _log = get_logger("pms.tasks")
 
 def _make_app() -> Celery:
     settings = get_settings()
-    app = Celery("pms", include=["pms.tasks.system"])
+    app = Celery("pms", include=["pms.tasks.system", "pms.tasks.ari"])
     app.conf.update(
         broker_url=settings.require_redis_url(),
         result_backend=settings.require_redis_url(),
@@ -39,7 +40,14 @@ def _make_app() -> Celery:
         result_expires=3600,
         timezone="UTC",
         enable_utc=True,
-        beat_schedule={},
+        beat_schedule={
+            # Shortly after midnight UTC; properties east of UTC have had their new day already,
+            # and the plans' rows reach 24 months ahead, so a few hours late costs nothing.
+            "ari-roll-horizon": {
+                "task": "pms.ari.roll_horizon",
+                "schedule": crontab(minute=15, hour=0),
+            },
+        },
     )
     return app
 
