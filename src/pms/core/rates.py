@@ -517,13 +517,14 @@ async def put_days(
                 RateDayOverride.rate_plan_id == plan.id, RateDayOverride.day.in_(gone)
             )
         )
-    for i in range(0, len(kept), 2000):
-        stmt = insert(RateDayOverride).values(kept[i : i + 2000])
+    if kept:
+        stmt = insert(RateDayOverride)
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[RateDayOverride.rate_plan_id, RateDayOverride.day],
                 set_={f: stmt.excluded[f] for f in _OVERRIDE_FIELDS},
-            )
+            ),
+            kept,
         )
     if changed:
         await ari_store.recompute(session, plan, min(changed), max(changed) + ONE_DAY)
