@@ -7,12 +7,13 @@ Every change to what compiles into ARI rows recomputes exactly the affected date
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from inspect import isawaitable
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,11 +50,13 @@ def _sqlstate(exc: IntegrityError) -> str | None:
     return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
 
 
-async def _flush(session: AsyncSession, what: str) -> None:
-    """Flush in a savepoint; a unique or foreign-key violation becomes a 409 and leaves the
-    transaction usable (lesson 3: constraint violations were 500s)."""
+async def _flush(session: AsyncSession, what: str, change: Callable[[], Any]) -> None:
+    """Make `change` and flush it in a savepoint; a unique or foreign-key violation becomes a
+    409 and leaves the transaction usable (lesson 3: constraint violations were 500s). The
+    change must happen inside: opening the savepoint flushes whatever is pending outside it."""
     try:
         async with session.begin_nested():
+            await _apply(session, change)
             await session.flush()
     except IntegrityError as exc:
         state = _sqlstate(exc)
@@ -68,6 +71,12 @@ async def _flush(session: AsyncSession, what: str) -> None:
         raise
 
 
+async def _apply(session: AsyncSession, change: Callable[[], Any]) -> None:
+    result = change()
+    if isawaitable(result):
+        await result
+
+
 def require_values(changes: dict[str, Any], fields: Sequence[str]) -> None:
     for name in fields:
         if name in changes and changes[name] is None:
@@ -75,6 +84,11 @@ def require_values(changes: dict[str, Any], fields: Sequence[str]) -> None:
                 f"{name} cannot be null.",
                 errors=[{"field": name, "in": "body", "message": "cannot be null"}],
             )
+
+
+def _set(row: Any, changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        setattr(row, key, value)
 
 
 def _invalid(field: str, message: str) -> Unprocessable:
@@ -310,9 +324,14 @@ async def list_seasons(
     return prop, list(rows.scalars().all())
 
 
-async def _season_flush(session: AsyncSession, season: RateSeason) -> None:
+async def _season_flush(
+    session: AsyncSession, season: RateSeason, start: date, end: date, change: Callable[[], Any]
+) -> None:
+    # Read before the flush: a rolled-back savepoint expires the season's attributes.
+    plan_id, season_id = season.rate_plan_id, season.id
     try:
         async with session.begin_nested():
+            await _apply(session, change)
             await session.flush()
     except IntegrityError as exc:
         if SEASONS_EXCLUSION not in str(exc.orig):
@@ -321,17 +340,17 @@ async def _season_flush(session: AsyncSession, season: RateSeason) -> None:
             await session.execute(
                 select(RateSeason)
                 .where(
-                    RateSeason.rate_plan_id == season.rate_plan_id,
-                    RateSeason.id != season.id,
-                    RateSeason.start < season.end,
-                    RateSeason.end > season.start,
+                    RateSeason.rate_plan_id == plan_id,
+                    RateSeason.id != season_id,
+                    RateSeason.start < end,
+                    RateSeason.end > start,
                 )
                 .order_by(RateSeason.start)
                 .limit(1)
             )
         ).scalar_one_or_none()
         raise ari.SeasonsOverlap(
-            f"The season {season.start} to {season.end} overlaps another season of this plan"
+            f"The season {start} to {end} overlaps another season of this plan"
             + (f" ({clash.start} to {clash.end})." if clash else "."),
             conflict_type="season_overlap",
             clash=(
@@ -361,8 +380,7 @@ async def create_season(
         min_stay=data.min_stay,
         weekday_prices=_weekdays(data.weekday_prices),
     )
-    session.add(season)
-    await _season_flush(session, season)
+    await _season_flush(session, season, data.start, data.end, lambda: session.add(season))
     await ari_store.recompute(session, plan, season.start, season.end)
     await audit.record(
         session,
@@ -410,9 +428,13 @@ async def update_season(
         raise _invalid("end", str(exc)) from None
     before = audit.snapshot(season)
     old = (season.start, season.end)
-    for key, value in changes.items():
-        setattr(season, key, value)
-    await _season_flush(session, season)
+    await _season_flush(
+        session,
+        season,
+        changes.get("start", old[0]),
+        changes.get("end", old[1]),
+        lambda: _set(season, changes),
+    )
     await ari_store.recompute(session, plan, *old)
     await ari_store.recompute(session, plan, season.start, season.end)
     await audit.record(
@@ -518,10 +540,10 @@ async def put_days(
             )
         )
     if kept:
-        stmt = insert(RateDayOverride)
+        stmt = insert(cast(Table, RateDayOverride.__table__))
         await session.execute(
             stmt.on_conflict_do_update(
-                index_elements=[RateDayOverride.rate_plan_id, RateDayOverride.day],
+                index_elements=["rate_plan_id", "day"],
                 set_={f: stmt.excluded[f] for f in _OVERRIDE_FIELDS},
             ),
             kept,
@@ -585,8 +607,7 @@ async def _record(
 
 
 async def create_config(session: AsyncSession, actor: Actor, row: M, entity: str, what: str) -> M:
-    session.add(row)
-    await _flush(session, what)
+    await _flush(session, what, lambda: session.add(row))
     await session.refresh(row)
     await _record(session, actor, row, entity, "created")
     return row
@@ -601,9 +622,7 @@ async def update_config(
     what: str,
 ) -> M:
     before = audit.snapshot(row)
-    for key, value in changes.items():
-        setattr(row, key, value)
-    await _flush(session, what)
+    await _flush(session, what, lambda: _set(row, changes))
     await session.refresh(row)
     await _record(session, actor, row, entity, "updated", before)
     return row
@@ -613,8 +632,7 @@ async def delete_config(
     session: AsyncSession, actor: Actor, row: Base, entity: str, what: str
 ) -> None:
     before = audit.snapshot(row)
-    await session.delete(row)
-    await _flush(session, what)
+    await _flush(session, what, lambda: session.delete(row))
     await _record(session, actor, row, entity, "deleted", before)
 
 
