@@ -7,15 +7,14 @@ booking and block services call."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import ari, availability, inventory, outbox, properties
@@ -29,6 +28,7 @@ from pms.models.rates import RateDayOverride, RatePlan, RateSeason
 from pms.schemas import rates as s
 
 HORIZON_MONTHS = 24
+_ON_LOOP_DAYS = 90
 _VALUE_COLUMNS = (
     "available",
     "price_minor",
@@ -152,37 +152,52 @@ async def compile_stored_window(
     """What the rows of `[start, end)` should be, from the rules and bookings as they are now."""
     rules = await load_rules(session, plan, start, end)
     occupied = await occupied_nights(session, plan.property_id, start, end)
+    if (end - start).days > _ON_LOOP_DAYS:
+        # Two years of days take tens of milliseconds: off the event loop.
+        return await asyncio.to_thread(ari.compile_ari, rules, start, end, occupied)
     return ari.compile_ari(rules, start, end, occupied)
 
 
+# One statement for any number of rows: the values travel as one array per column, which the
+# driver encodes natively, so writing two years of rows costs the event loop almost nothing.
+_UPSERT = text(
+    """
+    INSERT INTO ari_days (rate_plan_id, agency_id, property_id, day, available, price_minor,
+                          min_stay, max_stay, closed_to_arrival, closed_to_departure,
+                          min_stay_source)
+    SELECT CAST(:plan AS uuid), CAST(:agency AS uuid), CAST(:property AS uuid), r.*
+      FROM unnest(CAST(:days AS date[]), CAST(:available AS boolean[]),
+                  CAST(:price AS integer[]), CAST(:min_stay AS integer[]),
+                  CAST(:max_stay AS integer[]), CAST(:cta AS boolean[]),
+                  CAST(:ctd AS boolean[]), CAST(:source AS varchar[])) AS r
+    ON CONFLICT (rate_plan_id, day) DO UPDATE SET
+      available = excluded.available, price_minor = excluded.price_minor,
+      min_stay = excluded.min_stay, max_stay = excluded.max_stay,
+      closed_to_arrival = excluded.closed_to_arrival,
+      closed_to_departure = excluded.closed_to_departure,
+      min_stay_source = excluded.min_stay_source
+    """
+)
+
+
 async def _write(session: AsyncSession, plan: RatePlan, rows: Sequence[ari.AriDay]) -> None:
-    values = [
-        {
-            "rate_plan_id": plan.id,
-            "day": r.day,
-            "agency_id": plan.agency_id,
-            "property_id": plan.property_id,
-            "available": r.available,
-            "price_minor": r.price_minor,
-            "min_stay": r.min_stay,
-            "max_stay": r.max_stay,
-            "closed_to_arrival": r.closed_to_arrival,
-            "closed_to_departure": r.closed_to_departure,
-            "min_stay_source": r.min_stay_source.value,
-        }
-        for r in rows
-    ]
-    if not values:
+    if not rows:
         return
-    # One cached statement executed for many parameter sets: a literal multi-row VALUES would
-    # be compiled afresh each time, which for 731 rows stalls the event loop for ~0.3 s.
-    stmt = insert(cast(Table, AriRow.__table__))
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["rate_plan_id", "day"],
-            set_={c: stmt.excluded[c] for c in _VALUE_COLUMNS},
-        ),
-        values,
+        _UPSERT,
+        {
+            "plan": plan.id,
+            "agency": plan.agency_id,
+            "property": plan.property_id,
+            "days": [r.day for r in rows],
+            "available": [r.available for r in rows],
+            "price": [r.price_minor for r in rows],
+            "min_stay": [r.min_stay for r in rows],
+            "max_stay": [r.max_stay for r in rows],
+            "cta": [r.closed_to_arrival for r in rows],
+            "ctd": [r.closed_to_departure for r in rows],
+            "source": [r.min_stay_source.value for r in rows],
+        },
     )
 
 
