@@ -229,3 +229,32 @@ async def test_stored_ari_rows_equal_a_from_scratch_compilation(
                 session, plan, plan.ari_start, plan.ari_end
             )
             assert stored == fresh, f"plan {plan.name}: stored rows drifted after {ops}"
+
+
+async def test_the_daily_job_rolls_every_plan_to_24_months_ahead(user_id: uuid.UUID) -> None:
+    w = await _world(user_id)
+    later = datetime.now(UTC) + timedelta(days=40)
+    assert await ari_store.roll_all_forward(later) >= 2
+    assert await ari_store.roll_all_forward(later) == 0  # idempotent: a second run does nothing
+    async with db.get_sessionmaker()() as session, session.begin():
+        await scope_transaction(session, user_id=user_id, agency_id=w.actor.agency_id)
+        for plan_id in w.plans:
+            plan = await session.get(RatePlan, plan_id)
+            assert plan is not None
+            today = ari_store.local_today("Europe/Berlin", later)
+            assert (plan.ari_start, plan.ari_end) == (today, ari_store.horizon_end(today))
+            stored = await ari_store.stored_rows(
+                session, plan.id, date(2000, 1, 1), date(2200, 1, 1)
+            )
+            assert [r.day for r in stored] == [
+                plan.ari_start + timedelta(days=i)
+                for i in range((plan.ari_end - plan.ari_start).days)
+            ]
+            assert stored == await ari_store.compile_stored_window(
+                session, plan, plan.ari_start, plan.ari_end
+            )
+
+
+def test_the_horizon_is_24_months_and_a_leap_day_falls_back() -> None:
+    assert ari_store.horizon_end(date(2026, 11, 26)) == date(2028, 11, 26)
+    assert ari_store.horizon_end(date(2028, 2, 29)) == date(2030, 2, 28)

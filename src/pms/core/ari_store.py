@@ -320,20 +320,22 @@ async def roll_all_forward(now: datetime | None = None) -> int:
     maker = get_sessionmaker()
     async with maker() as session, session.begin():
         await session.execute(text("SELECT set_config('app.system', 'on', true)"))
-        plans = (
-            await session.execute(
-                select(RatePlan.id, RatePlan.agency_id, Property.timezone).join(
-                    Property, Property.id == RatePlan.property_id
-                )
-            )
-        ).all()
+        # Only the rate tables are readable across agencies; the property is read per agency.
+        plans = (await session.execute(select(RatePlan.id, RatePlan.agency_id))).all()
     rolled = 0
-    for plan_id, agency_id, timezone in plans:
+    for plan_id, agency_id in plans:
         async with maker() as session, session.begin():
             await set_tenant(session, agency_id)
-            plan = await session.get(RatePlan, plan_id)
-            if plan is None:
+            row = (
+                await session.execute(
+                    select(RatePlan, Property.timezone)
+                    .join(Property, Property.id == RatePlan.property_id)
+                    .where(RatePlan.id == plan_id)
+                )
+            ).first()
+            if row is None:
                 continue
+            plan, timezone = row
             today = local_today(timezone, now)
             if plan.ari_start < today or plan.ari_end < horizon_end(today):
                 await roll_forward(session, plan, today)
