@@ -448,3 +448,65 @@ async def test_ari_rows_follow_bookings_blocks_and_rates_in_the_same_transaction
         }
     ]
     assert {d["price"]["amount"] for d in await ari(0, 366)} == {"200.00", "100.00"}
+
+
+async def test_configuration_refuses_duplicates_objects_in_use_and_foreign_currencies(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    h = agency.auth()
+    vat = await post(client, agency, "/tax-classes", {"code": "VAT19", "rate_percent": "19"})
+    r = await client.post(
+        "/api/v1/tax-classes", json={"code": "VAT19", "rate_percent": "7"}, headers=h
+    )
+    assert r.status_code == 409
+    fee = await post(
+        client,
+        agency,
+        "/fees",
+        {
+            "code": "clean",
+            "kind": "per_stay",
+            "currency": "EUR",
+            "amount_minor": 1,
+            "tax_class_id": vat,
+        },
+    )
+    r = await client.post(
+        "/api/v1/fees",
+        json={"code": "svc", "kind": "per_stay", "currency": "EUR", "percent": "5"},
+        headers=h,
+    )
+    assert r.status_code == 422  # a percent belongs to percent fees only
+    usd = await post(
+        client,
+        agency,
+        "/fees",
+        {"code": "usd", "kind": "per_stay", "currency": "USD", "amount_minor": 1},
+    )
+    r = await client.put(
+        f"/api/v1/properties/{agency.property_id}/pricing", json={"fee_ids": [usd]}, headers=h
+    )
+    assert r.status_code == 422
+    await assign(client, agency, fee_ids=[fee], accommodation_tax_class_id=vat)
+    assert (await client.delete(f"/api/v1/tax-classes/{vat}", headers=h)).status_code == 409
+    assert (await client.delete(f"/api/v1/fees/{fee}", headers=h)).status_code == 409
+    await assign(client, agency)
+    assert (await client.delete(f"/api/v1/fees/{fee}", headers=h)).status_code == 204
+    assert (await client.delete(f"/api/v1/tax-classes/{vat}", headers=h)).status_code == 204
+
+
+async def test_one_default_plan_per_property(client: httpx.AsyncClient, agency: Agency) -> None:
+    h = agency.auth()
+    first = await plan(client, agency, is_default=False)  # the first plan is the default anyway
+    second = await plan(client, agency, name="Non-refundable", is_default=True)
+    r = await client.get(f"/api/v1/properties/{agency.property_id}/rate-plans", headers=h)
+    assert [(p["id"], p["is_default"]) for p in r.json()] == [(second, True), (first, False)]
+    assert (await client.delete(f"/api/v1/rate-plans/{second}", headers=h)).status_code == 409
+    assert (await client.delete(f"/api/v1/rate-plans/{first}", headers=h)).status_code == 204
+    assert (await client.delete(f"/api/v1/rate-plans/{second}", headers=h)).status_code == 204
+    r = await client.post(
+        "/api/v1/quotes",
+        json={"property_id": agency.property_id, "check_in": day(0), "check_out": day(1)},
+        headers=h,
+    )
+    assert r.status_code == 404  # no plan, nothing to quote

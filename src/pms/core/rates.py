@@ -41,6 +41,7 @@ from pms.schemas import rates as s
 M = TypeVar("M", bound=Base)
 
 FOREIGN_KEY_VIOLATION = "23503"
+RESTRICT_VIOLATION = "23001"  # ON DELETE RESTRICT
 UNIQUE_VIOLATION = "23505"
 # Plan fields that compile into ARI rows: changing one recomputes the plan's whole window.
 _COMPILED = {"base_price_minor", "default_min_stay", "default_max_stay", "weekday_prices"}
@@ -64,7 +65,7 @@ async def _flush(session: AsyncSession, what: str, change: Callable[[], Any]) ->
             raise Conflict(
                 f"A {what} with this code already exists.", conflict_type="duplicate"
             ) from None
-        if state == FOREIGN_KEY_VIOLATION:
+        if state in (FOREIGN_KEY_VIOLATION, RESTRICT_VIOLATION):
             raise Conflict(
                 f"The {what} is in use; unassign it first.", conflict_type="in_use"
             ) from None

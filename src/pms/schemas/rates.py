@@ -175,6 +175,13 @@ class DayRange(Input):
 class DaysUpdate(Input):
     ranges: list[DayRange] = Field(min_length=1, max_length=100)
 
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        total = sum((r.end - r.start).days for r in self.ranges)
+        if total > MAX_RANGE_DAYS:
+            raise ValueError(f"at most {MAX_RANGE_DAYS} dates per request, got {total}")
+        return self
+
 
 class DaysUpdated(BaseModel):
     rate_plan_id: uuid.UUID
