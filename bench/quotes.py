@@ -363,9 +363,7 @@ def main() -> None:
             changes = asyncio.run(season_change(url, token, plan_ids[:10]))
         bare = figures("bare", bare_lat, bare_err, args.seconds)
         quotes = figures("quote", quote_lat, quote_err, args.seconds)
-        print(
-            f"  quote throughput = {100 * quotes / bare:.1f} % of bare (target ≥ 25 %)"
-        )
+        print(f"  quote throughput = {100 * quotes / bare:.1f} % of bare (target ≥ 25 %)")
         changes_ms = sorted(t * 1000 for t in changes)
         print(
             f"  365-day season change incl. ARI recompute (request): "
