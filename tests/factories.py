@@ -25,6 +25,13 @@ class Agency:
     booking_version: int = 1
     photo_id: str = ""
     block_id: str = ""
+    # Set by add_rates:
+    rate_plan_id: str = ""
+    season_id: str = ""
+    tax_class_id: str = ""
+    fee_id: str = ""
+    visitor_tax_id: str = ""
+    policy_id: str = ""
 
     def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -113,4 +120,57 @@ async def full_agency(client: httpx.AsyncClient, name: str = "Agency") -> Agency
     )
     assert r.status_code == 201, r.text
     a.photo_id = r.json()["id"]
+    return a
+
+
+async def add_rates(client: httpx.AsyncClient, a: Agency) -> Agency:
+    """A rate plan with a season on the agency's property, and one of each pricing object,
+    assigned to the property."""
+    h = a.auth()
+
+    async def post(path: str, body: dict[str, Any]) -> str:
+        r = await client.post(path, json=body, headers=h)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    a.rate_plan_id = await post(
+        f"/api/v1/properties/{a.property_id}/rate-plans",
+        {"name": "Standard", "base_price_minor": 10000},
+    )
+    a.season_id = await post(
+        f"/api/v1/rate-plans/{a.rate_plan_id}/seasons",
+        {"start": "2027-07-01", "end": "2027-09-01", "price_minor": 15000, "min_stay": 3},
+    )
+    a.tax_class_id = await post(
+        "/api/v1/tax-classes", {"code": "VAT19", "rate_percent": "19", "label": "VAT 19 %"}
+    )
+    a.fee_id = await post(
+        "/api/v1/fees",
+        {
+            "code": "cleaning",
+            "kind": "per_stay",
+            "currency": "EUR",
+            "amount_minor": 5000,
+            "tax_class_id": a.tax_class_id,
+        },
+    )
+    a.visitor_tax_id = await post(
+        "/api/v1/visitor-taxes",
+        {"name": "Sylt", "currency": "EUR", "amount_minor": 350, "child_age_limit": 16},
+    )
+    a.policy_id = await post(
+        "/api/v1/cancellation-policies",
+        {"name": "Flexible", "rules": [{"days_before": 14, "refund_percent": "100"}]},
+    )
+    r = await client.put(
+        f"/api/v1/properties/{a.property_id}/pricing",
+        json={
+            "accommodation_tax_class_id": a.tax_class_id,
+            "visitor_tax_location_id": a.visitor_tax_id,
+            "cancellation_policy_id": a.policy_id,
+            "fee_ids": [a.fee_id],
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
     return a

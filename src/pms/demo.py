@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
-from pms.core import auth, blocks, bookings, guests, properties
+from pms.core import auth, blocks, bookings, guests, properties, rates
+from pms.core.ari_store import local_today
 from pms.core.booking_status import BookingStatus
 from pms.core.permissions import Role
+from pms.core.quotes import FeeKind
 from pms.core.tenancy import Actor
+from pms.models import rates as m
 from pms.models.block import BlockKind
+from pms.schemas import rates as r
 from pms.schemas.booking import BlockCreate, BookingCreate
 from pms.schemas.guest import GuestCreate
 from pms.schemas.property import PropertyCreate
@@ -20,11 +28,13 @@ from pms.settings import get_settings
 DEMO_EMAIL = "demo@pms-webapp.dev"
 DEMO_PASSWORD = "demo-password-123"
 
+# name, zone, city, country, max guests, bedrooms, nightly price, summer price (minor units)
 _PROPERTIES = [
-    ("Seaside Loft", "Europe/Berlin", "Sylt", "DE", 4, 2),
-    ("Alpine Chalet", "Europe/Vienna", "Kitzbühel", "AT", 8, 4),
-    ("City Studio", "Europe/Berlin", "Berlin", "DE", 2, 1),
+    ("Seaside Loft", "Europe/Berlin", "Sylt", "DE", 4, 2, 14000, 19000),
+    ("Alpine Chalet", "Europe/Vienna", "Kitzbühel", "AT", 8, 4, 26000, 22000),
+    ("City Studio", "Europe/Berlin", "Berlin", "DE", 2, 1, 8500, 9500),
 ]
+_FRI, _SAT = 4, 5
 # (property, guest, first night in days from today, nights, status)
 _STAYS = [
     (0, 0, 3, 4, BookingStatus.CONFIRMED),
@@ -51,8 +61,10 @@ async def _seed() -> list[str]:
             agency_name="Demo Holiday Homes",
         )
         actor = Actor(user.id, user.email, agency.id, Role.ADMIN)
-        props = [
-            await properties.create(
+        pricing = await _pricing(session, actor)
+        props = []
+        for name, tz, city, country, max_guests, bedrooms, price, summer in _PROPERTIES:
+            prop = await properties.create(
                 session,
                 actor,
                 PropertyCreate(
@@ -66,8 +78,8 @@ async def _seed() -> list[str]:
                     is_listed=True,
                 ),
             )
-            for name, tz, city, country, max_guests, bedrooms in _PROPERTIES
-        ]
+            await _rates(session, actor, prop.id, local_today(tz), price, summer, pricing)
+            props.append(prop)
         demo_guests = [
             await guests.create(
                 session,
@@ -89,6 +101,7 @@ async def _seed() -> list[str]:
                     check_out=start + timedelta(days=nights),
                     adults=2,
                     status=status,
+                    override_restrictions=True,
                 ),
             )
         await blocks.create(
@@ -103,9 +116,122 @@ async def _seed() -> list[str]:
             ),
         )
     return [
-        f"demo data: agency 'Demo Holiday Homes': {len(props)} properties, "
+        f"demo data: agency 'Demo Holiday Homes': {len(props)} priced properties, "
         f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block"
     ]
+
+
+async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpdate:
+    """VAT classes (accommodation 7 %, services 19 %), a cleaning fee, Sylt's visitor tax and
+    a flexible cancellation policy, shared by the demo properties."""
+    reduced = await rates.create_config(
+        session,
+        actor,
+        m.TaxClass(
+            agency_id=actor.agency_id, code="VAT7", label="VAT 7 %", rate_percent=Decimal(7)
+        ),
+        "tax_class",
+        "tax class",
+    )
+    standard = await rates.create_config(
+        session,
+        actor,
+        m.TaxClass(
+            agency_id=actor.agency_id, code="VAT19", label="VAT 19 %", rate_percent=Decimal(19)
+        ),
+        "tax_class",
+        "tax class",
+    )
+    cleaning = await rates.create_fee(
+        session,
+        actor,
+        r.FeeCreate(
+            code="cleaning",
+            label="Final cleaning",
+            kind=FeeKind.PER_STAY,
+            currency="EUR",
+            amount_minor=6500,
+            tax_class_id=standard.id,
+        ),
+    )
+    visitor_tax = await rates.create_config(
+        session,
+        actor,
+        m.VisitorTaxLocation(
+            agency_id=actor.agency_id,
+            name="Kurtaxe",
+            currency="EUR",
+            amount_minor=350,
+            child_age_limit=16,
+            max_nights=21,
+        ),
+        "visitor_tax",
+        "visitor tax",
+    )
+    policy = await rates.create_config(
+        session,
+        actor,
+        m.CancellationPolicy(
+            agency_id=actor.agency_id,
+            name="Flexible",
+            rules=rates.policy_rules(
+                [
+                    r.RefundRuleIn(days_before=30, refund_percent=Decimal(100)),
+                    r.RefundRuleIn(days_before=14, refund_percent=Decimal(50)),
+                ]
+            ),
+        ),
+        "cancellation_policy",
+        "policy",
+    )
+    return r.PropertyPricingUpdate(
+        accommodation_tax_class_id=reduced.id,
+        visitor_tax_location_id=visitor_tax.id,
+        cancellation_policy_id=policy.id,
+        fee_ids=[cleaning.id],
+    )
+
+
+async def _rates(
+    session: AsyncSession,
+    actor: Actor,
+    property_id: uuid.UUID,
+    today: date,
+    price: int,
+    summer: int,
+    pricing: r.PropertyPricingUpdate,
+) -> None:
+    """A default plan with weekend prices, a week-long discount and next summer's season."""
+    weekend = price * 6 // 5
+    plan, _ = await rates.create_plan(
+        session,
+        actor,
+        property_id,
+        r.RatePlanCreate(
+            name="Standard",
+            base_price_minor=price,
+            default_min_stay=2,
+            weekday_prices={_FRI: weekend, _SAT: weekend},
+            los_discounts=[r.LosDiscountIn(min_nights=7, percent=Decimal(10))],
+            min_lead_days=1,
+            max_advance_days=540,
+        ),
+    )
+    year = today.year + 1 if today >= date(today.year, 6, 1) else today.year
+    await rates.create_season(
+        session,
+        actor,
+        plan.id,
+        r.SeasonCreate(
+            name="Summer",
+            start=date(year, 6, 15),
+            end=date(year, 9, 15),
+            price_minor=summer,
+            min_stay=5,
+            weekday_prices={_SAT: summer * 6 // 5},
+        ),
+    )
+    await rates.put_pricing(session, actor, property_id, pricing)
 
 
 async def _run() -> list[str]:

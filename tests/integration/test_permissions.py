@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pms.core.permissions import Role
-from tests.factories import Agency, full_agency, property_body
+from tests.factories import Agency, add_rates, full_agency, property_body
 
 A, M, S, AC, OW = Role.ADMIN, Role.MANAGER, Role.STAFF, Role.ACCOUNTANT, Role.OWNER
 ALL = {A, M, S, AC, OW}
@@ -53,6 +53,40 @@ CASES: list[Case] = [
     ("POST", "/api/v1/blocks", lambda a: _block(a, "maintenance"), {A, M, S}),
     ("GET", "/api/v1/calendar?start=2030-01-01&end=2030-02-01", None, ALL),
     ("GET", "/api/v1/properties/{owned}/availability?start=2030-01-01&end=2030-01-05", None, ALL),
+    # Rates: reading needs rates.read (not owners), writing rates.write (admin, manager).
+    ("GET", "/api/v1/properties/{property}/rate-plans", None, READERS),
+    ("POST", "/api/v1/properties/{property}/rate-plans", lambda a: _plan(), {A, M}),
+    ("GET", "/api/v1/rate-plans/{plan}", None, READERS),
+    ("PATCH", "/api/v1/rate-plans/{plan}", lambda a: {"base_price_minor": 11000}, {A, M}),
+    ("GET", "/api/v1/rate-plans/{plan}/seasons", None, READERS),
+    ("POST", "/api/v1/rate-plans/{plan}/seasons", lambda a: _season(), {A, M}),
+    ("PATCH", "/api/v1/rate-plans/{plan}/seasons/{season}", lambda a: {"name": "x"}, {A, M}),
+    ("PUT", "/api/v1/rate-plans/{plan}/days", lambda a: _days(), {A, M}),
+    ("GET", "/api/v1/properties/{property}/ari?start=2027-07-01&end=2027-07-08", None, READERS),
+    ("POST", "/api/v1/quotes", lambda a: _quote(a), READERS),
+    ("GET", "/api/v1/properties/{property}/pricing", None, READERS),
+    (
+        "PUT",
+        "/api/v1/properties/{property}/pricing",
+        lambda a: {"fee_ids": [a.fee_id], "accommodation_tax_class_id": a.tax_class_id},
+        {A, M},
+    ),
+    ("GET", "/api/v1/tax-classes", None, READERS),
+    ("POST", "/api/v1/tax-classes", lambda a: {"code": _code(), "rate_percent": "7"}, {A, M}),
+    ("GET", "/api/v1/tax-classes/{tax_class}", None, READERS),
+    ("PATCH", "/api/v1/tax-classes/{tax_class}", lambda a: {"label": "VAT"}, {A, M}),
+    ("GET", "/api/v1/fees", None, READERS),
+    ("POST", "/api/v1/fees", lambda a: _fee(), {A, M}),
+    ("GET", "/api/v1/fees/{fee}", None, READERS),
+    ("PATCH", "/api/v1/fees/{fee}", lambda a: {"amount_minor": 6000}, {A, M}),
+    ("GET", "/api/v1/visitor-taxes", None, READERS),
+    ("POST", "/api/v1/visitor-taxes", lambda a: _visitor_tax(), {A, M}),
+    ("GET", "/api/v1/visitor-taxes/{visitor_tax}", None, READERS),
+    ("PATCH", "/api/v1/visitor-taxes/{visitor_tax}", lambda a: {"amount_minor": 300}, {A, M}),
+    ("GET", "/api/v1/cancellation-policies", None, READERS),
+    ("POST", "/api/v1/cancellation-policies", lambda a: _policy(), {A, M}),
+    ("GET", "/api/v1/cancellation-policies/{policy}", None, READERS),
+    ("PATCH", "/api/v1/cancellation-policies/{policy}", lambda a: {"name": "Strict"}, {A, M}),
 ]
 
 _n = iter(range(10_000))
@@ -60,7 +94,7 @@ _n = iter(range(10_000))
 
 def _booking(a: Agency) -> dict[str, Any]:
     n = next(_n)
-    start = date(2032, 1, 1) + timedelta(days=3 * n)
+    start = date(2027, 3, 1) + timedelta(days=3 * n)  # inside the plan's ARI horizon
     return {
         "property_id": a.property_id,
         "check_in": start.isoformat(),
@@ -80,15 +114,66 @@ def _block(a: Agency, kind: str) -> dict[str, Any]:
     }
 
 
+def _code() -> str:
+    return f"c{next(_n)}"
+
+
+def _plan() -> dict[str, Any]:
+    return {"name": f"Plan {next(_n)}", "base_price_minor": 9000}
+
+
+def _season() -> dict[str, Any]:
+    start = date(2028, 1, 1) + timedelta(days=3 * next(_n))
+    return {
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=2)).isoformat(),
+        "price_minor": 12000,
+    }
+
+
+def _days() -> dict[str, Any]:
+    return {"ranges": [{"start": "2027-10-01", "end": "2027-10-03", "closed_to_arrival": True}]}
+
+
+def _quote(a: Agency) -> dict[str, Any]:
+    return {"property_id": a.property_id, "check_in": "2027-07-01", "check_out": "2027-07-05"}
+
+
+def _fee() -> dict[str, Any]:
+    return {"code": _code(), "kind": "per_night", "currency": "EUR", "amount_minor": 500}
+
+
+def _visitor_tax() -> dict[str, Any]:
+    return {
+        "name": f"Town {next(_n)}",
+        "currency": "EUR",
+        "amount_minor": 200,
+        "child_age_limit": 14,
+    }
+
+
+def _policy() -> dict[str, Any]:
+    return {"name": f"P{next(_n)}", "rules": [{"days_before": 30, "refund_percent": "50"}]}
+
+
 def _path(template: str, a: Agency) -> str:
     return template.format(
-        owned=a.owned_property_id, property=a.property_id, guest=a.guest_id, booking=a.booking_id
+        owned=a.owned_property_id,
+        property=a.property_id,
+        guest=a.guest_id,
+        booking=a.booking_id,
+        plan=a.rate_plan_id,
+        season=a.season_id,
+        tax_class=a.tax_class_id,
+        fee=a.fee_id,
+        visitor_tax=a.visitor_tax_id,
+        policy=a.policy_id,
     )
 
 
 @pytest.fixture
 async def agency(client: httpx.AsyncClient) -> Agency:
-    return await full_agency(client)
+    return await add_rates(client, await full_agency(client))
 
 
 async def test_role_table(client: httpx.AsyncClient, agency: Agency) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from pms.core.permissions import Role
 from pms.models import Guest, Property
-from tests.factories import Agency, full_agency
+from tests.factories import Agency, add_rates, full_agency
 from tests.services import plain
 
 _PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
@@ -28,11 +28,30 @@ _IDS = {
     "bookings": lambda a: a.booking_id,
     "blocks": lambda a: a.block_id,
     "photos": lambda a: a.photo_id,
+    "rate-plans": lambda a: a.rate_plan_id,
+    "seasons": lambda a: a.season_id,
+    "tax-classes": lambda a: a.tax_class_id,
+    "fees": lambda a: a.fee_id,
+    "visitor-taxes": lambda a: a.visitor_tax_id,
+    "cancellation-policies": lambda a: a.policy_id,
 }
 # Bodies valid enough to get past validation, so a 404 is about the id, not the body.
 _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/members/{user_id}"): {"role": "manager"},
     ("PATCH", "/api/v1/bookings/{booking_id}"): {"version": 1, "notes": "x"},
+    ("POST", "/api/v1/rate-plans/{rate_plan_id}/seasons"): {
+        "start": "2028-01-01",
+        "end": "2028-02-01",
+        "price_minor": 100,
+    },
+    ("POST", "/api/v1/properties/{property_id}/rate-plans"): {
+        "name": "Hijack",
+        "base_price_minor": 1,
+    },
+    ("PUT", "/api/v1/rate-plans/{rate_plan_id}/days"): {
+        "ranges": [{"start": "2027-01-01", "end": "2027-01-02", "closed": True}]
+    },
+    ("PUT", "/api/v1/properties/{property_id}/pricing"): {"fee_ids": []},
 }
 
 
@@ -69,15 +88,24 @@ async def _fingerprint(client: httpx.AsyncClient, a: Agency) -> list[Any]:
         "/api/v1/bookings",
         "/api/v1/blocks",
         "/api/v1/audit-log",
+        f"/api/v1/properties/{a.property_id}/rate-plans",
+        f"/api/v1/rate-plans/{a.rate_plan_id}/seasons",
+        f"/api/v1/properties/{a.property_id}/pricing",
+        f"/api/v1/properties/{a.property_id}/ari?start=2027-06-28&end=2027-07-05",
+        "/api/v1/fees",
+        "/api/v1/tax-classes",
+        "/api/v1/visitor-taxes",
+        "/api/v1/cancellation-policies",
     ):
-        out.append((await client.get(f"{path}?limit=200", headers=h)).json())
+        sep = "&" if "?" in path else "?"
+        out.append((await client.get(f"{path}{sep}limit=200", headers=h)).json())
     return out
 
 
 async def test_every_route_with_an_id_is_404_for_another_agency(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    a = await full_agency(client, "A")
+    a = await add_rates(client, await full_agency(client, "A"))
     b = await full_agency(client, "B")
     before = await _fingerprint(client, a)
     checked = []

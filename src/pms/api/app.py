@@ -23,6 +23,8 @@ from pms.api import (
     problems,
     properties,
     public,
+    quotes,
+    rates,
     system,
     webhooks,
 )
@@ -72,6 +74,8 @@ def create_app() -> FastAPI:
         guests.router,
         bookings.router,
         blocks.router,
+        rates.router,
+        quotes.router,
         audit.router,
         public.router,
         events.router,

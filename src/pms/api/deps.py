@@ -107,6 +107,8 @@ GuestsExportErase = Annotated[Actor, permission(P.GUESTS_EXPORT_ERASE)]
 BookingsRead = Annotated[Actor, permission(P.BOOKINGS_READ)]
 BookingsCreate = Annotated[Actor, permission(P.BOOKINGS_CREATE)]
 BookingsUpdate = Annotated[Actor, permission(P.BOOKINGS_UPDATE)]
+RatesRead = Annotated[Actor, permission(P.RATES_READ)]
+RatesWrite = Annotated[Actor, permission(P.RATES_WRITE)]
 
 
 async def _agency_actor(actor: CurrentActor) -> Actor:

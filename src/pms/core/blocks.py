@@ -9,7 +9,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import audit, inventory, listing, outbox, properties
+from pms.core import ari_store, audit, inventory, listing, outbox, properties
 from pms.core.errors import Forbidden, NotFound
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
@@ -89,7 +89,9 @@ async def create(
         aggregate_id=block.id,
         payload=payload,
     )
-    outbox.availability_changed(session, block.agency_id, block.property_id, block.start, block.end)
+    await ari_store.availability_changed(
+        session, block.agency_id, block.property_id, block.start, block.end
+    )
     await audit.record(
         session,
         actor,
@@ -128,7 +130,9 @@ async def delete(session: AsyncSession, actor: Actor, block_id: uuid.UUID) -> No
         payload={k: before[k] for k in ("property_id", "start", "end", "kind")}
         | {"block_id": str(block.id)},
     )
-    outbox.availability_changed(session, block.agency_id, block.property_id, block.start, block.end)
+    await ari_store.availability_changed(
+        session, block.agency_id, block.property_id, block.start, block.end
+    )
     await audit.record(
         session,
         actor,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import outbox
+from pms.core import ari_store, outbox
 from pms.core.booking_status import BookingStatus, occupies
 from pms.models.booking import Booking
 
@@ -26,9 +26,11 @@ def event_payload(b: Booking) -> dict[str, Any]:
     }
 
 
-def status_changed(session: AsyncSession, booking: Booking, from_status: BookingStatus) -> None:
-    """``booking.status_changed``, plus ``availability.changed`` when the nights were taken or
-    freed by the change."""
+async def status_changed(
+    session: AsyncSession, booking: Booking, from_status: BookingStatus
+) -> None:
+    """``booking.status_changed``, plus ``availability.changed`` (and the ARI rows of those
+    nights recomputed) when the nights were taken or freed by the change."""
     outbox.emit(
         session,
         agency_id=booking.agency_id,
@@ -38,6 +40,6 @@ def status_changed(session: AsyncSession, booking: Booking, from_status: Booking
         payload={**event_payload(booking), "from_status": from_status.value},
     )
     if occupies(from_status) != occupies(booking.status):
-        outbox.availability_changed(
+        await ari_store.availability_changed(
             session, booking.agency_id, booking.property_id, booking.check_in, booking.check_out
         )

@@ -13,12 +13,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import audit, guests, inventory, listing, outbox, properties
+from pms.core import ari_store, audit, guests, inventory, listing, outbox, pricing, properties
 from pms.core.booking_events import event_payload, status_changed
 from pms.core.booking_status import CREATABLE, OCCUPYING, BookingStatus, can_transition, occupies
+from pms.core.dates import Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.listing import Sortable
 from pms.core.permissions import Permission
+from pms.core.quotes import Guests
+from pms.core.restrictions import StayNotBookable
 from pms.core.tenancy import Actor
 from pms.models.booking import Booking, BookingSource
 from pms.models.guest import Guest
@@ -172,6 +175,47 @@ def _check_guests(prop: Property, adults: int, children: int) -> None:
         )
 
 
+# Restrictions bind the stays the agency takes itself. A channel has already accepted its
+# booking under its own copy of the rules; refusing it here would lose a booking.
+_RESTRICTED_SOURCES = {BookingSource.DIRECT, BookingSource.MANUAL}
+# Children of unknown age count as paying visitor tax (the oldest a child can be).
+_UNKNOWN_CHILD_AGE = 17
+
+
+def _guests(adults: int, children: int, pets: int, ages: list[int] | None = None) -> Guests:
+    return Guests(
+        adults, tuple(ages if ages is not None else [_UNKNOWN_CHILD_AGE] * children), pets
+    )
+
+
+async def _priced(
+    session: AsyncSession,
+    actor: Actor,
+    prop: Property,
+    data: BookingCreate,
+) -> dict[str, Any] | None:
+    """The quote stored on a new booking. A stay that breaks a restriction is refused (422,
+    one error per rule) unless a role that may change rates overrides it explicitly. A
+    property without a rate plan is not priced and has no restrictions to break."""
+    if data.override_restrictions:
+        actor.require(Permission.RATES_WRITE)
+    priced = await pricing.booking_quote(
+        session,
+        prop,
+        Stay(data.check_in, data.check_out),
+        _guests(data.adults, data.children, data.pets, data.children_ages),
+    )
+    if priced is None:
+        return None
+    quote, reasons = priced
+    enforced = data.source in _RESTRICTED_SOURCES and data.status is not BookingStatus.INQUIRY
+    if reasons and enforced and not data.override_restrictions:
+        raise StayNotBookable(reasons)
+    doc = quote.model_dump(mode="json")
+    doc["restrictions_overridden"] = bool(reasons) and data.override_restrictions
+    return doc
+
+
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -198,6 +242,7 @@ async def create(
         else None
     )
     await inventory.expire_stale_holds(session, prop.id)
+    quote = await _priced(session, actor, prop, data)
     now = datetime.now(UTC)
     booking = Booking(
         id=uuid.uuid4(),
@@ -214,6 +259,7 @@ async def create(
         infants=data.infants,
         pets=data.pets,
         notes=data.notes,
+        quote=quote,
         hold_expires_at=now + timedelta(minutes=hold_minutes)
         if data.status is BookingStatus.HOLD
         else None,
@@ -239,7 +285,7 @@ async def create(
         payload=payload,
     )
     if occupies(booking.status):
-        outbox.availability_changed(
+        await ari_store.availability_changed(
             session, booking.agency_id, booking.property_id, booking.check_in, booking.check_out
         )
     await audit.record(
@@ -291,11 +337,37 @@ async def update(
     )
     if new_property != booking.property_id:
         await inventory.expire_stale_holds(session, new_property)
+    requote = changes.keys() & {
+        "property_id",
+        "check_in",
+        "check_out",
+        "adults",
+        "children",
+        "pets",
+    }
+    priced = (
+        await pricing.booking_quote(
+            session,
+            prop,
+            Stay(check_in, check_out),
+            _guests(
+                changes.get("adults", booking.adults),
+                changes.get("children", booking.children),
+                changes.get("pets", booking.pets),
+            ),
+            exclude_booking=booking.id,
+        )
+        if requote
+        else None
+    )
     async with inventory.guarded(
         session, new_property, check_in, check_out, exclude_booking=booking.id
     ):
         for key, value in changes.items():
             setattr(booking, key, value)
+        if requote:
+            # Changes are re-priced but not refused for restrictions (see README).
+            booking.quote = priced[0].model_dump(mode="json") if priced else None
         booking.version += 1
     outbox.emit(
         session,
@@ -306,8 +378,8 @@ async def update(
         payload={**event_payload(booking), "changed": sorted(changes)},
     )
     if occupies(booking.status) and old != (booking.property_id, check_in, check_out):
-        outbox.availability_changed(session, booking.agency_id, old[0], old[1], old[2])
-        outbox.availability_changed(
+        await ari_store.availability_changed(session, booking.agency_id, old[0], old[1], old[2])
+        await ari_store.availability_changed(
             session, booking.agency_id, booking.property_id, check_in, check_out
         )
     await audit.record(
@@ -352,7 +424,7 @@ async def transition(
             booking.cancelled_at = datetime.now(UTC)
         if target is not BookingStatus.HOLD:
             booking.hold_expires_at = None
-    status_changed(session, booking, current)
+    await status_changed(session, booking, current)
     await audit.record(
         session,
         actor,

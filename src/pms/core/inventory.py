@@ -150,7 +150,7 @@ async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | Non
         stmt = stmt.where(Booking.property_id == property_id)
     expired = list((await session.scalars(stmt)).all())
     for booking in expired:
-        booking_events.status_changed(session, booking, BookingStatus.HOLD)
+        await booking_events.status_changed(session, booking, BookingStatus.HOLD)
         # No actor: the clock expired it, not whoever happened to write next.
         await audit.record(
             session,

@@ -19,10 +19,23 @@ from pms.models.payment import (
 )
 from pms.models.photo import PropertyPhoto
 from pms.models.property import Property
+from pms.models.rates import (
+    AriDay,
+    CancellationPolicy,
+    Fee,
+    PropertyFee,
+    PropertyPricing,
+    RateDayOverride,
+    RatePlan,
+    RateSeason,
+    TaxClass,
+    VisitorTaxLocation,
+)
 from pms.models.user import AuthSession, User
 
 __all__ = [
     "Agency",
+    "AriDay",
     "AuditEntry",
     "AuthSession",
     "Base",
@@ -30,7 +43,9 @@ __all__ = [
     "BlockKind",
     "Booking",
     "BookingSource",
+    "CancellationPolicy",
     "EmailStatus",
+    "Fee",
     "Guest",
     "IdempotencyRecord",
     "Invitation",
@@ -43,7 +58,14 @@ __all__ = [
     "PaymentProviderName",
     "PaymentStatus",
     "Property",
+    "PropertyFee",
     "PropertyPhoto",
+    "PropertyPricing",
+    "RateDayOverride",
+    "RatePlan",
+    "RateSeason",
     "StripeEvent",
+    "TaxClass",
     "User",
+    "VisitorTaxLocation",
 ]

@@ -53,6 +53,16 @@ class BookingCreate(Input):
         default=BookingStatus.CONFIRMED,
         description="inquiry, requested, hold or confirmed.",
     )
+    children_ages: list[Annotated[int, Field(ge=0, le=17)]] | None = Field(
+        default=None,
+        max_length=100,
+        description="One age per child, for the visitor tax; without it children count as paying.",
+    )
+    override_restrictions: bool = Field(
+        default=False,
+        description="Book although the stay breaks rate restrictions (min stay, closed to "
+        "arrival, booking window…). Only for roles that may change rates; others get 403.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -61,6 +71,8 @@ class BookingCreate(Input):
             raise ValueError("give guest_id or guest, not both")
         if self.status is not BookingStatus.HOLD and self.guest_id is None and self.guest is None:
             raise ValueError("give guest_id or guest (only a hold may start without a guest)")
+        if self.children_ages is not None and len(self.children_ages) != self.children:
+            raise ValueError("children_ages must list one age per child")
         return self
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 import structlog
 from celery import Celery, signals
+from celery.schedules import crontab
 
 from pms.logs import configure_logging, get_logger, request_id_var
 from pms.settings import get_settings
@@ -22,7 +23,13 @@ def _make_app() -> Celery:
     settings = get_settings()
     app = Celery(
         "pms",
-        include=["pms.tasks.system", "pms.tasks.outbox", "pms.tasks.holds", "pms.tasks.emails"],
+        include=[
+            "pms.tasks.system",
+            "pms.tasks.outbox",
+            "pms.tasks.holds",
+            "pms.tasks.emails",
+            "pms.tasks.ari",
+        ],
     )
     app.conf.update(
         broker_url=settings.require_redis_url(),
@@ -58,6 +65,12 @@ def _make_app() -> Celery:
             "email-outbox-sweep": {
                 "task": "pms.emails.sweep",
                 "schedule": settings.email_sweep_seconds,
+            },
+            # Shortly after midnight UTC; properties east of UTC have had their new day already,
+            # and the plans' rows reach 24 months ahead, so a few hours late costs nothing.
+            "ari-roll-horizon": {
+                "task": "pms.ari.roll_horizon",
+                "schedule": crontab(minute=15, hour=0),
             },
         },
     )

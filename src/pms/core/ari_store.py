@@ -1,0 +1,403 @@
+"""The stored daily ARI rows: compiled by `core.ari` from a plan's rules and the occupied
+nights, recomputed for exactly the affected dates inside the transaction that changes a rate,
+booking or block, each recomputation announced by one `ari.changed` outbox event.
+
+Every availability change goes through `availability_changed` here, which is the one hook the
+booking and block services call."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core import ari, availability, inventory, outbox, properties
+from pms.core.dates import ONE_DAY, Stay, nights_of
+from pms.core.errors import NotFound
+from pms.core.money import minor_unit_exponent
+from pms.core.tenancy import Actor
+from pms.models.property import Property
+from pms.models.rates import AriDay as AriRow
+from pms.models.rates import RateDayOverride, RatePlan, RateSeason
+from pms.schemas import rates as s
+
+HORIZON_MONTHS = 24
+_ON_LOOP_DAYS = 90
+_VALUE_COLUMNS = (
+    "available",
+    "price_minor",
+    "min_stay",
+    "max_stay",
+    "closed_to_arrival",
+    "closed_to_departure",
+    "min_stay_source",
+)
+
+
+def local_today(timezone: str, now: datetime | None = None) -> date:
+    """The property's today: booking windows and the ARI horizon follow its own calendar."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+
+
+def horizon_end(today: date) -> date:
+    """The first date past the stored rows: 24 months after today (Feb 29 → Feb 28)."""
+    years, month0 = divmod(today.month - 1 + HORIZON_MONTHS, 12)
+    year, month = today.year + years, month0 + 1
+    day = today.day
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            day -= 1
+
+
+def weekday_prices(stored: dict[str, int]) -> dict[int, int]:
+    return {int(k): int(v) for k, v in stored.items()}
+
+
+async def load_rules(
+    session: AsyncSession, plan: RatePlan, start: date, end: date
+) -> ari.RatePlanRules:
+    """The plan's rules that can touch `[start, end)`: seasons overlapping it, its overrides."""
+    seasons = (
+        await session.execute(
+            select(RateSeason).where(
+                RateSeason.rate_plan_id == plan.id,
+                RateSeason.start < end,
+                RateSeason.end > start,
+            )
+        )
+    ).scalars()
+    overrides = (
+        await session.execute(
+            select(RateDayOverride).where(
+                RateDayOverride.rate_plan_id == plan.id,
+                RateDayOverride.day >= start,
+                RateDayOverride.day < end,
+            )
+        )
+    ).scalars()
+    return ari.RatePlanRules(
+        base_price_minor=plan.base_price_minor,
+        default_min_stay=plan.default_min_stay,
+        default_max_stay=plan.default_max_stay,
+        weekday_prices=weekday_prices(plan.weekday_prices),
+        seasons=[
+            ari.Season(
+                start=s.start,
+                end=s.end,
+                price_minor=s.price_minor,
+                min_stay=s.min_stay,
+                weekday_prices=weekday_prices(s.weekday_prices),
+                name=s.name,
+            )
+            for s in seasons
+        ],
+        overrides=[
+            ari.DayOverride(
+                day=o.day,
+                price_minor=o.price_minor,
+                min_stay=o.min_stay,
+                max_stay=o.max_stay,
+                closed=o.closed,
+                closed_to_arrival=o.closed_to_arrival,
+                closed_to_departure=o.closed_to_departure,
+            )
+            for o in overrides
+        ],
+    )
+
+
+async def occupied_nights(
+    session: AsyncSession, property_id: uuid.UUID, start: date, end: date
+) -> frozenset[date]:
+    ranges = await inventory.occupied(session, [property_id], start, end)
+    return nights_of(Stay(r.start, r.end) for r in ranges)
+
+
+async def stored_rows(
+    session: AsyncSession, rate_plan_id: uuid.UUID, start: date, end: date
+) -> list[ari.AriDay]:
+    # Plain column tuples, not ORM objects: two years of rows load in a few milliseconds.
+    t = AriRow.__table__.c
+    rows = await session.execute(
+        select(t.day, *(t[c] for c in _VALUE_COLUMNS))
+        .where(t.rate_plan_id == rate_plan_id, t.day >= start, t.day < end)
+        .order_by(t.day)
+    )
+    return [
+        ari.AriDay(
+            day=day,
+            available=available,
+            price_minor=price,
+            min_stay=min_stay,
+            max_stay=max_stay,
+            closed_to_arrival=cta,
+            closed_to_departure=ctd,
+            min_stay_source=ari.RuleSource(source),
+        )
+        for day, available, price, min_stay, max_stay, cta, ctd, source in rows
+    ]
+
+
+async def compile_stored_window(
+    session: AsyncSession, plan: RatePlan, start: date, end: date
+) -> list[ari.AriDay]:
+    """What the rows of `[start, end)` should be, from the rules and bookings as they are now."""
+    rules = await load_rules(session, plan, start, end)
+    occupied = await occupied_nights(session, plan.property_id, start, end)
+    if (end - start).days > _ON_LOOP_DAYS:
+        # Two years of days take tens of milliseconds: off the event loop.
+        return await asyncio.to_thread(ari.compile_ari, rules, start, end, occupied)
+    return ari.compile_ari(rules, start, end, occupied)
+
+
+# One statement for any number of rows: the values travel as one array per column, which the
+# driver encodes natively, so writing two years of rows costs the event loop almost nothing.
+_UPSERT = text(
+    """
+    INSERT INTO ari_days (rate_plan_id, agency_id, property_id, day, available, price_minor,
+                          min_stay, max_stay, closed_to_arrival, closed_to_departure,
+                          min_stay_source)
+    SELECT CAST(:plan AS uuid), CAST(:agency AS uuid), CAST(:property AS uuid), r.*
+      FROM unnest(CAST(:days AS date[]), CAST(:available AS boolean[]),
+                  CAST(:price AS integer[]), CAST(:min_stay AS integer[]),
+                  CAST(:max_stay AS integer[]), CAST(:cta AS boolean[]),
+                  CAST(:ctd AS boolean[]), CAST(:source AS varchar[])) AS r
+    ON CONFLICT (rate_plan_id, day) DO UPDATE SET
+      available = excluded.available, price_minor = excluded.price_minor,
+      min_stay = excluded.min_stay, max_stay = excluded.max_stay,
+      closed_to_arrival = excluded.closed_to_arrival,
+      closed_to_departure = excluded.closed_to_departure,
+      min_stay_source = excluded.min_stay_source
+    """
+)
+
+
+async def _write(session: AsyncSession, plan: RatePlan, rows: Sequence[ari.AriDay]) -> None:
+    if not rows:
+        return
+    await session.execute(
+        _UPSERT,
+        {
+            "plan": plan.id,
+            "agency": plan.agency_id,
+            "property": plan.property_id,
+            "days": [r.day for r in rows],
+            "available": [r.available for r in rows],
+            "price": [r.price_minor for r in rows],
+            "min_stay": [r.min_stay for r in rows],
+            "max_stay": [r.max_stay for r in rows],
+            "cta": [r.closed_to_arrival for r in rows],
+            "ctd": [r.closed_to_departure for r in rows],
+            "source": [r.min_stay_source.value for r in rows],
+        },
+    )
+
+
+async def _lock(session: AsyncSession, plan_ids: Iterable[uuid.UUID]) -> list[RatePlan]:
+    """Lock the plans (in id order, so two writers never deadlock on them) and reload them.
+
+    Recomputations of one plan run one after another: the second one starts from a fresh
+    snapshot (READ COMMITTED) that includes the first one's booking or rate change, so the
+    last writer's rows are never computed from stale rules or occupancy."""
+    ids = sorted(set(plan_ids))
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(RatePlan)
+        .where(RatePlan.id.in_(ids))
+        .order_by(RatePlan.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.scalars().all())
+
+
+async def recompute(
+    session: AsyncSession, plan: RatePlan, start: date, end: date, *, locked: bool = False
+) -> Stay | None:
+    """Recompile the plan's stored rows of `[start, end)` (clipped to its window); write and
+    announce only what changed. Returns the changed range, if any."""
+    if not locked:
+        (plan,) = await _lock(session, [plan.id])
+    lo, hi = max(start, plan.ari_start), min(end, plan.ari_end)
+    if lo >= hi:
+        return None
+    new = await compile_stored_window(session, plan, lo, hi)
+    old = {r.day: r for r in await stored_rows(session, plan.id, lo, hi)}
+    changed = [row for row in new if old.get(row.day) != row]
+    if not changed:
+        return None
+    await _write(session, plan, changed)
+    span = Stay(changed[0].day, changed[-1].day + ONE_DAY)
+    outbox.emit(
+        session,
+        agency_id=plan.agency_id,
+        event_type="ari.changed",
+        aggregate_type="rate_plan",
+        aggregate_id=plan.id,
+        payload={
+            "property_id": str(plan.property_id),
+            "rate_plan_id": str(plan.id),
+            "start": span.check_in.isoformat(),
+            "end": span.check_out.isoformat(),
+        },
+    )
+    return span
+
+
+async def recompute_property(
+    session: AsyncSession, property_id: uuid.UUID, start: date, end: date
+) -> None:
+    ids = (
+        (await session.execute(select(RatePlan.id).where(RatePlan.property_id == property_id)))
+        .scalars()
+        .all()
+    )
+    for plan in await _lock(session, ids):
+        await recompute(session, plan, start, end, locked=True)
+
+
+async def availability_changed(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    property_id: uuid.UUID,
+    start: date,
+    end: date,
+) -> None:
+    """Nights `[start, end)` of a property may have changed availability: announce it and bring
+    every rate plan's ARI rows of those dates up to date, in the caller's transaction."""
+    outbox.availability_changed(session, agency_id, property_id, start, end)
+    await recompute_property(session, property_id, start, end)
+
+
+async def initialise(session: AsyncSession, plan: RatePlan, timezone: str) -> None:
+    """A new plan's window is today to 24 months ahead; compile and store all of it."""
+    today = local_today(timezone)
+    plan.ari_start, plan.ari_end = today, horizon_end(today)
+    await session.flush()
+    await recompute(session, plan, plan.ari_start, plan.ari_end)
+
+
+async def roll_forward(session: AsyncSession, plan: RatePlan, today: date) -> Stay | None:
+    """Move the plan's window to `[today, today + 24 months)`: compile the new dates at the
+    end, drop the rows of days gone by."""
+    (plan,) = await _lock(session, [plan.id])
+    target = horizon_end(today)
+    if today <= plan.ari_start and target <= plan.ari_end:
+        return None
+    old_end = plan.ari_end
+    if today > plan.ari_start:
+        await session.execute(
+            delete(AriRow).where(AriRow.rate_plan_id == plan.id, AriRow.day < today)
+        )
+        plan.ari_start = today
+    if target > plan.ari_end:
+        plan.ari_end = target
+    await session.flush()
+    return await recompute(session, plan, max(old_end, plan.ari_start), plan.ari_end, locked=True)
+
+
+async def roll_all_forward(now: datetime | None = None) -> int:
+    """The scheduler's daily job: every plan of every agency, one short transaction each."""
+    from pms.db import get_sessionmaker, set_tenant
+
+    maker = get_sessionmaker()
+    async with maker() as session, session.begin():
+        await session.execute(text("SELECT set_config('app.system', 'on', true)"))
+        # Only the rate tables are readable across agencies; the property is read per agency.
+        plans = (await session.execute(select(RatePlan.id, RatePlan.agency_id))).all()
+    rolled = 0
+    for plan_id, agency_id in plans:
+        async with maker() as session, session.begin():
+            await set_tenant(session, agency_id)
+            row = (
+                await session.execute(
+                    select(RatePlan, Property.timezone)
+                    .join(Property, Property.id == RatePlan.property_id)
+                    .where(RatePlan.id == plan_id)
+                )
+            ).first()
+            if row is None:
+                continue
+            plan, timezone = row
+            today = local_today(timezone, now)
+            if plan.ari_start < today or plan.ari_end < horizon_end(today):
+                await roll_forward(session, plan, today)
+                rolled += 1
+    return rolled
+
+
+async def read(
+    session: AsyncSession,
+    actor: Actor,
+    property_id: uuid.UUID,
+    start: date,
+    end: date,
+    rate_plan_id: uuid.UUID | None = None,
+) -> s.Ari:
+    """The stored rows of `[start, end)`, per rate plan of the property (default plan first)."""
+    availability.check_range(start, end)
+    prop = await properties.get(session, actor, property_id)
+    stmt = select(RatePlan).where(RatePlan.property_id == prop.id)
+    if rate_plan_id is not None:
+        stmt = stmt.where(RatePlan.id == rate_plan_id)
+    plans = (
+        (await session.execute(stmt.order_by(RatePlan.is_default.desc(), RatePlan.name)))
+        .scalars()
+        .all()
+    )
+    if rate_plan_id is not None and not plans:
+        raise NotFound("Rate plan not found for this property.")
+    rows = (
+        (
+            await session.execute(
+                select(AriRow)
+                .where(
+                    AriRow.property_id == prop.id,
+                    AriRow.rate_plan_id.in_([p.id for p in plans]),
+                    AriRow.day >= start,
+                    AriRow.day < end,
+                )
+                .order_by(AriRow.rate_plan_id, AriRow.day)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    by_plan: dict[uuid.UUID, list[s.AriDayOut]] = {p.id: [] for p in plans}
+    exponent = minor_unit_exponent(prop.currency)
+    for r in rows:
+        by_plan[r.rate_plan_id].append(
+            s.AriDayOut(
+                date=r.day,
+                available=r.available,
+                price=s.MoneyOut(
+                    amount_minor=r.price_minor,
+                    currency=prop.currency,
+                    amount=f"{Decimal(r.price_minor).scaleb(-exponent):f}",
+                ),
+                min_stay=r.min_stay,
+                min_stay_source=r.min_stay_source,
+                max_stay=r.max_stay,
+                closed_to_arrival=r.closed_to_arrival,
+                closed_to_departure=r.closed_to_departure,
+            )
+        )
+    return s.Ari(
+        property_id=prop.id,
+        currency=prop.currency,
+        start=start,
+        end=end,
+        rate_plans=[
+            s.AriPlan(rate_plan_id=p.id, name=p.name, is_default=p.is_default, days=by_plan[p.id])
+            for p in plans
+        ],
+    )
