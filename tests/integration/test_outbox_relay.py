@@ -359,5 +359,6 @@ def test_the_schedule_names_registered_tasks(settings: Settings) -> None:
 
     celery_app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
-    assert scheduled == {"pms.outbox.sweep", "pms.bookings.expire_holds"}
+    assert {"pms.outbox.sweep", "pms.bookings.expire_holds"} <= scheduled
+    # Every scheduled name is a task some worker actually has (a typo would never run).
     assert scheduled <= set(celery_app.tasks)
