@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from pms import __version__
 from pms.api import (
+    alerts,
     audit,
     auth,
     blocks,
@@ -16,6 +17,7 @@ from pms.api import (
     calendar,
     guests,
     health,
+    ical,
     members,
     problems,
     properties,
@@ -65,9 +67,12 @@ def create_app() -> FastAPI:
         bookings.router,
         blocks.router,
         audit.router,
+        ical.router,
+        alerts.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
+    app.include_router(ical.public)
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()

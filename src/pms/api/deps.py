@@ -99,6 +99,8 @@ GuestsExportErase = Annotated[Actor, permission(P.GUESTS_EXPORT_ERASE)]
 BookingsRead = Annotated[Actor, permission(P.BOOKINGS_READ)]
 BookingsCreate = Annotated[Actor, permission(P.BOOKINGS_CREATE)]
 BookingsUpdate = Annotated[Actor, permission(P.BOOKINGS_UPDATE)]
+ChannelsRead = Annotated[Actor, permission(P.CHANNELS_READ)]
+ChannelsManage = Annotated[Actor, permission(P.CHANNELS_MANAGE)]
 
 
 async def _agency_actor(actor: CurrentActor) -> Actor:

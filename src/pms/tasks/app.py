@@ -20,7 +20,7 @@ _log = get_logger("pms.tasks")
 
 def _make_app() -> Celery:
     settings = get_settings()
-    app = Celery("pms", include=["pms.tasks.system"])
+    app = Celery("pms", include=["pms.tasks.system", "pms.tasks.ical"])
     app.conf.update(
         broker_url=settings.require_redis_url(),
         result_backend=settings.require_redis_url(),
@@ -39,7 +39,10 @@ def _make_app() -> Celery:
         result_expires=3600,
         timezone="UTC",
         enable_utc=True,
-        beat_schedule={},
+        beat_schedule={
+            # Each feed has its own interval and jitter; this tick only finds the due ones.
+            "ical-poll-due": {"task": "pms.ical.poll_due", "schedule": 60.0},
+        },
     )
     return app
 

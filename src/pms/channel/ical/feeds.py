@@ -190,3 +190,30 @@ async def delete(session: AsyncSession, actor: Actor, feed_id: uuid.UUID) -> Non
         action="deleted",
         before=before,
     )
+
+
+def health(feed: IcalFeed, open_conflict_count: int, now: datetime) -> dict[str, object]:
+    """The feed's health as shown to people: status, lag and the last error (never the URL)."""
+    since = feed.last_success_at or feed.created_at
+    stale = (now - since).total_seconds() >= 3 * feed.poll_interval_seconds
+    if feed.last_attempt_at is None:
+        status = "stale" if stale else "pending"
+    elif stale:
+        status = "stale"
+    elif feed.consecutive_failures:
+        status = "failing"
+    else:
+        status = "ok"
+    lag = int((now - feed.last_success_at).total_seconds()) if feed.last_success_at else None
+    return {
+        "status": status,
+        "last_attempt_at": feed.last_attempt_at,
+        "last_success_at": feed.last_success_at,
+        "last_error": feed.last_error,
+        "last_error_at": feed.last_error_at,
+        "event_count": feed.event_count,
+        "consecutive_failures": feed.consecutive_failures,
+        "lag_seconds": lag,
+        "next_poll_at": feed.next_poll_at,
+        "open_conflicts": open_conflict_count,
+    }
