@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         default=False,
         description="Let iCal imports fetch loopback/private addresses (tests, local sandbox).",
     )
+    ical_allowed_networks: str = Field(
+        default="",
+        description="CIDRs (comma-separated) iCal imports may fetch even though they are private.",
+    )
     ical_poll_jitter_seconds: int = Field(
         default=60, description="Up to this much random delay is added to each feed's next poll."
     )

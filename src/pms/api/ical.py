@@ -120,9 +120,9 @@ async def revoke_export(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@public.api_route(
+@public.head("/ical/{token}.ics", include_in_schema=False)
+@public.get(
     "/ical/{token}.ics",
-    methods=["GET", "HEAD"],
     summary="A property's calendar as iCal (secret URL, no login)",
     response_class=Response,
     responses={

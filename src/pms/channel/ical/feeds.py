@@ -156,7 +156,7 @@ async def open_conflicts(session: AsyncSession, feed_ids: list[uuid.UUID]) -> di
         .where(IcalConflict.feed_id.in_(feed_ids), IcalConflict.resolved_at.is_(None))
         .group_by(IcalConflict.feed_id)
     )
-    return {feed_id: count for feed_id, count in rows.tuples()}
+    return {feed_id: count for feed_id, count in rows}
 
 
 async def conflicts(

@@ -9,6 +9,7 @@ we have is recorded as a conflict with an alert, and its free nights are still b
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
 import uuid
 from collections import defaultdict
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
@@ -74,8 +75,14 @@ def system_actor(agency_id: uuid.UUID) -> Actor:
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
+    networks = tuple(
+        ipaddress.ip_network(cidr.strip(), strict=False)
+        for cidr in settings.ical_allowed_networks.split(",")
+        if cidr.strip()
+    )
     return FetchPolicy(
         allow_private=settings.ical_allow_private,
+        allowed_networks=networks,
         max_bytes=settings.ical_max_feed_bytes,
         total_timeout=settings.ical_fetch_timeout_seconds,
     )
@@ -364,9 +371,7 @@ async def _block_free_nights(
                 ),
             )
         )
-        others = [
-            (NightRange(s, e), status, booking_id) for s, e, status, booking_id in rows.tuples()
-        ]
+        others = [(NightRange(s, e), status, booking_id) for s, e, status, booking_id in rows]
     taken = list(merge_ranges(r for r, _, _ in others))
     for parent in sorted(wanted):
         mine = [NightRange(b.start, b.end) for b in by_parent.get(parent, [])]
@@ -550,7 +555,12 @@ async def check_stale(settings: Settings, *, now: datetime) -> int:
     """Raise stale alerts for feeds whose syncs stopped happening at all (e.g. no worker)."""
     async with db.get_sessionmaker()() as session, session.begin():
         await _system(session, True)
-        candidates = (await session.execute(select(IcalFeed.id, IcalFeed.agency_id))).all()
+        since = func.coalesce(IcalFeed.last_success_at, IcalFeed.created_at)
+        overdue = since + func.make_interval(
+            0, 0, 0, 0, 0, 0, STALE_INTERVALS * IcalFeed.poll_interval_seconds
+        )
+        rows = await session.execute(select(IcalFeed.id, IcalFeed.agency_id).where(overdue <= now))
+        candidates = rows.all()
     raised = 0
     for feed_id, agency_id in candidates:
         async with db.get_sessionmaker()() as session, session.begin():
