@@ -140,11 +140,18 @@ async def ical_feed(
     if_modified_since: Annotated[str | None, Header()] = None,
 ) -> Response:
     domain = httpx.URL(settings.public_base_url).host or "pms-webapp.local"
-    rendered = await exports.render_for_token(session, token, domain=domain, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    rendered = await exports.render_for_token(session, token, domain=domain, now=now)
     if rendered is None:
         raise NotFound("No calendar at this address.")
     headers = {"ETag": rendered.etag, "Cache-Control": "private, max-age=0, must-revalidate"}
-    if rendered.last_modified_header:
+    # HTTP dates have whole seconds: a Last-Modified in the current second could be followed by
+    # another change in that same second, which If-Modified-Since would then miss. So it is only
+    # sent once its second is over (clients still have the ETag meanwhile).
+    closed = rendered.last_modified is not None and rendered.last_modified < now.replace(
+        microsecond=0
+    )
+    if rendered.last_modified_header and closed:
         headers["Last-Modified"] = rendered.last_modified_header
     if not_modified(rendered, if_none_match=if_none_match, if_modified_since=if_modified_since):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
