@@ -24,6 +24,10 @@ class Agency:
     booking_id: str = ""
     booking_version: int = 1
     block_id: str = ""
+    # Created only by tests that need them (tests.integration.ical.helpers.ical_objects).
+    ical_export_id: str = ""
+    ical_feed_id: str = ""
+    alert_id: str = ""
 
     def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}

@@ -12,6 +12,7 @@ import pytest
 
 from pms.core.permissions import Role
 from tests.factories import Agency, full_agency, property_body
+from tests.integration.ical.helpers import ical_objects
 
 A, M, S, AC, OW = Role.ADMIN, Role.MANAGER, Role.STAFF, Role.ACCOUNTANT, Role.OWNER
 ALL = {A, M, S, AC, OW}
@@ -53,6 +54,16 @@ CASES: list[Case] = [
     ("POST", "/api/v1/blocks", lambda a: _block(a, "maintenance"), {A, M, S}),
     ("GET", "/api/v1/calendar?start=2030-01-01&end=2030-02-01", None, ALL),
     ("GET", "/api/v1/properties/{owned}/availability?start=2030-01-01&end=2030-01-05", None, ALL),
+    ("GET", "/api/v1/properties/{property}/ical-exports", None, READERS),
+    ("POST", "/api/v1/properties/{property}/ical-exports", lambda a: {}, {A, M}),
+    ("GET", "/api/v1/ical-feeds", None, READERS),
+    ("POST", "/api/v1/properties/{property}/ical-feeds", lambda a: _feed(), {A, M}),
+    ("GET", "/api/v1/ical-feeds/{feed}", None, READERS),
+    ("GET", "/api/v1/ical-feeds/{feed}/conflicts", None, READERS),
+    ("POST", "/api/v1/ical-feeds/{feed}/sync", None, {A, M}),
+    ("POST", "/api/v1/properties/{property}/ical-exports/{export}/rotate", None, {A, M}),
+    ("GET", "/api/v1/alerts", None, READERS),
+    ("POST", "/api/v1/alerts/{alert}/resolve", None, {A, M}),
 ]
 
 _n = iter(range(10_000))
@@ -69,6 +80,14 @@ def _booking(a: Agency) -> dict[str, Any]:
     }
 
 
+def _feed() -> dict[str, Any]:
+    return {
+        "url": f"https://calendar.example/{next(_n)}.ics",
+        "name": "Listing",
+        "source": "airbnb",
+    }
+
+
 def _block(a: Agency, kind: str) -> dict[str, Any]:
     n = next(_n)
     start = date(2033, 1, 1) + timedelta(days=3 * n)
@@ -82,13 +101,21 @@ def _block(a: Agency, kind: str) -> dict[str, Any]:
 
 def _path(template: str, a: Agency) -> str:
     return template.format(
-        owned=a.owned_property_id, property=a.property_id, guest=a.guest_id, booking=a.booking_id
+        owned=a.owned_property_id,
+        property=a.property_id,
+        guest=a.guest_id,
+        booking=a.booking_id,
+        feed=a.ical_feed_id,
+        export=a.ical_export_id,
+        alert=a.alert_id,
     )
 
 
 @pytest.fixture
 async def agency(client: httpx.AsyncClient) -> Agency:
-    return await full_agency(client)
+    a = await full_agency(client)
+    await ical_objects(client, a)
+    return a
 
 
 async def test_role_table(client: httpx.AsyncClient, agency: Agency) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from pms.core.permissions import Role
 from pms.models import Guest, Property
 from tests.factories import Agency, full_agency
+from tests.integration.ical.helpers import ical_objects
 from tests.services import plain
 
 # Which of agency A's objects a path parameter names, by the collection it follows.
@@ -25,11 +26,22 @@ _IDS = {
     "members": lambda a: a.users[Role.STAFF],
     "bookings": lambda a: a.booking_id,
     "blocks": lambda a: a.block_id,
+    "ical-exports": lambda a: a.ical_export_id,
+    "ical-feeds": lambda a: a.ical_feed_id,
+    "alerts": lambda a: a.alert_id,
 }
+# Capability URLs: the secret in the path is the authorisation, whoever else is logged in
+# (tests/integration/ical/test_export.py covers unknown, rotated and revoked tokens).
+_CAPABILITY_URLS = {"/ical/{token}.ics"}
 # Bodies valid enough to get past validation, so a 404 is about the id, not the body.
 _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/members/{user_id}"): {"role": "manager"},
     ("PATCH", "/api/v1/bookings/{booking_id}"): {"version": 1, "notes": "x"},
+    ("POST", "/api/v1/properties/{property_id}/ical-feeds"): {
+        "url": "https://calendar.example/feed.ics",
+        "name": "x",
+        "source": "other",
+    },
 }
 
 
@@ -66,6 +78,8 @@ async def _fingerprint(client: httpx.AsyncClient, a: Agency) -> list[Any]:
         "/api/v1/bookings",
         "/api/v1/blocks",
         "/api/v1/audit-log",
+        "/api/v1/ical-feeds",
+        "/api/v1/alerts",
     ):
         out.append((await client.get(f"{path}?limit=200", headers=h)).json())
     return out
@@ -76,12 +90,13 @@ async def test_every_route_with_an_id_is_404_for_another_agency(
 ) -> None:
     a = await full_agency(client, "A")
     b = await full_agency(client, "B")
+    await ical_objects(client, a)
     before = await _fingerprint(client, a)
     checked = []
     # The published route list: routes added later are covered without touching this test.
     spec = await asyncio.to_thread(app.openapi)  # CPU-bound: kept off the event loop
     for template, operations in spec["paths"].items():
-        if "{" not in template:
+        if "{" not in template or template in _CAPABILITY_URLS:
             continue
         for method, operation in operations.items():
             method = method.upper()

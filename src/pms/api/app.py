@@ -46,7 +46,7 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, cache=settings.environment != "test")
     app = FastAPI(
         title="PMS-Webapp",
         version=__version__,

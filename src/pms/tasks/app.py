@@ -53,7 +53,7 @@ celery_app = _make_app()
 @signals.setup_logging.connect
 def _setup_logging(**_: Any) -> None:
     s = get_settings()
-    configure_logging(s.log_level, s.log_json)
+    configure_logging(s.log_level, s.log_json, cache=s.environment != "test")
 
 
 @signals.before_task_publish.connect

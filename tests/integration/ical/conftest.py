@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -119,12 +118,3 @@ def _ical_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     hung feed gives up quickly."""
     monkeypatch.setenv("ICAL_ALLOW_PRIVATE", "true")
     monkeypatch.setenv("ICAL_FETCH_TIMEOUT_SECONDS", "2")
-
-
-@pytest.fixture(autouse=True)
-def _no_full_gc_inside_the_test() -> None:
-    """These tests build several apps and agencies; a full garbage collection of that heap takes
-    ~0.3 s, and one landing inside a test body trips the loop-blocking check. Collect during
-    set-up (exempt) and freeze the survivors so the next full pass has little to scan."""
-    gc.collect()
-    gc.freeze()

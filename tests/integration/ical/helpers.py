@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import property_body, signup
+from tests.factories import Agency, property_body, signup
 
 
 @dataclass
@@ -121,3 +121,25 @@ def nights(*ranges: tuple[str, str]) -> set[date]:
             out.add(d)
             d = date.fromordinal(d.toordinal() + 1)
     return out
+
+
+async def ical_objects(client: httpx.AsyncClient, a: Agency) -> None:
+    """An export, a feed and an alert for an agency built by ``tests.factories.full_agency``.
+    The feed points at a loopback address, which the default settings refuse to fetch, so its
+    sync raises an alert without any network traffic."""
+    h = a.auth()
+    r = await client.post(f"/api/v1/properties/{a.property_id}/ical-exports", json={}, headers=h)
+    assert r.status_code == 201, r.text
+    a.ical_export_id = r.json()["id"]
+    r = await client.post(
+        f"/api/v1/properties/{a.property_id}/ical-feeds",
+        json={"url": "http://127.0.0.1:9/cal.ics", "name": "Loopback", "source": "other"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    a.ical_feed_id = r.json()["id"]
+    r = await client.post(f"/api/v1/ical-feeds/{a.ical_feed_id}/sync", headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["held"] == "fetch_failed"
+    r = await client.get("/api/v1/alerts", headers=h)
+    a.alert_id = r.json()["items"][0]["id"]

@@ -131,6 +131,7 @@ async def test_failure_modes_keep_every_night_and_raise_their_alert(
         assert await occupied(client, h, *WINDOW) == held_nights, label
         kinds = {a["kind"] for a in await open_alerts(client, h)}
         assert kind in kinds, (label, kinds)
+        assert any(line["event"] == "ical.fetch" for line in logs), label
         assert "f.ics" not in repr(logs), label  # the URL is a secret
         # Recovery resolves the alert, so each case raises its own.
         feed_server.serve("f.ics", full)
@@ -240,6 +241,7 @@ async def test_the_feed_url_is_never_returned_or_logged_in_full(
     assert secret not in str(feed)
     assert secret not in r.text
     assert secret not in audit.text
+    assert {line["event"] for line in logs} >= {"ical.fetch", "ical.sync"}
     assert secret not in repr(logs)
     assert r.json()["items"][0]["url"].startswith(feed_server.base + "/…#")
     duplicate = await client.post(
