@@ -7,6 +7,8 @@ the export's agency like any other request.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -280,6 +282,9 @@ async def render_for_token(
         return None
     today = now.astimezone(ZoneInfo(prop.timezone)).date()
     events, changed = await export_events(session, export, today=today)
-    return render_feed(
-        events, now=now, domain=domain, name=prop.name, last_modified=changed or None
+    # Rendering a thousand events takes tens of milliseconds of CPU: off the event loop.
+    return await asyncio.to_thread(
+        functools.partial(
+            render_feed, events, now=now, domain=domain, name=prop.name, last_modified=changed
+        )
     )
