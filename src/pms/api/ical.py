@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from pms.api.deps import DB, AppSettings, ChannelsManage, ChannelsRead
 from pms.api.responses import Responses
@@ -236,12 +236,22 @@ async def delete_feed(feed_id: uuid.UUID, session: DB, actor: ChannelsManage) ->
     responses=_404,
 )
 async def sync_now(
-    feed_id: uuid.UUID, session: DB, actor: ChannelsManage, settings: AppSettings
+    feed_id: uuid.UUID,
+    session: DB,
+    actor: ChannelsManage,
+    settings: AppSettings,
+    accept_empty: Annotated[
+        bool,
+        Query(
+            description="You checked that the feed really has no stays any more (e.g. the "
+            "listing was closed): apply an empty feed instead of holding its nights."
+        ),
+    ] = False,
 ) -> SyncResult:
     await feeds.get(session, actor, feed_id)  # visible to this actor, or 404
     # The sync commits in its own transactions (the fetch happens outside any); this request's
     # transaction, read-committed, then sees the result.
-    report = await sync.sync_feed(feed_id, settings, actor=actor)
+    report = await sync.sync_feed(feed_id, settings, actor=actor, accept_empty=accept_empty)
     if report is None:
         raise NotFound("Feed not found.")
     session.expire_all()

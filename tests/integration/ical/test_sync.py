@@ -258,3 +258,22 @@ async def test_the_feed_url_is_never_returned_or_logged_in_full(
     )
     assert bad.status_code == 422
     assert secret not in bad.text
+
+
+async def test_a_person_can_confirm_that_a_feed_is_really_empty_now(
+    client: httpx.AsyncClient, feed_server: FeedServer
+) -> None:
+    h = await host(client)
+    feed_server.serve("f.ics", _cal(("2027-02-01", "2027-02-05")))
+    feed = await add_feed(client, h, feed_server.url("f.ics"))
+    await sync_now(client, h, feed["id"])
+    feed_server.serve("f.ics", _cal())
+    assert (await sync_now(client, h, feed["id"]))["held"] == "suddenly_empty"
+    assert await occupied(client, h, *WINDOW) == nights(("2027-02-01", "2027-02-05"))
+    r = await client.post(
+        f"/api/v1/ical-feeds/{feed['id']}/sync?accept_empty=true", headers=h.headers
+    )
+    assert r.status_code == 200
+    assert r.json()["held"] is None
+    assert await occupied(client, h, *WINDOW) == set()
+    assert await open_alerts(client, h) == []
