@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +43,8 @@ def parent_range(ref: str) -> NightRange | None:
         return None
 
 
-def feed_blocks_query(agency_id: uuid.UUID, feed_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def feed_blocks_query(agency_id: uuid.UUID, feed_id: uuid.UUID) -> Select[Block]:
+    """The blocks a feed created, whichever of its ranges they belong to."""
     return select(Block).where(
         Block.agency_id == agency_id, Block.source_ref.startswith(f"{_PREFIX}{feed_id}:")
     )
