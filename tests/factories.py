@@ -32,6 +32,10 @@ class Agency:
     fee_id: str = ""
     visitor_tax_id: str = ""
     policy_id: str = ""
+    # Created only by tests that need them (tests.integration.ical.helpers.ical_objects).
+    ical_export_id: str = ""
+    ical_feed_id: str = ""
+    alert_id: str = ""
 
     def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}

@@ -1,7 +1,7 @@
 """Direct Booking Engine infrastructure: the e-mail outbox, payments and processed Stripe events.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-26
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from pms.models import rls
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hmac
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -52,7 +54,7 @@ async def _seed() -> list[str]:
     settings = get_settings()
     async with db.get_sessionmaker()() as session, session.begin():
         if await auth.find_user_by_email(session, DEMO_EMAIL):
-            return ["demo data: already loaded"]
+            return ["demo data: already loaded", *await _ical_export()]
         user, agency, _ = await auth.signup(
             session,
             settings,
@@ -117,7 +119,8 @@ async def _seed() -> list[str]:
         )
     return [
         f"demo data: agency 'Demo Holiday Homes': {len(props)} priced properties, "
-        f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block"
+        f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block",
+        *await _ical_export(),
     ]
 
 
@@ -232,6 +235,42 @@ async def _rates(
         ),
     )
     await rates.put_pricing(session, actor, property_id, pricing)
+
+
+async def _ical_export() -> list[str]:
+    """An iCal export URL for the first demo property. Only token hashes are stored, so the demo
+    token is derived from SECRET_KEY and can be printed again on every start."""
+    from sqlalchemy import select
+
+    from pms.channel.ical import exports
+    from pms.core.secretbox import fingerprint
+    from pms.models.ical import IcalExport
+    from pms.models.property import Property
+
+    settings = get_settings()
+    key = settings.secret_key.get_secret_value().encode()
+    token = base64.urlsafe_b64encode(hmac.digest(key, b"demo-ical-export", "sha256")[:24]).decode()
+    async with db.get_sessionmaker()() as session, session.begin():
+        user = await auth.find_user_by_email(session, DEMO_EMAIL)
+        if user is None:
+            return []
+        actor = await auth.resolve_actor(session, user, None)
+        prop = (
+            await session.execute(
+                properties.visible(actor).where(Property.name == _PROPERTIES[0][0])
+            )
+        ).scalar_one_or_none()
+        if prop is None:
+            return []
+        existing = await session.execute(
+            select(IcalExport.id).where(IcalExport.token_hash == fingerprint(token))
+        )
+        if existing.first() is None:
+            await exports.create(
+                session, actor, prop.id, exclude_source=None, include_holds=False, token=token
+            )
+    url = settings.public_base_url.rstrip("/") + exports.feed_path(token)
+    return [f"iCal export of '{prop.name}' (paste into Airbnb, Booking.com, Vrbo): {url}"]
 
 
 async def _run() -> list[str]:

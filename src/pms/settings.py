@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=SecretStr("dev-only-insecure-secret-key-change-me-in-production"),
         description="Signs the app's tokens. Must be set in production.",
     )
+    secret_key_previous: SecretStr | None = Field(
+        default=None,
+        description="Former SECRET_KEYs (comma-separated) that still decrypt stored secrets.",
+    )
 
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_days: int = 30
@@ -101,6 +105,22 @@ class Settings(BaseSettings):
 
     embedded_database_name: str = "pms"
 
+    ical_allow_private: bool = Field(
+        default=False,
+        description="Let iCal imports fetch loopback/private addresses (tests, local sandbox).",
+    )
+    ical_allowed_networks: str = Field(
+        default="",
+        description="CIDRs (comma-separated) iCal imports may fetch even though they are private.",
+    )
+    ical_poll_jitter_seconds: int = Field(
+        default=60, description="Up to this much random delay is added to each feed's next poll."
+    )
+    ical_max_feed_bytes: int = Field(default=5 * 1024 * 1024, description="iCal body size limit.")
+    ical_fetch_timeout_seconds: float = Field(
+        default=60.0, description="Total time allowed for one feed fetch, redirects included."
+    )
+
     @property
     def embedded_database_url(self) -> str:
         return (
@@ -111,6 +131,11 @@ class Settings(BaseSettings):
     @property
     def embedded_redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+
+    @property
+    def secret_key_previous_list(self) -> list[str]:
+        raw = self.secret_key_previous.get_secret_value() if self.secret_key_previous else ""
+        return [k.strip() for k in raw.split(",") if k.strip()]
 
     def require_database_url(self) -> str:
         """DATABASE_URL, or the embedded server's URL (started by ``pms dev``/``pms services``)."""

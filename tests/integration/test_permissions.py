@@ -12,6 +12,7 @@ import pytest
 
 from pms.core.permissions import Role
 from tests.factories import Agency, add_rates, full_agency, property_body
+from tests.integration.ical.helpers import ical_objects
 
 A, M, S, AC, OW = Role.ADMIN, Role.MANAGER, Role.STAFF, Role.ACCOUNTANT, Role.OWNER
 ALL = {A, M, S, AC, OW}
@@ -87,6 +88,16 @@ CASES: list[Case] = [
     ("POST", "/api/v1/cancellation-policies", lambda a: _policy(), {A, M}),
     ("GET", "/api/v1/cancellation-policies/{policy}", None, READERS),
     ("PATCH", "/api/v1/cancellation-policies/{policy}", lambda a: {"name": "Strict"}, {A, M}),
+    ("GET", "/api/v1/properties/{property}/ical-exports", None, READERS),
+    ("POST", "/api/v1/properties/{property}/ical-exports", lambda a: {}, {A, M}),
+    ("GET", "/api/v1/ical-feeds", None, READERS),
+    ("POST", "/api/v1/properties/{property}/ical-feeds", lambda a: _feed(), {A, M}),
+    ("GET", "/api/v1/ical-feeds/{feed}", None, READERS),
+    ("GET", "/api/v1/ical-feeds/{feed}/conflicts", None, READERS),
+    ("POST", "/api/v1/ical-feeds/{feed}/sync", None, {A, M}),
+    ("POST", "/api/v1/properties/{property}/ical-exports/{export}/rotate", None, {A, M}),
+    ("GET", "/api/v1/alerts", None, READERS),
+    ("POST", "/api/v1/alerts/{alert}/resolve", None, {A, M}),
 ]
 
 _n = iter(range(10_000))
@@ -100,6 +111,14 @@ def _booking(a: Agency) -> dict[str, Any]:
         "check_in": start.isoformat(),
         "check_out": (start + timedelta(days=1)).isoformat(),
         "guest_id": a.guest_id,
+    }
+
+
+def _feed() -> dict[str, Any]:
+    return {
+        "url": f"https://calendar.example/{next(_n)}.ics",
+        "name": "Listing",
+        "source": "airbnb",
     }
 
 
@@ -168,12 +187,17 @@ def _path(template: str, a: Agency) -> str:
         fee=a.fee_id,
         visitor_tax=a.visitor_tax_id,
         policy=a.policy_id,
+        feed=a.ical_feed_id,
+        export=a.ical_export_id,
+        alert=a.alert_id,
     )
 
 
 @pytest.fixture
 async def agency(client: httpx.AsyncClient) -> Agency:
-    return await add_rates(client, await full_agency(client))
+    a = await add_rates(client, await full_agency(client))
+    await ical_objects(client, a)
+    return a
 
 
 async def test_role_table(client: httpx.AsyncClient, agency: Agency) -> None:

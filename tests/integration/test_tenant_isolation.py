@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from pms.core.permissions import Role
 from pms.models import Guest, Property
 from tests.factories import Agency, add_rates, full_agency
+from tests.integration.ical.helpers import ical_objects
 from tests.services import plain
 
 _PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
@@ -34,7 +35,13 @@ _IDS = {
     "fees": lambda a: a.fee_id,
     "visitor-taxes": lambda a: a.visitor_tax_id,
     "cancellation-policies": lambda a: a.policy_id,
+    "ical-exports": lambda a: a.ical_export_id,
+    "ical-feeds": lambda a: a.ical_feed_id,
+    "alerts": lambda a: a.alert_id,
 }
+# Capability URLs: the secret in the path is the authorisation, whoever else is logged in
+# (tests/integration/ical/test_export.py covers unknown, rotated and revoked tokens).
+_CAPABILITY_URLS = {"/ical/{token}.ics"}
 # Bodies valid enough to get past validation, so a 404 is about the id, not the body.
 _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/members/{user_id}"): {"role": "manager"},
@@ -52,6 +59,11 @@ _BODIES: dict[tuple[str, str], Any] = {
         "ranges": [{"start": "2027-01-01", "end": "2027-01-02", "closed": True}]
     },
     ("PUT", "/api/v1/properties/{property_id}/pricing"): {"fee_ids": []},
+    ("POST", "/api/v1/properties/{property_id}/ical-feeds"): {
+        "url": "https://calendar.example/feed.ics",
+        "name": "x",
+        "source": "other",
+    },
 }
 
 
@@ -96,6 +108,8 @@ async def _fingerprint(client: httpx.AsyncClient, a: Agency) -> list[Any]:
         "/api/v1/tax-classes",
         "/api/v1/visitor-taxes",
         "/api/v1/cancellation-policies",
+        "/api/v1/ical-feeds",
+        "/api/v1/alerts",
     ):
         sep = "&" if "?" in path else "?"
         out.append((await client.get(f"{path}{sep}limit=200", headers=h)).json())
@@ -107,14 +121,19 @@ async def test_every_route_with_an_id_is_404_for_another_agency(
 ) -> None:
     a = await add_rates(client, await full_agency(client, "A"))
     b = await full_agency(client, "B")
+    await ical_objects(client, a)
     before = await _fingerprint(client, a)
     checked = []
     # The published route list: routes added later are covered without touching this test.
     spec = await asyncio.to_thread(app.openapi)  # CPU-bound: kept off the event loop
     for template, operations in spec["paths"].items():
-        if "{" not in template or template.startswith("/api/v1/public/"):
-            # Public booking-engine routes take no token: the agency is named by its slug
-            # (or a signed link), and tests/integration/test_public_booking.py covers them.
+        if (
+            "{" not in template
+            or template.startswith("/api/v1/public/")
+            or template in _CAPABILITY_URLS
+        ):
+            # Public booking-engine routes and secret feed URLs take no token: the agency is
+            # named by a slug, a signed link or the URL itself (covered by their own tests).
             continue
         for method, operation in operations.items():
             method = method.upper()

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from pms import __version__
 from pms.api import (
     agency,
+    alerts,
     audit,
     auth,
     blocks,
@@ -18,6 +19,7 @@ from pms.api import (
     events,
     guests,
     health,
+    ical,
     members,
     photos,
     problems,
@@ -52,7 +54,7 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, cache=settings.environment != "test")
     app = FastAPI(
         title="PMS-Webapp",
         version=__version__,
@@ -79,10 +81,13 @@ def create_app() -> FastAPI:
         audit.router,
         public.router,
         events.router,
+        ical.router,
+        alerts.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")
     app.include_router(webhooks.router, prefix="/api/v1")
+    app.include_router(ical.public)
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()

@@ -109,6 +109,8 @@ BookingsCreate = Annotated[Actor, permission(P.BOOKINGS_CREATE)]
 BookingsUpdate = Annotated[Actor, permission(P.BOOKINGS_UPDATE)]
 RatesRead = Annotated[Actor, permission(P.RATES_READ)]
 RatesWrite = Annotated[Actor, permission(P.RATES_WRITE)]
+ChannelsRead = Annotated[Actor, permission(P.CHANNELS_READ)]
+ChannelsManage = Annotated[Actor, permission(P.CHANNELS_MANAGE)]
 
 
 async def _agency_actor(actor: CurrentActor) -> Actor:

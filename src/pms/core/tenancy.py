@@ -14,7 +14,7 @@ from pms.core.permissions import Permission, Role, allows
 
 @dataclass(frozen=True)
 class Actor:
-    user_id: uuid.UUID
+    user_id: uuid.UUID | None  # None for system jobs (e.g. the iCal scheduler)
     email: str
     agency_id: uuid.UUID | None = None
     role: Role | None = None

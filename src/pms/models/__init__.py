@@ -1,12 +1,14 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from pms.models.agency import Agency, Invitation, Membership
+from pms.models.alert import Alert
 from pms.models.audit import AuditEntry
 from pms.models.base import Base
 from pms.models.block import Block, BlockKind
 from pms.models.booking import Booking, BookingSource
 from pms.models.email import EmailStatus, OutboxEmail
 from pms.models.guest import Guest
+from pms.models.ical import FeedSource, IcalConflict, IcalExport, IcalFeed
 from pms.models.idempotency import IdempotencyRecord
 from pms.models.inventory import OccupiedRange
 from pms.models.outbox import OutboxEvent
@@ -35,6 +37,7 @@ from pms.models.user import AuthSession, User
 
 __all__ = [
     "Agency",
+    "Alert",
     "AriDay",
     "AuditEntry",
     "AuthSession",
@@ -46,7 +49,11 @@ __all__ = [
     "CancellationPolicy",
     "EmailStatus",
     "Fee",
+    "FeedSource",
     "Guest",
+    "IcalConflict",
+    "IcalExport",
+    "IcalFeed",
     "IdempotencyRecord",
     "Invitation",
     "Membership",

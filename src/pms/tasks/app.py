@@ -29,6 +29,7 @@ def _make_app() -> Celery:
             "pms.tasks.holds",
             "pms.tasks.emails",
             "pms.tasks.ari",
+            "pms.tasks.ical",
         ],
     )
     app.conf.update(
@@ -72,6 +73,8 @@ def _make_app() -> Celery:
                 "task": "pms.ari.roll_horizon",
                 "schedule": crontab(minute=15, hour=0),
             },
+            # Each feed has its own interval and jitter; this tick only finds the due ones.
+            "ical-poll-due": {"task": "pms.ical.poll_due", "schedule": 60.0},
         },
     )
     return app
@@ -83,7 +86,7 @@ celery_app = _make_app()
 @signals.setup_logging.connect
 def _setup_logging(**_: Any) -> None:
     s = get_settings()
-    configure_logging(s.log_level, s.log_json)
+    configure_logging(s.log_level, s.log_json, cache=s.environment != "test")
 
 
 @signals.before_task_publish.connect
