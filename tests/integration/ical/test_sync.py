@@ -277,3 +277,26 @@ async def test_a_person_can_confirm_that_a_feed_is_really_empty_now(
     assert r.json()["held"] is None
     assert await occupied(client, h, *WINDOW) == set()
     assert await open_alerts(client, h) == []
+
+
+async def test_cancelling_the_clashing_stay_ends_the_conflict_even_if_the_feed_is_unchanged(
+    client: httpx.AsyncClient, feed_server: FeedServer
+) -> None:
+    h = await host(client)
+    booking = await book(client, h, "2027-02-03", "2027-02-05")
+    feed_server.serve("f.ics", _cal(("2027-02-01", "2027-02-08")), etag='"same"')
+    feed = await add_feed(client, h, feed_server.url("f.ics"))
+    assert (await sync_now(client, h, feed["id"]))["conflicts"] == 1
+    r = await client.post(
+        f"/api/v1/bookings/{booking['id']}/cancel",
+        json={"version": booking["version"]},
+        headers=h.headers,
+    )
+    assert r.status_code == 200, r.text
+    result = await sync_now(client, h, feed["id"])
+    assert result["outcome"] == "NotModified"
+    # The freed nights are blocked for the feed at once, and the conflict and its alert close.
+    assert [(a["start"], a["end"]) for a in result["added"]] == [("2027-02-03", "2027-02-05")]
+    assert result["feed"]["health"]["open_conflicts"] == 0
+    assert await open_alerts(client, h) == []
+    assert await occupied(client, h, *WINDOW) == nights(("2027-02-01", "2027-02-08"))

@@ -13,6 +13,7 @@ import ipaddress
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -113,8 +114,14 @@ async def _snapshot(feed_id: uuid.UUID, settings: Settings) -> _FeedSnapshot | N
         await _system(session, False)
         await scope_transaction(session, user_id=None, agency_id=feed.agency_id)
         tz = (
-            await session.execute(select(Property.timezone).where(Property.id == feed.property_id))
-        ).scalar_one()
+            await session.execute(
+                select(Property.timezone).where(
+                    Property.id == feed.property_id, Property.deleted_at.is_(None)
+                )
+            )
+        ).scalar_one_or_none()
+        if tz is None:
+            return None  # the property was deleted: nothing left to block
         try:
             url: str | None = secretbox.decrypt(settings, feed.url_encrypted)
         except secretbox.UndecryptableSecret:
@@ -158,7 +165,8 @@ async def sync_feed(
     now: datetime | None = None,
     accept_empty: bool = False,
 ) -> SyncReport | None:
-    """One sync attempt; ``None`` if the feed no longer exists. Never raises for feed trouble.
+    """One sync attempt; ``None`` if the feed or its property no longer exists. Never raises for
+    feed trouble.
 
     The fetch happens outside any transaction; the apply locks the feed row, so two workers
     syncing the same feed serialise and the second finds nothing left to do."""
@@ -384,7 +392,12 @@ async def _block_free_nights(
             for chunk in _chunks(piece):
                 await _create_block(session, feed, actor, parent, chunk, report)
     if events is not None:
-        await _record_conflicts(session, feed, events, others, report, today)
+        current = await _record_conflicts(session, feed, events, others, report, today)
+        await _close_conflicts(session, feed, lambda c: (c.start, c.end, c.booking_id) in current)
+    else:
+        # The feed did not change, but our side may have: a cancelled stay ends its conflict.
+        live = {booking_id for _, status, booking_id in others if status != BLOCK_MARKER}
+        await _close_conflicts(session, feed, lambda c: c.booking_id in live)
 
 
 async def _create_block(
@@ -431,7 +444,7 @@ async def _record_conflicts(
     others: list[tuple[NightRange, str, uuid.UUID | None]],
     report: SyncReport,
     today: date,
-) -> None:
+) -> set[tuple[date, date, uuid.UUID | None]]:
     """A feed event that overlaps one of our stays but is not wholly inside nights we already
     hold is a double booking. (An event wholly inside our nights is our own export coming back
     through the platform's calendar, which iCal cannot tell apart from a same-dates clash.)"""
@@ -454,17 +467,29 @@ async def _record_conflicts(
                     booking_id=booking_id,
                     report=report,
                 )
-    # Conflicts the feed no longer shows (or that our side resolved) are closed.
-    open_rows = (
+    return current
+
+
+async def _close_conflicts(
+    session: AsyncSession, feed: IcalFeed, keep: Callable[[IcalConflict], bool]
+) -> None:
+    """Resolve the feed's open conflicts that no longer hold; with none left, so is the alert."""
+    await session.flush()
+    rows = (
         await session.execute(
             select(IcalConflict).where(
                 IcalConflict.feed_id == feed.id, IcalConflict.resolved_at.is_(None)
             )
         )
     ).scalars()
-    for row in open_rows:
-        if (row.start, row.end, row.booking_id) not in current:
+    still_open = 0
+    for row in rows:
+        if keep(row):
+            still_open += 1
+        else:
             row.resolved_at = datetime.now(UTC)
+    if not still_open:
+        await alerts.resolve_for_feed(session, feed.agency_id, feed.id, [CONFLICT])
 
 
 def _inside(nights: NightRange, ours: tuple[NightRange, ...]) -> bool:
