@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -181,16 +181,27 @@ async def expire_stale_holds_everywhere() -> int:
     return total
 
 
+# Literal values, not bind parameters: only then can the planner match the partial index.
+_ACTIVE_PREDICATE = text(
+    "occupied_ranges.status IN ({})".format(", ".join(f"'{s}'" for s in INVENTORY_ACTIVE))
+)
+
+
 def active_overlapping(
     property_ids: list[uuid.UUID], start: date, end: date
 ) -> ColumnElement[bool]:
     """Active ranges of these properties overlapping ``[start, end)``; holds past their expiry
-    count as free even before the job has expired them."""
+    count as free even before the job has expired them.
+
+    Written in the exclusion constraint's own terms (the same status list as literals, the same
+    daterange overlap) so PostgreSQL can answer it from the constraint's GiST index, which
+    holds exactly the active rows, instead of scanning every past stay of each property."""
     return and_(
         OccupiedRange.property_id.in_(property_ids),
-        OccupiedRange.status.in_(INVENTORY_ACTIVE),
-        OccupiedRange.start < end,
-        OccupiedRange.end > start,
+        _ACTIVE_PREDICATE,
+        func.daterange(OccupiedRange.start, OccupiedRange.end, "[)").op("&&")(
+            func.daterange(start, end, "[)")
+        ),
         ~and_(
             OccupiedRange.status == BookingStatus.HOLD.value,
             OccupiedRange.hold_expires_at <= func.now(),
