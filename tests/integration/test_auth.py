@@ -123,7 +123,7 @@ async def test_expired_tampered_and_wrong_audience_tokens_are_401(
     wrong_aud = _forge(settings, sub=user_id, sid=good["sid"], aud="someone-else")
     head, payload, sig = token.split(".")
     tampered = f"{head}.{payload}.{sig[:-4]}AAAA"
-    other_key = jwt.encode({**good, "aud": AUDIENCE}, "not-our-secret", algorithm="HS256")
+    other_key = jwt.encode({**good, "aud": AUDIENCE}, "not-our-secret-" * 3, algorithm="HS256")
     for bad in (expired, wrong_aud, tampered, other_key, "not-a-jwt"):
         r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"})
         assert r.status_code == 401, bad
