@@ -24,7 +24,7 @@ console = Console(highlight=False)
 
 
 def _echo(line: str) -> None:
-    console.print(line, markup=False)
+    console.print(line, markup=False, soft_wrap=True)
 
 
 def _fail(message: str) -> None:

@@ -197,7 +197,8 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True) -> int:
         echo(f"  metrics      {base}/metrics")
         echo(f"  sandbox      {sandbox_url}  (fake Stripe at {sandbox_url}/stripe)")
         if local_mail:
-            echo(f"  mail sink    smtp://{s.smtp_host}:{s.smtp_port} -> {s.smtp_sink_dir}")
+            mail_dir = s.smtp_sink_dir or s.data_dir / "mail"
+            echo(f"  mail sink    smtp://{s.smtp_host}:{s.smtp_port} -> {mail_dir}")
         if services.postgres:
             echo(f"  PostgreSQL   {s.embedded_database_url}")
         if services.redis:
