@@ -26,12 +26,7 @@ async def list_alerts(
     items, total = await alerts.list_(
         session, actor, open_only=open_only, kind=kind, limit=paging.limit, offset=paging.offset
     )
-    return Page[Alert](
-        items=[Alert.model_validate(a) for a in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return Page[Alert].of(items, total, paging)
 
 
 @router.post(

@@ -32,9 +32,4 @@ async def audit_log(
     items, total = await listing.page(
         session, stmt.order_by(AuditRow.id.desc()), paging.limit, paging.offset
     )
-    return Page[AuditEntry](
-        items=[AuditEntry.model_validate(i) for i in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return Page[AuditEntry].of(items, total, paging)

@@ -36,12 +36,7 @@ async def list_blocks(
         limit=paging.limit,
         offset=paging.offset,
     )
-    return Page[Block](
-        items=[Block.model_validate(b) for b in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return Page[Block].of(items, total, paging)
 
 
 @router.post(

@@ -32,12 +32,7 @@ async def list_guests(
     items, total = await guests.list_(
         session, actor, q=q, email=email, sort=sort, limit=paging.limit, offset=paging.offset
     )
-    return Page[Guest](
-        items=[Guest.model_validate(g) for g in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return Page[Guest].of(items, total, paging)
 
 
 @router.post(

@@ -41,12 +41,7 @@ async def list_properties(
         limit=paging.limit,
         offset=paging.offset,
     )
-    return Page[Property](
-        items=[Property.model_validate(p) for p in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return Page[Property].of(items, total, paging)
 
 
 @router.post(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,6 +16,14 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Number of items matching the filters, over all pages.")
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: Sequence[Any], total: int, paging: PageParams) -> Self:
+        """One page from model rows (read through the item schema's ``from_attributes``)."""
+        return cls.model_validate(
+            {"items": items, "total": total, "limit": paging.limit, "offset": paging.offset},
+            from_attributes=True,
+        )
 
 
 class PageParams(BaseModel):
