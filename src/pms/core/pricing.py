@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,7 +63,6 @@ async def property_pricing(
         .scalars()
         .all()
     )
-    codes = {t.id: t.code for t in tax_rows}
     fee_rows = (
         (
             await session.execute(
@@ -75,6 +75,20 @@ async def property_pricing(
         .scalars()
         .all()
     )
+    return build_pricing(prop, plan, assigned_row, tax_rows, fee_rows)
+
+
+def build_pricing(
+    prop: Property,
+    plan: RatePlan,
+    assigned_row: Any,
+    tax_rows: Sequence[TaxClass],
+    fee_rows: Sequence[Fee],
+) -> quotes.PropertyPricing:
+    """The pricing from its loaded rows: `assigned_row` is (PropertyPricing, VisitorTaxLocation
+    or None, CancellationPolicy row or None) or None; `tax_rows` the agency's tax classes and
+    `fee_rows` the property's fees in order. Searches load these for many properties at once."""
+    codes = {t.id: t.code for t in tax_rows}
     for fee in fee_rows:
         if fee.currency != prop.currency:
             raise Conflict(
