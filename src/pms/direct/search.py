@@ -399,4 +399,3 @@ async def calendar(
     today = ari_store.local_today(prop.timezone)
     days = await asyncio.to_thread(calendar_days, rows, occupied, start, end, window, today)
     return prop.currency, days
-
