@@ -109,11 +109,11 @@ async def list_properties(agency: Slug, session: DB, settings: AppSettings) -> l
 
 
 async def _public_properties(
-    session: DB, settings: Settings, slug: str, props: list[Property]
+    session: DB, settings: Settings, slug: str, props: list[Property], *, from_price: bool = True
 ) -> list[PublicProperty]:
     ids = [p.id for p in props]
     pics = await photos.list_for(session, ids)
-    prices = await search.from_prices(session, ids)
+    prices = await search.from_prices(session, ids) if from_price else {}
     by_property: dict[uuid.UUID, list[object]] = {}
     for ph in pics:
         by_property.setdefault(ph.property_id, []).append(ph)
@@ -191,7 +191,10 @@ async def search_properties(
         session, ag.id, stay, quotes.Guests(adults, tuple(ages), pets), filters, sort
     )
     page = hits[:limit]
-    shown = await _public_properties(session, settings, agency, [h.prop for h in page])
+    # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
+    shown = await _public_properties(
+        session, settings, agency, await search.properties_of(session, page), from_price=False
+    )
     return SearchResults(
         check_in=check_in,
         check_out=check_out,
@@ -200,7 +203,7 @@ async def search_properties(
         results=[
             SearchHit(
                 property=p,
-                rate_plan_id=h.rate_plan_id,
+                rate_plan_id=h.candidate.plan_id,
                 nights=stay.nights,
                 total=pricing.money(h.quote.total),
                 distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,

@@ -4,10 +4,10 @@ cancellation policy), and the quote a booking stores and is checked against."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,9 +78,32 @@ async def property_pricing(
     return build_pricing(prop, plan, assigned_row, tax_rows, fee_rows)
 
 
+class PricedProperty(Protocol):
+    """What pricing reads of a property (an ORM row, or the columns a search loads)."""
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def max_guests(self) -> int: ...
+
+
+class PricedPlan(Protocol):
+    """What pricing reads of a rate plan."""
+
+    @property
+    def los_discounts(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def min_lead_days(self) -> int: ...
+
+    @property
+    def max_advance_days(self) -> int | None: ...
+
+
 def build_pricing(
-    prop: Property,
-    plan: RatePlan,
+    prop: PricedProperty,
+    plan: PricedPlan,
     assigned_row: Any,
     tax_rows: Sequence[TaxClass],
     fee_rows: Sequence[Fee],

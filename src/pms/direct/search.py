@@ -15,15 +15,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import ari, ari_store, inventory, pricing, quotes
+from pms.core.booking_status import INVENTORY_ACTIVE, BookingStatus
 from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.restrictions import BookingWindow, rows_read_by
+from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
 from pms.models.rates import AriDay as AriRow
 from pms.models.rates import CancellationPolicy as PolicyRow
@@ -64,10 +66,26 @@ class Filters:
 
 
 @dataclass(frozen=True, slots=True)
+class Candidate:
+    """The columns of a property and its default plan that searching and pricing read."""
+
+    id: uuid.UUID
+    name: str
+    timezone: str
+    currency: str
+    max_guests: int
+    latitude: float | None
+    longitude: float | None
+    plan_id: uuid.UUID
+    los_discounts: list[dict[str, Any]]
+    min_lead_days: int
+    max_advance_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
-    prop: Property
+    candidate: Candidate
     quote: quotes.Quote
-    rate_plan_id: uuid.UUID
     distance_km: float | None
 
 
@@ -83,12 +101,8 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, a)))
 
 
-async def candidates(
-    session: AsyncSession, agency_id: uuid.UUID, filters: Filters, guests: int
-) -> list[Property]:
-    """Listed live properties matching the filters that sleep the party."""
-    stmt = select(Property).where(
-        Property.agency_id == agency_id,
+def _filtered(stmt: Select[Any], filters: Filters, guests: int) -> Select[Any]:
+    stmt = stmt.where(
         Property.is_listed.is_(True),
         Property.deleted_at.is_(None),
         Property.max_guests >= guests,
@@ -102,7 +116,80 @@ async def candidates(
         stmt = stmt.where(Property.amenities.contains(list(filters.amenities)))
     if filters.radius_km is not None:
         stmt = stmt.where(Property.latitude.is_not(None), Property.longitude.is_not(None))
-    return list((await session.execute(stmt.order_by(Property.name))).scalars().all())
+    return stmt
+
+
+async def candidates(
+    session: AsyncSession, agency_id: uuid.UUID, filters: Filters, stay: Stay, guests: int
+) -> list[Candidate]:
+    """Listed live properties matching the filters that sleep the party, have a default plan
+    whose every night of the stay is open, and no booking, live hold or block on those nights:
+    one query, so the properties that cannot be offered are never loaded or priced."""
+    occ = OccupiedRange
+    taken = (
+        select(occ.id)
+        .where(
+            occ.property_id == Property.id,
+            occ.status.in_(INVENTORY_ACTIVE),
+            occ.start < stay.check_out,
+            occ.end > stay.check_in,
+            ~and_(occ.status == BookingStatus.HOLD.value, occ.hold_expires_at <= func.now()),
+        )
+        .exists()
+    )
+    open_nights = (
+        select(func.count())
+        .select_from(AriRow)
+        .where(
+            AriRow.rate_plan_id == RatePlan.id,
+            AriRow.day >= stay.check_in,
+            AriRow.day < stay.check_out,
+            AriRow.available,
+        )
+        .scalar_subquery()
+    )
+    stmt = select(
+        Property.id,
+        Property.name,
+        Property.timezone,
+        Property.currency,
+        Property.max_guests,
+        Property.latitude,
+        Property.longitude,
+        RatePlan.id,
+        RatePlan.los_discounts,
+        RatePlan.min_lead_days,
+        RatePlan.max_advance_days,
+    ).join(RatePlan, and_(RatePlan.property_id == Property.id, RatePlan.is_default))
+    stmt = _filtered(stmt.where(Property.agency_id == agency_id), filters, guests).where(
+        ~taken, open_nights == stay.nights
+    )
+    return [
+        Candidate(
+            id=r[0],
+            name=r[1],
+            timezone=r[2],
+            currency=r[3],
+            max_guests=r[4],
+            latitude=float(r[5]) if r[5] is not None else None,
+            longitude=float(r[6]) if r[6] is not None else None,
+            plan_id=r[7],
+            los_discounts=r[8],
+            min_lead_days=r[9],
+            max_advance_days=r[10],
+        )
+        for r in (await session.execute(stmt)).all()
+    ]
+
+
+async def properties_of(session: AsyncSession, hits: Sequence[Hit]) -> list[Property]:
+    """The full rows of the hits shown, in the hits' order."""
+    ids = [h.candidate.id for h in hits]
+    if not ids:
+        return []
+    rows = await session.execute(select(Property).where(Property.id.in_(ids)))
+    by_id = {p.id: p for p in rows.scalars().all()}
+    return [by_id[i] for i in ids]
 
 
 async def default_plans(
@@ -115,14 +202,11 @@ async def default_plans(
 
 
 async def pricings(
-    session: AsyncSession,
-    agency_id: uuid.UUID,
-    props: Sequence[Property],
-    plans: dict[uuid.UUID, RatePlan],
+    session: AsyncSession, agency_id: uuid.UUID, props: Sequence[Candidate]
 ) -> dict[uuid.UUID, quotes.PropertyPricing]:
     """`pricing.property_pricing` for many properties in three queries; a property whose
     pricing is inconsistent (e.g. a fee in another currency) is left out: it cannot be quoted."""
-    ids = [p.id for p in props if p.id in plans]
+    ids = [p.id for p in props]
     if not ids:
         return {}
     assigned = {
@@ -156,12 +240,9 @@ async def pricings(
         fees[property_id].append(fee)
     out: dict[uuid.UUID, quotes.PropertyPricing] = {}
     for prop in props:
-        plan = plans.get(prop.id)
-        if plan is None:
-            continue
         try:
             out[prop.id] = pricing.build_pricing(
-                prop, plan, assigned.get(prop.id), tax_rows, fees.get(prop.id, [])
+                prop, prop, assigned.get(prop.id), tax_rows, fees.get(prop.id, [])
             )
         except (Conflict, ValueError):
             continue
@@ -204,15 +285,8 @@ async def ari_rows(
     return out
 
 
-async def occupied_properties(
-    session: AsyncSession, property_ids: Sequence[uuid.UUID], stay: Stay
-) -> set[uuid.UUID]:
-    ranges = await inventory.occupied(session, list(property_ids), stay.check_in, stay.check_out)
-    return {r.property_id for r in ranges}
-
-
 def _quote_all(
-    jobs: list[tuple[Property, RatePlan, quotes.PropertyPricing, list[ari.AriDay]]],
+    jobs: list[tuple[Candidate, quotes.PropertyPricing, list[ari.AriDay]]],
     stay: Stay,
     guests: quotes.Guests,
     filters: Filters,
@@ -220,26 +294,21 @@ def _quote_all(
 ) -> list[Hit]:
     hits: list[Hit] = []
     todays: dict[str, date] = {}
-    for prop, plan, priced, rows in jobs:
+    for prop, priced, rows in jobs:
+        dist = None
+        if filters.latitude is not None and filters.longitude is not None:
+            if prop.latitude is not None and prop.longitude is not None:
+                dist = distance_km(
+                    filters.latitude, filters.longitude, prop.latitude, prop.longitude
+                )
+            if filters.radius_km is not None and (dist is None or dist > filters.radius_km):
+                continue
         today = todays.get(prop.timezone)
         if today is None:
             today = todays[prop.timezone] = ari_store.local_today(prop.timezone, now)
         result = quotes.quote(priced, rows, stay, guests, today=today)
-        if not result.bookable:
-            continue
-        dist = None
-        if (
-            filters.latitude is not None
-            and filters.longitude is not None
-            and prop.latitude is not None
-            and prop.longitude is not None
-        ):
-            dist = distance_km(
-                filters.latitude, filters.longitude, float(prop.latitude), float(prop.longitude)
-            )
-            if filters.radius_km is not None and dist > filters.radius_km:
-                continue
-        hits.append(Hit(prop, result, plan.id, dist))
+        if result.bookable:
+            hits.append(Hit(prop, result, dist))
     return hits
 
 
@@ -253,36 +322,29 @@ async def search(
 ) -> list[Hit]:
     if sort == "distance" and filters.latitude is None:
         raise _invalid("sort", "sorting by distance needs lat and lng")
-    props = await candidates(session, agency_id, filters, guests.count)
+    props = await candidates(session, agency_id, filters, stay, guests.count)
     if not props:
         return []
-    ids = [p.id for p in props]
-    taken = await occupied_properties(session, ids, stay)
-    props = [p for p in props if p.id not in taken]
-    plans = await default_plans(session, [p.id for p in props])
     read = rows_read_by(stay)
-    rows = await ari_rows(session, [p.id for p in plans.values()], read.check_in, read.check_out)
-    # Only properties whose every night is open are worth pricing.
-    open_props = [
-        p
-        for p in props
-        if p.id in plans
-        and sum(1 for r in rows.get(plans[p.id].id, ()) if r.day < stay.check_out and r.available)
-        == stay.nights
-    ]
-    priced = await pricings(session, agency_id, open_props, plans)
-    jobs = [
-        (p, plans[p.id], priced[p.id], rows[plans[p.id].id]) for p in open_props if p.id in priced
-    ]
+    rows = await ari_rows(session, [p.plan_id for p in props], read.check_in, read.check_out)
+    priced = await pricings(session, agency_id, props)
+    jobs = [(p, priced[p.id], rows[p.plan_id]) for p in props if p.id in priced]
     now = datetime.now(UTC)
     if len(jobs) > _ON_LOOP_QUOTES:
         hits = await asyncio.to_thread(_quote_all, jobs, stay, guests, filters, now)
     else:
         hits = _quote_all(jobs, stay, guests, filters, now)
     if sort == "distance":
-        hits.sort(key=lambda h: (h.distance_km or 0.0, h.quote.total.amount_minor, h.prop.name))
+        hits.sort(
+            key=lambda h: (
+                h.distance_km is None,  # properties without a position last
+                h.distance_km or 0.0,
+                h.quote.total.amount_minor,
+                h.candidate.name,
+            )
+        )
     else:
-        hits.sort(key=lambda h: (h.quote.total.amount_minor, h.prop.name, h.prop.id))
+        hits.sort(key=lambda h: (h.quote.total.amount_minor, h.candidate.name, h.candidate.id))
     return hits
 
 
