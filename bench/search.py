@@ -28,8 +28,9 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 
-from bench.bookings import load, signup
+from bench.bookings import load, print_profile, signup
 from bench.harness import (
+    BENCH_DATA,
     LoadResult,
     Server,
     plain,
@@ -229,7 +230,11 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="measured time per endpoint")
     p.add_argument("--warmup", type=float, default=2.0, help="uncounted time per endpoint")
     p.add_argument("--seed", type=int, default=4)
+    p.add_argument(
+        "--profile", action="store_true", help="run the API under cProfile and print hot spots"
+    )
     args = p.parse_args()
+    prof = BENCH_DATA / "search.prof"
 
     def on_term(signum: int, _: object) -> None:
         raise SystemExit(128 + signum)
@@ -254,10 +259,15 @@ def main() -> int:
         env.pop("DATABASE_ADMIN_URL", None)
         api_port, ref_port = free_port(), free_port()
         api_argv = [python(), "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(api_port)]
+        if args.profile:
+            prof.unlink(missing_ok=True)
+            api_argv[1:1] = ["-m", "cProfile", "-o", str(prof)]
         api = stack.enter_context(serve("api", api_argv, env, api_port, "/health/live"))
         ref_argv = [python(), "-m", "bench.reference_app", "--port", str(ref_port)]
         ref = stack.enter_context(serve("reference", ref_argv, env, ref_port, "/bare"))
         code = asyncio.run(bench(args, api, ref, svc.database_url, svc.postgres_pid))
+    if args.profile:
+        print_profile(prof, 35)
     say("stopped every process this bench started")
     return code
 
