@@ -25,6 +25,7 @@ from pms.direct.payments import (
     StartedPayment,
     on_payment_outcome,
     provider_for,
+    refund_payment,
     start_payment,
 )
 from pms.logs import get_logger
@@ -184,23 +185,32 @@ async def book(
 @on_payment_outcome
 async def confirm_paid_hold(session: AsyncSession, outcome: PaymentOutcome) -> None:
     """A verified webhook: a succeeded payment confirms its hold; a failed one leaves the hold
-    to expire (the guest may retry the payment until then)."""
+    to expire (the guest may retry the payment until then).
+
+    A hold past its expiry that no one has expired yet still occupies its nights (nobody else
+    could have taken them), so it is confirmed. A payment that arrives for a hold already
+    expired or cancelled is refunded in full at once: the dates may be someone else's."""
     if outcome.kind is not OutcomeKind.SUCCEEDED or outcome.booking_id is None:
         return
     assert outcome.agency_id is not None
     await set_tenant(session, outcome.agency_id)
     booking = await session.get(Booking, outcome.booking_id, with_for_update=True)
-    if booking is None or booking.status is not BookingStatus.HOLD:
-        log.info(
-            "paid_booking_not_a_hold",
-            booking_id=str(outcome.booking_id),
-            status=booking.status.value if booking else None,
+    if booking is None:
+        return
+    if booking.status is BookingStatus.HOLD:
+        await bookings.transition(
+            session, Actor.guest_of(outcome.agency_id), booking.id, BookingStatus.CONFIRMED
         )
         return
-    if booking.hold_expires_at is not None and booking.hold_expires_at <= datetime.now(UTC):
-        # Paid too late: the dates may be someone else's by now. Staff refund or rebook.
-        log.warning("payment_after_hold_expired", booking_id=str(booking.id))
+    if booking.status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED) and (
+        outcome.payment_id is not None and outcome.amount is not None
+    ):
+        log.warning("payment_for_a_released_hold_refunded", booking_id=str(booking.id))
+        await refund_payment(
+            session,
+            provider_for(PaymentProviderName.STRIPE),
+            outcome.payment_id,
+            outcome.amount,
+        )
         return
-    await bookings.transition(
-        session, Actor.guest_of(outcome.agency_id), booking.id, BookingStatus.CONFIRMED
-    )
+    log.info("paid_booking_not_a_hold", booking_id=str(booking.id), status=booking.status.value)

@@ -164,6 +164,33 @@ async def test_card_payment_confirms_by_signed_webhook_only_and_cancel_refunds(e
     assert [(x["payment_intent"], x["amount"]) for x in refunds] == [(intent_id, refund)]
 
 
+async def expire(env: Env, booking: dict[str, Any]) -> None:
+    """Time passes: the hold's expiry is reached and the sweep expires it."""
+    async with transaction(uuid.UUID(env.e.agency.id)) as session:
+        await session.execute(
+            update(Booking)
+            .where(Booking.reference == booking["reference"])
+            .values(hold_expires_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 1))
+        )
+    assert await inventory.expire_stale_holds_everywhere() == 1
+
+
+async def test_a_payment_after_the_hold_expired_is_refunded_not_confirmed(env: Env) -> None:
+    booking = await checkout_by_card(env, 60, 62)
+    intent_id = booking["payment"]["client"]["payment_intent_id"]
+    await expire(env, booking)
+    r = await env.http.post(
+        f"{env.stripe_url}/control/payment_intents/{intent_id}/complete",
+        json={"outcome": "succeeded", "deliver": True},
+    )
+    assert r.status_code == 200, r.text
+    assert [d["status_code"] for d in r.json()["deliveries"]] == [200]
+    assert await status_of(env, booking) == "expired"
+    refunds = (await env.http.get(f"{env.stripe_url}/control/refunds")).json()
+    total = booking["payment"]["amount"]["amount_minor"]
+    assert [(x["payment_intent"], x["amount"]) for x in refunds] == [(intent_id, total)]
+
+
 async def test_a_failed_payment_releases_the_dates_when_the_hold_expires(env: Env) -> None:
     booking = await checkout_by_card(env, 40, 44)
     intent_id = booking["payment"]["client"]["payment_intent_id"]
@@ -180,14 +207,7 @@ async def test_a_failed_payment_releases_the_dates_when_the_hold_expires(env: En
     r = await env.http.post(env.e.url("/holds"), json=stay(env.e, 41, 43))
     assert r.status_code == 409
 
-    # Time passes: the hold's expiry is reached and the sweep expires it.
-    async with transaction(uuid.UUID(env.e.agency.id)) as session:
-        await session.execute(
-            update(Booking)
-            .where(Booking.reference == booking["reference"])
-            .values(hold_expires_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 1))
-        )
-    assert await inventory.expire_stale_holds_everywhere() == 1
+    await expire(env, booking)
     assert await status_of(env, booking) == "expired"
     found = await env.http.get(env.e.url("/search"), params=search_params(40, 44))
     assert found.json()["count"] == 1
