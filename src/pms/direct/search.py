@@ -116,7 +116,8 @@ def _filtered(stmt: Select[Any], filters: Filters, guests: int) -> Select[Any]:
         Property.max_guests >= guests,
     )
     if filters.location:
-        pattern = "%" + filters.location.replace("\\", "\\\\").replace("%", r"\%") + "%"
+        escaped = filters.location.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        pattern = f"%{escaped}%"
         stmt = stmt.where(or_(Property.city.ilike(pattern), Property.name.ilike(pattern)))
     if filters.min_bedrooms is not None:
         stmt = stmt.where(Property.bedrooms >= filters.min_bedrooms)
