@@ -3,32 +3,40 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy import select
 
 from pms.api.deps import DB, AppSettings, client_ip
 from pms.api.responses import Responses
 from pms.channel.ical.ranges import NightRange
 from pms.channel.ical.render import ExportEvent, render_feed
-from pms.core import bookings, photos, ratelimit
-from pms.core.booking_status import BookingStatus
-from pms.core.errors import NotFound
+from pms.core import photos, pricing, quotes, ratelimit
+from pms.core.dates import Stay
+from pms.core.errors import NotFound, Unprocessable
+from pms.core.money import Money
 from pms.core.tenancy import Actor, scope_transaction
-from pms.direct import checkout, holds, public, selfservice
+from pms.direct import checkout, holds, public, search, selfservice
 from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.models.property import Property
 from pms.redis_client import get_redis
 from pms.schemas.public import (
+    CalendarDayOut,
     CheckoutRequest,
     Hold,
     HoldRequest,
+    PaymentInfo,
     PublicBooking,
+    PublicCalendar,
     PublicPhoto,
     PublicProperty,
+    SearchHit,
+    SearchResults,
 )
+from pms.schemas.quote import Quote, QuoteRequest
 from pms.settings import Settings
 
 router = APIRouter(prefix="/public", tags=["public booking engine"])
@@ -53,9 +61,14 @@ Limited = Depends(_limits)
 
 
 def _public_property(
-    settings: Settings, slug: str, p: Property, pics: list[object]
+    settings: Settings,
+    slug: str,
+    p: Property,
+    pics: list[object],
+    from_price: int | None = None,
 ) -> PublicProperty:
     return PublicProperty(
+        from_price_minor=from_price,
         id=p.id,
         name=p.name,
         description=p.description,
@@ -92,9 +105,20 @@ def _public_property(
 async def list_properties(agency: Slug, session: DB, settings: AppSettings) -> list[PublicProperty]:
     ag, _ = await public.agency_by_slug(session, agency)
     props = await public.listed_properties(session, ag.id)
-    pics = await photos.list_for(session, [p.id for p in props])
+    return await _public_properties(session, settings, agency, props)
+
+
+async def _public_properties(
+    session: DB, settings: Settings, slug: str, props: list[Property], *, from_price: bool = True
+) -> list[PublicProperty]:
+    ids = [p.id for p in props]
+    pics = await photos.list_for(session, ids)
+    prices = await search.from_prices(session, ids) if from_price else {}
+    by_property: dict[uuid.UUID, list[object]] = {}
+    for ph in pics:
+        by_property.setdefault(ph.property_id, []).append(ph)
     return [
-        _public_property(settings, agency, p, [ph for ph in pics if ph.property_id == p.id])
+        _public_property(settings, slug, p, by_property.get(p.id, []), prices.get(p.id))
         for p in props
     ]
 
@@ -111,7 +135,133 @@ async def get_property(
 ) -> PublicProperty:
     ag, _ = await public.agency_by_slug(session, agency)
     prop = await public.listed_property(session, ag.id, property_id)
-    return _public_property(settings, agency, prop, list(await photos.list_for(session, [prop.id])))
+    return (await _public_properties(session, settings, agency, [prop]))[0]
+
+
+@router.get(
+    "/{agency}/search",
+    response_model=SearchResults,
+    summary="Listed properties bookable for exactly this stay, with their total price",
+    responses={**_404, **_429, 422: {"description": "Invalid stay or filters"}},
+    dependencies=[Limited],
+)
+async def search_properties(
+    agency: Slug,
+    session: DB,
+    settings: AppSettings,
+    check_in: date,
+    check_out: date,
+    adults: Annotated[int, Query(ge=1, le=50)] = 1,
+    children_ages: Annotated[list[int] | None, Query()] = None,
+    pets: Annotated[int, Query(ge=0, le=10)] = 0,
+    location: Annotated[str | None, Query(max_length=100, description="City or name")] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=20000)] = None,
+    min_bedrooms: Annotated[int | None, Query(ge=0, le=100)] = None,
+    amenities: Annotated[list[str] | None, Query(max_length=30)] = None,
+    sort: search.Sort = "price",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SearchResults:
+    """Priced by the same quote engine and restrictions as a booking (min/max stay, closed to
+    arrival/departure, booking window, max guests) on the default rate plan; a property is
+    offered only if that quote is bookable and no booking, live hold or block takes a night."""
+    ages = children_ages or []
+    if check_out <= check_in or (check_out - check_in).days > 366:
+        raise Unprocessable(
+            "check_out must be 1 to 366 nights after check_in.",
+            errors=[{"field": "check_out", "in": "query", "message": "invalid stay"}],
+        )
+    if any(not 0 <= age <= 17 for age in ages) or len(ages) > 20:
+        raise Unprocessable(
+            "children's ages must be 0 to 17 (at most 20 children).",
+            errors=[{"field": "children_ages", "in": "query", "message": "invalid ages"}],
+        )
+    ag, _ = await public.agency_by_slug(session, agency)
+    filters = search.Filters(
+        location=location,
+        latitude=lat,
+        longitude=lng,
+        radius_km=radius_km,
+        min_bedrooms=min_bedrooms,
+        amenities=tuple(amenities or ()),
+    )
+    stay = Stay(check_in, check_out)
+    hits = await search.search(
+        session, ag.id, stay, quotes.Guests(adults, tuple(ages), pets), filters, sort
+    )
+    page = hits[:limit]
+    # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
+    shown = await _public_properties(
+        session, settings, agency, await search.properties_of(session, page), from_price=False
+    )
+    return SearchResults(
+        check_in=check_in,
+        check_out=check_out,
+        nights=stay.nights,
+        count=len(hits),
+        results=[
+            SearchHit(
+                property=p,
+                rate_plan_id=h.candidate.plan_id,
+                nights=stay.nights,
+                total=pricing.money(h.quote.total),
+                distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,
+            )
+            for h, p in zip(page, shown, strict=True)
+        ],
+    )
+
+
+@router.get(
+    "/{agency}/properties/{property_id}/calendar",
+    response_model=PublicCalendar,
+    summary="Date picker: per day open, can check in/out, min stay, nightly price",
+    responses={**_404, **_429, 422: {"description": "Invalid range (at most 400 days)"}},
+    dependencies=[Limited],
+)
+async def property_calendar(
+    agency: Slug, property_id: uuid.UUID, session: DB, start: date, end: date
+) -> PublicCalendar:
+    ag, _ = await public.agency_by_slug(session, agency)
+    prop = await public.listed_property(session, ag.id, property_id)
+    currency, days = await search.calendar(session, prop, start, end)
+    return PublicCalendar(
+        property_id=prop.id,
+        currency=currency,
+        start=start,
+        end=end,
+        days=[
+            CalendarDayOut(
+                date=d.day,
+                available=d.available,
+                can_check_in=d.can_check_in,
+                can_check_out=d.can_check_out,
+                min_stay=d.min_stay,
+                max_stay=d.max_stay,
+                price_minor=d.price_minor,
+            )
+            for d in days
+        ],
+    )
+
+
+@router.post(
+    "/{agency}/quotes",
+    response_model=Quote,
+    summary="Price a stay at a listed property (the same engine as Core's quotes)",
+    responses={**_404, **_429},
+    dependencies=[Limited],
+)
+async def public_quote(agency: Slug, body: QuoteRequest, session: DB) -> Quote:
+    ag, _ = await public.agency_by_slug(session, agency)
+    prop = await public.listed_property(session, ag.id, body.property_id)
+    plan = await pricing.plan_for(session, prop, body.rate_plan_id)
+    if plan is None:
+        raise NotFound("This property has no rate plan, so it cannot be quoted.")
+    guests = quotes.Guests(body.adults, tuple(body.children_ages), body.pets)
+    result = await pricing.price(session, prop, plan, Stay(body.check_in, body.check_out), guests)
+    return pricing.to_schema(result, prop.id, plan.id)
 
 
 @router.get(
@@ -160,9 +310,18 @@ async def create_hold(agency: Slug, body: HoldRequest, session: DB) -> Hold:
 
 
 def _public_booking(
-    settings: Settings, b: Booking, g: Guest | None, p: Property, token: str
+    settings: Settings,
+    b: Booking,
+    g: Guest | None,
+    p: Property,
+    token: str,
+    *,
+    payment: PaymentInfo | None = None,
+    refund: Money | None = None,
 ) -> PublicBooking:
     return PublicBooking(
+        payment=payment,
+        refund=pricing.money(refund) if refund is not None else None,
         reference=b.reference,
         status=b.status,
         property_id=p.id,
@@ -196,9 +355,20 @@ async def create_booking(
     agency: Slug, body: CheckoutRequest, session: DB, settings: AppSettings
 ) -> PublicBooking:
     ag, actor = await public.agency_by_slug(session, agency)
-    booking, guest, prop = await checkout.book(session, actor, None, body)
-    token = selfservice.issue(settings, ag.id, booking.id)
-    return _public_booking(settings, booking, guest, prop, token)
+    done = await checkout.book(session, actor, None, body)
+    token = selfservice.issue(settings, ag.id, done.booking.id)
+    payment = (
+        PaymentInfo(
+            payment_id=done.payment.payment_id,
+            provider=done.payment.provider.value,
+            status=done.payment.status.value,
+            amount=pricing.money(done.amount),
+            client=done.payment.client,
+        )
+        if done.payment is not None and done.amount is not None
+        else None
+    )
+    return _public_booking(settings, done.booking, done.guest, done.prop, token, payment=payment)
 
 
 async def _by_link(
@@ -240,9 +410,11 @@ async def view_booking(token: str, session: DB, settings: AppSettings) -> Public
     dependencies=[Limited],
 )
 async def cancel_booking(token: str, session: DB, settings: AppSettings) -> PublicBooking:
+    """The refund follows the cancellation schedule stored with the booking's quote, as of the
+    property's today; a card payment is refunded through Stripe at once."""
     actor, b, g, p = await _by_link(session, settings, token)
-    b, g = await bookings.transition(session, actor, b.id, BookingStatus.CANCELLED)
-    return _public_booking(settings, b, g, p, token)
+    b, g, refund = await selfservice.cancel(session, actor, b, p)
+    return _public_booking(settings, b, g, p, token, refund=refund)
 
 
 @router.get(

@@ -4,9 +4,10 @@ cancellation policy), and the quote a booking stores and is checked against."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,7 +63,6 @@ async def property_pricing(
         .scalars()
         .all()
     )
-    codes = {t.id: t.code for t in tax_rows}
     fee_rows = (
         (
             await session.execute(
@@ -75,6 +75,43 @@ async def property_pricing(
         .scalars()
         .all()
     )
+    return build_pricing(prop, plan, assigned_row, tax_rows, fee_rows)
+
+
+class PricedProperty(Protocol):
+    """What pricing reads of a property (an ORM row, or the columns a search loads)."""
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def max_guests(self) -> int: ...
+
+
+class PricedPlan(Protocol):
+    """What pricing reads of a rate plan."""
+
+    @property
+    def los_discounts(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def min_lead_days(self) -> int: ...
+
+    @property
+    def max_advance_days(self) -> int | None: ...
+
+
+def build_pricing(
+    prop: PricedProperty,
+    plan: PricedPlan,
+    assigned_row: Any,
+    tax_rows: Sequence[TaxClass],
+    fee_rows: Sequence[Fee],
+) -> quotes.PropertyPricing:
+    """The pricing from its loaded rows: `assigned_row` is (PropertyPricing, VisitorTaxLocation
+    or None, CancellationPolicy row or None) or None; `tax_rows` the agency's tax classes and
+    `fee_rows` the property's fees in order. Searches load these for many properties at once."""
+    codes = {t.id: t.code for t in tax_rows}
     for fee in fee_rows:
         if fee.currency != prop.currency:
             raise Conflict(

@@ -52,6 +52,8 @@ async def create(
                 check_out=data.check_out,
                 adults=data.adults,
                 children=len(data.children_ages),
+                # The ages price the visitor tax exactly as the guest's quote and search did.
+                children_ages=list(data.children_ages),
                 pets=data.pets,
                 source=BookingSource.DIRECT,
                 status=BookingStatus.HOLD,

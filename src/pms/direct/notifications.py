@@ -35,7 +35,10 @@ _NEW_FOR_AGENCY = {T.BOOKING_CONFIRMED}
 
 
 def total_of(booking: Booking, currency: str) -> Money:
-    total = (booking.quote or {}).get("total_minor")
+    quote = booking.quote or {}
+    total = quote.get("total_minor")
+    if total is None and isinstance(quote.get("total"), dict):
+        total = quote["total"].get("amount_minor")  # the stored core quote's shape
     return Money(int(total) if isinstance(total, int) else 0, currency)
 
 

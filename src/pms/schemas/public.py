@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pms.core.booking_status import BookingStatus
 from pms.schemas.booking import GuestInline
 from pms.schemas.common import Input
+from pms.schemas.rates import MoneyOut
 
 Honeypot = Annotated[
     str,
@@ -82,7 +83,12 @@ class CheckoutRequest(Input):
     hold_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
     guest: GuestInline
     accepted_terms: Literal[True] = Field(description="The guest accepted the terms.")
-    payment_method: Literal["offline"] = "offline"
+    payment_method: Literal["offline", "stripe"] = Field(
+        default="offline",
+        description="offline: bank transfer or pay on arrival, booked at once; stripe: a "
+        "PaymentIntent, and the booking confirms when Stripe reports the payment succeeded.",
+    )
+    offline_method: Literal["bank_transfer", "pay_on_arrival"] = "bank_transfer"
     website: Honeypot = ""
 
 
@@ -100,3 +106,54 @@ class PublicBooking(BaseModel):
     guest_name: str | None
     quote: dict[str, object] | None
     manage_url: str = Field(description="The guest's self-service link (keep it private).")
+    payment: PaymentInfo | None = Field(
+        default=None, description="At checkout: what the guest's browser needs to pay."
+    )
+    refund: MoneyOut | None = Field(
+        default=None, description="After a cancellation: the refund the policy gave."
+    )
+
+
+class PaymentInfo(BaseModel):
+    payment_id: uuid.UUID
+    provider: str
+    status: str
+    amount: MoneyOut
+    client: dict[str, object] = Field(
+        description="Stripe: payment_intent_id, client_secret, publishable_key; offline: the "
+        "method and the transfer reference."
+    )
+
+
+class SearchHit(BaseModel):
+    property: PublicProperty
+    rate_plan_id: uuid.UUID
+    nights: int
+    total: MoneyOut
+    distance_km: float | None
+
+
+class SearchResults(BaseModel):
+    check_in: date
+    check_out: date
+    nights: int
+    count: int = Field(description="Bookable properties in all (results holds up to `limit`).")
+    results: list[SearchHit]
+
+
+class CalendarDayOut(BaseModel):
+    date: date
+    available: bool
+    can_check_in: bool
+    can_check_out: bool
+    min_stay: int | None
+    max_stay: int | None
+    price_minor: int | None
+
+
+class PublicCalendar(BaseModel):
+    property_id: uuid.UUID
+    currency: str
+    start: date
+    end: date
+    days: list[CalendarDayOut]
