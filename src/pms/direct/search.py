@@ -21,7 +21,7 @@ from sqlalchemy import ARRAY, BindParameter, Select, and_, any_, bindparam, func
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import ari, ari_store, inventory, pricing, quotes
+from pms.core import ari, ari_store, inventory, listing, pricing, quotes
 from pms.core.booking_status import INVENTORY_ACTIVE, BookingStatus
 from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
@@ -116,9 +116,13 @@ def _filtered(stmt: Select[Any], filters: Filters, guests: int) -> Select[Any]:
         Property.max_guests >= guests,
     )
     if filters.location:
-        escaped = filters.location.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        pattern = f"%{escaped}%"
-        stmt = stmt.where(or_(Property.city.ilike(pattern), Property.name.ilike(pattern)))
+        pattern = f"%{listing.escape_like(filters.location)}%"
+        stmt = stmt.where(
+            or_(
+                Property.city.ilike(pattern, escape="\\"),
+                Property.name.ilike(pattern, escape="\\"),
+            )
+        )
     if filters.min_bedrooms is not None:
         stmt = stmt.where(Property.bedrooms >= filters.min_bedrooms)
     if filters.amenities:
