@@ -51,7 +51,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condi
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], within: float = 10.0, what: str = "condition"
+    check: Callable[[], Awaitable[Any]], within: float = 15.0, what: str = "condition"
 ) -> Any:
     """``wait_for`` for async checks: poll with a deadline, never blocking the event loop."""
     deadline = time.monotonic() + within

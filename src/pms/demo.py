@@ -243,7 +243,7 @@ async def _ical_export() -> list[str]:
     from sqlalchemy import select
 
     from pms.channel.ical import exports
-    from pms.core.secretbox import fingerprint
+    from pms.core.tokens import token_hash
     from pms.models.ical import IcalExport
     from pms.models.property import Property
 
@@ -263,7 +263,7 @@ async def _ical_export() -> list[str]:
         if prop is None:
             return []
         existing = await session.execute(
-            select(IcalExport.id).where(IcalExport.token_hash == fingerprint(token))
+            select(IcalExport.id).where(IcalExport.token_hash == token_hash(token))
         )
         if existing.first() is None:
             await exports.create(

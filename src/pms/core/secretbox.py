@@ -41,8 +41,3 @@ def decrypt(settings: Settings, ciphertext: str) -> str:
         raise UndecryptableSecret(
             "stored secret cannot be decrypted with the current keys"
         ) from None
-
-
-def fingerprint(value: str) -> str:
-    """A stable SHA-256 hex digest, for finding a secret again without storing it readably."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()

@@ -4,9 +4,8 @@ test's own event loop, an agency with a booking, and rows read back as a system 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,22 +16,11 @@ import uvicorn
 
 from pms.embedded.process import free_port
 from tests.factories import property_body, signup
+from tests.services import eventually
+
+__all__ = ["eventually"]  # the shared poll-with-deadline, re-exported for these tests
 
 T = TypeVar("T")
-
-
-async def eventually(
-    check: Callable[[], Awaitable[T]], *, within: float = 15.0, what: str = "condition"
-) -> T:
-    """Poll an async condition until it holds, with a deadline (never a fixed sleep)."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -22,6 +21,7 @@ from tests.integration.ical.helpers import (
     nights,
     sync_now,
 )
+from tests.services import eventually
 
 
 def rfc5545_problems(body: bytes) -> list[str]:
@@ -126,13 +126,13 @@ async def test_last_modified_is_not_sent_while_its_second_is_still_open(
 
 async def _with_last_modified(client: httpx.AsyncClient, path: str) -> httpx.Response:
     """The feed once its Last-Modified second is over (polled with a deadline, not slept)."""
-    deadline = asyncio.get_running_loop().time() + 5
-    while True:
+
+    async def served() -> httpx.Response | None:
         r = await client.get(path)
-        if "last-modified" in r.headers:
-            return r
-        assert asyncio.get_running_loop().time() < deadline, "no Last-Modified within 5 s"
-        await asyncio.sleep(0.05)
+        return r if "last-modified" in r.headers else None
+
+    response: httpx.Response = await eventually(served, 5, "a Last-Modified header")
+    return response
 
 
 async def test_rotate_and_revoke(client: httpx.AsyncClient) -> None:

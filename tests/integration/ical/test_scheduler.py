@@ -12,7 +12,7 @@ from pms.channel.ical import sync
 from pms.settings import Settings
 from tests.integration.ical.conftest import FeedServer
 from tests.integration.ical.helpers import add_feed, host, nights, occupied, open_alerts
-from tests.services import Worker
+from tests.services import Worker, eventually
 
 
 async def test_due_feeds_are_claimed_once_and_rescheduled_with_jitter(
@@ -86,15 +86,13 @@ async def test_the_worker_syncs_due_feeds_and_survives_broken_ones(
         await add_feed(client, h, feed_server.url(name), source="other")
     await asyncio.to_thread(celery_app.send_task, "pms.ical.poll_due")
 
-    deadline = asyncio.get_running_loop().time() + 30
-    while True:
+    async def all_attempted_and_alerted() -> bool:
         kinds = {a["kind"] for a in await open_alerts(client, h)}
         r = await client.get("/api/v1/ical-feeds", headers=h.headers)
         attempted = all(f["health"]["last_attempt_at"] for f in r.json()["items"])
-        if attempted and kinds == {"ical_fetch_failed", "ical_unparseable"}:
-            break
-        assert asyncio.get_running_loop().time() < deadline, (kinds, r.json())
-        await asyncio.sleep(0.1)
+        return attempted and kinds == {"ical_fetch_failed", "ical_unparseable"}
+
+    await eventually(all_attempted_and_alerted, 30, "every feed attempted, each failure alerted")
     assert await occupied(client, h, "2027-01-01", "2027-12-31") == nights(
         ("2027-02-01", "2027-02-05")
     )

@@ -24,8 +24,8 @@ from pms.core import audit, properties
 from pms.core.booking_status import BLOCK_MARKER, INVENTORY_ACTIVE, BookingStatus
 from pms.core.errors import NotFound
 from pms.core.permissions import Permission
-from pms.core.secretbox import fingerprint
 from pms.core.tenancy import Actor, scope_transaction
+from pms.core.tokens import token_hash
 from pms.models.block import Block
 from pms.models.booking import Booking
 from pms.models.ical import IcalExport, IcalFeed
@@ -86,7 +86,7 @@ async def create(
         id=uuid.uuid4(),
         agency_id=prop.agency_id,
         property_id=prop.id,
-        token_hash=fingerprint(token),
+        token_hash=token_hash(token),
         token_hint=token[:6],
         exclude_source=exclude_source,
         include_holds=include_holds,
@@ -135,7 +135,7 @@ async def rotate(
     actor.require(Permission.CHANNELS_MANAGE)
     export = await _get_for_update(session, actor, property_id, export_id)
     token = new_token()
-    export.token_hash = fingerprint(token)
+    export.token_hash = token_hash(token)
     export.token_hint = token[:6]
     export.rotated_at = datetime.now(UTC)
     await session.flush()
@@ -172,7 +172,7 @@ async def _resolve_token(session: AsyncSession, token: str) -> IcalExport | None
     export = (
         await session.execute(
             select(IcalExport).where(
-                IcalExport.token_hash == fingerprint(token), IcalExport.revoked_at.is_(None)
+                IcalExport.token_hash == token_hash(token), IcalExport.revoked_at.is_(None)
             )
         )
     ).scalar_one_or_none()

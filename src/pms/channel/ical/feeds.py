@@ -21,6 +21,7 @@ from pms.core import audit, blocks, listing, properties, secretbox
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
+from pms.core.tokens import token_hash
 from pms.models.block import Block
 from pms.models.ical import IcalConflict, IcalFeed
 from pms.settings import Settings
@@ -92,7 +93,7 @@ async def create(
         name=name,
         source=source,
         url_encrypted=secretbox.encrypt(settings, url),
-        url_hash=secretbox.fingerprint(url),
+        url_hash=token_hash(url),
         url_redacted=redact_url(url),
         poll_interval_seconds=poll_interval_seconds,
         next_poll_at=datetime.now(UTC),
