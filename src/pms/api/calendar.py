@@ -6,11 +6,13 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic_core import to_json
 
+from pms.api import readcache
 from pms.api.deps import DB, BookingsRead
 from pms.core import availability
+from pms.core.tenancy import Actor
 from pms.schemas.booking import Calendar, PropertyCalendar
 
 router = APIRouter(tags=["availability"])
@@ -23,10 +25,20 @@ router = APIRouter(tags=["availability"])
     responses={404: {"description": "No such property"}, 422: {"description": "Range > 366 days"}},
 )
 async def property_availability(
-    property_id: uuid.UUID, start: date, end: date, session: DB, actor: BookingsRead
+    request: Request,
+    property_id: uuid.UUID,
+    start: date,
+    end: date,
+    session: DB,
+    actor: BookingsRead,
 ) -> Response:
-    cal = await availability.calendar(session, actor, start, end, [property_id])
-    return Response(to_json(cal["properties"][0]), media_type="application/json")
+    async def build() -> bytes:
+        cal = await availability.calendar(session, actor, start, end, [property_id])
+        return to_json(cal["properties"][0])
+
+    key = ("availability", _viewer(actor), property_id, start, end)
+    body = await readcache.cached(request, actor.require_agency(), key, build)
+    return Response(body, media_type="application/json")
 
 
 @router.get(
@@ -36,6 +48,7 @@ async def property_availability(
     responses={422: {"description": "Range over 366 days or too many properties"}},
 )
 async def calendar(
+    request: Request,
     start: date,
     end: date,
     session: DB,
@@ -44,6 +57,16 @@ async def calendar(
         list[uuid.UUID] | None, Query(description="Repeat, or omit for all visible properties")
     ] = None,
 ) -> Response:
-    cal = await availability.calendar(session, actor, start, end, property_ids)
-    # Already JSON-ready: encoded directly rather than validated entry by entry again.
-    return Response(to_json(cal), media_type="application/json")
+    async def build() -> bytes:
+        cal = await availability.calendar(session, actor, start, end, property_ids)
+        # Already JSON-ready: encoded directly rather than validated entry by entry again.
+        return to_json(cal)
+
+    key = ("calendar", _viewer(actor), start, end, tuple(property_ids or ()))
+    body = await readcache.cached(request, actor.require_agency(), key, build)
+    return Response(body, media_type="application/json")
+
+
+def _viewer(actor: Actor) -> uuid.UUID | None:
+    """Whose view a cached calendar is: owners see only their own properties."""
+    return actor.user_id if actor.is_owner else None

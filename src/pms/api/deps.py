@@ -15,15 +15,20 @@ from pms.core import auth
 from pms.core.errors import Unauthorized, Unprocessable
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
-from pms.db import get_sessionmaker
+from pms.db import get_sessionmaker, publish_writes, will_publish
 from pms.models.user import User
+from pms.redis_client import get_redis
 from pms.settings import Settings, get_settings
 
 
 async def _db() -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed when the endpoint returns, rolled back on error."""
-    async with get_sessionmaker()() as session, session.begin():
-        yield session
+    """One transaction per request, committed when the endpoint returns, rolled back on error.
+    What it wrote invalidates cached reads before the reply goes out (``pms.core.generations``)."""
+    async with get_sessionmaker()() as session:
+        will_publish(session)
+        async with session.begin():
+            yield session
+        await publish_writes(session)
 
 
 DB = Annotated[AsyncSession, Depends(_db, scope="function")]
@@ -74,11 +79,19 @@ Authenticated = Annotated[tuple[User, uuid.UUID | None], Depends(_authenticated)
 
 async def _actor(
     session: DB,
-    authenticated: Authenticated,
+    settings: AppSettings,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     agency_id: Annotated[uuid.UUID | None, Depends(_agency_header)],
 ) -> Actor:
-    user, _ = authenticated
-    return await auth.resolve_actor(session, user, agency_id)
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    actor, gens = await auth.actor_for_token(
+        session, settings, get_redis(), credentials.credentials, agency_id
+    )
+    request.state.user_id = actor.user_id
+    request.state.generations = gens
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]

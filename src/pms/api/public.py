@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import date
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy import select
 
+from pms.api import readcache
 from pms.api.deps import DB, AppSettings, client_ip
 from pms.api.responses import Responses
 from pms.channel.ical.ranges import NightRange
@@ -47,13 +49,13 @@ _429: Responses = {429: {"description": "Too many requests (see Retry-After)"}}
 
 async def _limits(request: Request, settings: AppSettings) -> None:
     """Per-IP and per-agency limits on every public endpoint."""
-    redis = get_redis()
-    await ratelimit.hit(
-        redis, f"pub:ip:{client_ip(request)}", settings.public_requests_per_minute_per_ip, 60
-    )
     agency = request.path_params.get("agency") or "self-service"
-    await ratelimit.hit(
-        redis, f"pub:agency:{agency}", settings.public_requests_per_minute_per_agency, 60
+    await ratelimit.hit_all(
+        get_redis(),
+        [
+            (f"pub:ip:{client_ip(request)}", settings.public_requests_per_minute_per_ip, 60),
+            (f"pub:agency:{agency}", settings.public_requests_per_minute_per_agency, 60),
+        ],
     )
 
 
@@ -146,6 +148,7 @@ async def get_property(
     dependencies=[Limited],
 )
 async def search_properties(
+    request: Request,
     agency: Slug,
     session: DB,
     settings: AppSettings,
@@ -162,7 +165,7 @@ async def search_properties(
     amenities: Annotated[list[str] | None, Query(max_length=30)] = None,
     sort: search.Sort = "price",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> SearchResults:
+) -> Response:
     """Priced by the same quote engine and restrictions as a booking (min/max stay, closed to
     arrival/departure, booking window, max guests) on the default rate plan; a property is
     offered only if that quote is bookable and no booking, live hold or block takes a night."""
@@ -177,7 +180,7 @@ async def search_properties(
             "children's ages must be 0 to 17 (at most 20 children).",
             errors=[{"field": "children_ages", "in": "query", "message": "invalid ages"}],
         )
-    ag, _ = await public.agency_by_slug(session, agency)
+    agency_id = await readcache.agency_for_slug(request, session, agency)
     filters = search.Filters(
         location=location,
         latitude=lat,
@@ -187,30 +190,41 @@ async def search_properties(
         amenities=tuple(amenities or ()),
     )
     stay = Stay(check_in, check_out)
-    hits = await search.search(
-        session, ag.id, stay, quotes.Guests(adults, tuple(ages), pets), filters, sort
-    )
-    page = hits[:limit]
-    # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
-    shown = await _public_properties(
-        session, settings, agency, await search.properties_of(session, page), from_price=False
-    )
-    return SearchResults(
-        check_in=check_in,
-        check_out=check_out,
-        nights=stay.nights,
-        count=len(hits),
-        results=[
-            SearchHit(
-                property=p,
-                rate_plan_id=h.candidate.plan_id,
+    guests = quotes.Guests(adults, tuple(ages), pets)
+
+    async def build() -> bytes:
+        hits = await search.search(session, agency_id, stay, guests, filters, sort)
+        page = hits[:limit]
+        # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
+        shown = await _public_properties(
+            session, settings, agency, await search.properties_of(session, page), from_price=False
+        )
+        return (
+            SearchResults(
+                check_in=check_in,
+                check_out=check_out,
                 nights=stay.nights,
-                total=pricing.money(h.quote.total),
-                distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,
+                count=len(hits),
+                results=[
+                    SearchHit(
+                        property=p,
+                        rate_plan_id=h.candidate.plan_id,
+                        nights=stay.nights,
+                        total=pricing.money(h.quote.total),
+                        distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,
+                    )
+                    for h, p in zip(page, shown, strict=True)
+                ],
             )
-            for h, p in zip(page, shown, strict=True)
-        ],
-    )
+            .model_dump_json()
+            .encode()
+        )
+
+    # The answer also depends on each property's "today" (booking window): every timezone's
+    # midnight falls on a quarter hour, so the quarter hour is part of the key.
+    key = ("search", stay, guests, filters, sort, limit, int(time.time() // 900))
+    body = await readcache.cached(request, agency_id, key, build)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

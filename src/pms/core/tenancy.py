@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core.errors import Forbidden
 from pms.core.permissions import Permission, Role, allows
+from pms.db import note_scope
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ async def scope_transaction(
     session: AsyncSession, *, user_id: uuid.UUID | None, agency_id: uuid.UUID | None
 ) -> None:
     """Set the RLS context for the rest of this transaction (``SET LOCAL`` semantics)."""
+    note_scope(session, agency_id)
     await session.execute(
         text(
             "SELECT set_config('app.user_id', :uid, true), set_config('app.agency_id', :aid, true)"

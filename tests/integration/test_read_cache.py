@@ -1,0 +1,232 @@
+"""Cached reads (the calendar, the public search, known bearer tokens) are served without the
+database only while nothing they show has changed: every committed write, whichever process
+or code path made it, is visible to the next request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, update
+
+from pms import db
+from pms.core import blocks
+from pms.core.permissions import Role
+from pms.core.tenancy import Actor
+from pms.models.property import Property
+from pms.redis_client import close_redis
+from pms.schemas.booking import BlockCreate
+from pms.settings import Settings, reset_settings_cache
+from tests.factories import Agency, full_agency
+from tests.integration.direct.engine import engine_agency, search_params, stay
+from tests.services import eventually
+
+START, END = "2032-03-01", "2032-03-08"
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements the application runs inside the block."""
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    engine = db.get_engine().sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def calendar(client: httpx.AsyncClient, a: Agency, role: Role = Role.ADMIN) -> Any:
+    """The calendar of agency.property_id; for owners, of every property they may see."""
+    params: dict[str, Any] = {"start": START, "end": END}
+    if role is not Role.OWNER:
+        params["property_ids"] = [a.property_id]
+    r = await client.get("/api/v1/calendar", params=params, headers=a.auth(role))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def statuses(cal: Any) -> list[str]:
+    return [d["status"] for d in cal["properties"][0]["days"]]
+
+
+@pytest.fixture
+async def agency(client: httpx.AsyncClient) -> Agency:
+    return await full_agency(client)
+
+
+async def test_a_repeated_calendar_runs_no_statement_until_a_booking_changes_it(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    first = await calendar(client, agency)
+    assert statuses(first) == ["free"] * 7
+    with statements() as seen:
+        again = await calendar(client, agency)
+    assert again == first
+    assert seen == []  # neither authentication nor the calendar touched the database
+
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": agency.property_id,
+            "check_in": "2032-03-02",
+            "check_out": "2032-03-04",
+            "guest_id": agency.guest_id,
+        },
+        headers=agency.auth(),
+    )
+    assert r.status_code == 201, r.text
+    booking = r.json()
+    assert statuses(await calendar(client, agency)) == ["free", "booked", "booked"] + ["free"] * 4
+
+    r = await client.post(f"/api/v1/bookings/{booking['id']}/cancel", headers=agency.auth())
+    assert r.status_code == 200, r.text
+    assert statuses(await calendar(client, agency)) == ["free"] * 7
+
+
+async def test_a_write_by_another_process_path_is_seen_at_once(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    """A worker's transaction (``db.transaction``) publishes its writes after its commit."""
+    assert statuses(await calendar(client, agency)) == ["free"] * 7
+    actor = Actor(None, "system:test", db_uuid(agency.id), Role.ADMIN)
+    async with db.transaction(actor.agency_id) as session:
+        await blocks.create(
+            session,
+            actor,
+            BlockCreate(
+                property_id=db_uuid(agency.property_id),
+                start=date(2032, 3, 5),
+                end=date(2032, 3, 7),
+            ),
+        )
+    assert statuses(await calendar(client, agency)) == ["free"] * 4 + ["blocked"] * 2 + ["free"]
+
+
+async def test_a_session_committed_by_hand_still_invalidates(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    """Code that commits a plain session (a script, a mid-request commit) bumps in the
+    background: the change shows up without anyone waiting for a TTL."""
+    before = await calendar(client, agency, Role.OWNER)
+    assert len(before["properties"]) == 1  # the owner's own property only
+    async with db.get_sessionmaker()() as session:
+        await db.set_tenant(session, db_uuid(agency.id))
+        await session.execute(
+            update(Property)
+            .where(Property.id == db_uuid(agency.property_id))
+            .values(owner_user_id=db_uuid(agency.users[Role.OWNER]))
+        )
+        await session.commit()
+
+    async def owner_sees_it() -> bool:
+        return len((await calendar(client, agency, Role.OWNER))["properties"]) == 2
+
+    await eventually(owner_sees_it)
+
+
+async def test_owners_and_staff_never_share_a_cached_calendar(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    params = {"start": START, "end": END}
+    r = await client.get("/api/v1/calendar", params=params, headers=agency.auth())
+    assert len(r.json()["properties"]) == 2
+    r = await client.get("/api/v1/calendar", params=params, headers=agency.auth(Role.OWNER))
+    assert [p["property_id"] for p in r.json()["properties"]] == [agency.owned_property_id]
+
+
+async def test_a_changed_role_and_a_logout_take_effect_on_the_next_request(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    await calendar(client, agency, Role.STAFF)  # the staff token is now known
+    r = await client.patch(
+        f"/api/v1/members/{agency.users[Role.STAFF]}",
+        json={"role": "accountant"},
+        headers=agency.auth(),
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": agency.property_id,
+            "check_in": "2032-04-01",
+            "check_out": "2032-04-03",
+            "guest_id": agency.guest_id,
+        },
+        headers=agency.auth(Role.STAFF),
+    )
+    assert r.status_code == 403, r.text  # accountants may not create bookings
+
+    r = await client.delete(f"/api/v1/members/{agency.users[Role.STAFF]}", headers=agency.auth())
+    assert r.status_code == 204, r.text
+    r = await client.get(
+        "/api/v1/calendar",
+        params={"start": START, "end": END, "property_ids": [agency.property_id]},
+        headers=agency.auth(Role.STAFF),
+    )
+    assert r.status_code == 403, r.text
+
+    await calendar(client, agency)
+    r = await client.post("/api/v1/auth/logout", headers=agency.auth())
+    assert r.status_code == 204, r.text
+    r = await client.get(
+        "/api/v1/calendar", params={"start": START, "end": END}, headers=agency.auth()
+    )
+    assert r.status_code == 401, r.text
+
+
+async def test_without_redis_nothing_is_cached_and_everything_still_answers(
+    client: httpx.AsyncClient, agency: Agency, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await calendar(client, agency)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens on port 9
+    reset_settings_cache()
+    await close_redis()
+    try:
+        with statements() as seen:
+            cal = await calendar(client, agency)
+        assert statuses(cal) == ["free"] * 7
+        assert seen  # answered from the database
+    finally:
+        await close_redis()
+
+
+def db_uuid(value: str) -> uuid.UUID:
+    return uuid.UUID(value)
+
+
+async def test_a_repeated_search_is_cached_until_a_hold_takes_the_dates(
+    client: httpx.AsyncClient,
+) -> None:
+    e = await engine_agency(client)
+
+    async def offered() -> list[str]:
+        r = await client.get(e.url("/search"), params=search_params(10, 17))
+        assert r.status_code == 200, r.text
+        return [hit["property"]["id"] for hit in r.json()["results"]]
+
+    assert await offered() == [e.property_id]
+    with statements() as seen:
+        assert await offered() == [e.property_id]
+    assert seen == []
+    r = await client.post(e.url("/holds"), json=stay(e, 12, 14))
+    assert r.status_code == 201, r.text
+    assert await offered() == []
+    later = search_params(20, 27)
+    r = await client.get(e.url("/search"), params=later)
+    assert len(r.json()["results"]) == 1  # now cached
+    r = await client.patch(
+        f"/api/v1/properties/{e.property_id}", json={"is_listed": False}, headers=e.agency.auth()
+    )
+    assert r.status_code == 200, r.text
+    r = await client.get(e.url("/search"), params=later)
+    assert r.json()["results"] == []  # unlisted: gone from the cached answer too
