@@ -36,7 +36,7 @@ async def property_availability(
         cal = await availability.calendar(session, actor, start, end, [property_id])
         return to_json(cal["properties"][0])
 
-    key = ("availability", _viewer(actor), property_id, start, end)
+    key = ("availability", _viewer(actor), property_id, request.scope["query_string"])
     body = await readcache.cached(request, actor.require_agency(), key, build)
     return Response(body, media_type="application/json")
 
@@ -62,7 +62,8 @@ async def calendar(
         # Already JSON-ready: encoded directly rather than validated entry by entry again.
         return to_json(cal)
 
-    key = ("calendar", _viewer(actor), start, end, tuple(property_ids or ()))
+    # The validated query string as it came: hashing it is cheaper than 200 UUIDs.
+    key = ("calendar", _viewer(actor), request.scope["query_string"])
     body = await readcache.cached(request, actor.require_agency(), key, build)
     return Response(body, media_type="application/json")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -276,6 +277,7 @@ async def resolve_actor(
 @dataclass(frozen=True, slots=True)
 class _KnownActor:
     actor: Actor
+    token_expires_at: float  # the token's own exp: its signature was checked when stored
     session_expires_at: datetime | None  # None: a Supabase token (its exp is all there is)
     generation: str  # the sign-in generation it was resolved under
 
@@ -303,9 +305,15 @@ async def actor_for_token(
 
     Known tokens cost one Redis round trip and no database statement: the RLS scope is set when
     (and if) the request first touches the database."""
-    await verify_access_token(settings, token)  # signature, audience and expiry, every time
     key = (token, requested_agency)
     known = _known.get(key)
+    if known is not None and known.token_expires_at <= time.time():
+        _known.pop(key)
+        known = None
+    if known is None:
+        # Signature, issuer, audience and expiry; a known token passed this when it was stored
+        # (the same string cannot carry a different signature).
+        claims = await verify_access_token(settings, token)
     scopes = [generations.AUTH, generations.GLOBAL]
     if known is not None and known.actor.agency_id is not None:
         scopes.append(generations.agency(known.actor.agency_id))
@@ -323,7 +331,8 @@ async def actor_for_token(
     expires_at = session.info.get(_SESSION_EXPIRES)
     actor = await resolve_actor(session, user, requested_agency)
     if gens is not None:
-        _known.put(key, _KnownActor(actor, expires_at, gens[generations.AUTH]))
+        token_exp = claims.expires_at if known is None else known.token_expires_at
+        _known.put(key, _KnownActor(actor, token_exp, expires_at, gens[generations.AUTH]))
         if actor.agency_id is not None and generations.agency(actor.agency_id) not in gens:
             # Read after the database was: too late for this request's cached reads.
             gens = None

@@ -87,13 +87,16 @@ async def calendar(
                 if status == BookingStatus.HOLD.value
                 else "booked"
             )
-            label = reference if booking_id else f"{BlockKind(kind).value} block"
-            entry = {
-                "status": day_status,
-                "booking_id": str(booking_id) if booking_id else None,
-                "block_id": str(block_id) if block_id else None,
-                "label": label,
-            }
+            # Only the id that applies is written (the other is null by the schema's default).
+            entry = (
+                {"status": day_status, "booking_id": str(booking_id), "label": reference}
+                if booking_id
+                else {
+                    "status": day_status,
+                    "block_id": str(block_id),
+                    "label": f"{BlockKind(kind).value} block",
+                }
+            )
             days = by_property[pid]
             for i in range(max(0, (r_start - start).days), min(n, (r_end - start).days)):
                 days[i] = {"date": dates[i], **entry}

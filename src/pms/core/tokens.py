@@ -29,6 +29,7 @@ class AccessClaims:
     session_id: uuid.UUID | None  # None for Supabase-issued tokens
     supabase: bool = False
     email: str | None = None
+    expires_at: float = 0.0  # the token's exp (seconds since the epoch)
 
 
 def issue_access_token(settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID) -> str:
@@ -118,7 +119,9 @@ def _verify_own(settings: Settings, token: str) -> AccessClaims:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "sid", "aud", "iss"]},
         )
-        return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
+        return AccessClaims(
+            uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), expires_at=float(claims["exp"])
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("Token expired.") from None
     except (jwt.PyJWTError, ValueError):
@@ -143,7 +146,11 @@ async def _verify_supabase(settings: Settings, token: str, header: dict[str, Any
             options={"require": ["exp", "sub", "aud"]},
         )
         return AccessClaims(
-            uuid.UUID(claims["sub"]), None, supabase=True, email=claims.get("email")
+            uuid.UUID(claims["sub"]),
+            None,
+            supabase=True,
+            email=claims.get("email"),
+            expires_at=float(claims["exp"]),
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("Token expired.") from None
