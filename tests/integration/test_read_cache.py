@@ -230,3 +230,39 @@ async def test_a_repeated_search_is_cached_until_a_hold_takes_the_dates(
     assert r.status_code == 200, r.text
     r = await client.get(e.url("/search"), params=later)
     assert r.json()["results"] == []  # unlisted: gone from the cached answer too
+
+
+async def test_a_cached_search_still_counts_against_the_rate_limits(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    e = await engine_agency(client)
+    monkeypatch.setenv("PUBLIC_REQUESTS_PER_MINUTE_PER_IP", "3")
+    reset_settings_cache()
+    answers = [await client.get(e.url("/search"), params=search_params(10, 17)) for _ in range(5)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429, 429]
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    assert answers[-1].json()["status"] == 429  # a problem document, as from the endpoint
+
+
+async def test_only_the_exact_known_token_and_agency_are_answered_from_memory(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    await calendar(client, agency)  # the admin token is known now
+    token = agency.tokens[Role.ADMIN]
+    params = {"start": START, "end": END, "property_ids": [agency.property_id]}
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    r = await client.get(
+        "/api/v1/calendar", params=params, headers={"Authorization": f"Bearer {tampered}"}
+    )
+    assert r.status_code == 401, r.text
+    other = await full_agency(client, "Other")
+    r = await client.get(
+        "/api/v1/calendar",
+        params=params,
+        headers={**agency.auth(), "X-Agency-Id": other.id},
+    )
+    assert r.status_code == 403, r.text
+    r = await client.get(
+        "/api/v1/calendar", params=params, headers={**agency.auth(), "X-Agency-Id": "nope"}
+    )
+    assert r.status_code == 422, r.text

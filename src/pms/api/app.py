@@ -30,6 +30,7 @@ from pms.api import (
     system,
     webhooks,
 )
+from pms.api.cachefront import CacheFrontMiddleware
 from pms.api.cors import PublicCorsMiddleware
 from pms.api.idempotency import IdempotencyMiddleware
 from pms.api.middleware import RequestContextMiddleware
@@ -66,20 +67,22 @@ def create_app() -> FastAPI:
     app.router.redirect_slashes = False
     problems.install(app)
     app.include_router(health.router)
+    # Routes are matched one by one in this order (about 8 µs each), so the busiest come
+    # first: the guests' booking engine, then the team's calendar and bookings.
     for router in (
+        public.router,
+        calendar.router,
+        bookings.router,
         auth.router,
         agency.router,
         members.router,
         properties.router,
         photos.router,
-        calendar.router,
         guests.router,
-        bookings.router,
         blocks.router,
         rates.router,
         quotes.router,
         audit.router,
-        public.router,
         events.router,
         ical.router,
         alerts.router,
@@ -91,6 +94,7 @@ def create_app() -> FastAPI:
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()
+    app.add_middleware(CacheFrontMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(PublicCorsMiddleware)
     app.add_middleware(RequestContextMiddleware)

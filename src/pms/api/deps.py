@@ -87,7 +87,12 @@ async def _actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     actor, gens = await auth.actor_for_token(
-        session, settings, get_redis(), credentials.credentials, agency_id
+        session,
+        settings,
+        get_redis(),
+        credentials.credentials,
+        agency_id,
+        getattr(request.state, "generations", None),
     )
     request.state.user_id = actor.user_id
     request.state.generations = gens

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import date
@@ -9,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy import select
+from starlette.types import Scope
 
 from pms.api import readcache
 from pms.api.deps import DB, AppSettings, client_ip
@@ -17,7 +19,7 @@ from pms.channel.ical.ranges import NightRange
 from pms.channel.ical.render import ExportEvent, render_feed
 from pms.core import photos, pricing, quotes, ratelimit
 from pms.core.dates import Stay
-from pms.core.errors import NotFound, Unprocessable
+from pms.core.errors import NotFound, TooManyRequests, Unprocessable
 from pms.core.money import Money
 from pms.core.tenancy import Actor, scope_transaction
 from pms.direct import checkout, holds, public, search, selfservice
@@ -39,7 +41,7 @@ from pms.schemas.public import (
     SearchResults,
 )
 from pms.schemas.quote import Quote, QuoteRequest
-from pms.settings import Settings
+from pms.settings import Settings, get_settings
 
 router = APIRouter(prefix="/public", tags=["public booking engine"])
 Slug = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[a-z0-9-]+$")]
@@ -47,16 +49,46 @@ _404: Responses = {404: {"description": "No such agency, property or booking"}}
 _429: Responses = {429: {"description": "Too many requests (see Retry-After)"}}
 
 
-async def _limits(request: Request, settings: AppSettings) -> None:
-    """Per-IP and per-agency limits on every public endpoint."""
-    agency = request.path_params.get("agency") or "self-service"
+async def _count_limits(settings: Settings, ip: str, agency: str) -> None:
     await ratelimit.hit_all(
         get_redis(),
         [
-            (f"pub:ip:{client_ip(request)}", settings.public_requests_per_minute_per_ip, 60),
+            (f"pub:ip:{ip}", settings.public_requests_per_minute_per_ip, 60),
             (f"pub:agency:{agency}", settings.public_requests_per_minute_per_agency, 60),
         ],
     )
+
+
+async def _limits(request: Request, settings: AppSettings) -> None:
+    """Per-IP and per-agency limits on every public endpoint."""
+    if request.scope.get("state", {}).get("limits_counted"):
+        return  # already counted in front of routing (search_from_cache)
+    agency = request.path_params.get("agency") or "self-service"
+    await _count_limits(settings, client_ip(request), agency)
+
+
+def _search_key(query: bytes) -> tuple[str, bytes, int]:
+    # The answer also depends on each property's "today" (booking window): every timezone's
+    # midnight falls on a quarter hour, so the quarter hour is part of the key. The query is
+    # the raw string the endpoint validated: equal strings mean equal searches.
+    return ("search", query, int(time.time() // 900))
+
+
+async def search_from_cache(scope: Scope, match: re.Match[str]) -> bytes | None:
+    """The search answered in front of routing (``pms.api.cachefront``): its limits are counted
+    here (once), then a current stored answer for this agency and exact query, if any."""
+    slug = match.group(1)
+    client = scope.get("client")
+    try:
+        await _count_limits(get_settings(), client[0] if client else "unknown", slug)
+    except TooManyRequests:
+        return None  # the endpoint answers the 429
+    state = scope["state"]
+    state["limits_counted"] = True
+    agency_id = await readcache.known_slug(state, slug)
+    if agency_id is None:
+        return None
+    return readcache.peek(agency_id, _search_key(scope["query_string"]), state["generations"])
 
 
 Limited = Depends(_limits)
@@ -220,10 +252,9 @@ async def search_properties(
             .encode()
         )
 
-    # The answer also depends on each property's "today" (booking window): every timezone's
-    # midnight falls on a quarter hour, so the quarter hour is part of the key.
-    key = ("search", stay, guests, filters, sort, limit, int(time.time() // 900))
-    body = await readcache.cached(request, agency_id, key, build)
+    body = await readcache.cached(
+        request, agency_id, _search_key(request.scope["query_string"]), build
+    )
     return Response(body, media_type="application/json")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,7 +71,11 @@ async def agency_for_slug(request: Request, session: AsyncSession, slug: str) ->
     scopes = [generations.GLOBAL, generations.AGENCIES]
     if known is not None:
         scopes.append(generations.agency(known[0]))
-    current = await generations.read(get_redis(), scopes)
+    read_before: dict[str, str] | None = getattr(request.state, "generations", None)
+    if read_before is not None and all(s in read_before for s in scopes):
+        current: tuple[str, ...] | None = tuple(read_before[s] for s in scopes)
+    else:
+        current = await generations.read(get_redis(), scopes)
     if current is None:
         agency, _ = await public.agency_by_slug(session, slug)
         return agency.id
@@ -83,6 +88,32 @@ async def agency_for_slug(request: Request, session: AsyncSession, slug: str) ->
     agency, _ = await public.agency_by_slug(session, slug)
     _slugs.put(slug, (agency.id, stamp))
     return agency.id
+
+
+def peek(agency_id: uuid.UUID, key: Hashable, gens: dict[str, str]) -> bytes | None:
+    """The answer stored for ``key`` under the given generations (read this request), if any."""
+    store = _store()
+    if store.ttl <= 0:
+        return None
+    scope = generations.agency(agency_id)
+    return store.get((agency_id, key, (gens[generations.GLOBAL], gens[scope])))
+
+
+async def known_slug(state: dict[str, Any], slug: str) -> uuid.UUID | None:
+    """The agency a public slug names if this process knows it and it is still current; the
+    generations read on the way are left in the request ``state``."""
+    known = _slugs.get(slug)
+    if known is None:
+        return None
+    scopes = [generations.GLOBAL, generations.AGENCIES, generations.agency(known[0])]
+    current = await generations.read(get_redis(), scopes)
+    if current is None:
+        return None
+    gens = dict(zip(scopes, current, strict=True))
+    if known[1] != gens[generations.GLOBAL] + gens[generations.AGENCIES]:
+        return None
+    state["generations"] = gens
+    return known[0]
 
 
 async def cached(

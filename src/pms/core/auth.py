@@ -293,50 +293,74 @@ def reset_actor_cache() -> None:
     _known.clear()
 
 
+async def known_actor(
+    redis: Redis,
+    token: str,
+    requested_agency: uuid.UUID | None,
+    read_before: dict[str, str] | None = None,
+) -> tuple[Actor, dict[str, str]] | None:
+    """The actor a bearer token resolved to earlier in this process, if that still holds: the
+    token has not expired and no user, membership or session changed since (the sign-in
+    generation); with the generations read (sign-in, global, the actor's agency). One Redis
+    round trip (none if ``read_before`` has them), no database."""
+    known = _known.get((token, requested_agency))
+    if known is None:
+        return None
+    if known.token_expires_at <= time.time():
+        _known.pop((token, requested_agency))
+        return None
+    scopes = [generations.AUTH, generations.GLOBAL]
+    if known.actor.agency_id is not None:
+        scopes.append(generations.agency(known.actor.agency_id))
+    if read_before is not None and all(s in read_before for s in scopes):
+        gens = read_before
+    else:
+        current = await generations.read(redis, scopes)
+        if current is None:
+            return None
+        gens = dict(zip(scopes, current, strict=True))
+    if known.generation != gens[generations.AUTH] or (
+        known.session_expires_at is not None and known.session_expires_at <= datetime.now(UTC)
+    ):
+        return None
+    return known.actor, gens
+
+
 async def actor_for_token(
     session: AsyncSession,
     settings: Settings,
     redis: Redis,
     token: str,
     requested_agency: uuid.UUID | None,
+    read_before: dict[str, str] | None = None,
 ) -> tuple[Actor, dict[str, str] | None]:
     """The actor behind a bearer token, and the generations read on the way (sign-in, the
     actor's agency, global) for the request's cached reads; None when Redis is unavailable.
 
     Known tokens cost one Redis round trip and no database statement: the RLS scope is set when
-    (and if) the request first touches the database."""
-    key = (token, requested_agency)
-    known = _known.get(key)
-    if known is not None and known.token_expires_at <= time.time():
-        _known.pop(key)
-        known = None
-    if known is None:
-        # Signature, issuer, audience and expiry; a known token passed this when it was stored
-        # (the same string cannot carry a different signature).
-        claims = await verify_access_token(settings, token)
-    scopes = [generations.AUTH, generations.GLOBAL]
-    if known is not None and known.actor.agency_id is not None:
-        scopes.append(generations.agency(known.actor.agency_id))
-    current = await generations.read(redis, scopes)
-    gens = dict(zip(scopes, current, strict=True)) if current is not None else None
-    if (
-        known is not None
-        and gens is not None
-        and known.generation == gens[generations.AUTH]
-        and (known.session_expires_at is None or known.session_expires_at > datetime.now(UTC))
-    ):
-        await scope_on_first_use(session, known.actor.user_id, known.actor.agency_id)
-        return known.actor, gens
+    (and if) the request first touches the database. Others are verified (signature, issuer,
+    audience, expiry) and looked up in the database, and remembered; a known token passed the
+    same verification when it was stored (the same string cannot carry another signature)."""
+    hit = await known_actor(redis, token, requested_agency, read_before)
+    if hit is not None:
+        actor, gens = hit
+        await scope_on_first_use(session, actor.user_id, actor.agency_id)
+        return actor, gens
+    claims = await verify_access_token(settings, token)
+    # Read before the database is, so nothing is remembered under a newer generation.
+    current = await generations.read(redis, [generations.AUTH, generations.GLOBAL])
     user, _ = await authenticate(session, settings, token)
     expires_at = session.info.get(_SESSION_EXPIRES)
     actor = await resolve_actor(session, user, requested_agency)
-    if gens is not None:
-        token_exp = claims.expires_at if known is None else known.token_expires_at
-        _known.put(key, _KnownActor(actor, token_exp, expires_at, gens[generations.AUTH]))
-        if actor.agency_id is not None and generations.agency(actor.agency_id) not in gens:
-            # Read after the database was: too late for this request's cached reads.
-            gens = None
-    return actor, gens
+    if current is None:
+        return actor, None
+    auth_gen, _ = current
+    _known.put(
+        (token, requested_agency), _KnownActor(actor, claims.expires_at, expires_at, auth_gen)
+    )
+    # The agency's generation was not read before the database was: too late for this
+    # request's cached reads, which read it themselves.
+    return actor, None
 
 
 class AgencyRequired(Conflict):
