@@ -309,6 +309,34 @@ async def create_hold(agency: Slug, body: HoldRequest, session: DB) -> Hold:
     )
 
 
+HoldToken = Annotated[str, Path(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.delete(
+    "/{agency}/holds/{hold_token}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Release a hold: its dates are free again at once (idempotent)",
+    responses={
+        **_404,
+        **_429,
+        409: {
+            "description": "The hold was already booked (`hold-used`) or has expired "
+            "(`hold-expired`)"
+        },
+        502: {"description": "Stripe could not cancel the hold's pending card payment"},
+    },
+    dependencies=[Limited],
+)
+async def release_hold(agency: Slug, hold_token: HoldToken, session: DB) -> Response:
+    """The guest no longer wants the dates: the hold is cancelled, the nights are offered again,
+    and a card payment started for it and not taken is cancelled at Stripe. Releasing again
+    answers the same."""
+    _, actor = await public.agency_by_slug(session, agency)
+    await holds.release(session, actor, hold_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 def _public_booking(
     settings: Settings,
     b: Booking,
@@ -387,6 +415,18 @@ async def _by_link(
     ).first()
     if row is None:
         raise NotFound("No booking behind this link.")
+    if row[0].replaced_by_id is not None:
+        # A hold whose checkout became a request to book: the link shows the request.
+        row = (
+            await session.execute(
+                select(Booking, Guest, Property)
+                .outerjoin(Guest, Guest.id == Booking.guest_id)
+                .join(Property, Property.id == Booking.property_id)
+                .where(Booking.id == row[0].replaced_by_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound("No booking behind this link.")
     return actor, row[0], row[1], row[2]
 
 
