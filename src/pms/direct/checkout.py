@@ -346,8 +346,9 @@ async def settle_card_request(
     )
     for payment_id, status in rows.all():
         if booking.status is BookingStatus.CONFIRMED:
-            if status is PaymentStatus.AUTHORIZED:
-                await capture_payment(session, _stripe(), payment_id)
+            # Raises unless authorised (or already captured): a lapsed or released
+            # authorisation must not approve the request unpaid.
+            await capture_payment(session, _stripe(), payment_id)
         elif status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
             await release_payment(session, _stripe(), payment_id, reason="abandoned")
         elif status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):

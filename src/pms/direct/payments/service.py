@@ -462,7 +462,7 @@ async def capture_payment(
     payment = await _locked(session, payment_id)
     if payment.provider is not PaymentProviderName.STRIPE:
         raise Conflict("Only card payments are captured.")
-    if payment.status is PaymentStatus.SUCCEEDED:
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
         return payment
     if payment.status is not PaymentStatus.AUTHORIZED:
         raise CaptureFailed(
