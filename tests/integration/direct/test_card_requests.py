@@ -269,9 +269,10 @@ async def test_a_capture_whose_approval_did_not_commit_is_not_charged_twice(env:
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "confirmed"
     assert len(stripe_calls(env, intent_id, "capture")) == 1  # only the one before
-    assert env.fake.intents[intent_id]["amount_received"] == booking["payment"]["amount"][
-        "amount_minor"
-    ]
+    assert (
+        env.fake.intents[intent_id]["amount_received"]
+        == booking["payment"]["amount"]["amount_minor"]
+    )
 
 
 async def test_forged_and_replayed_authorisation_webhooks_change_nothing(env: Env) -> None:
