@@ -404,7 +404,16 @@ async def _by_link(
 ) -> tuple[Actor, Booking, Guest | None, Property]:
     agency_id, booking_id = selfservice.verify(settings, token)
     await scope_transaction(session, user_id=None, agency_id=agency_id)
-    actor = Actor.guest_of(agency_id)
+    booking, guest, prop = await _booking_row(session, booking_id)
+    if booking.replaced_by_id is not None:
+        # A hold whose checkout became a request to book: the link shows the request.
+        booking, guest, prop = await _booking_row(session, booking.replaced_by_id)
+    return Actor.guest_of(agency_id), booking, guest, prop
+
+
+async def _booking_row(
+    session: DB, booking_id: uuid.UUID
+) -> tuple[Booking, Guest | None, Property]:
     row = (
         await session.execute(
             select(Booking, Guest, Property)
@@ -415,19 +424,7 @@ async def _by_link(
     ).first()
     if row is None:
         raise NotFound("No booking behind this link.")
-    if row[0].replaced_by_id is not None:
-        # A hold whose checkout became a request to book: the link shows the request.
-        row = (
-            await session.execute(
-                select(Booking, Guest, Property)
-                .outerjoin(Guest, Guest.id == Booking.guest_id)
-                .join(Property, Property.id == Booking.property_id)
-                .where(Booking.id == row[0].replaced_by_id)
-            )
-        ).first()
-        if row is None:
-            raise NotFound("No booking behind this link.")
-    return actor, row[0], row[1], row[2]
+    return row[0], row[1], row[2]
 
 
 @router.get(

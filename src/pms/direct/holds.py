@@ -138,10 +138,7 @@ async def release(session: AsyncSession, actor: Actor, token: str) -> None:
         BookingStatus.EXPIRED,
         BookingStatus.CANCELLED,
     ):
-        raise HoldUsed(
-            "This hold was already booked; cancel the booking through its link instead.",
-            status_now=hold.status.value if hold.replaced_by_id is None else "requested",
-        )
+        raise HoldUsed("This hold was already booked; cancel the booking through its link instead.")
     if hold.status is BookingStatus.CANCELLED:
         return
     if hold.status is BookingStatus.EXPIRED or (
@@ -159,7 +156,6 @@ async def release(session: AsyncSession, actor: Actor, token: str) -> None:
                 # The guest's payment went through as they released: the booking stands.
                 raise HoldUsed(
                     "The payment for this hold has just gone through, so it is being booked; "
-                    "cancel the booking through its link instead.",
-                    status_now=hold.status.value,
+                    "cancel the booking through its link instead."
                 )
     await bookings.transition(session, actor, hold.id, BookingStatus.CANCELLED)
