@@ -136,7 +136,15 @@ async def update_booking(
     "/{booking_id}/{action}",
     response_model=Booking,
     summary="Move a booking through the status table (same status: no-op)",
-    responses={**_404, **_409, 403: {"description": "Your role may not do this action"}},
+    responses={
+        **_404,
+        **_409,
+        403: {"description": "Your role may not do this action"},
+        502: {
+            "description": "Stripe refused to capture (confirm) or release (decline, cancel) "
+            "the card authorisation of a request; nothing changed"
+        },
+    },
 )
 async def booking_action(
     booking_id: uuid.UUID, action: Action, session: DB, actor: AgencyMember

@@ -354,6 +354,34 @@ async def create_hold(agency: Slug, body: HoldRequest, session: DB) -> Hold:
     )
 
 
+HoldToken = Annotated[str, Path(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.delete(
+    "/{agency}/holds/{hold_token}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Release a hold: its dates are free again at once (idempotent)",
+    responses={
+        **_404,
+        **_429,
+        409: {
+            "description": "The hold was already booked (`hold-used`) or has expired "
+            "(`hold-expired`)"
+        },
+        502: {"description": "Stripe could not cancel the hold's pending card payment"},
+    },
+    dependencies=[Limited],
+)
+async def release_hold(agency: Slug, hold_token: HoldToken, session: DB) -> Response:
+    """The guest no longer wants the dates: the hold is cancelled, the nights are offered again,
+    and a card payment started for it and not taken is cancelled at Stripe. Releasing again
+    answers the same."""
+    _, actor = await public.agency_by_slug(session, agency)
+    await holds.release(session, actor, hold_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 def _public_booking(
     settings: Settings,
     b: Booking,
@@ -421,7 +449,16 @@ async def _by_link(
 ) -> tuple[Actor, Booking, Guest | None, Property]:
     agency_id, booking_id = selfservice.verify(settings, token)
     await scope_transaction(session, user_id=None, agency_id=agency_id)
-    actor = Actor.guest_of(agency_id)
+    booking, guest, prop = await _booking_row(session, booking_id)
+    if booking.replaced_by_id is not None:
+        # A hold whose checkout became a request to book: the link shows the request.
+        booking, guest, prop = await _booking_row(session, booking.replaced_by_id)
+    return Actor.guest_of(agency_id), booking, guest, prop
+
+
+async def _booking_row(
+    session: DB, booking_id: uuid.UUID
+) -> tuple[Booking, Guest | None, Property]:
     row = (
         await session.execute(
             select(Booking, Guest, Property)
@@ -432,7 +469,7 @@ async def _by_link(
     ).first()
     if row is None:
         raise NotFound("No booking behind this link.")
-    return actor, row[0], row[1], row[2]
+    return row[0], row[1], row[2]
 
 
 @router.get(

@@ -23,7 +23,8 @@ class WebhookAck(BaseModel):
 
 @router.post(
     "/stripe",
-    summary="Receive a Stripe event (payment_intent.succeeded / payment_intent.payment_failed)",
+    summary="Receive a Stripe event (payment_intent.succeeded, .payment_failed, "
+    ".amount_capturable_updated, .canceled)",
     response_model=WebhookAck,
     responses={
         400: {

@@ -1,16 +1,19 @@
 """Checkout: turning a hold into a booking (instant book) or a request (request to book), with
-an offline payment recorded at once, or a Stripe PaymentIntent that confirms the hold when its
-signed webhook reports success."""
+an offline payment recorded at once, or a Stripe PaymentIntent: on an instant-book property it
+confirms the hold when its signed webhook reports success; on a request-to-book property the
+card is only authorised, the authorisation records the request, and the staff's decision
+captures it (approve) or releases it (decline, or the request ends otherwise)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import audit, bookings
+from pms.core import alerts, audit, bookings
 from pms.core.booking_status import BookingStatus
 from pms.core.errors import Conflict, DomainError, Unprocessable
 from pms.core.money import Money
@@ -23,15 +26,24 @@ from pms.direct.payments import (
     PaymentOutcome,
     PaymentRequest,
     StartedPayment,
+    StripeProvider,
+    capture_payment,
     on_payment_outcome,
     provider_for,
     refund_payment,
+    release_payment,
     start_payment,
 )
 from pms.logs import get_logger
 from pms.models.booking import Booking
 from pms.models.guest import Guest
-from pms.models.payment import PaymentMethod, PaymentProviderName
+from pms.models.payment import (
+    CaptureMethod,
+    Payment,
+    PaymentMethod,
+    PaymentProviderName,
+    PaymentStatus,
+)
 from pms.models.property import Property
 from pms.schemas.booking import BookingCreate
 from pms.schemas.public import CheckoutRequest
@@ -92,6 +104,7 @@ async def _pay(
     currency: str,
     provider_name: PaymentProviderName,
     method: str,
+    capture_method: CaptureMethod = CaptureMethod.AUTOMATIC,
 ) -> tuple[StartedPayment | None, Money | None]:
     amount = quoted_total(booking, currency)
     if amount is None or amount.amount_minor <= 0:
@@ -107,6 +120,7 @@ async def _pay(
             amount=amount,
             method=PaymentMethod(method),
             description=f"Booking {booking.reference}",
+            capture_method=capture_method,
         ),
     )
     return started, amount
@@ -124,22 +138,23 @@ async def book(
     hold.guest_id = guest.id
     await session.flush()
     if data.payment_method == "stripe":
-        if not prop.instant_book:
-            raise Unprocessable(
-                "This property takes requests; card payment happens once the request is approved.",
-                errors=[{"field": "payment_method", "in": "body", "message": "not available"}],
-            )
         if quoted_total(hold, prop.currency) is None:
             raise Unprocessable(
                 "This stay has no price, so it cannot be paid by card.",
                 errors=[{"field": "payment_method", "in": "body", "message": "not available"}],
             )
-        # The booking stays a hold, kept while the guest pays; the webhook confirms it.
+        # The booking stays a hold, kept while the guest pays; the webhook confirms it (instant
+        # book) or, once the card is authorised, records the request (request to book).
         hold.hold_expires_at = datetime.now(UTC) + timedelta(minutes=PAYMENT_HOLD_MINUTES)
         hold.version += 1
         await session.flush()
         started, amount = await _pay(
-            session, hold, prop.currency, PaymentProviderName.STRIPE, PaymentMethod.CARD.value
+            session,
+            hold,
+            prop.currency,
+            PaymentProviderName.STRIPE,
+            PaymentMethod.CARD.value,
+            CaptureMethod.AUTOMATIC if prop.instant_book else CaptureMethod.MANUAL,
         )
         return Checkout(hold, guest, prop, started, amount)
     if prop.instant_book:
@@ -148,8 +163,19 @@ async def book(
             session, booking, prop.currency, PaymentProviderName.OFFLINE, data.offline_method
         )
         return Checkout(booking, guest, prop, started, amount)
-    # Request to book: the status table has no hold → requested step, and a request does not
-    # keep the nights, so the hold ends and the request is recorded as its own booking.
+    request = await _to_request(session, actor, hold, guest.id)
+    started, amount = await _pay(
+        session, request, prop.currency, PaymentProviderName.OFFLINE, data.offline_method
+    )
+    return Checkout(request, guest, prop, started, amount)
+
+
+async def _to_request(
+    session: AsyncSession, actor: Actor, hold: Booking, guest_id: uuid.UUID
+) -> Booking:
+    """Request to book: the status table has no hold → requested step, and a request does not
+    keep the nights, so the hold ends and the request is recorded as its own booking. The hold
+    points at it, so the guest's link to the hold shows the request."""
     await bookings.transition(session, actor, hold.id, BookingStatus.CANCELLED)
     request, _ = await bookings.create(
         session,
@@ -162,11 +188,13 @@ async def book(
             children=hold.children,
             infants=hold.infants,
             pets=hold.pets,
-            guest_id=guest.id,
+            guest_id=guest_id,
             source=hold.source,
             status=BookingStatus.REQUESTED,
         ),
     )
+    hold.replaced_by_id = request.id
+    await session.flush()
     await audit.record(
         session,
         actor,
@@ -176,10 +204,7 @@ async def book(
         action="converted_to_request",
         after={"request_id": str(request.id)},
     )
-    started, amount = await _pay(
-        session, request, prop.currency, PaymentProviderName.OFFLINE, data.offline_method
-    )
-    return Checkout(request, guest, prop, started, amount)
+    return request
 
 
 @on_payment_outcome
@@ -202,6 +227,21 @@ async def confirm_paid_hold(session: AsyncSession, outcome: PaymentOutcome) -> N
             session, Actor.guest_of(outcome.agency_id), booking.id, BookingStatus.CONFIRMED
         )
         return
+    if booking.status is BookingStatus.REQUESTED:
+        # Only our capture takes an authorised payment, and it commits with the approval. A
+        # capture whose approval did not commit leaves a paid request: say so, loudly. (Approving
+        # it captures nothing twice; declining it refunds the payment.)
+        log.error("payment_captured_for_unapproved_request", booking_id=str(booking.id))
+        await alerts.raise_(
+            session,
+            agency_id=booking.agency_id,
+            kind="payment_captured_request_open",
+            property_id=booking.property_id,
+            message=f"The card payment of request {booking.reference} was captured, but the "
+            "request is not confirmed. Approve it (nothing is charged again) or decline it "
+            "(the payment is refunded).",
+        )
+        return
     if booking.status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED) and (
         outcome.payment_id is not None and outcome.amount is not None
     ):
@@ -214,3 +254,108 @@ async def confirm_paid_hold(session: AsyncSession, outcome: PaymentOutcome) -> N
         )
         return
     log.info("paid_booking_not_a_hold", booking_id=str(booking.id), status=booking.status.value)
+
+
+def _stripe() -> StripeProvider:
+    provider = provider_for(PaymentProviderName.STRIPE)
+    assert isinstance(provider, StripeProvider)
+    return provider
+
+
+@on_payment_outcome
+async def record_authorised_request(session: AsyncSession, outcome: PaymentOutcome) -> None:
+    """A verified ``payment_intent.amount_capturable_updated``: the guest's card is authorised
+    for a request to book, so the request is recorded now (the hold ends, the payment moves to
+    the request, the guest and the agency are told). An authorisation for a hold that has
+    already ended (expired, released) is released at once; a Stripe error rolls the webhook
+    back, so Stripe retries it."""
+    if outcome.kind is not OutcomeKind.AUTHORIZED or outcome.booking_id is None:
+        return
+    assert outcome.agency_id is not None
+    assert outcome.payment_id is not None
+    await set_tenant(session, outcome.agency_id)
+    booking = await session.get(Booking, outcome.booking_id, with_for_update=True)
+    if booking is None:
+        return
+    if booking.status is BookingStatus.HOLD and booking.guest_id is not None:
+        try:
+            async with session.begin_nested():
+                request = await _to_request(
+                    session, Actor.guest_of(outcome.agency_id), booking, booking.guest_id
+                )
+        except DomainError as exc:
+            # E.g. the stay no longer meets the rules: no request, so nothing may stay held.
+            log.warning("authorised_request_refused", booking_id=str(booking.id), reason=exc.detail)
+            await release_payment(session, _stripe(), outcome.payment_id, reason="abandoned")
+            return
+        payment = await session.get(Payment, outcome.payment_id, with_for_update=True)
+        assert payment is not None
+        payment.booking_id = request.id
+        await session.flush()
+        return
+    if booking.status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED) and (
+        booking.replaced_by_id is None
+    ):
+        log.warning("authorisation_for_a_released_hold_released", booking_id=str(booking.id))
+        await release_payment(session, _stripe(), outcome.payment_id, reason="abandoned")
+        return
+    log.info("authorised_booking_not_a_hold", booking_id=str(booking.id))
+
+
+@on_payment_outcome
+async def warn_of_lapsed_authorisation(session: AsyncSession, outcome: PaymentOutcome) -> None:
+    """A verified ``payment_intent.canceled`` for an open request: the card authorisation lapsed
+    (Stripe releases uncaptured ones after about 7 days) or was cancelled outside the PMS, so
+    approving would capture nothing. Staff hear of it before they try."""
+    if outcome.kind is not OutcomeKind.CANCELED or outcome.booking_id is None:
+        return
+    assert outcome.agency_id is not None
+    await set_tenant(session, outcome.agency_id)
+    booking = await session.get(Booking, outcome.booking_id)
+    if booking is None or booking.status is not BookingStatus.REQUESTED:
+        return
+    await alerts.raise_(
+        session,
+        agency_id=booking.agency_id,
+        kind="card_authorisation_lapsed",
+        property_id=booking.property_id,
+        message=f"The card authorisation of request {booking.reference} is gone "
+        f"({outcome.reason}); approving it cannot take the payment. Decline it, or ask the guest "
+        "to book again.",
+    )
+
+
+async def settle_card_request(
+    session: AsyncSession, booking: Booking, from_status: BookingStatus
+) -> None:
+    """When a request paid by card is decided, in the decision's transaction (a hook of
+    ``core.bookings.transition``): approval (→ confirmed) captures the authorisation; anything
+    else (declined, cancelled, expired) releases it, or refunds a payment that was captured
+    without its approval committing. A Stripe refusal raises, so the decision rolls back and
+    the staff get a 502 problem saying why: the request stays open, never approved unpaid."""
+    if from_status is not BookingStatus.REQUESTED:
+        return
+    rows = await session.execute(
+        select(Payment.id, Payment.status)
+        .where(
+            Payment.booking_id == booking.id,
+            Payment.provider == PaymentProviderName.STRIPE,
+            Payment.capture_method == CaptureMethod.MANUAL.value,
+        )
+        .order_by(Payment.created_at)
+    )
+    for payment_id, status in rows.all():
+        if booking.status is BookingStatus.CONFIRMED:
+            # Raises unless authorised (or already captured): a lapsed or released
+            # authorisation must not approve the request unpaid.
+            await capture_payment(session, _stripe(), payment_id)
+        elif status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
+            await release_payment(session, _stripe(), payment_id, reason="abandoned")
+        elif status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+            payment = await session.get(Payment, payment_id)
+            assert payment is not None
+            left = payment.amount_minor - payment.refunded_minor
+            await refund_payment(session, _stripe(), payment_id, Money(left, payment.currency))
+
+
+bookings.AFTER_STATUS_CHANGE.append(settle_card_request)

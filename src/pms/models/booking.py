@@ -76,6 +76,11 @@ class Booking(Timestamped, Base):
     quote: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    # A hold whose checkout became a request to book points at that request (the guest's link
+    # to the hold then shows the request).
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (
         CheckConstraint("check_out > check_in", name="stay_not_empty"),

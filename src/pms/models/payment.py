@@ -27,10 +27,19 @@ class PaymentMethod(StrEnum):
 
 class PaymentStatus(StrEnum):
     PENDING = "pending"
+    # The card is authorised (Stripe: requires_capture); the money is taken on capture.
+    AUTHORIZED = "authorized"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
+    # Nothing was taken and nothing can be (an authorisation released, an unpaid intent voided).
+    CANCELED = "canceled"
+
+
+class CaptureMethod(StrEnum):
+    AUTOMATIC = "automatic"  # charged when the guest pays (instant book)
+    MANUAL = "manual"  # authorised when the guest pays, captured on approval (request to book)
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
@@ -62,14 +71,20 @@ class Payment(Timestamped, Base):
     refunded_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[PaymentStatus] = mapped_column(PAYMENT_STATUS_ENUM, nullable=False)
+    capture_method: Mapped[str] = mapped_column(
+        String(10), nullable=False, server_default=CaptureMethod.AUTOMATIC.value
+    )
     failure_reason: Mapped[str | None] = mapped_column(Text)
     succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    authorized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("refunded_minor BETWEEN 0 AND amount_minor", name="refund_within_amount"),
+        CheckConstraint("capture_method IN ('automatic', 'manual')", name="capture_method"),
         Index("uq_payments_provider_provider_ref", "provider", "provider_ref", unique=True),
         Index("ix_payments_agency_id_booking_id", "agency_id", "booking_id"),
     )

@@ -5,7 +5,12 @@ errors as ``{"error": {…}}`` with a 4xx), and signed webhooks like Stripe's.
 A guest's card is simulated two ways: ``POST /v1/payment_intents/{id}/confirm`` with a test
 payment method (``pm_card_visa`` succeeds, ``pm_card_chargeDeclined`` is declined) as Stripe.js
 would, or the control endpoint ``POST /control/payment_intents/{id}/complete``. Either sends
-``payment_intent.succeeded`` / ``payment_intent.payment_failed`` to the configured webhook URL.
+``payment_intent.succeeded`` / ``payment_intent.payment_failed`` to the configured webhook URL;
+a PaymentIntent created with ``capture_method=manual`` is only authorised instead
+(``requires_capture``, ``payment_intent.amount_capturable_updated``) until the PMS captures it
+(``…/capture`` → ``succeeded``) or cancels it (``…/cancel`` → ``canceled``). The events of those
+two server-side calls are delivered after the answer, as Stripe does (never inside the call, so
+a caller holding database locks while it waits is not deadlocked by its own webhook).
 
 Run alone (``create_stripe_fake_app()`` under uvicorn) or mount it, e.g. at ``/stripe`` in the
 sandbox; the PMS then uses ``STRIPE_API_BASE=<sandbox>/stripe``.
@@ -13,6 +18,7 @@ sandbox; the PMS then uses ``STRIPE_API_BASE=<sandbox>/stripe``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -41,6 +47,18 @@ DEFAULT_API_KEY = "sk_test_pms_sandbox"
 DEFAULT_WEBHOOK_SECRET = "whsec_pms_sandbox"
 API_VERSION = "2024-06-20"
 DECLINING_METHODS = frozenset({"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"})
+CAPTURE_METHODS = frozenset({"automatic", "automatic_async", "manual"})
+CANCELLATION_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer", "abandoned"})
+# Statuses from which Stripe lets a PaymentIntent be cancelled.
+CANCELABLE = frozenset(
+    {
+        "requires_payment_method",
+        "requires_capture",
+        "requires_confirmation",
+        "requires_action",
+        "processing",
+    }
+)
 _ALNUM = string.ascii_letters + string.digits
 _SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
 
@@ -111,6 +129,7 @@ class StripeFake:
     def __init__(self, config: FakeStripeConfig | None = None) -> None:
         self.config = config or FakeStripeConfig()
         self._client: httpx.AsyncClient | None = None
+        self._deliveries: set[asyncio.Task[Delivery]] = set()
         self.reset()
 
     def reset(self) -> None:
@@ -123,6 +142,8 @@ class StripeFake:
         self.requests: list[dict[str, Any]] = []
 
     async def close(self) -> None:
+        if self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -146,12 +167,19 @@ class StripeFake:
         currency = str(params.get("currency") or "")
         if len(currency) != 3 or not currency.isalpha():
             raise _missing("currency") if not currency else _invalid("currency", currency)
+        capture_method = str(params.get("capture_method") or "automatic_async")
+        if capture_method not in CAPTURE_METHODS:
+            raise _invalid("capture_method", capture_method)
         intent_id = _id("pi")
         intent = {
             "id": intent_id,
             "object": "payment_intent",
             "amount": amount,
             "amount_received": 0,
+            "amount_capturable": 0,
+            "capture_method": capture_method,
+            "canceled_at": None,
+            "cancellation_reason": None,
             "currency": currency.lower(),
             "status": "requires_payment_method",
             "client_secret": f"{intent_id}_secret_{_id('s')[2:]}",
@@ -168,15 +196,19 @@ class StripeFake:
         return intent
 
     def settle(self, intent_id: str, outcome: Literal["succeeded", "failed"]) -> FakeEvent:
+        """The guest's card: charged (or, with manual capture, authorised) or declined."""
         intent = self.intent(intent_id)
-        if intent["status"] in ("succeeded", "canceled"):
-            raise StripeFakeError(
-                400,
-                "invalid_request_error",
-                f"This PaymentIntent's status is {intent['status']}.",
-                code="payment_intent_unexpected_state",
+        if intent["status"] in ("succeeded", "canceled", "requires_capture"):
+            raise _unexpected_state(intent, "confirmed", "requires_payment_method")
+        if outcome == "succeeded" and intent["capture_method"] == "manual":
+            intent.update(
+                status="requires_capture",
+                amount_capturable=intent["amount"],
+                latest_charge=_id("ch"),
+                last_payment_error=None,
             )
-        if outcome == "succeeded":
+            event_type = "payment_intent.amount_capturable_updated"
+        elif outcome == "succeeded":
             intent.update(
                 status="succeeded",
                 amount_received=intent["amount"],
@@ -196,6 +228,51 @@ class StripeFake:
             )
             event_type = "payment_intent.payment_failed"
         return self.new_event(event_type, intent)
+
+    def capture(self, intent_id: str, params: dict[str, Any]) -> FakeEvent:
+        """Take an authorised amount (all of it unless ``amount_to_capture`` says less; the rest
+        is released, as Stripe does)."""
+        intent = self.intent(intent_id)
+        if intent["status"] != "requires_capture":
+            raise _unexpected_state(intent, "captured", "requires_capture")
+        amount = (
+            _int_param(params, "amount_to_capture", minimum=1)
+            if "amount_to_capture" in params
+            else intent["amount_capturable"]
+        )
+        if amount > intent["amount_capturable"]:
+            raise StripeFakeError(
+                400,
+                "invalid_request_error",
+                f"The amount to capture ({amount}) is greater than the amount capturable "
+                f"({intent['amount_capturable']}).",
+                code="amount_too_large",
+                param="amount_to_capture",
+            )
+        intent.update(status="succeeded", amount_received=amount, amount_capturable=0)
+        return self.new_event("payment_intent.succeeded", intent)
+
+    def cancel(self, intent_id: str, reason: str | None) -> FakeEvent:
+        """Release an authorisation or void an unpaid PaymentIntent. ``automatic`` is the reason
+        Stripe itself gives when an uncaptured authorisation lapses."""
+        intent = self.intent(intent_id)
+        if intent["status"] not in CANCELABLE:
+            raise _unexpected_state(intent, "canceled", ", ".join(sorted(CANCELABLE)))
+        if reason is not None and reason not in CANCELLATION_REASONS | {"automatic"}:
+            raise _invalid("cancellation_reason", reason)
+        intent.update(
+            status="canceled",
+            amount_capturable=0,
+            canceled_at=int(time.time()),
+            cancellation_reason=reason,
+        )
+        return self.new_event("payment_intent.canceled", intent)
+
+    def deliver_later(self, event: FakeEvent) -> None:
+        """Send the webhook after the current API call has answered."""
+        task = asyncio.get_running_loop().create_task(self.deliver(event))
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
 
     def create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
         intent_id = params.get("payment_intent")
@@ -297,6 +374,18 @@ class StripeFake:
 # --- form parameters ------------------------------------------------------------------------
 
 
+def _unexpected_state(intent: dict[str, Any], action: str, allowed: str) -> StripeFakeError:
+    return StripeFakeError(
+        400,
+        "invalid_request_error",
+        f"This PaymentIntent could not be {action} because it has a status of "
+        f"{intent['status']}. Only a PaymentIntent with one of the following statuses may be "
+        f"{action}: {allowed}.",
+        code="payment_intent_unexpected_state",
+        payment_intent=json.loads(json.dumps(intent)),
+    )
+
+
 def _missing(param: str) -> StripeFakeError:
     return StripeFakeError(
         400,
@@ -353,6 +442,10 @@ def parse_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 class Complete(BaseModel):
     outcome: Literal["succeeded", "failed"] = "succeeded"
+    deliver: bool = True
+
+
+class Lapse(BaseModel):
     deliver: bool = True
 
 
@@ -469,6 +562,25 @@ def create_stripe_fake_app(fake: StripeFake | None = None) -> FastAPI:
 
         return await idempotent(request, await form_params(request), action)
 
+    @api.post("/payment_intents/{intent_id}/capture")
+    async def capture_payment_intent(intent_id: str, request: Request) -> JSONResponse:
+        async def action(params: dict[str, Any]) -> dict[str, Any]:
+            stripe.deliver_later(stripe.capture(intent_id, params))
+            return stripe.intents[intent_id]
+
+        return await idempotent(request, await form_params(request), action)
+
+    @api.post("/payment_intents/{intent_id}/cancel")
+    async def cancel_payment_intent(intent_id: str, request: Request) -> JSONResponse:
+        async def action(params: dict[str, Any]) -> dict[str, Any]:
+            reason = params.get("cancellation_reason")
+            if reason == "automatic":  # only Stripe itself cancels for that reason
+                raise _invalid("cancellation_reason", reason)
+            stripe.deliver_later(stripe.cancel(intent_id, str(reason) if reason else None))
+            return stripe.intents[intent_id]
+
+        return await idempotent(request, await form_params(request), action)
+
     @api.post("/refunds")
     async def create_refund(request: Request) -> JSONResponse:
         async def action(params: dict[str, Any]) -> dict[str, Any]:
@@ -509,6 +621,19 @@ def create_stripe_fake_app(fake: StripeFake | None = None) -> FastAPI:
     )
     async def complete(intent_id: str, body: Complete) -> dict[str, Any]:
         event = stripe.settle(intent_id, body.outcome)
+        if body.deliver:
+            await stripe.deliver(event)
+        return _event_view(event)
+
+    @control.post(
+        "/payment_intents/{intent_id}/lapse",
+        summary="Let an uncaptured authorisation lapse (Stripe cancels it after 7 days)",
+    )
+    async def lapse(intent_id: str, body: Lapse) -> dict[str, Any]:
+        intent = stripe.intent(intent_id)
+        if intent["status"] != "requires_capture":
+            raise _unexpected_state(intent, "left to lapse", "requires_capture")
+        event = stripe.cancel(intent_id, "automatic")
         if body.deliver:
             await stripe.deliver(event)
         return _event_view(event)

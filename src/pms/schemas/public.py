@@ -85,8 +85,11 @@ class CheckoutRequest(Input):
     accepted_terms: Literal[True] = Field(description="The guest accepted the terms.")
     payment_method: Literal["offline", "stripe"] = Field(
         default="offline",
-        description="offline: bank transfer or pay on arrival, booked at once; stripe: a "
-        "PaymentIntent, and the booking confirms when Stripe reports the payment succeeded.",
+        description="offline: bank transfer or pay on arrival, booked (or requested) at once; "
+        "stripe: a PaymentIntent. Instant book: the booking confirms when Stripe reports the "
+        "payment succeeded. Request to book: the card is only authorised, the request is "
+        "recorded once Stripe reports the authorisation, and the payment is captured when the "
+        "agency approves (released when it declines).",
     )
     offline_method: Literal["bank_transfer", "pay_on_arrival"] = "bank_transfer"
     website: Honeypot = ""

@@ -15,7 +15,11 @@ import pytest
 import uvicorn
 
 from pms.embedded.process import free_port
+from pms.sandbox.stripe_fake import FakeStripeConfig, StripeFake, create_stripe_fake_app
+from pms.settings import Settings, reset_settings_cache
 from tests.factories import property_body, signup
+from tests.integration.direct.engine import engine_agency
+from tests.integration.direct.stripe_env import KEY, WHSEC, Env
 from tests.services import eventually
 
 __all__ = ["eventually"]  # the shared poll-with-deadline, re-exported for these tests
@@ -84,3 +88,22 @@ async def booked(client: httpx.AsyncClient) -> BookedAgency:
     assert r.status_code == 201, r.text
     body = r.json()
     return BookedAgency(uuid.UUID(agency_id), uuid.UUID(body["id"]), body["reference"], token)
+
+
+@pytest.fixture
+async def env(settings: Settings, app: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
+    """The app and a fake Stripe, each on a loopback port, wired to each other, and an agency
+    with a listed, priced property (instant book)."""
+    fake = StripeFake(FakeStripeConfig(api_key=KEY, webhook_secret=WHSEC))
+    async with (
+        serve(create_stripe_fake_app(fake), lifespan="on") as stripe_url,
+        serve(app) as api_url,
+        httpx.AsyncClient(base_url=api_url, timeout=30) as http,
+    ):
+        monkeypatch.setenv("STRIPE_API_BASE", stripe_url)
+        monkeypatch.setenv("STRIPE_SECRET_KEY", KEY)
+        monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WHSEC)
+        monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_engine")
+        reset_settings_cache()
+        fake.config.webhook_url = f"{api_url}/api/v1/webhooks/stripe"
+        yield Env(fake, stripe_url, api_url, http, await engine_agency(http))

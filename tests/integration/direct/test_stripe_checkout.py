@@ -4,95 +4,26 @@ leaves the hold to expire, which frees the dates; a guest cancel refunds through
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
-import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 
 from pms.core import inventory
 from pms.db import transaction
-from pms.direct.jobs import system_transaction
 from pms.models.booking import Booking
-from pms.models.payment import StripeEvent
-from pms.sandbox.stripe_fake import FakeStripeConfig, StripeFake, create_stripe_fake_app
-from pms.settings import Settings, reset_settings_cache
-from tests.integration.direct.conftest import serve
-from tests.integration.direct.engine import GUEST, Engine, engine_agency, search_params, stay
-
-KEY = "sk_test_engine_0123456789"
-WHSEC = "whsec_engine_secret"
-
-
-@dataclass
-class Env:
-    fake: StripeFake
-    stripe_url: str
-    api_url: str
-    http: httpx.AsyncClient
-    e: Engine
-
-
-@pytest.fixture
-async def env(settings: Settings, app: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    fake = StripeFake(FakeStripeConfig(api_key=KEY, webhook_secret=WHSEC))
-    async with (
-        serve(create_stripe_fake_app(fake), lifespan="on") as stripe_url,
-        serve(app) as api_url,
-        httpx.AsyncClient(base_url=api_url, timeout=30) as http,
-    ):
-        monkeypatch.setenv("STRIPE_API_BASE", stripe_url)
-        monkeypatch.setenv("STRIPE_SECRET_KEY", KEY)
-        monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WHSEC)
-        monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_engine")
-        reset_settings_cache()
-        fake.config.webhook_url = f"{api_url}/api/v1/webhooks/stripe"
-        yield Env(fake, stripe_url, api_url, http, await engine_agency(http))
-
-
-async def checkout_by_card(env: Env, start: int, end: int) -> dict[str, Any]:
-    r = await env.http.post(env.e.url("/holds"), json=stay(env.e, start, end))
-    assert r.status_code == 201, r.text
-    r = await env.http.post(
-        env.e.url("/bookings"),
-        json={
-            "hold_token": r.json()["hold_token"],
-            "guest": GUEST,
-            "accepted_terms": True,
-            "payment_method": "stripe",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
-def link(env: Env, booking: dict[str, Any]) -> str:
-    return str(booking["manage_url"]).replace("http://127.0.0.1:8000", env.api_url)
-
-
-async def status_of(env: Env, booking: dict[str, Any]) -> str:
-    r = await env.http.get(link(env, booking))
-    assert r.status_code == 200, r.text
-    return str(r.json()["status"])
-
-
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-async def event_count() -> int:
-    async with system_transaction() as session:
-        return int(
-            (await session.execute(select(func.count()).select_from(StripeEvent))).scalar_one()
-        )
+from tests.integration.direct.engine import search_params, stay
+from tests.integration.direct.stripe_env import (
+    WHSEC,
+    Env,
+    checkout_by_card,
+    event_count,
+    link,
+    signature,
+    status_of,
+)
 
 
 async def test_card_payment_confirms_by_signed_webhook_only_and_cancel_refunds(env: Env) -> None:

@@ -123,6 +123,71 @@ async def test_refunds_need_a_succeeded_payment_and_stop_at_the_amount(
     assert r.json()["error"]["code"] == "charge_already_refunded"
 
 
+async def test_manual_capture_authorises_then_captures_or_cancels_like_stripe(
+    stripe: httpx.AsyncClient,
+) -> None:
+    data = {"amount": "1000", "currency": "eur", "capture_method": "manual"}
+    intent = (await stripe.post("/v1/payment_intents", data=data)).json()
+    assert (intent["capture_method"], intent["amount_capturable"]) == ("manual", 0)
+    # Nothing to capture before the card is authorised.
+    r = await stripe.post(f"/v1/payment_intents/{intent['id']}/capture")
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "payment_intent_unexpected_state"
+    done = await stripe.post(
+        f"/control/payment_intents/{intent['id']}/complete", json={"deliver": False}
+    )
+    event = done.json()["event"]
+    assert event["type"] == "payment_intent.amount_capturable_updated"
+    authorised = event["data"]["object"]
+    assert (authorised["status"], authorised["amount_capturable"]) == ("requires_capture", 1000)
+    assert authorised["amount_received"] == 0
+    # An authorisation is not refundable: nothing was taken.
+    r = await stripe.post("/v1/refunds", data={"payment_intent": intent["id"]})
+    assert r.json()["error"]["code"] == "charge_not_refundable"
+    r = await stripe.post(
+        f"/v1/payment_intents/{intent['id']}/capture",
+        data={"amount_to_capture": "1001"},
+    )
+    assert r.json()["error"]["code"] == "amount_too_large"
+    r = await stripe.post(
+        f"/v1/payment_intents/{intent['id']}/capture", headers={"Idempotency-Key": "cap-1"}
+    )
+    assert r.status_code == 200, r.text
+    captured = r.json()
+    assert (captured["status"], captured["amount_received"], captured["amount_capturable"]) == (
+        "succeeded",
+        1000,
+        0,
+    )
+    again = await stripe.post(
+        f"/v1/payment_intents/{intent['id']}/capture", headers={"Idempotency-Key": "cap-1"}
+    )
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == captured
+    r = await stripe.post(f"/v1/payment_intents/{intent['id']}/cancel")
+    assert r.json()["error"]["code"] == "payment_intent_unexpected_state"
+    events = (await stripe.get("/control/events")).json()
+    assert [e["event"]["type"] for e in events][-1] == "payment_intent.succeeded"
+
+    other = (await stripe.post("/v1/payment_intents", data=data)).json()
+    await stripe.post(f"/control/payment_intents/{other['id']}/complete", json={"deliver": False})
+    r = await stripe.post(
+        f"/v1/payment_intents/{other['id']}/cancel", data={"cancellation_reason": "automatic"}
+    )
+    assert r.json()["error"]["code"] == "parameter_invalid"  # only Stripe lapses authorisations
+    r = await stripe.post(
+        f"/v1/payment_intents/{other['id']}/cancel", data={"cancellation_reason": "abandoned"}
+    )
+    released = r.json()
+    assert (released["status"], released["cancellation_reason"]) == ("canceled", "abandoned")
+    assert released["amount_capturable"] == 0
+    assert isinstance(released["canceled_at"], int)
+    r = await stripe.post(f"/v1/payment_intents/{other['id']}/capture")
+    assert r.json()["error"]["code"] == "payment_intent_unexpected_state"
+    events = (await stripe.get("/control/events")).json()
+    assert [e["event"]["type"] for e in events][-1] == "payment_intent.canceled"
+
+
 async def test_the_client_works_against_the_fake_mounted_under_a_prefix() -> None:
     fake = StripeFake()
     fake.config.api_key = KEY

@@ -12,10 +12,12 @@ from pms.direct.payments.base import (
 )
 from pms.direct.payments.offline import OfflineProvider
 from pms.direct.payments.service import (
+    CaptureFailed,
     OutcomeKind,
     PaymentOutcome,
     RefundResult,
     StartedPayment,
+    capture_payment,
     handle_stripe_event,
     mark_offline_payment_received,
     on_payment_outcome,
@@ -23,12 +25,14 @@ from pms.direct.payments.service import (
     receive_stripe_webhook,
     refresh_stripe_payment,
     refund_payment,
+    release_payment,
     start_payment,
 )
 from pms.direct.payments.signature import InvalidWebhook, StripeEventData, verify_event
 from pms.direct.payments.stripe import StripeClient, StripeProvider
 
 __all__ = [
+    "CaptureFailed",
     "InvalidWebhook",
     "MethodNotSupported",
     "OfflineProvider",
@@ -45,6 +49,7 @@ __all__ = [
     "StripeClient",
     "StripeEventData",
     "StripeProvider",
+    "capture_payment",
     "handle_stripe_event",
     "mark_offline_payment_received",
     "on_payment_outcome",
@@ -52,6 +57,7 @@ __all__ = [
     "receive_stripe_webhook",
     "refresh_stripe_payment",
     "refund_payment",
+    "release_payment",
     "start_payment",
     "verify_event",
 ]

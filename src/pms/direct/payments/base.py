@@ -9,7 +9,7 @@ from typing import Any, Literal, Protocol
 
 from pms.core.errors import DomainError, Unprocessable
 from pms.core.money import Money
-from pms.models.payment import PaymentMethod, PaymentProviderName, PaymentStatus
+from pms.models.payment import CaptureMethod, PaymentMethod, PaymentProviderName, PaymentStatus
 
 
 class PaymentProviderError(DomainError):
@@ -33,6 +33,8 @@ class PaymentRequest:
     amount: Money
     method: PaymentMethod
     description: str | None = None
+    # MANUAL: only authorise the card now; the booking flow captures or releases it later.
+    capture_method: CaptureMethod = CaptureMethod.AUTOMATIC
 
 
 @dataclass(frozen=True, slots=True)

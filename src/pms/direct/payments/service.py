@@ -21,6 +21,7 @@ from pms.direct.jobs import system_transaction
 from pms.direct.payments.base import (
     MethodNotSupported,
     PaymentProvider,
+    PaymentProviderError,
     PaymentRequest,
     ProviderRefund,
     RefundTarget,
@@ -29,7 +30,13 @@ from pms.direct.payments.offline import OfflineProvider
 from pms.direct.payments.signature import InvalidWebhook, StripeEventData, verify_event
 from pms.direct.payments.stripe import StripeProvider, idempotency_key
 from pms.logs import get_logger
-from pms.models.payment import Payment, PaymentProviderName, PaymentStatus, StripeEvent
+from pms.models.payment import (
+    CaptureMethod,
+    Payment,
+    PaymentProviderName,
+    PaymentStatus,
+    StripeEvent,
+)
 from pms.settings import Settings, get_settings
 
 log = get_logger(__name__)
@@ -64,9 +71,15 @@ async def start_payment(
         )
     if request.amount.amount_minor <= 0:
         raise Unprocessable("A payment needs a positive amount.")
-    key = idempotency_key(
-        "payment", request.booking_id, request.amount.amount_minor, request.amount.currency
+    parts: tuple[object, ...] = (
+        "payment",
+        request.booking_id,
+        request.amount.amount_minor,
+        request.amount.currency,
     )
+    if request.capture_method is CaptureMethod.MANUAL:
+        parts += ("manual",)  # another PaymentIntent than an immediate charge would be
+    key = idempotency_key(*parts)
     created = await provider.create_payment(request, idempotency_key=key)
     inserted = (
         await session.execute(
@@ -80,8 +93,12 @@ async def start_payment(
                 amount_minor=request.amount.amount_minor,
                 currency=request.amount.currency,
                 status=created.status,
+                capture_method=request.capture_method.value,
                 succeeded_at=datetime.now(UTC)
                 if created.status is PaymentStatus.SUCCEEDED
+                else None,
+                authorized_at=datetime.now(UTC)
+                if created.status is PaymentStatus.AUTHORIZED
                 else None,
             )
             .on_conflict_do_nothing(index_elements=["provider", "provider_ref"])
@@ -112,6 +129,8 @@ async def start_payment(
 class OutcomeKind(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    AUTHORIZED = "authorized"  # the card is authorised; capture or release it later
+    CANCELED = "canceled"  # the PaymentIntent was cancelled (an authorisation released/lapsed)
     DUPLICATE = "duplicate"  # this event was processed before: nothing changed
     IGNORED = "ignored"  # not an event we act on, an unknown payment, or no change due
 
@@ -119,7 +138,8 @@ class OutcomeKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class PaymentOutcome:
     """What a webhook did. On SUCCEEDED the booking flow confirms the booking; on FAILED it may
-    keep the hold until it expires (the guest can retry) or release it."""
+    keep the hold until it expires (the guest can retry) or release it; on AUTHORIZED it records
+    the request to book; on CANCELED it learns that an authorisation is gone."""
 
     kind: OutcomeKind
     event_id: str
@@ -132,6 +152,16 @@ class PaymentOutcome:
 
 _SUCCEEDED = "payment_intent.succeeded"
 _FAILED = "payment_intent.payment_failed"
+_AUTHORIZED = "payment_intent.amount_capturable_updated"
+_CANCELED = "payment_intent.canceled"
+_HANDLED = (_SUCCEEDED, _FAILED, _AUTHORIZED, _CANCELED)
+# The outcomes that change a payment, which the booking flow's handlers then act on.
+_ACTED_ON = (
+    OutcomeKind.SUCCEEDED,
+    OutcomeKind.FAILED,
+    OutcomeKind.AUTHORIZED,
+    OutcomeKind.CANCELED,
+)
 
 
 def _failure_message(intent: Mapping[str, Any]) -> str:
@@ -182,7 +212,7 @@ async def handle_stripe_event(session: AsyncSession, event: StripeEventData) -> 
 
 
 async def _apply(session: AsyncSession, event: StripeEventData) -> PaymentOutcome:
-    if event.type not in (_SUCCEEDED, _FAILED):
+    if event.type not in _HANDLED:
         return PaymentOutcome(OutcomeKind.IGNORED, event.id, reason=f"type {event.type}")
     intent = event.object
     intent_id = intent.get("id")
@@ -210,12 +240,43 @@ async def _apply(session: AsyncSession, event: StripeEventData) -> PaymentOutcom
         return PaymentOutcome(OutcomeKind.IGNORED, event.id, reason="amount mismatch", **ids)
     now = datetime.now(UTC)
     if event.type == _SUCCEEDED:
-        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+        # AUTHORIZED: a capture whose own transaction did not commit (see capture_payment).
+        if payment.status not in (
+            PaymentStatus.PENDING,
+            PaymentStatus.FAILED,
+            PaymentStatus.AUTHORIZED,
+        ):
             return PaymentOutcome(OutcomeKind.IGNORED, event.id, reason="already settled", **ids)
         payment.status = PaymentStatus.SUCCEEDED
         payment.succeeded_at = now
         payment.failure_reason = None
         return PaymentOutcome(OutcomeKind.SUCCEEDED, event.id, **ids)
+    if event.type == _AUTHORIZED:
+        if (
+            intent.get("status") != "requires_capture"
+            or intent.get("amount_capturable") != payment.amount_minor
+        ):
+            return PaymentOutcome(
+                OutcomeKind.IGNORED, event.id, reason="not capturable in full", **ids
+            )
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            return PaymentOutcome(OutcomeKind.IGNORED, event.id, reason="already settled", **ids)
+        payment.status = PaymentStatus.AUTHORIZED
+        payment.authorized_at = now
+        payment.failure_reason = None
+        return PaymentOutcome(OutcomeKind.AUTHORIZED, event.id, **ids)
+    if event.type == _CANCELED:
+        if payment.status not in (
+            PaymentStatus.PENDING,
+            PaymentStatus.FAILED,
+            PaymentStatus.AUTHORIZED,
+        ):
+            return PaymentOutcome(OutcomeKind.IGNORED, event.id, reason="already settled", **ids)
+        reason = str(intent.get("cancellation_reason") or "canceled")[:500]
+        payment.status = PaymentStatus.CANCELED
+        payment.canceled_at = now
+        payment.failure_reason = reason
+        return PaymentOutcome(OutcomeKind.CANCELED, event.id, reason=reason, **ids)
     # A failure after a success (events arrive in any order) changes nothing.
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
         return PaymentOutcome(OutcomeKind.IGNORED, event.id, reason="already settled", **ids)
@@ -256,7 +317,7 @@ async def receive_stripe_webhook(
     )
     async with system_transaction() as session:
         outcome = await handle_stripe_event(session, event)
-        if outcome.kind in (OutcomeKind.SUCCEEDED, OutcomeKind.FAILED):
+        if outcome.kind in _ACTED_ON:
             for handler in _outcome_handlers:
                 await handler(session, outcome)
     return outcome
@@ -275,9 +336,11 @@ async def refresh_stripe_payment(
     status = intent.get("status")
     if status == "succeeded":
         event_type = _SUCCEEDED
-    elif status == "canceled" or (
-        status == "requires_payment_method" and intent.get("last_payment_error")
-    ):
+    elif status == "requires_capture":
+        event_type = _AUTHORIZED
+    elif status == "canceled":
+        event_type = _CANCELED
+    elif status == "requires_payment_method" and intent.get("last_payment_error"):
         event_type = _FAILED
     else:
         return PaymentOutcome(
@@ -372,3 +435,119 @@ async def refund_payment(
         provider_ref=result.provider_ref,
         settled=result.status == "succeeded",
     )
+
+
+class CaptureFailed(PaymentProviderError):
+    """Stripe would not take an authorised payment (e.g. the authorisation lapsed): the approval
+    that asked for it does not happen, and the booking stays as it was."""
+
+    code = "capture-failed"
+    title = "The card payment could not be captured"
+
+
+# Stripe's answer when a PaymentIntent is not in a state the call needs (e.g. already captured).
+_UNEXPECTED_STATE = "payment_intent_unexpected_state"
+
+
+async def capture_payment(
+    session: AsyncSession, provider: StripeProvider, payment_id: uuid.UUID
+) -> Payment:
+    """Capture an authorised card payment in the caller's transaction, before it commits.
+
+    The Stripe call's key is derived from the payment alone: a retry after a rollback (the
+    approval failed to commit after Stripe captured) asks for the same capture and gets the
+    same answer back instead of an error. A payment already captured is returned as it is.
+    When Stripe refuses, the PaymentIntent is read back: captured meanwhile counts as
+    captured; anything else raises ``CaptureFailed`` (a 502 whose detail says why)."""
+    payment = await _locked(session, payment_id)
+    if payment.provider is not PaymentProviderName.STRIPE:
+        raise Conflict("Only card payments are captured.")
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+        return payment
+    if payment.status is not PaymentStatus.AUTHORIZED:
+        raise CaptureFailed(
+            f"The card payment is {payment.status.value}, not authorised, so it cannot be "
+            "captured. Decline the request or ask the guest to pay another way."
+        )
+    key = idempotency_key("capture", payment.id)
+    try:
+        intent = await provider.client.capture_payment_intent(
+            payment.provider_ref, idempotency_key=key
+        )
+    except PaymentProviderError as exc:
+        if exc.extra.get("provider_code") != _UNEXPECTED_STATE:
+            log.warning("payment_capture_failed", payment_id=str(payment.id))
+            raise CaptureFailed(
+                f"Stripe did not capture the card payment: {exc.detail}",
+                provider_status=exc.extra.get("provider_status"),
+                provider_code=exc.extra.get("provider_code"),
+            ) from None
+        intent = await provider.client.retrieve_payment_intent(payment.provider_ref)
+    status = intent.get("status")
+    if status != "succeeded":
+        log.warning("payment_capture_refused", payment_id=str(payment.id), status=status)
+        if status == "canceled":
+            payment.status = PaymentStatus.CANCELED  # kept only if the caller commits anyway
+            payment.canceled_at = datetime.now(UTC)
+        raise CaptureFailed(
+            f"Stripe reports the card payment as {status}: the authorisation was released or "
+            "has lapsed, so nothing can be captured. Decline the request or ask the guest to "
+            "pay another way.",
+            provider_status=None,
+            provider_code=_UNEXPECTED_STATE,
+        )
+    received = intent.get("amount_received")
+    if received != payment.amount_minor:
+        log.error("payment_capture_amount", payment_id=str(payment.id), received=received)
+        raise CaptureFailed(f"Stripe captured {received}, not {payment.amount_minor} minor units.")
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.succeeded_at = datetime.now(UTC)
+    payment.failure_reason = None
+    log.info("payment_captured", payment_id=str(payment.id), amount_minor=payment.amount_minor)
+    return payment
+
+
+async def release_payment(
+    session: AsyncSession,
+    provider: StripeProvider,
+    payment_id: uuid.UUID,
+    *,
+    reason: str = "abandoned",
+) -> Payment:
+    """Cancel a card payment that has taken nothing: release an authorisation, or void a
+    PaymentIntent the guest has not paid. Idempotent: a payment already cancelled, failed for
+    good or never taken is returned unchanged; the Stripe call's key is derived from the
+    payment, and a PaymentIntent Stripe already cancelled counts as released.
+
+    A PaymentIntent that Stripe reports as succeeded (the guest paid as we released) is marked
+    succeeded and returned: the caller refunds it or refuses to go on."""
+    payment = await _locked(session, payment_id)
+    if payment.provider is not PaymentProviderName.STRIPE or payment.status not in (
+        PaymentStatus.PENDING,
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.FAILED,
+    ):
+        return payment
+    key = idempotency_key("cancel", payment.id)
+    try:
+        intent = await provider.client.cancel_payment_intent(
+            payment.provider_ref, idempotency_key=key, reason=reason
+        )
+    except PaymentProviderError as exc:
+        if exc.extra.get("provider_code") != _UNEXPECTED_STATE:
+            raise
+        intent = await provider.client.retrieve_payment_intent(payment.provider_ref)
+    now = datetime.now(UTC)
+    if intent.get("status") == "succeeded":
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.succeeded_at = now
+        log.warning("payment_succeeded_while_released", payment_id=str(payment.id))
+        return payment
+    if intent.get("status") != "canceled":
+        raise PaymentProviderError(
+            f"Stripe reports the payment as {intent.get('status')} after cancelling it."
+        )
+    payment.status = PaymentStatus.CANCELED
+    payment.canceled_at = now
+    log.info("payment_released", payment_id=str(payment.id), reason=reason)
+    return payment

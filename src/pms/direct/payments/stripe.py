@@ -1,5 +1,6 @@
 """Stripe over its REST API (httpx, form-encoded bodies, bearer secret key, idempotency keys):
-PaymentIntents for card payments, refunds, and verified webhooks."""
+PaymentIntents for card payments (charged at once, or authorised and captured or cancelled
+later), refunds, and verified webhooks."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from pms.direct.payments.signature import (
     verify_event,
 )
 from pms.logs import get_logger
-from pms.models.payment import PaymentMethod, PaymentProviderName, PaymentStatus
+from pms.models.payment import CaptureMethod, PaymentMethod, PaymentProviderName, PaymentStatus
 from pms.settings import Settings
 
 log = get_logger(__name__)
@@ -147,6 +148,7 @@ class StripeClient:
         metadata: Mapping[str, str],
         idempotency_key: str,
         description: str | None = None,
+        capture_method: CaptureMethod = CaptureMethod.AUTOMATIC,
     ) -> dict[str, Any]:
         params = {
             "amount": amount_minor,
@@ -154,8 +156,29 @@ class StripeClient:
             "description": description,
             "metadata": dict(metadata),
             "automatic_payment_methods": {"enabled": True},
+            # Stripe's default is automatic; sent only when it differs, as Stripe's SDKs do.
+            "capture_method": capture_method.value
+            if capture_method is CaptureMethod.MANUAL
+            else None,
         }
         return await self._request("POST", "/v1/payment_intents", form(params), idempotency_key)
+
+    async def capture_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Take the authorised amount (the whole of it: Stripe releases what is not captured)."""
+        return await self._request(
+            "POST", f"/v1/payment_intents/{payment_intent_id}/capture", [], idempotency_key
+        )
+
+    async def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Void an unpaid PaymentIntent or release an authorisation."""
+        params = {"cancellation_reason": reason}
+        return await self._request(
+            "POST", f"/v1/payment_intents/{payment_intent_id}/cancel", form(params), idempotency_key
+        )
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         return await self._request("GET", f"/v1/payment_intents/{payment_intent_id}")
@@ -176,7 +199,11 @@ class StripeClient:
         return await self._request("POST", "/v1/refunds", form(params), idempotency_key)
 
 
-_PI_STATUS: Final = {"succeeded": PaymentStatus.SUCCEEDED, "canceled": PaymentStatus.FAILED}
+_PI_STATUS: Final = {
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "requires_capture": PaymentStatus.AUTHORIZED,
+    "canceled": PaymentStatus.FAILED,
+}
 
 
 class StripeProvider:
@@ -228,6 +255,7 @@ class StripeProvider:
             },
             idempotency_key=idempotency_key,
             description=request.description,
+            capture_method=request.capture_method,
         )
         intent_id, secret = intent.get("id"), intent.get("client_secret")
         if not isinstance(intent_id, str) or not isinstance(secret, str):
