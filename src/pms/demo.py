@@ -30,11 +30,12 @@ from pms.settings import get_settings
 DEMO_EMAIL = "demo@pms-webapp.dev"
 DEMO_PASSWORD = "demo-password-123"
 
-# name, zone, city, country, max guests, bedrooms, nightly price, summer price (minor units)
+# name, zone, city, country, max guests, bedrooms, nightly price, summer price (minor units),
+# instant book (False: guests of the booking engine send a request, paid by card on approval)
 _PROPERTIES = [
-    ("Seaside Loft", "Europe/Berlin", "Sylt", "DE", 4, 2, 14000, 19000),
-    ("Alpine Chalet", "Europe/Vienna", "Kitzbühel", "AT", 8, 4, 26000, 22000),
-    ("City Studio", "Europe/Berlin", "Berlin", "DE", 2, 1, 8500, 9500),
+    ("Seaside Loft", "Europe/Berlin", "Sylt", "DE", 4, 2, 14000, 19000, True),
+    ("Alpine Chalet", "Europe/Vienna", "Kitzbühel", "AT", 8, 4, 26000, 22000, False),
+    ("City Studio", "Europe/Berlin", "Berlin", "DE", 2, 1, 8500, 9500, True),
 ]
 _FRI, _SAT = 4, 5
 # (property, guest, first night in days from today, nights, status)
@@ -65,7 +66,7 @@ async def _seed() -> list[str]:
         actor = Actor(user.id, user.email, agency.id, Role.ADMIN)
         pricing = await _pricing(session, actor)
         props = []
-        for name, tz, city, country, max_guests, bedrooms, price, summer in _PROPERTIES:
+        for name, tz, city, country, max_guests, bedrooms, price, summer, instant in _PROPERTIES:
             prop = await properties.create(
                 session,
                 actor,
@@ -78,6 +79,7 @@ async def _seed() -> list[str]:
                     city=city,
                     country=country,
                     is_listed=True,
+                    instant_book=instant,
                 ),
             )
             await _rates(session, actor, prop.id, local_today(tz), price, summer, pricing)
@@ -119,7 +121,8 @@ async def _seed() -> list[str]:
         )
     return [
         f"demo data: agency 'Demo Holiday Homes': {len(props)} priced properties, "
-        f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block",
+        f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block; "
+        f"'{_PROPERTIES[1][0]}' takes requests (card authorised, captured on approval)",
         *await _ical_export(),
     ]
 
