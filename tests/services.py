@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import redis
 from sqlalchemy.engine import make_url
 
@@ -191,5 +192,33 @@ def run_relay(env: dict[str, str], log_dir: Path) -> Iterator[Worker]:
         if proc.poll() is not None:
             raise RuntimeError(f"relay exited: {log_path.read_text()[-2000:]}")
         yield relay
+    finally:
+        stop(proc, signal.SIGTERM, timeout=20)
+
+
+@contextmanager
+def run_api(env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """``pms api`` as its own process (its own caches), once it answers; yields its base URL."""
+    port = free_port()
+    log_path = log_dir / f"api-{port}.log"
+    proc = spawn(
+        [sys.executable, "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(port)],
+        log_path=log_path,
+        env={**os.environ, **env},
+        cwd=REPO,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"api exited: {log_path.read_text()[-2000:]}")
+        try:
+            return httpx.get(f"{url}/health/live", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(answers, timeout=60, what="the API to answer")
+        yield url
     finally:
         stop(proc, signal.SIGTERM, timeout=20)

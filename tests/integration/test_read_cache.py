@@ -4,10 +4,13 @@ or code path made it, is visible to the next request."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +27,7 @@ from pms.schemas.booking import BlockCreate
 from pms.settings import Settings, reset_settings_cache
 from tests.factories import Agency, full_agency
 from tests.integration.direct.engine import engine_agency, search_params, stay
-from tests.services import eventually
+from tests.services import eventually, run_api
 
 START, END = "2032-03-01", "2032-03-08"
 
@@ -266,3 +269,51 @@ async def test_only_the_exact_known_token_and_agency_are_answered_from_memory(
         "/api/v1/calendar", params=params, headers={**agency.auth(), "X-Agency-Id": "nope"}
     )
     assert r.status_code == 422, r.text
+
+
+def _api_env() -> dict[str, str]:
+    return {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "DATA_DIR")}
+
+
+async def test_two_api_processes_never_serve_each_other_a_stale_answer(
+    client: httpx.AsyncClient, agency: Agency, tmp_path: Path
+) -> None:
+    """Each `pms api` process has its own caches; a write through one is seen by the other's
+    very next request (the generation is bumped before the writer's reply goes out)."""
+    stack = ExitStack()
+    try:
+        # Started and stopped off the event loop: each takes a few seconds.
+        a_url, b_url = await asyncio.gather(
+            *(
+                asyncio.to_thread(stack.enter_context, run_api(_api_env(), tmp_path))
+                for _ in range(2)
+            )
+        )
+        async with (
+            httpx.AsyncClient(base_url=a_url, timeout=30) as a,
+            httpx.AsyncClient(base_url=b_url, timeout=30) as b,
+        ):
+            for api in (a, b):  # both processes now hold the token and the answer
+                assert statuses(await calendar(api, agency)) == ["free"] * 7
+                assert statuses(await calendar(api, agency)) == ["free"] * 7
+            r = await a.post(
+                "/api/v1/bookings",
+                json={
+                    "property_id": agency.property_id,
+                    "check_in": "2032-03-03",
+                    "check_out": "2032-03-05",
+                    "guest_id": agency.guest_id,
+                },
+                headers=agency.auth(),
+            )
+            assert r.status_code == 201, r.text
+            expected = ["free"] * 2 + ["booked"] * 2 + ["free"] * 3
+            assert statuses(await calendar(b, agency)) == expected
+            r = await a.post("/api/v1/auth/logout", headers=agency.auth())
+            assert r.status_code == 204, r.text
+            r = await b.get(
+                "/api/v1/calendar", params={"start": START, "end": END}, headers=agency.auth()
+            )
+            assert r.status_code == 401, r.text
+    finally:
+        await asyncio.to_thread(stack.close)
