@@ -1,4 +1,4 @@
-"""One asyncio Redis client per process (rate limits, heartbeats, pub/sub)."""
+"""One asyncio Redis client per process (rate limits, heartbeats, generations, live streams)."""
 
 from __future__ import annotations
 

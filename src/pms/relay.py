@@ -63,7 +63,7 @@ class Publisher(Protocol):
 
 class CeleryRedisPublisher:
     """(a) a ``pms.outbox.dispatch`` task whose id is the event id, so a re-publish is
-    recognisable as the same task; (b) the agency's live-stream channel."""
+    recognisable as the same task; (b) an entry in the agency's live stream."""
 
     def __init__(self, celery_app: Celery, redis_url: str) -> None:
         self._celery = celery_app
@@ -86,9 +86,14 @@ class CeleryRedisPublisher:
         finally:
             request_id_var.reset(token)
         if event["agency_id"] is not None:
-            self._redis.publish(
-                outbox.live_channel(event["agency_id"]),
-                json.dumps(outbox.live_message(event), separators=(",", ":")),
+            # A stream, not pub/sub: its entry ids follow the order of publication (not of the
+            # outbox ids, which follow insertion), so a client resuming after an entry gets
+            # everything published after it, gaplessly.
+            self._redis.xadd(
+                outbox.live_stream(event["agency_id"]),
+                {"m": json.dumps(outbox.live_message(event), separators=(",", ":"))},
+                maxlen=outbox.LIVE_STREAM_MAXLEN,
+                approximate=True,
             )
 
     def close(self) -> None:

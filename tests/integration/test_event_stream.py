@@ -6,15 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from pms import db
+from pms.core import blocks
 from pms.core.permissions import Role
+from pms.core.tenancy import Actor
+from pms.schemas.booking import BlockCreate
+from pms.settings import Settings
 from tests.factories import Agency, full_agency
 from tests.services import Worker
 
@@ -23,9 +31,14 @@ STREAM = "/api/v1/events/stream"
 
 @dataclass
 class Sse:
-    id: int
+    id: str  # the position in the agency's stream: "<ms>-<seq>"
     type: str
     data: dict[str, Any]
+
+    @property
+    def position(self) -> tuple[int, int]:
+        ms, _, seq = self.id.partition("-")
+        return int(ms), int(seq)
 
 
 class Stream:
@@ -48,7 +61,7 @@ class Stream:
                 continue
             elif line == "":
                 if fields:
-                    sse = Sse(int(fields["id"]), fields["event"], json.loads(fields["data"]))
+                    sse = Sse(fields["id"], fields["event"], json.loads(fields["data"]))
                     self.received.append(sse)
                     self.events.put_nowait(sse)
                 fields = {}
@@ -67,11 +80,11 @@ class Stream:
 
 @asynccontextmanager
 async def stream(
-    http: httpx.AsyncClient, headers: dict[str, str], last_event_id: int | None = None
+    http: httpx.AsyncClient, headers: dict[str, str], last_event_id: str | None = None
 ) -> AsyncIterator[Stream]:
     h = dict(headers)
     if last_event_id is not None:
-        h["Last-Event-ID"] = str(last_event_id)
+        h["Last-Event-ID"] = last_event_id
     s = Stream()
     async with http.stream("GET", STREAM, headers=h, timeout=None) as response:
         assert response.status_code == 200
@@ -124,10 +137,11 @@ async def test_an_agency_sees_its_own_booking_within_a_second_and_never_anothers
         posted = time.monotonic()
         seen = await sa.until(created(a_booking), within=1.0)
         assert time.monotonic() - posted <= 1.0
-        assert seen.data["id"] == seen.id
+        assert isinstance(seen.data["id"], int)  # the outbox id; seen.id is the position
+        assert seen.position > (0, 0)
         assert seen.data["payload"]["property_id"] == a.property_id
-        # The relay publishes in id order, so once B's stream shows a later booking of B's,
-        # A's booking would have appeared before it if it ever were to.
+        # Once B's stream shows a booking of B's made after A's, A's would have appeared
+        # before it if it ever were to (each agency's stream is in publication order).
         b_booking = await book(http, b, b.property_id, "2033-01-10", "2033-01-14")
         await sb.until(created(b_booking), within=5.0)
         assert sb.received
@@ -160,9 +174,11 @@ async def test_reconnecting_with_last_event_id_replays_what_was_missed_then_goes
         assert r.status_code == 201, r.text
         await second.until(lambda e: e.type == "block.created", within=5.0)
         await second.until(lambda e: e.type == "availability.changed", within=5.0)
-    ids = [e.id for e in second.received]
-    assert ids == sorted(set(ids)), "no duplicates, in order"
-    assert min(ids) > last
+    positions = [e.position for e in second.received]
+    assert positions == sorted(set(positions)), "no duplicates, in order"
+    outbox_ids = [e.data["id"] for e in second.received]
+    assert len(outbox_ids) == len(set(outbox_ids)), "no event twice"
+    assert min(positions) > Sse(last, "", {}).position
     bookings = [e.data["payload"].get("booking_id") for e in second.received]
     assert before not in bookings
     assert bookings.count(missed) == 1
@@ -191,8 +207,53 @@ async def test_the_stream_needs_a_login_and_a_sane_last_event_id(
     r = await http.get(STREAM)
     assert r.status_code == 401
     a = await full_agency(http, "A")
-    r = await http.get(STREAM, headers={**a.auth(), "Last-Event-ID": "abc"})
-    assert r.status_code == 422
+    for bad in ("abc", "12", "1-2-3", "-1-0"):
+        r = await http.get(STREAM, headers={**a.auth(), "Last-Event-ID": bad})
+        assert r.status_code == 422, bad
+
+
+async def test_an_event_committed_after_a_later_one_is_not_lost_on_reconnect(
+    http: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Outbox ids follow insertion, but commits can come in the other order: a client that saw
+    an event with a higher id and reconnects from it still gets the one with the lower id that
+    committed later."""
+    a = await full_agency(http, "A")
+    # Its own engine: the shared one belongs to the API's event loop (another thread).
+    engine = db.create_engine(settings.require_database_url(), app_role=settings.db_app_role)
+    try:
+        async with AsyncSession(engine) as slow, slow.begin():
+            await db.set_tenant(slow, uuid.UUID(a.id))
+            # Takes its outbox id (a block.created) now, commits after the booking below.
+            await blocks.create(
+                slow,
+                Actor(None, "system:test", uuid.UUID(a.id), Role.ADMIN),
+                BlockCreate(
+                    property_id=uuid.UUID(a.property_id),
+                    start=date(2033, 5, 1),
+                    end=date(2033, 5, 3),
+                ),
+            )
+            async with stream(http, a.auth()) as first:
+                fast = await book(http, a, a.property_id, "2033-05-10", "2033-05-12")
+                seen = await first.until(created(fast), within=5.0)
+                last = (
+                    await first.until(lambda e: e.type == "availability.changed", within=5.0)
+                ).id
+    finally:
+        await engine.dispose()
+    async with stream(http, a.auth(), last_event_id=last) as second:
+        block = await second.until(lambda e: e.type == "block.created", within=5.0)
+    assert block.data["id"] < seen.data["id"]  # the lower outbox id, committed later
+
+
+async def test_a_position_no_longer_kept_asks_the_client_to_reload(
+    http: httpx.AsyncClient,
+) -> None:
+    a = await full_agency(http, "A")
+    async with stream(http, a.auth(), last_event_id="1-0") as s:
+        reset = await s.until(lambda e: e.type == "reset", within=5.0)
+    assert reset.data == {}
 
 
 async def test_an_idle_stream_gets_heartbeats(

@@ -1,22 +1,20 @@
 """Live events for the UI: the agency's outbox events as Server-Sent Events.
 
-The relay publishes each committed event to the agency's Redis channel; this endpoint relays that
-channel to the browser. On reconnect (``Last-Event-ID``) it first replays the agency's later
-events from the outbox table. The order of work is what makes this gapless: subscribe first (and
-wait for Redis to confirm), then read the table. An event committed before the read is in the
-replay; one committed after it is published by the relay after its commit, so after the
-subscription, and arrives live. Ids already sent are dropped, which also absorbs the relay's
-rare re-publishes.
-
-Known limit: outbox ids are allocated at insert, not at commit, so two concurrent transactions
-can commit in the opposite order of their ids. A client that disconnects right between the two
-and resumes from the higher id misses the lower one. Clients that must not miss a change (the
-Channel Manager) consume the Celery dispatch, not this stream; the UI re-reads what it shows.
+The relay appends each committed event to the agency's Redis stream (``outbox.live_stream``);
+this endpoint follows that stream. The SSE ``id`` of an event is its entry id in the stream,
+which Redis assigns in the order of publication. On reconnect (``Last-Event-ID``) the stream is
+read from just after that entry, so nothing published in between is missed, whatever order the
+events' transactions committed in (outbox ids follow insertion, not commit). Entries the relay
+re-published (after a crash between publishing and marking) carry the same outbox id and are
+dropped. A ``Last-Event-ID`` older than the oldest entry still kept (the stream keeps about
+``LIVE_STREAM_MAXLEN`` per agency, and none across a Redis restart without persistence) gets an
+``event: reset`` first: the client should reload what it shows.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -25,15 +23,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
-from redis.asyncio.client import PubSub
-from sqlalchemy import select
 
-from pms import db
 from pms.api.deps import DB, BookingsRead
 from pms.core import outbox, properties
 from pms.core.errors import Unprocessable
 from pms.core.outbox import LiveMessage
-from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
 from pms.redis_client import get_redis
 
@@ -42,7 +36,7 @@ router = APIRouter(prefix="/events", tags=["events"])
 HEARTBEAT_SECONDS = 15.0
 REPLAY_PAGE = 500
 _SEEN_IDS = 10_000
-_POLL_SECONDS = 1.0  # below the Redis client's socket timeout
+_BLOCK_MS = 1000  # one blocking read at a time, below the Redis client's socket timeout
 
 
 class _Seen:
@@ -62,85 +56,72 @@ class _Seen:
         return True
 
 
-def frame(m: LiveMessage) -> str:
+def frame(entry_id: str, m: LiveMessage) -> str:
     data = json.dumps(m, separators=(",", ":"))
-    return f"id: {m['id']}\nevent: {m['type']}\ndata: {data}\n\n"
+    return f"id: {entry_id}\nevent: {m['type']}\ndata: {data}\n\n"
 
 
-def _parse_last_event_id(value: str | None) -> int | None:
+_ENTRY_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+
+
+def _parse_last_event_id(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+    if not _ENTRY_ID.match(value):
         raise Unprocessable(
             "Last-Event-ID must be an event id this stream sent.",
             errors=[{"field": "Last-Event-ID", "in": "header", "message": "not an event id"}],
         )
-    return int(value)
+    return value
 
 
-async def _replay(agency_id: uuid.UUID, after: int) -> AsyncIterator[LiveMessage]:
-    """The agency's events after ``after``, page by page, each page in a short transaction
-    scoped to the agency by row-level security."""
-    while True:
-        async with db.transaction(agency_id) as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.agency_id == agency_id, OutboxEvent.id > after)
-                    .order_by(OutboxEvent.id)
-                    .limit(REPLAY_PAGE)
-                )
-            ).all()
-            page = [outbox.live_message(outbox.message(r)) for r in rows]
-        for m in page:
-            yield m
-        if len(page) < REPLAY_PAGE:
-            return
-        after = page[-1]["id"]
+def _entry_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq)
 
 
-async def _subscribed(channel: str) -> PubSub:
-    pubsub = get_redis().pubsub()
-    await pubsub.subscribe(channel)
-    # Wait for Redis to confirm: only then is every later publish certain to reach us.
-    while True:
-        msg = await pubsub.get_message(timeout=_POLL_SECONDS)
-        if msg is not None and msg["type"] == "subscribe":
-            return pubsub
+async def _start(key: str, after: str | None) -> tuple[str, bool]:
+    """Where to read from, and whether the client must reload (its position was trimmed)."""
+    redis = get_redis()
+    if after is None:
+        newest: Any = await redis.xrevrange(key, count=1)
+        return (str(newest[0][0]) if newest else "0-0"), False
+    oldest: Any = await redis.xrange(key, count=1)
+    trimmed = bool(oldest) and _entry_key(str(oldest[0][0])) > _entry_key(after)
+    if not oldest and after != "0-0":
+        trimmed = True  # nothing kept at all (Redis restarted), though the client saw events
+    return after, trimmed
 
 
 async def _stream(
-    agency_id: uuid.UUID, after: int | None, owned: frozenset[str] | None
+    agency_id: uuid.UUID, after: str | None, owned: frozenset[str] | None
 ) -> AsyncIterator[str]:
     def visible(m: LiveMessage) -> bool:
         # Owners see only what concerns their own properties.
         return owned is None or str(m["payload"].get("property_id")) in owned
 
+    redis = get_redis()
+    key = outbox.live_stream(agency_id)
     seen = _Seen()
-    pubsub = await _subscribed(outbox.live_channel(agency_id))
-    try:
-        # Sent at once so the client knows the stream is live (and proxies flush the headers).
-        yield ": connected\n\n"
-        if after is not None:
-            async for old in _replay(agency_id, after):
-                if seen.add(old["id"]) and visible(old):
-                    yield frame(old)
-        last_write = time.monotonic()
-        while True:
-            msg: dict[str, Any] | None = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=_POLL_SECONDS
-            )
-            if msg is not None and msg["type"] == "message":
-                m: LiveMessage = json.loads(msg["data"])
+    position, reset = await _start(key, after)
+    # Sent at once so the client knows the stream is live (and proxies flush the headers).
+    yield ": connected\n\n"
+    if reset:
+        yield f"id: {position}\nevent: reset\ndata: {{}}\n\n"
+    last_write = time.monotonic()
+    while True:
+        batches: Any = await redis.xread({key: position}, count=REPLAY_PAGE, block=_BLOCK_MS)
+        for _, entries in batches or []:
+            for entry_id, fields in entries:
+                position = str(entry_id)
+                m: LiveMessage = json.loads(fields["m"])
                 if seen.add(m["id"]) and visible(m):
-                    yield frame(m)
+                    yield frame(entry_id, m)
                     last_write = time.monotonic()
-            # Also while only others' events flow (an owner's stream): quiet is quiet.
-            if time.monotonic() - last_write >= HEARTBEAT_SECONDS:
-                yield ": heartbeat\n\n"
-                last_write = time.monotonic()
-    finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        # Also while only others' events flow (an owner's stream): quiet is quiet.
+        if time.monotonic() - last_write >= HEARTBEAT_SECONDS:
+            yield ": heartbeat\n\n"
+            last_write = time.monotonic()
 
 
 @router.get(
@@ -149,8 +130,10 @@ async def _stream(
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "An endless `text/event-stream`: `id` (the outbox id), `event` (the "
-            "event type) and `data` (JSON: id, event_id, type, payload, created_at) per event; a "
+            "description": "An endless `text/event-stream`: `id` (the event's position in the "
+            "agency's stream; send it back as `Last-Event-ID` to resume), `event` (the event "
+            "type, or `reset` when the resume position is no longer kept: reload) and `data` "
+            "(JSON: id (the outbox id), event_id, type, payload, created_at) per event; a "
             "comment line every 15 s keeps the connection alive.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
@@ -163,7 +146,7 @@ async def stream(
         str | None,
         Header(
             alias="Last-Event-ID",
-            description="Resume after this event id: later events are replayed first.",
+            description="Resume after this event id: what was published since comes first.",
         ),
     ] = None,
 ) -> StreamingResponse:

@@ -74,7 +74,8 @@ class EventMessage(TypedDict):
 
 
 class LiveMessage(TypedDict):
-    """What the live stream (Redis pub/sub → Server-Sent Events) carries per event."""
+    """What the live stream (a Redis stream per agency → Server-Sent Events) carries per
+    event; ``id`` is the outbox id (a re-published event carries the same one)."""
 
     id: int
     event_id: str
@@ -107,6 +108,11 @@ def live_message(m: EventMessage) -> LiveMessage:
     }
 
 
-def live_channel(agency_id: uuid.UUID | str) -> str:
-    """The Redis pub/sub channel of one agency's live events."""
-    return f"pms:events:{agency_id}"
+# Entries kept per agency's live stream (trimmed approximately): a client reconnecting with a
+# Last-Event-ID older than the oldest kept entry is told to reload (``event: reset``).
+LIVE_STREAM_MAXLEN = 10_000
+
+
+def live_stream(agency_id: uuid.UUID | str) -> str:
+    """The Redis stream of one agency's live events, in the order the relay published them."""
+    return f"pms:live:{agency_id}"
