@@ -35,12 +35,16 @@ def visible(actor: Actor) -> Select[Property]:
     return stmt
 
 
+def not_found() -> NotFound:
+    return NotFound("Property not found.")
+
+
 async def get(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> Property:
     prop = (
         await session.execute(visible(actor).where(Property.id == property_id))
     ).scalar_one_or_none()
     if prop is None:
-        raise NotFound("Property not found.")
+        raise not_found()
     return prop
 
 
@@ -49,7 +53,7 @@ async def get_for_update(session: AsyncSession, actor: Actor, property_id: uuid.
         await session.execute(visible(actor).where(Property.id == property_id).with_for_update())
     ).scalar_one_or_none()
     if prop is None:
-        raise NotFound("Property not found.")
+        raise not_found()
     return prop
 
 
