@@ -17,16 +17,17 @@ import argparse
 import asyncio
 import cProfile
 import os
-import pstats
+import tempfile
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.bookings import FREE_FROM, load
+from bench.bookings import FREE_FROM, load, print_profile
 from bench.harness import say, services
 
 
@@ -35,7 +36,7 @@ def _label(statement: str) -> str:
     return s[:110]
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace) -> cProfile.Profile | None:
     from sqlalchemy import event
 
     from pms.api.app import create_app
@@ -119,10 +120,8 @@ async def run(args: argparse.Namespace) -> None:
         )
         for stmt, k in sorted(statements.items(), key=lambda kv: -kv[1]):
             say(f"  {k / args.n:5.2f}  {stmt}")
-        if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
     await dispose_engine()
+    return profiler
 
 
 def main() -> None:
@@ -132,6 +131,7 @@ def main() -> None:
     p.add_argument("--properties", type=int, default=50)
     p.add_argument("--rate-plan", action="store_true", help="give every property a default plan")
     p.add_argument("--profile", type=int, default=0, help="cProfile; print the top N")
+    p.add_argument("--dump", help="keep the cProfile stats in this file")
     args = p.parse_args()
     with services() as svc:
         os.environ.update(
@@ -143,7 +143,13 @@ def main() -> None:
         from pms.settings import reset_settings_cache
 
         reset_settings_cache()
-        asyncio.run(run(args))
+        profiler = asyncio.run(run(args))
+    if profiler:
+        path = Path(args.dump or f"{tempfile.gettempdir()}/booking_profile_{os.getpid()}.prof")
+        profiler.dump_stats(path)
+        print_profile(path, args.profile)  # includes the httpx client's share
+        if not args.dump:
+            path.unlink()
 
 
 if __name__ == "__main__":

@@ -245,24 +245,53 @@ class _CreateContext:
     expired_hold_ids: list[uuid.UUID] | None  # holds of the property expired just now
 
 
-async def _create_context(
-    session: AsyncSession, actor: Actor, data: BookingCreate
-) -> _CreateContext:
-    """One round trip: expire the property's stale holds, read the property (as the actor may
-    see it), the guest by id, whether the property has rate plans and the transaction's now().
-    Raises the errors of ``properties.get`` and ``guests.get``."""
-    expired = (
-        inventory.stale_holds_update(data.property_id).returning(Booking.id).cte("expired_holds")
+def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
+    """Built once per shape, so each create pays neither for building the statement nor for
+    its cache key. (The bind parameters must not be named like a column of ``bookings``: the
+    UPDATE in the CTE would take such execution parameters as values to SET.)"""
+    property_id = bindparam("ctx_property", type_=Property.id.type)
+    agency_id = bindparam("ctx_agency", type_=Property.agency_id.type)
+    expired = inventory.stale_holds_update(property_id).returning(Booking.id).cte("expired_holds")
+    stmt = select(Property).where(
+        Property.id == property_id,
+        *properties.visibility(
+            agency_id,
+            bindparam("ctx_owner", type_=Property.owner_user_id.type) if owner else None,
+        ),
     )
-    stmt = properties.visible(actor).where(Property.id == data.property_id)
-    if data.guest_id is not None:
-        stmt = stmt.add_columns(Guest).outerjoin(Guest, guests.by_id(actor, data.guest_id))
-    stmt = stmt.add_columns(
+    if guest:
+        stmt = stmt.add_columns(Guest).outerjoin(
+            Guest, guests.by_id(agency_id, bindparam("ctx_guest", type_=Guest.id.type))
+        )
+    return stmt.add_columns(
         func.now(),
         exists().where(RatePlan.property_id == Property.id),
         select(func.array_agg(expired.c.id)).scalar_subquery(),
     )
-    row = (await session.execute(stmt)).one_or_none()
+
+
+_CONTEXT_STATEMENTS = {
+    (owner, guest): _context_statement(owner=owner, guest=guest)
+    for owner in (False, True)
+    for guest in (False, True)
+}
+
+
+async def _create_context(
+    session: AsyncSession, actor: Actor, data: BookingCreate
+) -> _CreateContext:
+    """One round trip: expire the property's stale holds, read the property (as the actor may
+    see it: ``properties.visibility``), the guest by id (``guests.by_id``), whether the
+    property has rate plans and the transaction's now(). Raises what ``properties.get`` and
+    ``guests.get`` raise."""
+    stmt = _CONTEXT_STATEMENTS[actor.is_owner, data.guest_id is not None]
+    params = {
+        "ctx_property": data.property_id,
+        "ctx_agency": actor.require_agency(),
+        "ctx_owner": actor.user_id,
+        "ctx_guest": data.guest_id,
+    }
+    row = (await session.execute(stmt, params)).one_or_none()
     if row is None:
         raise properties.not_found()
     values: tuple[Any, ...] = tuple(row)

@@ -27,15 +27,15 @@ SORTABLE: dict[str, Sortable] = {
 ERASED_NAME = "Erased"
 
 
-def by_id(actor: Actor, guest_id: uuid.UUID) -> ColumnElement[bool]:
-    """The guest ``guest_id`` of the actor's agency."""
-    return and_(Guest.agency_id == actor.require_agency(), Guest.id == guest_id)
+def by_id(agency_id: Any, guest_id: Any) -> ColumnElement[bool]:
+    """The guest ``guest_id`` of the agency (values or bind parameters)."""
+    return and_(Guest.agency_id == agency_id, Guest.id == guest_id)
 
 
 async def get(
     session: AsyncSession, actor: Actor, guest_id: uuid.UUID, *, lock: bool = False
 ) -> Guest:
-    stmt = select(Guest).where(by_id(actor, guest_id))
+    stmt = select(Guest).where(by_id(actor.require_agency(), guest_id))
     if lock:
         stmt = stmt.with_for_update()
     guest = (await session.execute(stmt)).scalar_one_or_none()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Update, and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -151,9 +152,10 @@ def _stale_hold() -> ColumnElement[bool]:
     return and_(Booking.status == BookingStatus.HOLD, Booking.hold_expires_at <= func.now())
 
 
-def stale_holds_update(property_id: uuid.UUID | None = None) -> Update:
-    """The one statement that expires holds past their expiry (of one property, or all the
-    transaction's agency may see); ``record_expired`` must follow for the rows it returns."""
+def stale_holds_update(property_id: Any | None = None) -> Update:
+    """The one statement that expires holds past their expiry (of one property — a value or a
+    bind parameter — or all the transaction's agency may see); ``record_expired`` must follow
+    for the rows it returns."""
     stmt = (
         update(Booking)
         .where(_stale_hold())

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, listing
@@ -27,12 +27,18 @@ SORTABLE: dict[str, Sortable] = {
 
 def visible(actor: Actor) -> Select[Property]:
     """Every property query starts here: the agency's live properties, narrowed for owners."""
-    stmt = select(Property).where(
-        Property.agency_id == actor.require_agency(), Property.deleted_at.is_(None)
+    return select(Property).where(
+        *visibility(actor.require_agency(), actor.user_id if actor.is_owner else None)
     )
-    if actor.is_owner:
-        stmt = stmt.where(Property.owner_user_id == actor.user_id)
-    return stmt
+
+
+def visibility(agency_id: Any, owner_user_id: Any | None) -> list[ColumnElement[bool]]:
+    """The rule of ``visible``, for values or bind parameters (a statement built once): the
+    agency's live properties; only an owner's own when ``owner_user_id`` is given."""
+    rule = [Property.agency_id == agency_id, Property.deleted_at.is_(None)]
+    if owner_user_id is not None:
+        rule.append(Property.owner_user_id == owner_user_id)
+    return rule
 
 
 def not_found() -> NotFound:
