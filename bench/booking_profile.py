@@ -97,6 +97,17 @@ async def run(args: argparse.Namespace) -> cProfile.Profile | None:
 
         for slot in range(args.warmup):
             await book(slot)
+        if args.baseline:
+            # The floor under a booking: the framework alone, and authentication + membership.
+            for path in ("/health/live", "/api/v1/me"):
+                for _ in range(args.warmup):
+                    await client.get(path, headers=headers)
+                cpu = time.process_time()
+                for _ in range(args.n):
+                    resp = await client.get(path, headers=headers)
+                    assert resp.status_code == 200, resp.text
+                cpu = time.process_time() - cpu
+                say(f"GET {path}: {cpu / args.n * 1000:.2f} ms CPU per request")
         counting = True
         profiler = cProfile.Profile() if args.profile else None
         wall, cpu = time.perf_counter(), time.process_time()
@@ -131,6 +142,7 @@ def main() -> None:
     p.add_argument("--properties", type=int, default=50)
     p.add_argument("--rate-plan", action="store_true", help="give every property a default plan")
     p.add_argument("--profile", type=int, default=0, help="cProfile; print the top N")
+    p.add_argument("--baseline", action="store_true", help="also GET /health/live and /me")
     p.add_argument("--dump", help="keep the cProfile stats in this file")
     args = p.parse_args()
     with services() as svc:
