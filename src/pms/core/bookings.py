@@ -302,8 +302,9 @@ async def _create_context(
 
 
 # The booking, its outbox events and its audit row go to the database in one statement. The
-# column lists are the keys of `_booking_values`, `outbox.event` and `audit.entry`; each bind
-# parameter carries its column's type (enums, JSONB), so values are converted as the ORM would.
+# column lists are the booking's attributes set by `create` and the keys of `outbox.event` and
+# `audit.entry`; each bind parameter carries its column's type (enums, JSONB), so values are
+# converted as the ORM would convert them.
 # The reference comes from the column default; the JSON documents that name it (the
 # booking.created payload, the audit snapshot) get it from the inserted row.
 _BOOKING_COLUMNS = (
