@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -291,3 +292,67 @@ async def test_fifty_concurrent_creates_for_the_same_nights_give_one_booking(
     assert codes.count(201) == 1, codes
     assert codes.count(409) == 49, codes
     assert all(r.json()["conflict_type"] for r in results if r.status_code == 409)
+
+
+async def test_a_create_writes_its_events_and_audit_entry_in_the_same_statement(
+    client: httpx.AsyncClient, agency: Agency, database_url: str
+) -> None:
+    confirmed = (await book(client, agency, 20, 23)).json()
+    inquiry = (await book(client, agency, 20, 23, status="inquiry")).json()
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        events = await conn.fetch(
+            "SELECT aggregate_id, event_type, payload::text FROM outbox_events "
+            "WHERE aggregate_id = ANY($1::text[]) OR (event_type = 'availability.changed' "
+            "AND payload->>'start' = $2) ORDER BY id",
+            [confirmed["id"], inquiry["id"]],
+            day(20),
+        )
+        entries = await conn.fetch(
+            "SELECT entity_id, after::text FROM audit_log "
+            "WHERE action = 'created' AND entity_id = ANY($1::text[]) ORDER BY id",
+            [confirmed["id"], inquiry["id"]],
+        )
+    finally:
+        await conn.close()
+    # booking.created first, naming the reference the column default gave; availability only
+    # for the booking that occupies the nights.
+    assert [(e["aggregate_id"], e["event_type"]) for e in events] == [
+        (confirmed["id"], "booking.created"),
+        (agency.property_id, "availability.changed"),
+        (inquiry["id"], "booking.created"),
+    ]
+    assert json.loads(events[0]["payload"])["reference"] == confirmed["reference"]
+    assert json.loads(events[0]["payload"])["status"] == "confirmed"
+    assert json.loads(events[1]["payload"]) == {
+        "property_id": agency.property_id,
+        "start": day(20),
+        "end": day(23),
+    }
+    assert json.loads(events[2]["payload"])["reference"] == inquiry["reference"]
+    assert [e["entity_id"] for e in entries] == [confirmed["id"], inquiry["id"]]
+    after = json.loads(entries[0]["after"])
+    assert after["reference"] == confirmed["reference"]
+    assert after["status"] == "confirmed"
+    assert after["version"] == 1
+    assert after["created_at"] == after["updated_at"]
+    assert datetime.fromisoformat(after["created_at"]) == datetime.fromisoformat(
+        confirmed["created_at"]
+    )
+
+
+async def test_a_clash_leaves_nothing_of_the_request_behind(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    await book(client, agency, 30, 33)
+    r = await book(
+        client, agency, 31, 32, guest={"email": "new-guest@example.com", "last_name": "N"}
+    )
+    assert r.status_code == 409
+    assert r.json()["clash"]["start"] == day(30)
+    # The guest the request created inline went with the rest of its transaction.
+    found = await client.get("/api/v1/guests?q=new-guest", headers=agency.auth())
+    assert found.status_code == 200
+    assert found.json()["total"] == 0
+    again = await book(client, agency, 33, 35)
+    assert again.status_code == 201, again.text

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from pms.api.deps import DB, AgencyMember, BookingsCreate, BookingsRead, BookingsUpdate
 from pms.api.responses import Responses
@@ -20,6 +20,7 @@ from pms.schemas.booking import Booking, BookingCreate, BookingUpdate, GuestSumm
 from pms.schemas.common import Page, PageParams, page_params
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
+_BOOKING_JSON = Booking.__pydantic_serializer__
 _404: Responses = {404: {"description": "No such booking in this agency"}}
 _409: Responses = {
     409: {"description": "Dates taken (`conflict_type`, `clash`), stale version, or illegal status"}
@@ -108,9 +109,15 @@ async def list_bookings(
     summary="Create a booking (the dates are guarded against any overlap)",
     responses={**_409, 422: {"description": "Invalid input or max_guests exceeded"}},
 )
-async def create_booking(body: BookingCreate, session: DB, actor: BookingsCreate) -> Booking:
-    b, g = await bookings.create(session, actor, body)
-    return to_schema(b, g, actor)
+async def create_booking(body: BookingCreate, session: DB, actor: BookingsCreate) -> Response:
+    # The request's transaction ends with any error, so the guard needs no savepoint.
+    b, g = await bookings.create(session, actor, body, savepoint=False)
+    # Serialised once here; returning the model would make FastAPI validate it a second time.
+    return Response(
+        _BOOKING_JSON.to_json(to_schema(b, g, actor)),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+    )
 
 
 @router.get("/{booking_id}", response_model=Booking, summary="Get a booking", responses=_404)

@@ -256,12 +256,15 @@ async def recompute(
 async def recompute_property(
     session: AsyncSession, property_id: uuid.UUID, start: date, end: date
 ) -> None:
-    ids = (
-        (await session.execute(select(RatePlan.id).where(RatePlan.property_id == property_id)))
-        .scalars()
-        .all()
+    # The property's plans, locked and reloaded in id order as `_lock` does, in one statement.
+    plans = await session.execute(
+        select(RatePlan)
+        .where(RatePlan.property_id == property_id)
+        .order_by(RatePlan.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    for plan in await _lock(session, ids):
+    for plan in plans.scalars().all():
         await recompute(session, plan, start, end, locked=True)
 
 

@@ -43,6 +43,35 @@ def snapshot(obj: Base) -> dict[str, Any]:
     }
 
 
+def entry(
+    actor: Actor | None,
+    *,
+    agency_id: uuid.UUID,
+    entity_type: str,
+    entity_id: Any,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of one audit row (``record`` adds it to the session; a service that
+    writes its rows in one statement inserts these values itself). With both snapshots, only
+    the keys that changed are kept."""
+    if before is not None and after is not None:
+        changed = {k for k in after if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in changed}
+        after = {k: after[k] for k in changed}
+    return {
+        "agency_id": agency_id,
+        "actor_user_id": actor.user_id if actor and not actor.public else None,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "action": action,
+        "before": before,
+        "after": after,
+        "request_id": request_id_var.get(),
+    }
+
+
 async def record(
     session: AsyncSession,
     actor: Actor | None,
@@ -54,20 +83,17 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    if before is not None and after is not None:
-        changed = {k for k in after if before.get(k) != after.get(k)}
-        before = {k: before.get(k) for k in changed}
-        after = {k: after[k] for k in changed}
     session.add(
         AuditEntry(
-            agency_id=agency_id,
-            actor_user_id=actor.user_id if actor and not actor.public else None,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            action=action,
-            before=before,
-            after=after,
-            request_id=request_id_var.get(),
+            **entry(
+                actor,
+                agency_id=agency_id,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                action=action,
+                before=before,
+                after=after,
+            )
         )
     )
 

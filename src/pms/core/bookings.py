@@ -4,14 +4,26 @@ guard and records its outbox events and audit entry in the same transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import (
+    BindParameter,
+    FromClause,
+    Select,
+    TextClause,
+    bindparam,
+    exists,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from pms.core import ari_store, audit, guests, inventory, listing, outbox, pricing, properties
 from pms.core.booking_events import event_payload, status_changed
@@ -23,9 +35,12 @@ from pms.core.permissions import Permission
 from pms.core.quotes import Guests
 from pms.core.restrictions import StayNotBookable
 from pms.core.tenancy import Actor
+from pms.models.audit import AuditEntry
 from pms.models.booking import Booking, BookingSource
 from pms.models.guest import Guest
+from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
+from pms.models.rates import RatePlan
 from pms.schemas.booking import BookingCreate, BookingUpdate, GuestInline
 
 DEFAULT_HOLD_MINUTES = 15
@@ -128,20 +143,26 @@ async def list_(
     return [(r[0], r[1]) for r in rows], int(total)
 
 
+def _usable(guest: Guest) -> Guest:
+    if guest.erased_at is not None:
+        raise Unprocessable(
+            "This guest was erased.",
+            errors=[{"field": "guest_id", "in": "body", "message": "guest erased"}],
+        )
+    return guest
+
+
 async def guest_for(
     session: AsyncSession, actor: Actor, guest_id: uuid.UUID | None, inline: GuestInline | None
 ) -> Guest:
-    agency_id = actor.require_agency()
     if guest_id is not None:
-        guest = await guests.get(session, actor, guest_id)
-        if guest.erased_at is not None:
-            raise Unprocessable(
-                "This guest was erased.",
-                errors=[{"field": "guest_id", "in": "body", "message": "guest erased"}],
-            )
-        return guest
+        return _usable(await guests.get(session, actor, guest_id))
     if inline is None:
         raise Unprocessable("A guest is required.")
+    return await _inline_guest(session, actor.require_agency(), inline)
+
+
+async def _inline_guest(session: AsyncSession, agency_id: uuid.UUID, inline: GuestInline) -> Guest:
     email = inline.email.lower()
     # Find or create by e-mail; ON CONFLICT makes two concurrent bookings share one guest.
     await session.execute(
@@ -190,15 +211,12 @@ def _guests(adults: int, children: int, pets: int, ages: list[int] | None = None
 
 async def _priced(
     session: AsyncSession,
-    actor: Actor,
     prop: Property,
     data: BookingCreate,
 ) -> dict[str, Any] | None:
     """The quote stored on a new booking. A stay that breaks a restriction is refused (422,
     one error per rule) unless a role that may change rates overrides it explicitly. A
     property without a rate plan is not priced and has no restrictions to break."""
-    if data.override_restrictions:
-        actor.require(Permission.RATES_WRITE)
     priced = await pricing.booking_quote(
         session,
         prop,
@@ -216,13 +234,168 @@ async def _priced(
     return doc
 
 
+@dataclass
+class _CreateContext:
+    """What a create reads in its first statement."""
+
+    prop: Property
+    guest: Guest | None
+    now: datetime  # the transaction's timestamp: the created_at/updated_at the defaults give
+    has_rate_plans: bool
+    expired_hold_ids: list[uuid.UUID] | None  # holds of the property expired just now
+
+
+def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
+    """Built once per shape, so each create pays neither for building the statement nor for
+    its cache key. (The bind parameters must not be named like a column of ``bookings``: the
+    UPDATE in the CTE would take such execution parameters as values to SET.)"""
+    property_id = bindparam("ctx_property", type_=Property.id.type)
+    agency_id = bindparam("ctx_agency", type_=Property.agency_id.type)
+    expired = inventory.stale_holds_update(property_id).returning(Booking.id).cte("expired_holds")
+    stmt = select(Property).where(
+        Property.id == property_id,
+        *properties.visibility(
+            agency_id,
+            bindparam("ctx_owner", type_=Property.owner_user_id.type) if owner else None,
+        ),
+    )
+    if guest:
+        stmt = stmt.add_columns(Guest).outerjoin(
+            Guest, guests.by_id(agency_id, bindparam("ctx_guest", type_=Guest.id.type))
+        )
+    return stmt.add_columns(
+        func.now(),
+        exists().where(RatePlan.property_id == Property.id),
+        select(func.array_agg(expired.c.id)).scalar_subquery(),
+    )
+
+
+_CONTEXT_STATEMENTS = {
+    (owner, guest): _context_statement(owner=owner, guest=guest)
+    for owner in (False, True)
+    for guest in (False, True)
+}
+
+
+async def _create_context(
+    session: AsyncSession, actor: Actor, data: BookingCreate
+) -> _CreateContext:
+    """One round trip: expire the property's stale holds, read the property (as the actor may
+    see it: ``properties.visibility``), the guest by id (``guests.by_id``), whether the
+    property has rate plans and the transaction's now(). Raises what ``properties.get`` and
+    ``guests.get`` raise."""
+    stmt = _CONTEXT_STATEMENTS[actor.is_owner, data.guest_id is not None]
+    params = {
+        "ctx_property": data.property_id,
+        "ctx_agency": actor.require_agency(),
+        "ctx_owner": actor.user_id,
+        "ctx_guest": data.guest_id,
+    }
+    row = (await session.execute(stmt, params)).one_or_none()
+    if row is None:
+        raise properties.not_found()
+    values: tuple[Any, ...] = tuple(row)
+    if data.guest_id is None:
+        values = (values[0], None, *values[1:])
+    prop, guest, now, has_plans, expired_ids = values
+    return _CreateContext(prop, guest, now, has_plans, expired_ids)
+
+
+# The booking, its outbox events and its audit row go to the database in one statement. The
+# column lists are the booking's attributes set by `create` and the keys of `outbox.event` and
+# `audit.entry`; each bind parameter carries its column's type (enums, JSONB), so values are
+# converted as the ORM would convert them.
+# The reference comes from the column default; the JSON documents that name it (the
+# booking.created payload, the audit snapshot) get it from the inserted row.
+_BOOKING_COLUMNS = (
+    "id",
+    "agency_id",
+    "property_id",
+    "guest_id",
+    "status",
+    "source",
+    "channel_booking_id",
+    "check_in",
+    "check_out",
+    "adults",
+    "children",
+    "infants",
+    "pets",
+    "notes",
+    "hold_expires_at",
+    "quote",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_EVENT_COLUMNS = (
+    "agency_id",
+    "event_type",
+    "aggregate_type",
+    "aggregate_id",
+    "payload",
+    "request_id",
+)
+_AUDIT_COLUMNS = (
+    "agency_id",
+    "actor_user_id",
+    "entity_type",
+    "entity_id",
+    "action",
+    "before",
+    "after",
+    "request_id",
+)
+_WITH_REFERENCE = "(:{} || jsonb_build_object('reference', (SELECT reference FROM new_booking)))"
+
+
+def _values(
+    table: FromClause, prefix: str, columns: Sequence[str], with_reference: str | None = None
+) -> tuple[str, list[BindParameter[Any]]]:
+    binds = [bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns]
+    return "(" + ", ".join(
+        _WITH_REFERENCE.format(b.key) if c == with_reference else f":{b.key}"
+        for c, b in zip(columns, binds, strict=True)
+    ) + ")", binds
+
+
+def _create_statement(n_events: int) -> TextClause:
+    booking, binds = _values(Booking.__table__, "b_", _BOOKING_COLUMNS)
+    rows = []
+    for i in range(n_events):
+        # The first event is booking.created, whose payload names the reference.
+        row, event_binds = _values(
+            OutboxEvent.__table__, f"e{i}_", _EVENT_COLUMNS, "payload" if i == 0 else None
+        )
+        rows.append(row)
+        binds += event_binds
+    entry, audit_binds = _values(AuditEntry.__table__, "a_", _AUDIT_COLUMNS, "after")
+    binds += audit_binds
+    return text(
+        f"WITH new_booking AS (INSERT INTO bookings ({', '.join(_BOOKING_COLUMNS)}) "
+        f"VALUES {booking} RETURNING reference), "
+        f"new_events AS (INSERT INTO outbox_events ({', '.join(_EVENT_COLUMNS)}) "
+        f"VALUES {', '.join(rows)}), "
+        f"new_entry AS (INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) VALUES {entry}) "
+        "SELECT reference FROM new_booking"
+    ).bindparams(*binds)
+
+
+# Values rows are inserted in order, so the events' ids follow the order they are listed in.
+_CREATE_STATEMENTS = {n: _create_statement(n) for n in (1, 2)}
+
+
 async def create(
     session: AsyncSession,
     actor: Actor,
     data: BookingCreate,
     *,
     hold_minutes: int = DEFAULT_HOLD_MINUTES,
+    savepoint: bool = True,
 ) -> tuple[Booking, Guest | None]:
+    """Create a booking in the caller's transaction. ``savepoint=False`` (one API request, whose
+    transaction ends with any error) skips the inventory guard's savepoint: a clash then rolls
+    the transaction back before the 409 is raised (see ``inventory.guarded``)."""
     if data.status not in CREATABLE or data.status is BookingStatus.CONFLICT:
         raise Unprocessable(
             f"A booking cannot be created as {data.status.value}.",
@@ -234,21 +407,34 @@ async def create(
                 }
             ],
         )
-    prop = await properties.get(session, actor, data.property_id)
+    ctx = await _create_context(session, actor, data)
+    prop = ctx.prop
     _check_guests(prop, data.adults, data.children)
-    guest = (
-        await guest_for(session, actor, data.guest_id, data.guest)
-        if data.guest_id or data.guest
-        else None
-    )
-    await inventory.expire_stale_holds(session, prop.id)
-    quote = await _priced(session, actor, prop, data)
-    now = datetime.now(UTC)
+    guest: Guest | None = None
+    if data.guest_id is not None:
+        if ctx.guest is None:
+            raise guests.not_found()
+        guest = _usable(ctx.guest)
+    elif data.guest is not None:
+        guest = await _inline_guest(session, actor.require_agency(), data.guest)
+    if ctx.expired_hold_ids:
+        expired = await session.scalars(
+            select(Booking)
+            .where(Booking.id.in_(ctx.expired_hold_ids))
+            .order_by(Booking.id)
+            .execution_options(populate_existing=True)
+        )
+        await inventory.record_expired(session, list(expired.all()))
+    if data.override_restrictions:
+        actor.require(Permission.RATES_WRITE)
+    # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
+    quote = await _priced(session, prop, data) if ctx.has_rate_plans else None
     booking = Booking(
         id=uuid.uuid4(),
         agency_id=prop.agency_id,
         property_id=prop.id,
         guest_id=guest.id if guest else None,
+        reference=None,  # the column default's, filled in below
         status=data.status,
         source=data.source,
         channel_booking_id=data.channel_booking_id,
@@ -259,37 +445,31 @@ async def create(
         infants=data.infants,
         pets=data.pets,
         notes=data.notes,
-        quote=quote,
-        hold_expires_at=now + timedelta(minutes=hold_minutes)
+        hold_expires_at=datetime.now(UTC) + timedelta(minutes=hold_minutes)
         if data.status is BookingStatus.HOLD
         else None,
+        quote=quote,
         version=1,
+        created_at=ctx.now,
+        updated_at=ctx.now,
     )
-    try:
-        async with inventory.guarded(session, prop.id, data.check_in, data.check_out):
-            session.add(booking)
-    except IntegrityError as exc:
-        if "uq_bookings_channel" in str(exc.orig):
-            raise Conflict(
-                "This channel booking is already recorded.",
-                conflict_type="duplicate_channel_booking",
-            ) from None
-        raise
-    payload = event_payload(booking)
-    outbox.emit(
-        session,
-        agency_id=booking.agency_id,
-        event_type="booking.created",
-        aggregate_type="booking",
-        aggregate_id=booking.id,
-        payload=payload,
-    )
-    if occupies(booking.status):
-        await ari_store.availability_changed(
-            session, booking.agency_id, booking.property_id, booking.check_in, booking.check_out
+    events = [
+        outbox.event(
+            agency_id=booking.agency_id,
+            event_type="booking.created",
+            aggregate_type="booking",
+            aggregate_id=booking.id,
+            payload=event_payload(booking),
         )
-    await audit.record(
-        session,
+    ]
+    occupying = occupies(booking.status)
+    if occupying:
+        events.append(
+            outbox.availability_event(
+                booking.agency_id, booking.property_id, booking.check_in, booking.check_out
+            )
+        )
+    entry = audit.entry(
         actor,
         agency_id=booking.agency_id,
         entity_type="booking",
@@ -297,6 +477,37 @@ async def create(
         action="created",
         after=audit.snapshot(booking),
     )
+    params = {f"b_{c}": getattr(booking, c) for c in _BOOKING_COLUMNS}
+    for i, ev in enumerate(events):
+        params.update({f"e{i}_{k}": v for k, v in ev.items()})
+    params.update({f"a_{k}": v for k, v in entry.items()})
+    try:
+        async with inventory.guarded(
+            session,
+            prop.id,
+            data.check_in,
+            data.check_out,
+            savepoint=savepoint,
+            agency_id=prop.agency_id,
+        ):
+            result = await session.execute(_CREATE_STATEMENTS[len(events)], params)
+    except IntegrityError as exc:
+        if "uq_bookings_channel" in str(exc.orig):
+            raise Conflict(
+                "This channel booking is already recorded.",
+                conflict_type="duplicate_channel_booking",
+            ) from None
+        raise
+    booking.reference = result.scalar_one()
+    # The row is written: the object joins the session as if loaded, so later changes to it
+    # (e.g. a hold's token) are flushed as UPDATEs.
+    make_transient_to_detached(booking)
+    session.add(booking)
+    if occupying and ctx.has_rate_plans:
+        # availability.changed is already written above; bring the ARI rows up to date.
+        await ari_store.recompute_property(
+            session, booking.property_id, booking.check_in, booking.check_out
+        )
     for created_hook in AFTER_CREATE:
         await created_hook(session, booking)
     return booking, guest

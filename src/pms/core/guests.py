@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,16 +27,25 @@ SORTABLE: dict[str, Sortable] = {
 ERASED_NAME = "Erased"
 
 
+def by_id(agency_id: Any, guest_id: Any) -> ColumnElement[bool]:
+    """The guest ``guest_id`` of the agency (values or bind parameters)."""
+    return and_(Guest.agency_id == agency_id, Guest.id == guest_id)
+
+
 async def get(
     session: AsyncSession, actor: Actor, guest_id: uuid.UUID, *, lock: bool = False
 ) -> Guest:
-    stmt = select(Guest).where(Guest.agency_id == actor.require_agency(), Guest.id == guest_id)
+    stmt = select(Guest).where(by_id(actor.require_agency(), guest_id))
     if lock:
         stmt = stmt.with_for_update()
     guest = (await session.execute(stmt)).scalar_one_or_none()
     if guest is None:
-        raise NotFound("Guest not found.")
+        raise not_found()
     return guest
+
+
+def not_found() -> NotFound:
+    return NotFound("Guest not found.")
 
 
 async def find_by_email(session: AsyncSession, agency_id: uuid.UUID, email: str) -> Guest | None:

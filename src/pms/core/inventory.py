@@ -4,12 +4,13 @@ expiring stale holds, and reading occupied ranges."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text, update
+from sqlalchemy import ColumnElement, Update, and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,6 +100,11 @@ def conflict_error(clash: Clash | None, start: date, end: date) -> InventoryConf
     )
 
 
+def _is_exclusion_violation(exc: IntegrityError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate == EXCLUSION_VIOLATION or EXCLUSION_CONSTRAINT in str(exc.orig)
+
+
 @asynccontextmanager
 async def guarded(
     session: AsyncSession,
@@ -108,26 +114,37 @@ async def guarded(
     *,
     exclude_booking: uuid.UUID | None = None,
     exclude_block: uuid.UUID | None = None,
+    savepoint: bool = True,
+    agency_id: uuid.UUID | None = None,
 ) -> AsyncIterator[None]:
     """Make the writes that occupy ``[start, end)`` inside this block: they run in a savepoint,
     and a violated exclusion constraint becomes a 409 naming the clash while the outer
-    transaction stays usable. (Changes made before the block would be flushed outside it.)"""
+    transaction stays usable. (Changes made before the block would be flushed outside it.)
+
+    ``savepoint=False`` saves the savepoint's two round trips for a caller whose transaction
+    ends with the 409 anyway (one API request): a violation then rolls the whole transaction
+    back, and the clash is looked up in a fresh transaction of the property's ``agency_id``."""
     try:
-        async with session.begin_nested():
+        if savepoint:
+            async with session.begin_nested():
+                yield
+                await session.flush()
+        else:
             yield
             await session.flush()
     except IntegrityError as exc:
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if sqlstate != EXCLUSION_VIOLATION and EXCLUSION_CONSTRAINT not in str(exc.orig):
+        if not _is_exclusion_violation(exc):
             raise
-        clash = await find_clash(
-            session,
-            property_id,
-            start,
-            end,
-            exclude_booking=exclude_booking,
-            exclude_block=exclude_block,
-        )
+        lookup = dict(exclude_booking=exclude_booking, exclude_block=exclude_block)
+        if savepoint:
+            clash = await find_clash(session, property_id, start, end, **lookup)
+        else:
+            # The transaction is lost: end it (which returns its connection to the pool) and
+            # look in a fresh one, scoped to the same agency.
+            assert agency_id is not None, "savepoint=False needs the agency to look up the clash"
+            await session.rollback()
+            async with db.transaction(agency_id) as fresh:
+                clash = await find_clash(fresh, property_id, start, end, **lookup)
         raise conflict_error(clash, start, end) from None
 
 
@@ -135,20 +152,34 @@ def _stale_hold() -> ColumnElement[bool]:
     return and_(Booking.status == BookingStatus.HOLD, Booking.hold_expires_at <= func.now())
 
 
+def stale_holds_update(property_id: Any | None = None) -> Update:
+    """The one statement that expires holds past their expiry (of one property — a value or a
+    bind parameter — or all the transaction's agency may see); ``record_expired`` must follow
+    for the rows it returns."""
+    stmt = (
+        update(Booking)
+        .where(_stale_hold())
+        .values(status=BookingStatus.EXPIRED, version=Booking.version + 1)
+    )
+    if property_id is not None:
+        stmt = stmt.where(Booking.property_id == property_id)
+    return stmt
+
+
 async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | None = None) -> int:
     """Holds past their expiry stop blocking: whoever writes next expires them in the same
     transaction, and the scheduler job (``expire_stale_holds_everywhere``) sweeps the rest.
     Either way each expired hold records its status change (events and audit) here."""
     stmt = (
-        update(Booking)
-        .where(_stale_hold())
-        .values(status=BookingStatus.EXPIRED, version=Booking.version + 1)
-        .returning(Booking)
-        .execution_options(populate_existing=True)
+        stale_holds_update(property_id).returning(Booking).execution_options(populate_existing=True)
     )
-    if property_id is not None:
-        stmt = stmt.where(Booking.property_id == property_id)
     expired = list((await session.scalars(stmt)).all())
+    await record_expired(session, expired)
+    return len(expired)
+
+
+async def record_expired(session: AsyncSession, expired: Sequence[Booking]) -> None:
+    """The status change of holds ``stale_holds_update`` has just expired: events and audit."""
     for booking in expired:
         await booking_events.status_changed(session, booking, BookingStatus.HOLD)
         # No actor: the clock expired it, not whoever happened to write next.
@@ -162,7 +193,6 @@ async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | Non
             before={"status": BookingStatus.HOLD.value, "version": booking.version - 1},
             after={"status": booking.status.value, "version": booking.version},
         )
-    return len(expired)
 
 
 async def expire_stale_holds_everywhere() -> int:

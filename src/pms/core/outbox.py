@@ -13,6 +13,26 @@ from pms.logs import request_id_var
 from pms.models.outbox import OutboxEvent
 
 
+def event(
+    *,
+    agency_id: uuid.UUID,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id: Any,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """The column values of one outbox event (``emit`` adds it to the session; a service that
+    writes its rows in one statement inserts these values itself)."""
+    return {
+        "agency_id": agency_id,
+        "event_type": event_type,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": str(aggregate_id),
+        "payload": payload,
+        "request_id": request_id_var.get(),
+    }
+
+
 def emit(
     session: AsyncSession,
     *,
@@ -24,13 +44,31 @@ def emit(
 ) -> None:
     session.add(
         OutboxEvent(
-            agency_id=agency_id,
-            event_type=event_type,
-            aggregate_type=aggregate_type,
-            aggregate_id=str(aggregate_id),
-            payload=payload,
-            request_id=request_id_var.get(),
+            **event(
+                agency_id=agency_id,
+                event_type=event_type,
+                aggregate_type=aggregate_type,
+                aggregate_id=aggregate_id,
+                payload=payload,
+            )
         )
+    )
+
+
+def availability_event(
+    agency_id: uuid.UUID, property_id: uuid.UUID, start: date, end: date
+) -> dict[str, Any]:
+    """Nights ``[start, end)`` of a property may have changed availability."""
+    return event(
+        agency_id=agency_id,
+        event_type="availability.changed",
+        aggregate_type="property",
+        aggregate_id=property_id,
+        payload={
+            "property_id": str(property_id),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        },
     )
 
 
@@ -42,18 +80,7 @@ def availability_changed(
     end: date,
 ) -> None:
     """Nights ``[start, end)`` of a property may have changed availability."""
-    emit(
-        session,
-        agency_id=agency_id,
-        event_type="availability.changed",
-        aggregate_type="property",
-        aggregate_id=property_id,
-        payload={
-            "property_id": str(property_id),
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-        },
-    )
+    session.add(OutboxEvent(**availability_event(agency_id, property_id, start, end)))
 
 
 DISPATCH_TASK = "pms.outbox.dispatch"

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, listing
@@ -27,12 +27,22 @@ SORTABLE: dict[str, Sortable] = {
 
 def visible(actor: Actor) -> Select[Property]:
     """Every property query starts here: the agency's live properties, narrowed for owners."""
-    stmt = select(Property).where(
-        Property.agency_id == actor.require_agency(), Property.deleted_at.is_(None)
+    return select(Property).where(
+        *visibility(actor.require_agency(), actor.user_id if actor.is_owner else None)
     )
-    if actor.is_owner:
-        stmt = stmt.where(Property.owner_user_id == actor.user_id)
-    return stmt
+
+
+def visibility(agency_id: Any, owner_user_id: Any | None) -> list[ColumnElement[bool]]:
+    """The rule of ``visible``, for values or bind parameters (a statement built once): the
+    agency's live properties; only an owner's own when ``owner_user_id`` is given."""
+    rule = [Property.agency_id == agency_id, Property.deleted_at.is_(None)]
+    if owner_user_id is not None:
+        rule.append(Property.owner_user_id == owner_user_id)
+    return rule
+
+
+def not_found() -> NotFound:
+    return NotFound("Property not found.")
 
 
 async def get(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> Property:
@@ -40,7 +50,7 @@ async def get(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> Pr
         await session.execute(visible(actor).where(Property.id == property_id))
     ).scalar_one_or_none()
     if prop is None:
-        raise NotFound("Property not found.")
+        raise not_found()
     return prop
 
 
@@ -49,7 +59,7 @@ async def get_for_update(session: AsyncSession, actor: Actor, property_id: uuid.
         await session.execute(visible(actor).where(Property.id == property_id).with_for_update())
     ).scalar_one_or_none()
     if prop is None:
-        raise NotFound("Property not found.")
+        raise not_found()
     return prop
 
 
