@@ -107,6 +107,28 @@ class Candidate:
     max_advance_days: int | None
 
 
+_SOURCES = {source.value: source for source in ari.RuleSource}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRows:
+    """A plan's stored ARI rows of the dates a stay reads, as the candidates query returns them
+    (one sequence per column, `offsets` indexing `dates`); made into `ari.AriDay`s only when the
+    property is quoted, in the worker thread."""
+
+    dates: Sequence[date]
+    columns: tuple[Sequence[Any], ...]
+
+    def days(self) -> list[ari.AriDay]:
+        dates, sources, row = self.dates, _SOURCES, ari.AriDay
+        return [
+            row(dates[offset], available, price, lo, hi, cta, ctd, sources[source])
+            for offset, available, price, lo, hi, cta, ctd, source in zip(
+                *self.columns, strict=True
+            )
+        ]
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     candidate: Candidate
@@ -158,7 +180,7 @@ def _filtered(stmt: Select[Any], filters: Filters, guests: int) -> Select[Any]:
 
 async def candidates(
     session: AsyncSession, agency_id: uuid.UUID, filters: Filters, stay: Stay, guests: int
-) -> list[tuple[Candidate, list[ari.AriDay]]]:
+) -> list[tuple[Candidate, StoredRows]]:
     """Listed live properties matching the filters that sleep the party, have a default plan
     whose every night of the stay is open, and no booking, live hold or block on those nights,
     each with its plan's stored rows of `rows_read_by(stay)`: one query, so the properties that
@@ -229,9 +251,7 @@ async def candidates(
         ~taken, rows.c.open_nights == stay.nights
     )
     dates = list(read.dates())
-    sources = {s.value: s for s in ari.RuleSource}
-    day_row = ari.AriDay
-    out: list[tuple[Candidate, list[ari.AriDay]]] = []
+    out: list[tuple[Candidate, StoredRows]] = []
     for r in (await session.execute(stmt)).all():
         prop = Candidate(
             id=r[0],
@@ -246,11 +266,7 @@ async def candidates(
             min_lead_days=r[9],
             max_advance_days=r[10],
         )
-        days = [
-            day_row(dates[o], av, price, lo, hi, cta, ctd, sources[src])
-            for o, av, price, lo, hi, cta, ctd, src in zip(*r[11:19], strict=True)
-        ]
-        out.append((prop, days))
+        out.append((prop, StoredRows(dates, tuple(r[11:19]))))
     return out
 
 
@@ -382,7 +398,7 @@ async def _load_pricings(
 
 
 def _quote_all(
-    jobs: list[tuple[Candidate, quotes.PropertyPricing, list[ari.AriDay]]],
+    jobs: list[tuple[Candidate, quotes.PropertyPricing, StoredRows]],
     stay: Stay,
     guests: quotes.Guests,
     filters: Filters,
@@ -402,7 +418,7 @@ def _quote_all(
         today = todays.get(prop.timezone)
         if today is None:
             today = todays[prop.timezone] = ari_store.local_today(prop.timezone, now)
-        result = quotes.quote(priced, rows, stay, guests, today=today)
+        result = quotes.quote(priced, rows.days(), stay, guests, today=today)
         if result.bookable:
             hits.append(Hit(prop, result, dist))
     return hits
