@@ -19,6 +19,7 @@ import uvicorn
 from pms import db
 from pms.api import readcache
 from pms.core.auth import reset_actor_cache
+from pms.direct import search
 from pms.embedded.process import free_port
 from pms.redis_client import close_redis
 from pms.settings import Settings, get_settings, reset_settings_cache
@@ -38,6 +39,7 @@ from tests.services import (
 def reset_caches() -> None:
     """Per-process caches start empty in every test (as in a freshly started API)."""
     readcache.reset()
+    search.reset()
     reset_actor_cache()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,8 +47,18 @@ Errors are RFC 9457 `application/problem+json` documents; every response carries
 """
 
 
+# The cyclic garbage collector's first generation is collected every GC_THRESHOLD container
+# allocations (CPython's default: 700). A request that builds tens of thousands of short-lived
+# objects (a search quoting 1,000 properties) then triggers hundreds of collections, and the
+# older generations, which hold the whole app, get scanned often enough to cost about as much
+# CPU as the request itself. Reference counting frees almost all of these objects anyway; the
+# collector only has to find cycles, which it still does, just less often.
+GC_THRESHOLD = (50_000, 20, 10)
+
+
 @asynccontextmanager
 async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    gc.set_threshold(*GC_THRESHOLD)
     yield
     await dispose_engine()
     await close_redis()

@@ -17,7 +17,7 @@ from pms.api.deps import DB, AppSettings, client_ip
 from pms.api.responses import Responses
 from pms.channel.ical.ranges import NightRange
 from pms.channel.ical.render import ExportEvent, render_feed
-from pms.core import photos, pricing, quotes, ratelimit
+from pms.core import generations, photos, pricing, quotes, ratelimit
 from pms.core.dates import Stay
 from pms.core.errors import NotFound, TooManyRequests, Unprocessable
 from pms.core.money import Money
@@ -225,7 +225,18 @@ async def search_properties(
     guests = quotes.Guests(adults, tuple(ages), pets)
 
     async def build() -> bytes:
-        hits = await search.search(session, agency_id, stay, guests, filters, sort)
+        # The generations the cache read before this request's first statement (none when it
+        # is off or Redis is down): the per-process pricings are kept under them.
+        gens: dict[str, str] | None = getattr(request.state, "generations", None)
+        scope = generations.agency(agency_id)
+        version = (
+            (gens[generations.GLOBAL], gens[scope])
+            if gens and generations.GLOBAL in gens and scope in gens
+            else None
+        )
+        hits = await search.search(
+            session, agency_id, stay, guests, filters, sort, pricing_version=version
+        )
         page = hits[:limit]
         # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
         shown = await _public_properties(

@@ -101,10 +101,16 @@ class Money:
 
     @classmethod
     def total(cls, amounts: Iterable[Money], currency: str) -> Money:
-        result = cls.zero(currency)
+        # The same as adding them one by one to zero (currencies checked the same way), without
+        # an intermediate Money per addition: quotes add up their lines several times each.
+        minor = 0
         for amount in amounts:
-            result += amount
-        return result
+            if not isinstance(amount, Money):
+                raise TypeError(f"expected Money, got {type(amount).__name__}")
+            if amount.currency != currency:
+                raise CurrencyError(f"cannot combine {currency} with {amount.currency}")
+            minor += amount.amount_minor
+        return cls(minor, currency)
 
     @property
     def exponent(self) -> int:

@@ -12,19 +12,33 @@ import asyncio
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, BindParameter, Select, and_, any_, bindparam, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    BindParameter,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.sqltypes import NullType
 
 from pms.core import ari, ari_store, inventory, listing, pricing, quotes
 from pms.core.booking_status import INVENTORY_ACTIVE, BookingStatus
 from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
+from pms.core.lru import TimedLRU
 from pms.core.restrictions import BookingWindow, rows_read_by
 from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
@@ -38,6 +52,7 @@ from pms.models.rates import (
     TaxClass,
     VisitorTaxLocation,
 )
+from pms.settings import get_settings
 
 MAX_CALENDAR_DAYS = 400
 # How far past a calendar's end rows are read, so the last days' possible stays can be judged.
@@ -47,6 +62,15 @@ FROM_PRICE_DAYS = 365
 _ON_LOOP_QUOTES = 50
 
 Sort = Literal["price", "distance"]
+
+# Per process: each agency's property pricings (fees, VAT, visitor tax, policy, plan discounts)
+# as of one of its generations (``pms.core.generations``: any committed write to the agency gives
+# a new one), so a search does not load and build 1,000 of them again while nothing changed.
+# Keyed by (agency, generation); the value maps (property, plan) to the candidate columns the
+# pricing was built from and the pricing (None: inconsistent, cannot be quoted).
+_PricingEntry = tuple[tuple[Any, ...], "quotes.PropertyPricing | None"]
+_pricings: TimedLRU[dict[tuple[uuid.UUID, uuid.UUID], _PricingEntry]] | None = None
+_PRICING_AGENCIES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +105,28 @@ class Candidate:
     los_discounts: list[dict[str, Any]]
     min_lead_days: int
     max_advance_days: int | None
+
+
+_SOURCES = {source.value: source for source in ari.RuleSource}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRows:
+    """A plan's stored ARI rows of the dates a stay reads, as the candidates query returns them
+    (one sequence per column, `offsets` indexing `dates`); made into `ari.AriDay`s only when the
+    property is quoted, in the worker thread."""
+
+    dates: Sequence[date]
+    columns: tuple[Sequence[Any], ...]
+
+    def days(self) -> list[ari.AriDay]:
+        dates, sources, row = self.dates, _SOURCES, ari.AriDay
+        return [
+            row(dates[offset], available, price, lo, hi, cta, ctd, sources[source])
+            for offset, available, price, lo, hi, cta, ctd, source in zip(
+                *self.columns, strict=True
+            )
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +180,14 @@ def _filtered(stmt: Select[Any], filters: Filters, guests: int) -> Select[Any]:
 
 async def candidates(
     session: AsyncSession, agency_id: uuid.UUID, filters: Filters, stay: Stay, guests: int
-) -> list[Candidate]:
+) -> list[tuple[Candidate, StoredRows]]:
     """Listed live properties matching the filters that sleep the party, have a default plan
-    whose every night of the stay is open, and no booking, live hold or block on those nights:
-    one query, so the properties that cannot be offered are never loaded or priced."""
+    whose every night of the stay is open, and no booking, live hold or block on those nights,
+    each with its plan's stored rows of `rows_read_by(stay)`: one query, so the properties that
+    cannot be offered are never loaded or priced.
+
+    The rows come as one array per column and plan (a lateral aggregate over the plan's index
+    range), not one result row per day: 1,000 candidates are 1,000 rows, not 8,000."""
     occ = OccupiedRange
     taken = (
         select(occ.id)
@@ -150,35 +200,60 @@ async def candidates(
         )
         .exists()
     )
-    open_nights = (
-        select(func.count())
-        .select_from(AriRow)
-        .where(
-            AriRow.rate_plan_id == RatePlan.id,
-            AriRow.day >= stay.check_in,
-            AriRow.day < stay.check_out,
-            AriRow.available,
+    read = rows_read_by(stay)
+    t = AriRow.__table__.c
+
+    def column(col: Any) -> Any:
+        # Untyped: asyncpg's lists are used as they come, without a processor per element.
+        return func.array_agg(aggregate_order_by(col, t.day), type_=NullType())
+
+    rows = (
+        select(
+            func.count().filter(and_(t.day < stay.check_out, t.available)).label("open_nights"),
+            column(t.day - read.check_in).label("offsets"),
+            column(t.available).label("available"),
+            column(t.price_minor).label("price_minor"),
+            column(t.min_stay).label("min_stay"),
+            column(t.max_stay).label("max_stay"),
+            column(t.closed_to_arrival).label("cta"),
+            column(t.closed_to_departure).label("ctd"),
+            column(t.min_stay_source).label("source"),
         )
-        .scalar_subquery()
+        .where(t.rate_plan_id == RatePlan.id, t.day >= read.check_in, t.day < read.check_out)
+        .lateral("ari")
     )
-    stmt = select(
-        Property.id,
-        Property.name,
-        Property.timezone,
-        Property.currency,
-        Property.max_guests,
-        Property.latitude,
-        Property.longitude,
-        RatePlan.id,
-        RatePlan.los_discounts,
-        RatePlan.min_lead_days,
-        RatePlan.max_advance_days,
-    ).join(RatePlan, and_(RatePlan.property_id == Property.id, RatePlan.is_default))
+    stmt = (
+        select(
+            Property.id,
+            Property.name,
+            Property.timezone,
+            Property.currency,
+            Property.max_guests,
+            Property.latitude,
+            Property.longitude,
+            RatePlan.id,
+            RatePlan.los_discounts,
+            RatePlan.min_lead_days,
+            RatePlan.max_advance_days,
+            rows.c.offsets,
+            rows.c.available,
+            rows.c.price_minor,
+            rows.c.min_stay,
+            rows.c.max_stay,
+            rows.c.cta,
+            rows.c.ctd,
+            rows.c.source,
+        )
+        .join(RatePlan, and_(RatePlan.property_id == Property.id, RatePlan.is_default))
+        .join(rows, true())
+    )
     stmt = _filtered(stmt.where(Property.agency_id == agency_id), filters, guests).where(
-        ~taken, open_nights == stay.nights
+        ~taken, rows.c.open_nights == stay.nights
     )
-    return [
-        Candidate(
+    dates = list(read.dates())
+    out: list[tuple[Candidate, StoredRows]] = []
+    for r in (await session.execute(stmt)).all():
+        prop = Candidate(
             id=r[0],
             name=r[1],
             timezone=r[2],
@@ -191,8 +266,8 @@ async def candidates(
             min_lead_days=r[9],
             max_advance_days=r[10],
         )
-        for r in (await session.execute(stmt)).all()
-    ]
+        out.append((prop, StoredRows(dates, tuple(r[11:19]))))
+    return out
 
 
 async def properties_of(session: AsyncSession, hits: Sequence[Hit]) -> list[Property]:
@@ -214,11 +289,71 @@ async def default_plans(
     return {p.property_id: p for p in rows.scalars().all()}
 
 
+def _pricing_store() -> TimedLRU[dict[tuple[uuid.UUID, uuid.UUID], _PricingEntry]]:
+    global _pricings
+    if _pricings is None:
+        _pricings = TimedLRU(
+            ttl_seconds=get_settings().read_cache_ttl_seconds, max_size=_PRICING_AGENCIES
+        )
+    return _pricings
+
+
+def reset() -> None:
+    """Forget the per-process pricings (tests, settings changes)."""
+    global _pricings
+    _pricings = None
+
+
+def _pricing_source(prop: Candidate) -> tuple[Any, ...]:
+    """The candidate columns `build_pricing` reads: a cached pricing is used only when they are
+    the ones this request read."""
+    return (
+        prop.currency,
+        prop.max_guests,
+        prop.los_discounts,
+        prop.min_lead_days,
+        prop.max_advance_days,
+    )
+
+
 async def pricings(
-    session: AsyncSession, agency_id: uuid.UUID, props: Sequence[Candidate]
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    props: Sequence[Candidate],
+    version: Hashable | None = None,
 ) -> dict[uuid.UUID, quotes.PropertyPricing]:
     """`pricing.property_pricing` for many properties in three queries; a property whose
-    pricing is inconsistent (e.g. a fee in another currency) is left out: it cannot be quoted."""
+    pricing is inconsistent (e.g. a fee in another currency) is left out: it cannot be quoted.
+
+    With `version` (the agency's generations, read before this request's first statement) the
+    pricings are kept per process under it, and only properties not seen under it are loaded."""
+    known: dict[tuple[uuid.UUID, uuid.UUID], _PricingEntry] = {}
+    store = _pricing_store() if version is not None else None
+    if store is not None:
+        known = store.get((agency_id, version)) or {}
+    out: dict[uuid.UUID, quotes.PropertyPricing] = {}
+    missing: list[Candidate] = []
+    for prop in props:
+        entry = known.get((prop.id, prop.plan_id))
+        if entry is None or entry[0] != _pricing_source(prop):
+            missing.append(prop)
+        elif entry[1] is not None:
+            out[prop.id] = entry[1]
+    if missing:
+        loaded = await _load_pricings(session, agency_id, missing)
+        for prop in missing:
+            priced = loaded.get(prop.id)
+            known[(prop.id, prop.plan_id)] = (_pricing_source(prop), priced)
+            if priced is not None:
+                out[prop.id] = priced
+        if store is not None:
+            store.put((agency_id, version), known)
+    return out
+
+
+async def _load_pricings(
+    session: AsyncSession, agency_id: uuid.UUID, props: Sequence[Candidate]
+) -> dict[uuid.UUID, quotes.PropertyPricing]:
     ids = [p.id for p in props]
     if not ids:
         return {}
@@ -262,44 +397,8 @@ async def pricings(
     return out
 
 
-async def ari_rows(
-    session: AsyncSession, plan_ids: Iterable[uuid.UUID], start: date, end: date
-) -> dict[uuid.UUID, list[ari.AriDay]]:
-    """The stored rows of `[start, end)` of many plans, in one query."""
-    t = AriRow.__table__.c
-    result = await session.execute(
-        select(
-            t.rate_plan_id,
-            t.day,
-            t.available,
-            t.price_minor,
-            t.min_stay,
-            t.max_stay,
-            t.closed_to_arrival,
-            t.closed_to_departure,
-            t.min_stay_source,
-        ).where(t.rate_plan_id == any_(_uuids(plan_ids)), t.day >= start, t.day < end)
-    )
-    out: dict[uuid.UUID, list[ari.AriDay]] = defaultdict(list)
-    sources = {s.value: s for s in ari.RuleSource}
-    for plan_id, day, available, price, min_stay, max_stay, cta, ctd, source in result.all():
-        out[plan_id].append(
-            ari.AriDay(
-                day=day,
-                available=available,
-                price_minor=price,
-                min_stay=min_stay,
-                max_stay=max_stay,
-                closed_to_arrival=cta,
-                closed_to_departure=ctd,
-                min_stay_source=sources[source],
-            )
-        )
-    return out
-
-
 def _quote_all(
-    jobs: list[tuple[Candidate, quotes.PropertyPricing, list[ari.AriDay]]],
+    jobs: list[tuple[Candidate, quotes.PropertyPricing, StoredRows]],
     stay: Stay,
     guests: quotes.Guests,
     filters: Filters,
@@ -319,7 +418,7 @@ def _quote_all(
         today = todays.get(prop.timezone)
         if today is None:
             today = todays[prop.timezone] = ari_store.local_today(prop.timezone, now)
-        result = quotes.quote(priced, rows, stay, guests, today=today)
+        result = quotes.quote(priced, rows.days(), stay, guests, today=today)
         if result.bookable:
             hits.append(Hit(prop, result, dist))
     return hits
@@ -332,16 +431,17 @@ async def search(
     guests: quotes.Guests,
     filters: Filters,
     sort: Sort,
+    *,
+    pricing_version: Hashable | None = None,
 ) -> list[Hit]:
+    """The bookable properties for the stay, sorted. `pricing_version`: see `pricings`."""
     if sort == "distance" and filters.latitude is None:
         raise _invalid("sort", "sorting by distance needs lat and lng")
-    props = await candidates(session, agency_id, filters, stay, guests.count)
-    if not props:
+    found = await candidates(session, agency_id, filters, stay, guests.count)
+    if not found:
         return []
-    read = rows_read_by(stay)
-    rows = await ari_rows(session, [p.plan_id for p in props], read.check_in, read.check_out)
-    priced = await pricings(session, agency_id, props)
-    jobs = [(p, priced[p.id], rows[p.plan_id]) for p in props if p.id in priced]
+    priced = await pricings(session, agency_id, [p for p, _ in found], pricing_version)
+    jobs = [(p, priced[p.id], rows) for p, rows in found if p.id in priced]
     now = datetime.now(UTC)
     if len(jobs) > _ON_LOOP_QUOTES:
         hits = await asyncio.to_thread(_quote_all, jobs, stay, guests, filters, now)
