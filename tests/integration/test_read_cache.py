@@ -58,6 +58,22 @@ async def calendar(client: httpx.AsyncClient, a: Agency, role: Role = Role.ADMIN
     return r.json()
 
 
+async def book(
+    api: httpx.AsyncClient, a: Agency, check_in: str, check_out: str, role: Role = Role.ADMIN
+) -> httpx.Response:
+    """POST a booking of agency.property_id for the agency's guest."""
+    return await api.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": a.property_id,
+            "check_in": check_in,
+            "check_out": check_out,
+            "guest_id": a.guest_id,
+        },
+        headers=a.auth(role),
+    )
+
+
 def statuses(cal: Any) -> list[str]:
     return [d["status"] for d in cal["properties"][0]["days"]]
 
@@ -77,16 +93,7 @@ async def test_a_repeated_calendar_runs_no_statement_until_a_booking_changes_it(
     assert again == first
     assert seen == []  # neither authentication nor the calendar touched the database
 
-    r = await client.post(
-        "/api/v1/bookings",
-        json={
-            "property_id": agency.property_id,
-            "check_in": "2032-03-02",
-            "check_out": "2032-03-04",
-            "guest_id": agency.guest_id,
-        },
-        headers=agency.auth(),
-    )
+    r = await book(client, agency, "2032-03-02", "2032-03-04")
     assert r.status_code == 201, r.text
     booking = r.json()
     assert statuses(await calendar(client, agency)) == ["free", "booked", "booked"] + ["free"] * 4
@@ -157,16 +164,7 @@ async def test_a_changed_role_and_a_logout_take_effect_on_the_next_request(
         headers=agency.auth(),
     )
     assert r.status_code == 200, r.text
-    r = await client.post(
-        "/api/v1/bookings",
-        json={
-            "property_id": agency.property_id,
-            "check_in": "2032-04-01",
-            "check_out": "2032-04-03",
-            "guest_id": agency.guest_id,
-        },
-        headers=agency.auth(Role.STAFF),
-    )
+    r = await book(client, agency, "2032-04-01", "2032-04-03", Role.STAFF)
     assert r.status_code == 403, r.text  # accountants may not create bookings
 
     r = await client.delete(f"/api/v1/members/{agency.users[Role.STAFF]}", headers=agency.auth())
@@ -296,16 +294,7 @@ async def test_two_api_processes_never_serve_each_other_a_stale_answer(
             for api in (a, b):  # both processes now hold the token and the answer
                 assert statuses(await calendar(api, agency)) == ["free"] * 7
                 assert statuses(await calendar(api, agency)) == ["free"] * 7
-            r = await a.post(
-                "/api/v1/bookings",
-                json={
-                    "property_id": agency.property_id,
-                    "check_in": "2032-03-03",
-                    "check_out": "2032-03-05",
-                    "guest_id": agency.guest_id,
-                },
-                headers=agency.auth(),
-            )
+            r = await book(a, agency, "2032-03-03", "2032-03-05")
             assert r.status_code == 201, r.text
             expected = ["free"] * 2 + ["booked"] * 2 + ["free"] * 3
             assert statuses(await calendar(b, agency)) == expected
