@@ -7,6 +7,7 @@ message, and ``RecordID`` points at it (its ``LocatorID``, else its 1-based posi
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -112,22 +113,30 @@ def _int(value: str | None, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
-def apply_avail(
+_Apply = Callable[[ET.Element, str, Hotel, Calendar, date], "OtaError | None"]
+
+
+def _apply_messages(
     root: ET.Element,
+    request: str,
+    container_name: str,
+    message_name: str,
+    apply_one: _Apply,
     account: Account,
     hotels: dict[str, Hotel],
     calendar: Calendar,
     today_cet: date,
 ) -> Outcome:
-    expect_root(root, "OTA_HotelAvailNotifRQ")
-    container, hotel = hotel_of(root, "AvailStatusMessages", account, hotels)
-    messages = container.findall(q("AvailStatusMessage"))
+    """Both ARI requests: every message applied on its own; its error names its record."""
+    expect_root(root, request)
+    container, hotel = hotel_of(root, container_name, account, hotels)
+    messages = container.findall(q(message_name))
     if not messages:
-        raise Refused(400, [_missing("AVAILSTATUSMESSAGE_ELEMENT_MISSING")])
+        raise Refused(400, [_missing(f"{message_name.upper()}_ELEMENT_MISSING")])
     outcome = Outcome(0, [])
     for index, msg in enumerate(messages, start=1):
         record = msg.get("LocatorID") or str(index)
-        error = _apply_avail_message(msg, record, hotel, calendar, today_cet)
+        error = apply_one(msg, record, hotel, calendar, today_cet)
         if error is None:
             outcome.applied += 1
         else:
@@ -135,9 +144,10 @@ def apply_avail(
     return outcome
 
 
-def _apply_avail_message(
-    msg: ET.Element, record: str, hotel: Hotel, calendar: Calendar, today_cet: date
-) -> OtaError | None:
+def _target(
+    msg: ET.Element, record: str, hotel: Hotel, today_cet: date
+) -> tuple[tuple[date, date], str, str | None] | OtaError:
+    """A message's StatusApplicationControl: its nights, room and (optional) rate plan."""
     sac = msg.find(q("StatusApplicationControl"))
     if sac is None:
         return _missing("STATUSAPPLICATIONCONTROL_ELEMENT_MISSING", record)
@@ -147,7 +157,36 @@ def _apply_avail_message(
     room_rate = _room_rate(sac, hotel, record)
     if isinstance(room_rate, OtaError):
         return room_rate
-    room, rate = room_rate
+    return (span, *room_rate)
+
+
+def apply_avail(
+    root: ET.Element,
+    account: Account,
+    hotels: dict[str, Hotel],
+    calendar: Calendar,
+    today_cet: date,
+) -> Outcome:
+    return _apply_messages(
+        root,
+        "OTA_HotelAvailNotifRQ",
+        "AvailStatusMessages",
+        "AvailStatusMessage",
+        _apply_avail_message,
+        account,
+        hotels,
+        calendar,
+        today_cet,
+    )
+
+
+def _apply_avail_message(
+    msg: ET.Element, record: str, hotel: Hotel, calendar: Calendar, today_cet: date
+) -> OtaError | None:
+    target = _target(msg, record, hotel, today_cet)
+    if isinstance(target, OtaError):
+        return target
+    span, room, rate = target
 
     limit: int | None = None
     if (raw_limit := msg.get("BookingLimit")) is not None:
@@ -217,35 +256,26 @@ def apply_rates(
     calendar: Calendar,
     today_cet: date,
 ) -> Outcome:
-    expect_root(root, "OTA_HotelRateAmountNotifRQ")
-    container, hotel = hotel_of(root, "RateAmountMessages", account, hotels)
-    messages = container.findall(q("RateAmountMessage"))
-    if not messages:
-        raise Refused(400, [_missing("RATEAMOUNTMESSAGE_ELEMENT_MISSING")])
-    outcome = Outcome(0, [])
-    for index, msg in enumerate(messages, start=1):
-        record = msg.get("LocatorID") or str(index)
-        error = _apply_rate_message(msg, record, hotel, calendar, today_cet)
-        if error is None:
-            outcome.applied += 1
-        else:
-            outcome.errors.append(error)
-    return outcome
+    return _apply_messages(
+        root,
+        "OTA_HotelRateAmountNotifRQ",
+        "RateAmountMessages",
+        "RateAmountMessage",
+        _apply_rate_message,
+        account,
+        hotels,
+        calendar,
+        today_cet,
+    )
 
 
 def _apply_rate_message(
     msg: ET.Element, record: str, hotel: Hotel, calendar: Calendar, today_cet: date
 ) -> OtaError | None:
-    sac = msg.find(q("StatusApplicationControl"))
-    if sac is None:
-        return _missing("STATUSAPPLICATIONCONTROL_ELEMENT_MISSING", record)
-    span = _range(sac, record, today_cet)
-    if isinstance(span, OtaError):
-        return span
-    room_rate = _room_rate(sac, hotel, record)
-    if isinstance(room_rate, OtaError):
-        return room_rate
-    room, rate = room_rate
+    target = _target(msg, record, hotel, today_cet)
+    if isinstance(target, OtaError):
+        return target
+    span, room, rate = target
     if rate is None:
         return _missing("RATEPLANCODE_ATTRIBUTE_MISSING", record)
     amounts = msg.findall(f"{q('Rates')}/{q('Rate')}/{q('BaseByGuestAmts')}/{q('BaseByGuestAmt')}")
