@@ -72,6 +72,19 @@ def entry(
     }
 
 
+async def created(session: AsyncSession, actor: Actor | None, entity_type: str, obj: Any) -> None:
+    """Record that ``obj`` (a row with ``id`` and ``agency_id``) was created, with its values."""
+    await record(
+        session,
+        actor,
+        agency_id=obj.agency_id,
+        entity_type=entity_type,
+        entity_id=obj.id,
+        action="created",
+        after=snapshot(obj),
+    )
+
+
 async def record(
     session: AsyncSession,
     actor: Actor | None,

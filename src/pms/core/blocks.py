@@ -92,15 +92,7 @@ async def create(
     await ari_store.availability_changed(
         session, block.agency_id, block.property_id, block.start, block.end
     )
-    await audit.record(
-        session,
-        actor,
-        agency_id=block.agency_id,
-        entity_type="block",
-        entity_id=block.id,
-        action="created",
-        after=audit.snapshot(block),
-    )
+    await audit.created(session, actor, "block", block)
     return block
 
 

@@ -106,15 +106,7 @@ async def create(session: AsyncSession, actor: Actor, data: GuestCreate) -> Gues
             await session.flush()
     except IntegrityError:
         raise _email_taken() from None  # a concurrent insert won the unique index
-    await audit.record(
-        session,
-        actor,
-        agency_id=agency_id,
-        entity_type="guest",
-        entity_id=guest.id,
-        action="created",
-        after=audit.snapshot(guest),
-    )
+    await audit.created(session, actor, "guest", guest)
     return guest
 
 

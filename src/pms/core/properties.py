@@ -107,15 +107,7 @@ async def create(session: AsyncSession, actor: Actor, data: PropertyCreate) -> P
     prop = Property(id=uuid.uuid4(), agency_id=agency_id, **data.model_dump())
     session.add(prop)
     await session.flush()
-    await audit.record(
-        session,
-        actor,
-        agency_id=agency_id,
-        entity_type="property",
-        entity_id=prop.id,
-        action="created",
-        after=audit.snapshot(prop),
-    )
+    await audit.created(session, actor, "property", prop)
     return prop
 
 

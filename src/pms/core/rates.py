@@ -210,15 +210,7 @@ async def create_plan(
     session.add(plan)
     await ari_store.initialise(session, plan, prop.timezone)
     await session.refresh(plan)
-    await audit.record(
-        session,
-        actor,
-        agency_id=plan.agency_id,
-        entity_type="rate_plan",
-        entity_id=plan.id,
-        action="created",
-        after=audit.snapshot(plan),
-    )
+    await audit.created(session, actor, "rate_plan", plan)
     return plan, prop
 
 
@@ -383,15 +375,7 @@ async def create_season(
     )
     await _season_flush(session, season, data.start, data.end, lambda: session.add(season))
     await ari_store.recompute(session, plan, season.start, season.end)
-    await audit.record(
-        session,
-        actor,
-        agency_id=plan.agency_id,
-        entity_type="rate_season",
-        entity_id=season.id,
-        action="created",
-        after=audit.snapshot(season),
-    )
+    await audit.created(session, actor, "rate_season", season)
     return season, prop
 
 

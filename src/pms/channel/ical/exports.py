@@ -95,15 +95,7 @@ async def create(
     session.add(export)
     await session.flush()
     await session.refresh(export)
-    await audit.record(
-        session,
-        actor,
-        agency_id=export.agency_id,
-        entity_type="ical_export",
-        entity_id=export.id,
-        action="created",
-        after=audit.snapshot(export),
-    )
+    await audit.created(session, actor, "ical_export", export)
     return IssuedExport(export, token)
 
 
