@@ -13,30 +13,23 @@ from __future__ import annotations
 import os
 import socket
 import statistics
-import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import uvicorn
-from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pms import migrate
-from pms.embedded.postgres import EmbeddedPostgres
-from pms.embedded.process import free_port, spawn, stop
-from pms.embedded.redis import EmbeddedRedis
+from bench.harness import python, serve, services
+from pms.embedded.process import free_port
 
-REPO = Path(__file__).resolve().parents[1]
 FEED_EVENTS = 500
 FEED_DAYS = 730
 STAYS = 1_000
@@ -67,68 +60,12 @@ def feed_body(first: date) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-@contextmanager
-def services(workdir: Path) -> Iterator[tuple[str, str]]:
-    db_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    pg = rd = None
-    if not db_url:
-        pg = EmbeddedPostgres(workdir / "pg", free_port(), durable=False)
-        pg.start()
-        db_url = pg.url
-    if not redis_url:
-        rd = EmbeddedRedis(workdir / "redis", free_port(), durable=False)
-        rd.start()
-        redis_url = rd.url
-    try:
-        name = f"bench_ical_{uuid.uuid4().hex[:8]}"
-        url = make_url(db_url).set(database=name).render_as_string(hide_password=False)
-        migrate.ensure_database(url)
-        migrate.upgrade(url)
-        yield url, redis_url
-    finally:
-        if rd:
-            rd.stop()
-        if pg:
-            pg.stop()
-
-
-@contextmanager
-def serve(target: str, env: dict[str, str], log: Path) -> Iterator[str]:
-    """``uvicorn <target> --factory`` in a subprocess, as ``pms api`` serves the app."""
-    port = free_port()
-    proc = spawn(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            target,
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, **env},
-        log_path=log,
-        cwd=REPO,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/docs", timeout=1)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text()[-2000:]
-                    raise RuntimeError(f"{target} did not start: {tail}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        stop(proc)
+def _uvicorn(target: str, port: int) -> list[str]:
+    """``uvicorn <target> --factory``, as ``pms api`` serves the app."""
+    return [
+        python(), "-m", "uvicorn", target, "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
 
 
 FEED_STATE = {"honour_etag": False}
@@ -148,7 +85,10 @@ def feed_server(body: bytes) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 30
     while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the feed server did not start")
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/feed.ics"
@@ -172,23 +112,31 @@ def median_ms(fn: Callable[[], httpx.Response], expect: int = 200) -> float:
 
 def main() -> None:
     first = datetime.now(UTC).date() + timedelta(days=7)
-    with tempfile.TemporaryDirectory(prefix="bench-ical-", dir=REPO / ".data") as tmp:
-        workdir = Path(tmp)
-        with services(workdir) as (db_url, redis_url):
-            env = {
-                "DATABASE_URL": db_url,
-                "REDIS_URL": redis_url,
-                "ICAL_ALLOW_PRIVATE": "true",
-                "LOG_LEVEL": "WARNING",
-            }
-            with (
-                serve("pms.api.app:create_app", env, workdir / "api.log") as api,
-                serve("bench.bare_ical_app:create_app", env, workdir / "bare.log") as bare,
-                feed_server(feed_body(first)) as feed_url,
-                httpx.Client(base_url=api, timeout=120) as c,
-                httpx.Client(base_url=bare, timeout=30) as b,
-            ):
-                run(c, b, feed_url, first)
+    with services() as svc:
+        env = {
+            **os.environ,
+            "DATABASE_URL": svc.database_url,
+            "REDIS_URL": svc.redis_url,
+            "ICAL_ALLOW_PRIVATE": "true",
+            "LOG_LEVEL": "WARNING",
+        }
+        api_port, bare_port = free_port(), free_port()
+        with (
+            serve(
+                "api", _uvicorn("pms.api.app:create_app", api_port), env, api_port, "/docs"
+            ) as api,
+            serve(
+                "bare",
+                _uvicorn("bench.bare_ical_app:create_app", bare_port),
+                env,
+                bare_port,
+                "/docs",
+            ) as bare,
+            feed_server(feed_body(first)) as feed_url,
+            httpx.Client(base_url=api.base, timeout=120) as c,
+            httpx.Client(base_url=bare.base, timeout=30) as b,
+        ):
+            run(c, b, feed_url, first)
 
 
 def run(c: httpx.Client, b: httpx.Client, feed_url: str, first: date) -> None:
