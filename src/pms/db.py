@@ -102,6 +102,10 @@ _SCOPE_SQL = text(
 )
 
 
+def _scope_params(user_id: uuid.UUID | None, agency_id: uuid.UUID | None) -> dict[str, str]:
+    return {"uid": str(user_id) if user_id else "", "aid": str(agency_id) if agency_id else ""}
+
+
 @event.listens_for(Session, "after_begin")
 def _track_connection(session: Session, _: SessionTransaction, connection: Connection) -> None:
     connection.info[_CONN_TRACK] = session.info
@@ -112,10 +116,7 @@ def _track_connection(session: Session, _: SessionTransaction, connection: Conne
     if pending is not None:
         # Runs inside the session's greenlet, like any other statement of the transaction.
         user_id, agency_id = pending
-        connection.execute(
-            _SCOPE_SQL,
-            {"uid": str(user_id) if user_id else "", "aid": str(agency_id) if agency_id else ""},
-        )
+        connection.execute(_SCOPE_SQL, _scope_params(user_id, agency_id))
 
 
 async def scope_on_first_use(
@@ -124,14 +125,19 @@ async def scope_on_first_use(
     """Scope the transaction for RLS like ``tenancy.scope_transaction``, but if the session has
     not touched the database yet, only when it first does: a request answered from a cache
     then costs no round trip at all."""
-    note_scope(session, agency_id)
     if session.info.get(_INFO_CONNS):
-        await session.execute(
-            _SCOPE_SQL,
-            {"uid": str(user_id) if user_id else "", "aid": str(agency_id) if agency_id else ""},
-        )
+        await scope_now(session, user_id, agency_id)
     else:
+        note_scope(session, agency_id)
         session.info[_INFO_PENDING_SCOPE] = (user_id, agency_id)
+
+
+async def scope_now(
+    session: AsyncSession, user_id: uuid.UUID | None, agency_id: uuid.UUID | None
+) -> None:
+    """Set the RLS context for the rest of this transaction (``SET LOCAL`` semantics)."""
+    note_scope(session, agency_id)
+    await session.execute(_SCOPE_SQL, _scope_params(user_id, agency_id))
 
 
 @event.listens_for(Session, "after_commit")

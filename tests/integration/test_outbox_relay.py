@@ -47,9 +47,6 @@ class LiveChannels:
         self._redis = aioredis.Redis.from_url(url, decode_responses=True)
         self.ids: Counter[int] = Counter()
 
-    async def start(self) -> None:
-        pass
-
     async def refresh(self) -> None:
         ids: Counter[int] = Counter()
         async for key in self._redis.scan_iter(match="pms:live:*"):
@@ -64,7 +61,6 @@ class LiveChannels:
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[LiveChannels]:
     channels = LiveChannels(settings.require_redis_url())
-    await channels.start()
     yield channels
     await channels.stop()
 

@@ -95,7 +95,8 @@ async def _actor(
         getattr(request.state, "generations", None),
     )
     request.state.user_id = actor.user_id
-    request.state.generations = gens
+    if gens is not None:
+        request.state.generations = gens
     return actor
 
 

@@ -47,46 +47,50 @@ def reset() -> None:
     _slugs.clear()
 
 
-async def _generations(request: Request, agency_id: uuid.UUID) -> tuple[str, str] | None:
-    scope = generations.agency(agency_id)
-    # Read earlier in this request (authentication, the slug), before it touched the database.
-    known: dict[str, str] | None = getattr(request.state, "generations", None)
-    if known is None or scope not in known:
-        current = await generations.read(get_redis(), [generations.GLOBAL, scope])
-        if current is None:
-            return None
-        known = {**(known or {}), generations.GLOBAL: current[0], scope: current[1]}
-        request.state.generations = known
-    return known[generations.GLOBAL], known[scope]
+async def _read(state: dict[str, Any], scopes: list[str]) -> dict[str, str] | None:
+    """The generations of ``scopes``, reusing those this request already read (before it
+    touched the database) and keeping the result in the request ``state``."""
+    gens = await generations.read_missing(get_redis(), state.get("generations"), scopes)
+    if gens is not None:
+        state["generations"] = gens
+    return gens
+
+
+def _state(request: Request) -> dict[str, Any]:
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    return state
 
 
 # Public slug → agency id, valid while no agency row changed (a slug can move).
 _slugs: TimedLRU[tuple[uuid.UUID, str]] = TimedLRU(ttl_seconds=300, max_size=10_000)
 
 
+async def known_slug(state: dict[str, Any], slug: str) -> uuid.UUID | None:
+    """The agency a public slug names if this process knows it and it is still current; the
+    generations read on the way are left in the request ``state``."""
+    known = _slugs.get(slug)
+    if known is None:
+        return None
+    gens = await _read(
+        state, [generations.GLOBAL, generations.AGENCIES, generations.agency(known[0])]
+    )
+    if gens is None or known[1] != gens[generations.GLOBAL] + gens[generations.AGENCIES]:
+        return None
+    return known[0]
+
+
 async def agency_for_slug(request: Request, session: AsyncSession, slug: str) -> uuid.UUID:
     """The agency a public slug names (404 if none), with the session scoped to it as the
     public guest; one Redis round trip and no statement when known."""
-    known = _slugs.get(slug)
-    scopes = [generations.GLOBAL, generations.AGENCIES]
-    if known is not None:
-        scopes.append(generations.agency(known[0]))
-    read_before: dict[str, str] | None = getattr(request.state, "generations", None)
-    if read_before is not None and all(s in read_before for s in scopes):
-        current: tuple[str, ...] | None = tuple(read_before[s] for s in scopes)
-    else:
-        current = await generations.read(get_redis(), scopes)
-    if current is None:
-        agency, _ = await public.agency_by_slug(session, slug)
-        return agency.id
-    gens = dict(zip(scopes, current, strict=True))
-    stamp = gens[generations.GLOBAL] + gens[generations.AGENCIES]
-    if known is not None and known[1] == stamp:
-        request.state.generations = gens
-        await scope_on_first_use(session, None, known[0])
-        return known[0]
+    state = _state(request)
+    agency_id = await known_slug(state, slug)
+    if agency_id is not None:
+        await scope_on_first_use(session, None, agency_id)
+        return agency_id
+    gens = await _read(state, [generations.GLOBAL, generations.AGENCIES])  # before the database
     agency, _ = await public.agency_by_slug(session, slug)
-    _slugs.put(slug, (agency.id, stamp))
+    if gens is not None:
+        _slugs.put(slug, (agency.id, gens[generations.GLOBAL] + gens[generations.AGENCIES]))
     return agency.id
 
 
@@ -97,23 +101,6 @@ def peek(agency_id: uuid.UUID, key: Hashable, gens: dict[str, str]) -> bytes | N
         return None
     scope = generations.agency(agency_id)
     return store.get((agency_id, key, (gens[generations.GLOBAL], gens[scope])))
-
-
-async def known_slug(state: dict[str, Any], slug: str) -> uuid.UUID | None:
-    """The agency a public slug names if this process knows it and it is still current; the
-    generations read on the way are left in the request ``state``."""
-    known = _slugs.get(slug)
-    if known is None:
-        return None
-    scopes = [generations.GLOBAL, generations.AGENCIES, generations.agency(known[0])]
-    current = await generations.read(get_redis(), scopes)
-    if current is None:
-        return None
-    gens = dict(zip(scopes, current, strict=True))
-    if known[1] != gens[generations.GLOBAL] + gens[generations.AGENCIES]:
-        return None
-    state["generations"] = gens
-    return known[0]
 
 
 async def cached(
@@ -127,10 +114,11 @@ async def cached(
     store = _store()
     if store.ttl <= 0:
         return await build()
-    gens = await _generations(request, agency_id)
+    scope = generations.agency(agency_id)
+    gens = await _read(_state(request), [generations.GLOBAL, scope])
     if gens is None:
         return await build()
-    full_key = (agency_id, key, gens)
+    full_key = (agency_id, key, (gens[generations.GLOBAL], gens[scope]))
     body = store.get(full_key)
     if body is None:
         body = await build()

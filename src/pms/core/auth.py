@@ -312,13 +312,9 @@ async def known_actor(
     scopes = [generations.AUTH, generations.GLOBAL]
     if known.actor.agency_id is not None:
         scopes.append(generations.agency(known.actor.agency_id))
-    if read_before is not None and all(s in read_before for s in scopes):
-        gens = read_before
-    else:
-        current = await generations.read(redis, scopes)
-        if current is None:
-            return None
-        gens = dict(zip(scopes, current, strict=True))
+    gens = await generations.read_missing(redis, read_before, scopes)
+    if gens is None:
+        return None
     if known.generation != gens[generations.AUTH] or (
         known.session_expires_at is not None and known.session_expires_at <= datetime.now(UTC)
     ):

@@ -63,6 +63,21 @@ async def read(redis: Redis, scopes: Sequence[str]) -> tuple[str, ...] | None:
     return tuple(str(v) for v in values)
 
 
+async def read_missing(
+    redis: Redis, known: dict[str, str] | None, scopes: Sequence[str]
+) -> dict[str, str] | None:
+    """``known`` (generations read earlier in the same request) completed with those of
+    ``scopes`` it lacks; None when Redis is unavailable."""
+    have = known or {}
+    missing = [s for s in scopes if s not in have]
+    if not missing:
+        return have
+    current = await read(redis, missing)
+    if current is None:
+        return None
+    return {**have, **dict(zip(missing, current, strict=True))}
+
+
 async def bump(redis: Redis, scopes: Iterable[str]) -> None:
     """Give each scope a new generation (after the commit of a write to it)."""
     mapping = {_PREFIX + s: _token() for s in scopes}

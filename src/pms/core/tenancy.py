@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core.errors import Forbidden
 from pms.core.permissions import Permission, Role, allows
-from pms.db import note_scope
+from pms.db import scope_now
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,4 @@ async def scope_transaction(
     session: AsyncSession, *, user_id: uuid.UUID | None, agency_id: uuid.UUID | None
 ) -> None:
     """Set the RLS context for the rest of this transaction (``SET LOCAL`` semantics)."""
-    note_scope(session, agency_id)
-    await session.execute(
-        text(
-            "SELECT set_config('app.user_id', :uid, true), set_config('app.agency_id', :aid, true)"
-        ),
-        {"uid": str(user_id) if user_id else "", "aid": str(agency_id) if agency_id else ""},
-    )
+    await scope_now(session, user_id, agency_id)
