@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -18,6 +19,16 @@ _REDACTED_KEYS = {"password", "token", "secret", "authorization", "api_key", "ac
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+@contextmanager
+def request_id(value: str | None) -> Iterator[None]:
+    """Work done here belongs to request ``value`` (e.g. one item of a batch of several)."""
+    token = request_id_var.set(value)
+    try:
+        yield
+    finally:
+        request_id_var.reset(token)
 
 
 def clean_request_id(value: str | None) -> str | None:

@@ -31,6 +31,7 @@ from pms.api import (
     system,
     webhooks,
 )
+from pms.api.bookingfront import BookingFrontMiddleware
 from pms.api.cachefront import CacheFrontMiddleware
 from pms.api.cors import PublicCorsMiddleware
 from pms.api.idempotency import IdempotencyMiddleware
@@ -106,6 +107,7 @@ def create_app() -> FastAPI:
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()
     app.add_middleware(CacheFrontMiddleware)
+    app.add_middleware(BookingFrontMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(PublicCorsMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -7,11 +7,21 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import ValidationError
+from starlette.types import Scope
 
-from pms.api.deps import DB, AgencyMember, BookingsCreate, BookingsRead, BookingsUpdate
+from pms.api.deps import (
+    DB,
+    AgencyMember,
+    BookingsCreate,
+    BookingsRead,
+    BookingsUpdate,
+    known_caller,
+)
 from pms.api.responses import Responses
-from pms.core import bookings
+from pms.core import booking_batches, bookings
 from pms.core.booking_status import BookingStatus
+from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
 from pms.models.booking import Booking as BookingRow
 from pms.models.booking import BookingSource
@@ -118,6 +128,28 @@ async def create_booking(body: BookingCreate, session: DB, actor: BookingsCreate
         status_code=status.HTTP_201_CREATED,
         media_type="application/json",
     )
+
+
+async def from_front(scope: Scope, body: bytes) -> bytes | None:
+    """``POST /bookings`` answered in front of routing (``pms.api.bookingfront``) for a known
+    token allowed to create bookings and a valid body: the booking is written with the other
+    creates of the same actor in flight (``pms.core.booking_batches``), and the answer is
+    what ``create_booking`` answers. None when this cannot be decided here or the batch did not
+    write it: the endpoint then handles the request (and gives any error)."""
+    known = await known_caller(scope)
+    if known is None:
+        return None
+    actor = known[0]
+    if actor.agency_id is None or not actor.can(Permission.BOOKINGS_CREATE):
+        return None
+    try:
+        data = BookingCreate.model_validate_json(body)
+    except ValidationError:
+        return None
+    created = await booking_batches.batcher().create(actor, data)
+    if created is None:
+        return None
+    return _BOOKING_JSON.to_json(to_schema(*created, actor))
 
 
 @router.get("/{booking_id}", response_model=Booking, summary="Get a booking", responses=_404)

@@ -24,18 +24,18 @@ from pms.api import calendar, public
 
 
 @dataclass(frozen=True, slots=True)
-class _Template:
+class RouteName:
     """What the access log and the metrics name the route by (``scope["route"].path``)."""
 
     path: str
 
 
 _Lookup = Callable[[Scope, re.Match[str]], Awaitable[bytes | None]]
-_FRONTED: list[tuple[re.Pattern[str], _Template, _Lookup]] = [
-    (re.compile(r"^/api/v1/calendar$"), _Template("/api/v1/calendar"), calendar.from_cache),
+_FRONTED: list[tuple[re.Pattern[str], RouteName, _Lookup]] = [
+    (re.compile(r"^/api/v1/calendar$"), RouteName("/api/v1/calendar"), calendar.from_cache),
     (
         re.compile(r"^/api/v1/public/([a-z0-9-]{1,80})/search$"),
-        _Template("/api/v1/public/{agency}/search"),
+        RouteName("/api/v1/public/{agency}/search"),
         public.search_from_cache,
     ),
 ]

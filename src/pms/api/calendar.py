@@ -12,11 +12,10 @@ from pydantic_core import to_json
 from starlette.types import Scope
 
 from pms.api import readcache
-from pms.api.deps import DB, BookingsRead
-from pms.core import auth, availability
+from pms.api.deps import DB, BookingsRead, known_caller
+from pms.core import availability
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
-from pms.redis_client import get_redis
 from pms.schemas.booking import Calendar, PropertyCalendar
 
 router = APIRouter(tags=["availability"])
@@ -76,37 +75,15 @@ def _viewer(actor: Actor) -> uuid.UUID | None:
     return actor.user_id if actor.is_owner else None
 
 
-def _bearer_and_agency(scope: Scope) -> tuple[str, uuid.UUID | None] | None:
-    token: str | None = None
-    agency: uuid.UUID | None = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not credentials.strip():
-                return None
-            token = credentials.strip()
-        elif name == b"x-agency-id":
-            try:
-                agency = uuid.UUID(value.decode("latin-1"))
-            except ValueError:
-                return None  # the endpoint answers the 422
-    return (token, agency) if token else None
-
-
 async def from_cache(scope: Scope, _: re.Match[str]) -> bytes | None:
     """``GET /calendar`` answered in front of routing (``pms.api.cachefront``) when the token
     is known, may read bookings, and this exact query's answer is current; else None."""
-    found = _bearer_and_agency(scope)
-    if found is None:
-        return None
-    known = await auth.known_actor(get_redis(), *found)
+    known = await known_caller(scope)
     if known is None:
         return None
     actor, gens = known
-    scope["state"]["generations"] = gens
     if actor.agency_id is None or not actor.can(Permission.BOOKINGS_READ):
         return None  # the endpoint answers the 403
-    scope["state"]["user_id"] = actor.user_id
     return readcache.peek(actor.agency_id, _calendar_key(actor, scope["query_string"]), gens)
 
 

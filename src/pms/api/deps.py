@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from pms.core import auth
 from pms.core.errors import Unauthorized, Unprocessable
@@ -139,6 +140,41 @@ async def _agency_actor(actor: CurrentActor) -> Actor:
 
 
 AgencyMember = Annotated[Actor, Depends(_agency_actor)]
+
+
+def _bearer_and_agency(scope: Scope) -> tuple[str, uuid.UUID | None] | None:
+    token: str | None = None
+    agency: uuid.UUID | None = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not credentials.strip():
+                return None
+            token = credentials.strip()
+        elif name == b"x-agency-id":
+            try:
+                agency = uuid.UUID(value.decode("latin-1"))
+            except ValueError:
+                return None  # the endpoint answers the 422
+    return (token, agency) if token else None
+
+
+async def known_caller(scope: Scope) -> tuple[Actor, dict[str, str]] | None:
+    """For work done in front of routing: the actor of a request whose bearer token this
+    process already knows and which still holds (``auth.known_actor``: one Redis round trip),
+    with the generations read; else None, and the endpoint's own dependencies decide. Notes
+    both in the request's state as ``_actor`` would."""
+    found = _bearer_and_agency(scope)
+    if found is None:
+        return None
+    known = await auth.known_actor(get_redis(), *found)
+    if known is None:
+        return None
+    actor, gens = known
+    state = scope.setdefault("state", {})
+    state["generations"] = gens
+    state["user_id"] = actor.user_id
+    return known
 
 
 def client_ip(request: Request) -> str:

@@ -3,6 +3,7 @@ guard and records its outbox events and audit entry in the same transaction."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -29,12 +30,13 @@ from pms.core import ari_store, audit, guests, inventory, listing, outbox, prici
 from pms.core.booking_events import event_payload, status_changed
 from pms.core.booking_status import CREATABLE, OCCUPYING, BookingStatus, can_transition, occupies
 from pms.core.dates import Stay
-from pms.core.errors import Conflict, NotFound, Unprocessable
+from pms.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from pms.core.listing import Sortable
 from pms.core.permissions import Permission
 from pms.core.quotes import Guests
 from pms.core.restrictions import StayNotBookable
 from pms.core.tenancy import Actor
+from pms.logs import request_id
 from pms.models.audit import AuditEntry
 from pms.models.booking import Booking, BookingSource
 from pms.models.guest import Guest
@@ -301,12 +303,12 @@ async def _create_context(
     return _CreateContext(prop, guest, now, has_plans, expired_ids)
 
 
-# The booking, its outbox events and its audit row go to the database in one statement. The
-# column lists are the booking's attributes set by `create` and the keys of `outbox.event` and
-# `audit.entry`; each bind parameter carries its column's type (enums, JSONB), so values are
-# converted as the ORM would convert them.
-# The reference comes from the column default; the JSON documents that name it (the
-# booking.created payload, the audit snapshot) get it from the inserted row.
+# A booking, its outbox events and its audit row go to the database in one statement, and so
+# do several bookings written together (``create_many``). The column lists are the booking's
+# attributes set by `_new_booking` and the keys of `outbox.event` and `audit.entry`; each bind
+# parameter carries its column's type (enums, JSONB), so values are converted as the ORM would
+# convert them. The reference comes from the column default; the JSON documents that name it
+# (the booking.created payload, the audit snapshot) get it from the inserted row.
 _BOOKING_COLUMNS = (
     "id",
     "agency_id",
@@ -346,43 +348,162 @@ _AUDIT_COLUMNS = (
     "after",
     "request_id",
 )
-_WITH_REFERENCE = "(:{} || jsonb_build_object('reference', (SELECT reference FROM new_booking)))"
+# Batches larger than this are written in several statements (each one a prepared statement
+# per shape and connection, so the number of shapes stays small).
+MAX_PER_STATEMENT = 64
 
 
 def _values(
-    table: FromClause, prefix: str, columns: Sequence[str], with_reference: str | None = None
+    table: FromClause, prefix: str, columns: Sequence[str], with_reference: tuple[str, str] | None
 ) -> tuple[str, list[BindParameter[Any]]]:
+    """One VALUES row of bind parameters; ``with_reference`` = (column, booking id parameter):
+    that JSON column gets the reference of the booking just inserted merged in."""
     binds = [bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns]
-    return "(" + ", ".join(
-        _WITH_REFERENCE.format(b.key) if c == with_reference else f":{b.key}"
-        for c, b in zip(columns, binds, strict=True)
-    ) + ")", binds
+    cells = []
+    for c, b in zip(columns, binds, strict=True):
+        if with_reference is not None and c == with_reference[0]:
+            ref = f"(SELECT reference FROM new_booking WHERE id = :{with_reference[1]})"
+            cells.append(f"(:{b.key} || jsonb_build_object('reference', {ref}))")
+        else:
+            cells.append(f":{b.key}")
+    return "(" + ", ".join(cells) + ")", binds
 
 
-def _create_statement(n_events: int) -> TextClause:
-    booking, binds = _values(Booking.__table__, "b_", _BOOKING_COLUMNS)
-    rows = []
-    for i in range(n_events):
-        # The first event is booking.created, whose payload names the reference.
-        row, event_binds = _values(
-            OutboxEvent.__table__, f"e{i}_", _EVENT_COLUMNS, "payload" if i == 0 else None
+@functools.lru_cache(maxsize=4 * MAX_PER_STATEMENT)
+def _create_statement(shape: tuple[int, ...]) -> TextClause:
+    """The INSERT of ``len(shape)`` bookings, the ``shape[k]`` outbox events of booking ``k``
+    (booking.created first, whose payload names the reference) and one audit row each. VALUES
+    rows are inserted in order, so the events' ids follow the order they are listed in."""
+    bookings_, events, entries, binds = [], [], [], []
+    for k, n_events in enumerate(shape):
+        row, row_binds = _values(Booking.__table__, f"b{k}_", _BOOKING_COLUMNS, None)
+        bookings_.append(row)
+        binds += row_binds
+        booking_id = f"b{k}_id"
+        for i in range(n_events):
+            first = ("payload", booking_id) if i == 0 else None
+            row, row_binds = _values(OutboxEvent.__table__, f"e{k}_{i}_", _EVENT_COLUMNS, first)
+            events.append(row)
+            binds += row_binds
+        row, row_binds = _values(
+            AuditEntry.__table__, f"a{k}_", _AUDIT_COLUMNS, ("after", booking_id)
         )
-        rows.append(row)
-        binds += event_binds
-    entry, audit_binds = _values(AuditEntry.__table__, "a_", _AUDIT_COLUMNS, "after")
-    binds += audit_binds
+        entries.append(row)
+        binds += row_binds
     return text(
         f"WITH new_booking AS (INSERT INTO bookings ({', '.join(_BOOKING_COLUMNS)}) "
-        f"VALUES {booking} RETURNING reference), "
+        f"VALUES {', '.join(bookings_)} RETURNING id, reference), "
         f"new_events AS (INSERT INTO outbox_events ({', '.join(_EVENT_COLUMNS)}) "
-        f"VALUES {', '.join(rows)}), "
-        f"new_entry AS (INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) VALUES {entry}) "
-        "SELECT reference FROM new_booking"
+        f"VALUES {', '.join(events)}), "
+        f"new_entry AS (INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) "
+        f"VALUES {', '.join(entries)}) "
+        "SELECT id, reference FROM new_booking"
     ).bindparams(*binds)
 
 
-# Values rows are inserted in order, so the events' ids follow the order they are listed in.
-_CREATE_STATEMENTS = {n: _create_statement(n) for n in (1, 2)}
+def _check_creatable(data: BookingCreate) -> None:
+    if data.status not in CREATABLE or data.status is BookingStatus.CONFLICT:
+        raise Unprocessable(
+            f"A booking cannot be created as {data.status.value}.",
+            errors=[
+                {
+                    "field": "status",
+                    "in": "body",
+                    "message": "inquiry, requested, hold or confirmed",
+                }
+            ],
+        )
+
+
+def _new_booking(
+    prop: Property,
+    guest: Guest | None,
+    data: BookingCreate,
+    quote: dict[str, Any] | None,
+    now: datetime,
+    hold_minutes: int,
+) -> Booking:
+    """The new row (not yet written); ``now`` is the transaction's timestamp, the
+    created_at/updated_at the column defaults would give."""
+    return Booking(
+        id=uuid.uuid4(),
+        agency_id=prop.agency_id,
+        property_id=prop.id,
+        guest_id=guest.id if guest else None,
+        reference=None,  # the column default's, filled in once written
+        status=data.status,
+        source=data.source,
+        channel_booking_id=data.channel_booking_id,
+        check_in=data.check_in,
+        check_out=data.check_out,
+        adults=data.adults,
+        children=data.children,
+        infants=data.infants,
+        pets=data.pets,
+        notes=data.notes,
+        hold_expires_at=datetime.now(UTC) + timedelta(minutes=hold_minutes)
+        if data.status is BookingStatus.HOLD
+        else None,
+        quote=quote,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _write_params(actor: Actor, booking: Booking, k: int) -> tuple[dict[str, Any], int]:
+    """The parameters of booking ``k`` in ``_create_statement``: its columns, its events
+    (booking.created, and availability.changed if it takes nights) and its audit row; with
+    the number of events. The events and the entry carry the current request id."""
+    events = [
+        outbox.event(
+            agency_id=booking.agency_id,
+            event_type="booking.created",
+            aggregate_type="booking",
+            aggregate_id=booking.id,
+            payload=event_payload(booking),
+        )
+    ]
+    if occupies(booking.status):
+        events.append(
+            outbox.availability_event(
+                booking.agency_id, booking.property_id, booking.check_in, booking.check_out
+            )
+        )
+    entry = audit.entry(
+        actor,
+        agency_id=booking.agency_id,
+        entity_type="booking",
+        entity_id=booking.id,
+        action="created",
+        after=audit.snapshot(booking),
+    )
+    params = {f"b{k}_{c}": getattr(booking, c) for c in _BOOKING_COLUMNS}
+    for i, ev in enumerate(events):
+        params.update({f"e{k}_{i}_{c}": v for c, v in ev.items()})
+    params.update({f"a{k}_{c}": v for c, v in entry.items()})
+    return params, len(events)
+
+
+def _duplicate_channel_booking(exc: IntegrityError) -> bool:
+    return "uq_bookings_channel" in str(exc.orig)
+
+
+async def _written(
+    session: AsyncSession, booking: Booking, reference: str, has_rate_plans: bool
+) -> None:
+    """What follows the INSERT of a booking: the object joins the session as if loaded (so
+    later changes to it, e.g. a hold's token, are flushed as UPDATEs), its nights' ARI rows
+    are brought up to date (availability.changed is already written) and the hooks run."""
+    booking.reference = reference
+    make_transient_to_detached(booking)
+    session.add(booking)
+    if occupies(booking.status) and has_rate_plans:
+        await ari_store.recompute_property(
+            session, booking.property_id, booking.check_in, booking.check_out
+        )
+    for created_hook in AFTER_CREATE:
+        await created_hook(session, booking)
 
 
 async def create(
@@ -396,17 +517,7 @@ async def create(
     """Create a booking in the caller's transaction. ``savepoint=False`` (one API request, whose
     transaction ends with any error) skips the inventory guard's savepoint: a clash then rolls
     the transaction back before the 409 is raised (see ``inventory.guarded``)."""
-    if data.status not in CREATABLE or data.status is BookingStatus.CONFLICT:
-        raise Unprocessable(
-            f"A booking cannot be created as {data.status.value}.",
-            errors=[
-                {
-                    "field": "status",
-                    "in": "body",
-                    "message": "inquiry, requested, hold or confirmed",
-                }
-            ],
-        )
+    _check_creatable(data)
     ctx = await _create_context(session, actor, data)
     prop = ctx.prop
     _check_guests(prop, data.adults, data.children)
@@ -429,58 +540,8 @@ async def create(
         actor.require(Permission.RATES_WRITE)
     # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
     quote = await _priced(session, prop, data) if ctx.has_rate_plans else None
-    booking = Booking(
-        id=uuid.uuid4(),
-        agency_id=prop.agency_id,
-        property_id=prop.id,
-        guest_id=guest.id if guest else None,
-        reference=None,  # the column default's, filled in below
-        status=data.status,
-        source=data.source,
-        channel_booking_id=data.channel_booking_id,
-        check_in=data.check_in,
-        check_out=data.check_out,
-        adults=data.adults,
-        children=data.children,
-        infants=data.infants,
-        pets=data.pets,
-        notes=data.notes,
-        hold_expires_at=datetime.now(UTC) + timedelta(minutes=hold_minutes)
-        if data.status is BookingStatus.HOLD
-        else None,
-        quote=quote,
-        version=1,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-    )
-    events = [
-        outbox.event(
-            agency_id=booking.agency_id,
-            event_type="booking.created",
-            aggregate_type="booking",
-            aggregate_id=booking.id,
-            payload=event_payload(booking),
-        )
-    ]
-    occupying = occupies(booking.status)
-    if occupying:
-        events.append(
-            outbox.availability_event(
-                booking.agency_id, booking.property_id, booking.check_in, booking.check_out
-            )
-        )
-    entry = audit.entry(
-        actor,
-        agency_id=booking.agency_id,
-        entity_type="booking",
-        entity_id=booking.id,
-        action="created",
-        after=audit.snapshot(booking),
-    )
-    params = {f"b_{c}": getattr(booking, c) for c in _BOOKING_COLUMNS}
-    for i, ev in enumerate(events):
-        params.update({f"e{i}_{k}": v for k, v in ev.items()})
-    params.update({f"a_{k}": v for k, v in entry.items()})
+    booking = _new_booking(prop, guest, data, quote, ctx.now, hold_minutes)
+    params, n_events = _write_params(actor, booking, 0)
     try:
         async with inventory.guarded(
             session,
@@ -490,27 +551,102 @@ async def create(
             savepoint=savepoint,
             agency_id=prop.agency_id,
         ):
-            result = await session.execute(_CREATE_STATEMENTS[len(events)], params)
+            result = await session.execute(_create_statement((n_events,)), params)
     except IntegrityError as exc:
-        if "uq_bookings_channel" in str(exc.orig):
+        if _duplicate_channel_booking(exc):
             raise Conflict(
                 "This channel booking is already recorded.",
                 conflict_type="duplicate_channel_booking",
             ) from None
         raise
-    booking.reference = result.scalar_one()
-    # The row is written: the object joins the session as if loaded, so later changes to it
-    # (e.g. a hold's token) are flushed as UPDATEs.
-    make_transient_to_detached(booking)
-    session.add(booking)
-    if occupying and ctx.has_rate_plans:
-        # availability.changed is already written above; bring the ARI rows up to date.
-        await ari_store.recompute_property(
-            session, booking.property_id, booking.check_in, booking.check_out
-        )
-    for created_hook in AFTER_CREATE:
-        await created_hook(session, booking)
+    await _written(session, booking, result.one().reference, ctx.has_rate_plans)
     return booking, guest
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    """One booking of ``create_many``, with the id of the request that asked for it."""
+
+    data: BookingCreate
+    request_id: str | None = None
+
+
+async def create_many(
+    session: AsyncSession, actor: Actor, items: Sequence[NewBooking]
+) -> list[tuple[Booking, Guest | None] | None]:
+    """Create several bookings of one actor in the caller's transaction, with two reads for all
+    of them (properties, guests) and one write (bookings, events, audit rows), where ``create``
+    spends a round trip or two on each. The same rules apply, from the same functions.
+
+    An item ``create`` would refuse (unknown property or guest, too many guests, a restriction,
+    a status that cannot be created) is skipped and answered None: run it through ``create``,
+    which raises the error. A clash or a duplicate channel booking makes the write fail and
+    raises ``IntegrityError``: the caller must roll the transaction back and create each item
+    with ``create``, which says which one clashed. Holds of these properties that expired are
+    left to the expiry job (``create`` expires them in passing); one overlapping a new booking
+    makes the write fail like a clash, so ``create`` then expires it and succeeds."""
+    agency_id = actor.require_agency()
+    out: list[tuple[Booking, Guest | None] | None] = [None] * len(items)
+    property_ids = {i.data.property_id for i in items}
+    stmt = select(Property, exists().where(RatePlan.property_id == Property.id), func.now()).where(
+        Property.id.in_(property_ids),
+        *properties.visibility(agency_id, actor.user_id if actor.is_owner else None),
+    )
+    found = {p.id: (p, plans, now) for p, plans, now in (await session.execute(stmt)).all()}
+    guest_ids = {i.data.guest_id for i in items if i.data.guest_id is not None}
+    known_guests: dict[uuid.UUID, Guest] = {}
+    if guest_ids:
+        rows = await session.scalars(
+            select(Guest).where(Guest.agency_id == agency_id, Guest.id.in_(guest_ids))
+        )
+        known_guests = {g.id: g for g in rows}
+    todo: list[tuple[int, Booking, Guest | None, bool]] = []
+    for n, item in enumerate(items):
+        data = item.data
+        with request_id(item.request_id):
+            try:
+                _check_creatable(data)
+                if data.property_id not in found:
+                    raise properties.not_found()
+                prop, has_plans, now = found[data.property_id]
+                _check_guests(prop, data.adults, data.children)
+                if data.override_restrictions:
+                    actor.require(Permission.RATES_WRITE)
+                guest: Guest | None = None
+                if data.guest_id is not None:
+                    if data.guest_id not in known_guests:
+                        raise guests.not_found()
+                    guest = _usable(known_guests[data.guest_id])
+                quote = await _priced(session, prop, data) if has_plans else None
+                if data.guest_id is None and data.guest is not None:
+                    # Last, so that a refused item never leaves a guest behind.
+                    guest = await _inline_guest(session, agency_id, data.guest)
+            except DomainError:
+                continue
+            todo.append(
+                (
+                    n,
+                    _new_booking(prop, guest, data, quote, now, DEFAULT_HOLD_MINUTES),
+                    guest,
+                    has_plans,
+                )
+            )
+    for start in range(0, len(todo), MAX_PER_STATEMENT):
+        chunk = todo[start : start + MAX_PER_STATEMENT]
+        params: dict[str, Any] = {}
+        shape = []
+        for k, (n, booking, _, _) in enumerate(chunk):
+            with request_id(items[n].request_id):
+                item_params, n_events = _write_params(actor, booking, k)
+            params.update(item_params)
+            shape.append(n_events)
+        result = await session.execute(_create_statement(tuple(shape)), params)
+        references = {row.id: row.reference for row in result}
+        for n, booking, guest, has_plans in chunk:
+            with request_id(items[n].request_id):
+                await _written(session, booking, references[booking.id], has_plans)
+            out[n] = (booking, guest)
+    return out
 
 
 async def update(

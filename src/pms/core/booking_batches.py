@@ -1,0 +1,141 @@
+"""Concurrent booking creates of one actor, written together (group commit).
+
+A create that arrives while another of the same actor (user, agency, role) is being written
+waits for it, then goes to the database with every other create that waited meanwhile: one
+transaction, the reads and the write of ``bookings.create_many`` shared by all of them, one
+commit and one bump of the agency's generation. A create that finds nothing in progress is
+written at once, alone, so batching never delays a request on a quiet system; under load the
+batches form by themselves, as large as the requests that arrived during the previous write.
+
+What a batch cannot write is answered None, and the caller creates that booking on its own
+with ``bookings.create``, which gives the error (404, 422, 409 naming the clash) or the
+booking. That covers an item the rules refuse (skipped by ``create_many``, the others are
+written) and a batch whose write failed (a clash, a duplicate channel booking, a lost
+connection: nothing of it was committed, so every item is retried on its own). Only a failure
+of the commit itself is passed on as it is, because then nobody knows whether the bookings
+were written: retrying them could write them twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+from pms.core import bookings
+from pms.core.tenancy import Actor
+from pms.db import get_sessionmaker, publish_writes, scope_now, will_publish
+from pms.logs import get_logger, request_id_var
+from pms.models.booking import Booking
+from pms.models.guest import Guest
+from pms.schemas.booking import BookingCreate
+
+Created = tuple[Booking, Guest | None]
+_log = get_logger(__name__)
+
+# At most this many creates in one transaction; more waiting go into the next one.
+MAX_BATCH = 2 * bookings.MAX_PER_STATEMENT
+
+
+@dataclass
+class _Waiting:
+    item: bookings.NewBooking
+    answer: asyncio.Future[Created | None] = field(repr=False)
+
+
+class CommitFailed(Exception):
+    """The commit of a batch failed: its bookings may or may not have been written."""
+
+
+class BookingBatcher:
+    """The batches of one event loop (``batcher()``)."""
+
+    def __init__(self) -> None:
+        # An actor has an entry here exactly while a task is writing its batches.
+        self._waiting: dict[Actor, list[_Waiting]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.batches = 0  # written so far (batches whose write was attempted)
+        self.items = 0
+
+    async def create(self, actor: Actor, data: BookingCreate) -> Created | None:
+        """The booking and guest, or None: create it with ``bookings.create`` instead.
+        Raises ``CommitFailed`` when the commit of its batch failed."""
+        waiting = _Waiting(
+            bookings.NewBooking(data, request_id_var.get()),
+            asyncio.get_running_loop().create_future(),
+        )
+        queue = self._waiting.get(actor)
+        if queue is not None:
+            queue.append(waiting)
+        else:
+            self._waiting[actor] = [waiting]
+            task = asyncio.create_task(self._drain(actor))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await waiting.answer
+
+    async def _drain(self, actor: Actor) -> None:
+        queue = self._waiting[actor]
+        batch: list[_Waiting] = []
+        try:
+            while queue:
+                batch = queue[:MAX_BATCH]
+                del queue[:MAX_BATCH]
+                try:
+                    answers = await self._write(actor, batch)
+                except CommitFailed as exc:
+                    for w in batch:
+                        if not w.answer.done():
+                            w.answer.set_exception(exc)
+                    continue
+                for w, answer in zip(batch, answers, strict=True):
+                    if not w.answer.done():  # (its request may have been cancelled meanwhile)
+                        w.answer.set_result(answer)
+        finally:
+            del self._waiting[actor]
+            for w in batch + queue:  # left over only if this task was cancelled
+                if not w.answer.done():
+                    w.answer.cancel()
+
+    async def _write(self, actor: Actor, batch: list[_Waiting]) -> list[Created | None]:
+        self.batches += 1
+        self.items += len(batch)
+        committing = False
+        session = get_sessionmaker()()
+        try:
+            will_publish(session)
+            async with session.begin():
+                await scope_now(session, actor.user_id, actor.agency_id)
+                answers = await bookings.create_many(session, actor, [w.item for w in batch])
+                committing = True
+        except Exception as exc:
+            await session.close()
+            if committing:
+                _log.error("booking_batch_commit_failed", size=len(batch), exc_info=True)
+                raise CommitFailed() from exc
+            if isinstance(exc, IntegrityError):  # a clash: each item is retried on its own
+                _log.debug("booking_batch_clash", size=len(batch))
+            else:
+                _log.warning("booking_batch_failed", size=len(batch), exc_info=True)
+            return [None] * len(batch)
+        try:
+            await publish_writes(session)
+        finally:
+            await session.close()
+        return answers
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BookingBatcher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def batcher() -> BookingBatcher:
+    """The running event loop's batcher (its tasks and futures belong to that loop)."""
+    loop = asyncio.get_running_loop()
+    found = _batchers.get(loop)
+    if found is None:
+        found = _batchers[loop] = BookingBatcher()
+    return found
