@@ -36,7 +36,11 @@ Created = tuple[Booking, Guest | None]
 _log = get_logger(__name__)
 
 # At most this many creates in one transaction; more waiting go into the next one.
-MAX_BATCH = 2 * bookings.MAX_PER_STATEMENT
+MAX_BATCH = 100
+# Batches of one actor written at the same time: while one waits for the database, the next
+# is read and built. (Two batches that clash wait for each other in the exclusion constraint,
+# and the loser's items are then created one by one, like any clash.)
+WRITERS = 2
 
 
 @dataclass
@@ -53,8 +57,10 @@ class BookingBatcher:
     """The batches of one event loop (``batcher()``)."""
 
     def __init__(self) -> None:
-        # An actor has an entry here exactly while a task is writing its batches.
+        # What waits to be written, per actor; an actor has an entry exactly while it has
+        # tasks writing (``_writers``).
         self._waiting: dict[Actor, list[_Waiting]] = {}
+        self._writers: dict[Actor, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0  # written so far (batches whose write was attempted)
         self.items = 0
@@ -66,11 +72,9 @@ class BookingBatcher:
             bookings.NewBooking(data, request_id_var.get()),
             asyncio.get_running_loop().create_future(),
         )
-        queue = self._waiting.get(actor)
-        if queue is not None:
-            queue.append(waiting)
-        else:
-            self._waiting[actor] = [waiting]
+        self._waiting.setdefault(actor, []).append(waiting)
+        if self._writers.get(actor, 0) < WRITERS:
+            self._writers[actor] = self._writers.get(actor, 0) + 1
             task = asyncio.create_task(self._drain(actor))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -94,8 +98,11 @@ class BookingBatcher:
                     if not w.answer.done():  # (its request may have been cancelled meanwhile)
                         w.answer.set_result(answer)
         finally:
-            del self._waiting[actor]
-            for w in batch + queue:  # left over only if this task was cancelled
+            self._writers[actor] -= 1
+            if not self._writers[actor]:
+                del self._writers[actor], self._waiting[actor]
+                batch += queue
+            for w in batch:  # left over only if this task was cancelled
                 if not w.answer.done():
                     w.answer.cancel()
 

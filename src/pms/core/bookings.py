@@ -3,7 +3,6 @@ guard and records its outbox events and audit entry in the same transaction."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -14,14 +13,16 @@ from sqlalchemy import (
     BindParameter,
     FromClause,
     Select,
-    TextClause,
+    any_,
     bindparam,
     exists,
     func,
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -348,57 +349,116 @@ _AUDIT_COLUMNS = (
     "after",
     "request_id",
 )
-# Batches larger than this are written in several statements (each one a prepared statement
-# per shape and connection, so the number of shapes stays small).
-MAX_PER_STATEMENT = 64
 
 
-def _values(
-    table: FromClause, prefix: str, columns: Sequence[str], with_reference: tuple[str, str] | None
-) -> tuple[str, list[BindParameter[Any]]]:
-    """One VALUES row of bind parameters; ``with_reference`` = (column, booking id parameter):
-    that JSON column gets the reference of the booking just inserted merged in."""
-    binds = [bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns]
-    cells = []
-    for c, b in zip(columns, binds, strict=True):
-        if with_reference is not None and c == with_reference[0]:
-            ref = f"(SELECT reference FROM new_booking WHERE id = :{with_reference[1]})"
-            cells.append(f"(:{b.key} || jsonb_build_object('reference', {ref}))")
-        else:
-            cells.append(f":{b.key}")
-    return "(" + ", ".join(cells) + ")", binds
+def _arrays(prefix: str, table: FromClause, columns: Sequence[str]) -> str:
+    """``unnest`` arguments: one array bind parameter per column, cast to the column's type."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return ", ".join(
+        f"CAST(:{prefix}{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
+    )
 
 
-@functools.lru_cache(maxsize=4 * MAX_PER_STATEMENT)
-def _create_statement(shape: tuple[int, ...]) -> TextClause:
-    """The INSERT of ``len(shape)`` bookings, the ``shape[k]`` outbox events of booking ``k``
-    (booking.created first, whose payload names the reference) and one audit row each. VALUES
-    rows are inserted in order, so the events' ids follow the order they are listed in."""
-    bookings_, events, entries, binds = [], [], [], []
-    for k, n_events in enumerate(shape):
-        row, row_binds = _values(Booking.__table__, f"b{k}_", _BOOKING_COLUMNS, None)
-        bookings_.append(row)
-        binds += row_binds
-        booking_id = f"b{k}_id"
-        for i in range(n_events):
-            first = ("payload", booking_id) if i == 0 else None
-            row, row_binds = _values(OutboxEvent.__table__, f"e{k}_{i}_", _EVENT_COLUMNS, first)
-            events.append(row)
-            binds += row_binds
-        row, row_binds = _values(
-            AuditEntry.__table__, f"a{k}_", _AUDIT_COLUMNS, ("after", booking_id)
+def _with_reference(column: str, columns: Sequence[str], alias: str) -> str:
+    """The select list of ``columns`` from ``alias``, where the JSON document ``column`` gets
+    the reference of its booking (``nb``, just inserted) merged in."""
+    return ", ".join(
+        f"{alias}.{c} || jsonb_build_object('reference', nb.reference)"
+        if c == column
+        else f"{alias}.{c}"
+        for c in columns
+    )
+
+
+# The bookings, then their events (ordered: the ids follow the order they are listed in, and
+# booking.created, first, names the reference) and audit rows, each a column-wise array per
+# column: one statement, prepared once, for one booking or sixty.
+_CREATE = text(
+    f"WITH b AS (SELECT * FROM unnest({_arrays('b_', Booking.__table__, _BOOKING_COLUMNS)}) "
+    f"AS b({', '.join(_BOOKING_COLUMNS)})), "
+    f"new_booking AS (INSERT INTO bookings ({', '.join(_BOOKING_COLUMNS)}) "
+    f"SELECT {', '.join(_BOOKING_COLUMNS)} FROM b RETURNING id, reference), "
+    f"new_events AS (INSERT INTO outbox_events ({', '.join(_EVENT_COLUMNS)}) "
+    "SELECT "
+    + ", ".join(
+        "CASE WHEN e.named THEN e.payload || jsonb_build_object('reference', nb.reference) "
+        "ELSE e.payload END"
+        if c == "payload"
+        else f"e.{c}"
+        for c in _EVENT_COLUMNS
+    )
+    + f" FROM unnest({_arrays('e_', OutboxEvent.__table__, _EVENT_COLUMNS)}, "
+    "CAST(:e_booking AS uuid[]), CAST(:e_named AS boolean[])) WITH ORDINALITY "
+    f"AS e({', '.join(_EVENT_COLUMNS)}, booking, named, n) "
+    "JOIN new_booking nb ON nb.id = e.booking ORDER BY e.n), "
+    f"new_entry AS (INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) "
+    f"SELECT {_with_reference('after', _AUDIT_COLUMNS, 'a')} "
+    f"FROM unnest({_arrays('a_', AuditEntry.__table__, _AUDIT_COLUMNS)}, "
+    f"CAST(:a_booking AS uuid[])) AS a({', '.join(_AUDIT_COLUMNS)}, booking) "
+    "JOIN new_booking nb ON nb.id = a.booking) "
+    "SELECT id, reference FROM new_booking"
+)
+
+
+class _Rows:
+    """The parameters of ``_CREATE``: the rows of each table, column by column, each value
+    converted as the ORM would convert it for that column (the dialect's bind processors:
+    enums to their values, JSON documents serialised)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._convert = {
+            prefix: [(c, table.c[c].type.bind_processor(dialect)) for c in columns]
+            for prefix, table, columns in (
+                ("b_", Booking.__table__, _BOOKING_COLUMNS),
+                ("e_", OutboxEvent.__table__, _EVENT_COLUMNS),
+                ("a_", AuditEntry.__table__, _AUDIT_COLUMNS),
+            )
+        }
+        self.params: dict[str, list[Any]] = {
+            f"{prefix}{c}": [] for prefix, cs in self._convert.items() for c, _ in cs
+        }
+        self.params |= {"e_booking": [], "e_named": [], "a_booking": []}
+
+    def _add(self, prefix: str, values: dict[str, Any]) -> None:
+        for c, convert in self._convert[prefix]:
+            v = values[c]
+            self.params[prefix + c].append(v if convert is None or v is None else convert(v))
+
+    def add(self, actor: Actor, booking: Booking) -> None:
+        """Booking ``booking``, its events (booking.created, and availability.changed if it
+        takes nights) and its audit row; these carry the current request id."""
+        self._add("b_", {c: getattr(booking, c) for c in _BOOKING_COLUMNS})
+        events = [
+            outbox.event(
+                agency_id=booking.agency_id,
+                event_type="booking.created",
+                aggregate_type="booking",
+                aggregate_id=booking.id,
+                payload=event_payload(booking),
+            )
+        ]
+        if occupies(booking.status):
+            events.append(
+                outbox.availability_event(
+                    booking.agency_id, booking.property_id, booking.check_in, booking.check_out
+                )
+            )
+        for i, event in enumerate(events):
+            self._add("e_", event)
+            self.params["e_booking"].append(booking.id)
+            self.params["e_named"].append(i == 0)
+        self._add(
+            "a_",
+            audit.entry(
+                actor,
+                agency_id=booking.agency_id,
+                entity_type="booking",
+                entity_id=booking.id,
+                action="created",
+                after=audit.snapshot(booking),
+            ),
         )
-        entries.append(row)
-        binds += row_binds
-    return text(
-        f"WITH new_booking AS (INSERT INTO bookings ({', '.join(_BOOKING_COLUMNS)}) "
-        f"VALUES {', '.join(bookings_)} RETURNING id, reference), "
-        f"new_events AS (INSERT INTO outbox_events ({', '.join(_EVENT_COLUMNS)}) "
-        f"VALUES {', '.join(events)}), "
-        f"new_entry AS (INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) "
-        f"VALUES {', '.join(entries)}) "
-        "SELECT id, reference FROM new_booking"
-    ).bindparams(*binds)
+        self.params["a_booking"].append(booking.id)
 
 
 def _check_creatable(data: BookingCreate) -> None:
@@ -449,40 +509,6 @@ def _new_booking(
         created_at=now,
         updated_at=now,
     )
-
-
-def _write_params(actor: Actor, booking: Booking, k: int) -> tuple[dict[str, Any], int]:
-    """The parameters of booking ``k`` in ``_create_statement``: its columns, its events
-    (booking.created, and availability.changed if it takes nights) and its audit row; with
-    the number of events. The events and the entry carry the current request id."""
-    events = [
-        outbox.event(
-            agency_id=booking.agency_id,
-            event_type="booking.created",
-            aggregate_type="booking",
-            aggregate_id=booking.id,
-            payload=event_payload(booking),
-        )
-    ]
-    if occupies(booking.status):
-        events.append(
-            outbox.availability_event(
-                booking.agency_id, booking.property_id, booking.check_in, booking.check_out
-            )
-        )
-    entry = audit.entry(
-        actor,
-        agency_id=booking.agency_id,
-        entity_type="booking",
-        entity_id=booking.id,
-        action="created",
-        after=audit.snapshot(booking),
-    )
-    params = {f"b{k}_{c}": getattr(booking, c) for c in _BOOKING_COLUMNS}
-    for i, ev in enumerate(events):
-        params.update({f"e{k}_{i}_{c}": v for c, v in ev.items()})
-    params.update({f"a{k}_{c}": v for c, v in entry.items()})
-    return params, len(events)
 
 
 def _duplicate_channel_booking(exc: IntegrityError) -> bool:
@@ -541,7 +567,8 @@ async def create(
     # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
     quote = await _priced(session, prop, data) if ctx.has_rate_plans else None
     booking = _new_booking(prop, guest, data, quote, ctx.now, hold_minutes)
-    params, n_events = _write_params(actor, booking, 0)
+    rows = _Rows(session.get_bind().dialect)
+    rows.add(actor, booking)
     try:
         async with inventory.guarded(
             session,
@@ -551,7 +578,7 @@ async def create(
             savepoint=savepoint,
             agency_id=prop.agency_id,
         ):
-            result = await session.execute(_create_statement((n_events,)), params)
+            result = await session.execute(_CREATE, rows.params)
     except IntegrityError as exc:
         if _duplicate_channel_booking(exc):
             raise Conflict(
@@ -561,6 +588,11 @@ async def create(
         raise
     await _written(session, booking, result.one().reference, ctx.has_rate_plans)
     return booking, guest
+
+
+def _ids(ids: list[uuid.UUID]) -> BindParameter[Any]:
+    # One array parameter: the same statement for any number of ids (IN would be one per count).
+    return bindparam("ids", ids, type_=postgresql.ARRAY(postgresql.UUID(as_uuid=True)))
 
 
 @dataclass(frozen=True)
@@ -587,19 +619,19 @@ async def create_many(
     makes the write fail like a clash, so ``create`` then expires it and succeeds."""
     agency_id = actor.require_agency()
     out: list[tuple[Booking, Guest | None] | None] = [None] * len(items)
-    property_ids = {i.data.property_id for i in items}
+    property_ids = list({i.data.property_id for i in items})
     stmt = select(Property, exists().where(RatePlan.property_id == Property.id), func.now()).where(
-        Property.id.in_(property_ids),
+        Property.id == any_(_ids(property_ids)),
         *properties.visibility(agency_id, actor.user_id if actor.is_owner else None),
     )
     found = {p.id: (p, plans, now) for p, plans, now in (await session.execute(stmt)).all()}
-    guest_ids = {i.data.guest_id for i in items if i.data.guest_id is not None}
+    guest_ids = list({i.data.guest_id for i in items if i.data.guest_id is not None})
     known_guests: dict[uuid.UUID, Guest] = {}
     if guest_ids:
-        rows = await session.scalars(
-            select(Guest).where(Guest.agency_id == agency_id, Guest.id.in_(guest_ids))
+        found_guests = await session.scalars(
+            select(Guest).where(Guest.agency_id == agency_id, Guest.id == any_(_ids(guest_ids)))
         )
-        known_guests = {g.id: g for g in rows}
+        known_guests = {g.id: g for g in found_guests}
     todo: list[tuple[int, Booking, Guest | None, bool]] = []
     for n, item in enumerate(items):
         data = item.data
@@ -631,21 +663,17 @@ async def create_many(
                     has_plans,
                 )
             )
-    for start in range(0, len(todo), MAX_PER_STATEMENT):
-        chunk = todo[start : start + MAX_PER_STATEMENT]
-        params: dict[str, Any] = {}
-        shape = []
-        for k, (n, booking, _, _) in enumerate(chunk):
-            with request_id(items[n].request_id):
-                item_params, n_events = _write_params(actor, booking, k)
-            params.update(item_params)
-            shape.append(n_events)
-        result = await session.execute(_create_statement(tuple(shape)), params)
-        references = {row.id: row.reference for row in result}
-        for n, booking, guest, has_plans in chunk:
-            with request_id(items[n].request_id):
-                await _written(session, booking, references[booking.id], has_plans)
-            out[n] = (booking, guest)
+    if not todo:
+        return out
+    rows = _Rows(session.get_bind().dialect)
+    for n, booking, _, _ in todo:
+        with request_id(items[n].request_id):
+            rows.add(actor, booking)
+    references = {r.id: r.reference for r in await session.execute(_CREATE, rows.params)}
+    for n, booking, guest, has_plans in todo:
+        with request_id(items[n].request_id):
+            await _written(session, booking, references[booking.id], has_plans)
+        out[n] = (booking, guest)
     return out
 
 
