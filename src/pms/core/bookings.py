@@ -10,10 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     FromClause,
     Select,
-    any_,
+    and_,
     bindparam,
     exists,
     func,
@@ -590,9 +589,40 @@ async def create(
     return booking, guest
 
 
-def _ids(ids: list[uuid.UUID]) -> BindParameter[Any]:
-    # One array parameter: the same statement for any number of ids (IN would be one per count).
-    return bindparam("ids", ids, type_=postgresql.ARRAY(postgresql.UUID(as_uuid=True)))
+def _batch_context_statement(*, owner: bool) -> Select[Any]:
+    """What ``create_many`` reads, in one statement for any number of bookings: per item (its
+    1-based position ``n``) the property as the actor may see it (``properties.visibility``),
+    the guest by id (``guests.by_id``), whether the property has rate plans, and now(). An
+    item whose property is not visible has no row. The ids come as two arrays (one statement
+    for any count, where IN would make one per count)."""
+    ids = postgresql.ARRAY(postgresql.UUID(as_uuid=True))
+    agency_id = bindparam("ctx_agency", type_=Property.agency_id.type)
+    item = (
+        func.unnest(bindparam("ctx_properties", type_=ids), bindparam("ctx_guests", type_=ids))
+        .table_valued("property_id", "guest_id", with_ordinality="n")
+        .render_derived(name="item")
+    )
+    return (
+        select(item.c.n, Property, Guest, exists().where(RatePlan.property_id == Property.id))
+        .add_columns(func.now())
+        .select_from(item)
+        .join(
+            Property,
+            and_(
+                Property.id == item.c.property_id,
+                *properties.visibility(
+                    agency_id,
+                    bindparam("ctx_owner", type_=Property.owner_user_id.type) if owner else None,
+                ),
+            ),
+        )
+        .outerjoin(Guest, guests.by_id(agency_id, item.c.guest_id))
+    )
+
+
+_BATCH_CONTEXT_STATEMENTS = {
+    owner: _batch_context_statement(owner=owner) for owner in (False, True)
+}
 
 
 @dataclass(frozen=True)
@@ -606,7 +636,7 @@ class NewBooking:
 async def create_many(
     session: AsyncSession, actor: Actor, items: Sequence[NewBooking]
 ) -> list[tuple[Booking, Guest | None] | None]:
-    """Create several bookings of one actor in the caller's transaction, with two reads for all
+    """Create several bookings of one actor in the caller's transaction, with one read for all
     of them (properties, guests) and one write (bookings, events, audit rows), where ``create``
     spends a round trip or two on each. The same rules apply, from the same functions.
 
@@ -619,36 +649,35 @@ async def create_many(
     makes the write fail like a clash, so ``create`` then expires it and succeeds."""
     agency_id = actor.require_agency()
     out: list[tuple[Booking, Guest | None] | None] = [None] * len(items)
-    property_ids = list({i.data.property_id for i in items})
-    stmt = select(Property, exists().where(RatePlan.property_id == Property.id), func.now()).where(
-        Property.id == any_(_ids(property_ids)),
-        *properties.visibility(agency_id, actor.user_id if actor.is_owner else None),
-    )
-    found = {p.id: (p, plans, now) for p, plans, now in (await session.execute(stmt)).all()}
-    guest_ids = list({i.data.guest_id for i in items if i.data.guest_id is not None})
-    known_guests: dict[uuid.UUID, Guest] = {}
-    if guest_ids:
-        found_guests = await session.scalars(
-            select(Guest).where(Guest.agency_id == agency_id, Guest.id == any_(_ids(guest_ids)))
-        )
-        known_guests = {g.id: g for g in found_guests}
+    params = {
+        "ctx_agency": agency_id,
+        "ctx_owner": actor.user_id,
+        "ctx_properties": [i.data.property_id for i in items],
+        "ctx_guests": [i.data.guest_id for i in items],
+    }
+    found = {
+        n - 1: (prop, guest, has_plans, now)
+        for n, prop, guest, has_plans, now in (
+            await session.execute(_BATCH_CONTEXT_STATEMENTS[actor.is_owner], params)
+        ).all()
+    }
     todo: list[tuple[int, Booking, Guest | None, bool]] = []
     for n, item in enumerate(items):
         data = item.data
         with request_id(item.request_id):
             try:
                 _check_creatable(data)
-                if data.property_id not in found:
+                if n not in found:
                     raise properties.not_found()
-                prop, has_plans, now = found[data.property_id]
+                prop, found_guest, has_plans, now = found[n]
                 _check_guests(prop, data.adults, data.children)
                 if data.override_restrictions:
                     actor.require(Permission.RATES_WRITE)
                 guest: Guest | None = None
                 if data.guest_id is not None:
-                    if data.guest_id not in known_guests:
+                    if found_guest is None:
                         raise guests.not_found()
-                    guest = _usable(known_guests[data.guest_id])
+                    guest = _usable(found_guest)
                 quote = await _priced(session, prop, data) if has_plans else None
                 if data.guest_id is None and data.guest is not None:
                     # Last, so that a refused item never leaves a guest behind.
