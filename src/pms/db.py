@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from pms.core import generations
 from pms.settings import Settings, get_settings
@@ -216,6 +219,33 @@ async def publish_writes(session: AsyncSession) -> None:
         await _bump(scopes)
 
 
+# A connection that went back to the pool less than this long ago is handed out again without
+# a ping: it was working a moment ago, and a busy API would otherwise spend a round trip per
+# request on it. One idle for longer is pinged first (``pool_pre_ping``'s check) and replaced
+# if the server does not answer. After a database restart, a request may still meet a
+# connection used just before it: that request fails, and SQLAlchemy then invalidates every
+# connection of the pool, so the next ones reconnect.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "pms_idle_since"
+
+
+def _idle_from_now(_: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(engine: AsyncEngine) -> Callable[[Any, ConnectionPoolEntry, Any], None]:
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("no answer to the ping") from exc
+
+    return checkout
+
+
 def create_engine(
     url: str, *, app_role: str | None, pool_size: int = 10, max_overflow: int = 10
 ) -> AsyncEngine:
@@ -228,11 +258,13 @@ def create_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         json_serializer=_json_dumps,
         connect_args={"server_settings": server_settings},
     )
     event.listen(engine.sync_engine, "after_cursor_execute", _after_cursor_execute)
+    event.listen(engine.sync_engine.pool, "connect", _idle_from_now)
+    event.listen(engine.sync_engine.pool, "checkin", _idle_from_now)
+    event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle(engine))
     return engine
 
 

@@ -40,7 +40,7 @@ MAX_BATCH = 100
 # Batches of one actor written at the same time: while one waits for the database, the next
 # is read and built. (Two batches that clash wait for each other in the exclusion constraint,
 # and the loser's items are then created one by one, like any clash.)
-WRITERS = 2
+WRITERS = 3
 
 
 @dataclass
