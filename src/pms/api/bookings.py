@@ -16,10 +16,10 @@ from pms.api.deps import (
     BookingsCreate,
     BookingsRead,
     BookingsUpdate,
-    known_caller,
+    bearer_and_agency,
 )
 from pms.api.responses import Responses
-from pms.core import booking_batches, bookings
+from pms.core import auth, booking_batches, bookings
 from pms.core.booking_status import BookingStatus
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
@@ -131,22 +131,25 @@ async def create_booking(body: BookingCreate, session: DB, actor: BookingsCreate
 
 
 async def from_front(scope: Scope, body: bytes) -> bytes | None:
-    """``POST /bookings`` answered in front of routing (``pms.api.bookingfront``) for a known
-    token allowed to create bookings and a valid body: the booking is written with the other
-    creates of the same actor in flight (``pms.core.booking_batches``), and the answer is
-    what ``create_booking`` answers. None when this cannot be decided here or the batch did not
-    write it: the endpoint then handles the request (and gives any error)."""
-    known = await known_caller(scope)
+    """``POST /bookings`` answered in front of routing (``pms.api.bookingfront``) for a token
+    this process knows (``auth.remembered``) allowed to create bookings and a valid body: the
+    booking is written with the other creates of the same actor in flight, which check once
+    for all of them that the sign-in still holds (``pms.core.booking_batches``), and the
+    answer is what ``create_booking`` answers. None when this cannot be decided here or the
+    batch did not write it: the endpoint then handles the request (and gives any error)."""
+    credentials = bearer_and_agency(scope)
+    known = None if credentials is None else auth.remembered(*credentials)
     if known is None:
         return None
-    actor = known[0]
+    actor, signed_in_under = known
     if actor.agency_id is None or not actor.can(Permission.BOOKINGS_CREATE):
         return None
     try:
         data = BookingCreate.model_validate_json(body)
     except ValidationError:
         return None
-    created = await booking_batches.batcher().create(actor, data)
+    scope.setdefault("state", {})["user_id"] = actor.user_id
+    created = await booking_batches.batcher().create(actor, signed_in_under, data)
     if created is None:
         return None
     return _BOOKING_JSON.to_json(to_schema(*created, actor))

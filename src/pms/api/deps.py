@@ -142,7 +142,7 @@ async def _agency_actor(actor: CurrentActor) -> Actor:
 AgencyMember = Annotated[Actor, Depends(_agency_actor)]
 
 
-def _bearer_and_agency(scope: Scope) -> tuple[str, uuid.UUID | None] | None:
+def bearer_and_agency(scope: Scope) -> tuple[str, uuid.UUID | None] | None:
     token: str | None = None
     agency: uuid.UUID | None = None
     for name, value in scope["headers"]:
@@ -164,7 +164,7 @@ async def known_caller(scope: Scope) -> tuple[Actor, dict[str, str]] | None:
     process already knows and which still holds (``auth.known_actor``: one Redis round trip),
     with the generations read; else None, and the endpoint's own dependencies decide. Notes
     both in the request's state as ``_actor`` would."""
-    found = _bearer_and_agency(scope)
+    found = bearer_and_agency(scope)
     if found is None:
         return None
     known = await auth.known_actor(get_redis(), *found)

@@ -293,6 +293,22 @@ def reset_actor_cache() -> None:
     _known.clear()
 
 
+def remembered(token: str, requested_agency: uuid.UUID | None) -> tuple[Actor, str] | None:
+    """The actor a bearer token resolved to earlier in this process, while neither the token
+    nor its session has expired, with the sign-in generation it was resolved under. It holds
+    only while that is still the current generation: ``known_actor`` checks, or the caller
+    must (``pms.core.booking_batches`` checks once for a whole batch). No I/O."""
+    known = _known.get((token, requested_agency))
+    if known is None:
+        return None
+    if known.token_expires_at <= time.time():
+        _known.pop((token, requested_agency))
+        return None
+    if known.session_expires_at is not None and known.session_expires_at <= datetime.now(UTC):
+        return None
+    return known.actor, known.generation
+
+
 async def known_actor(
     redis: Redis,
     token: str,
@@ -303,23 +319,17 @@ async def known_actor(
     token has not expired and no user, membership or session changed since (the sign-in
     generation); with the generations read (sign-in, global, the actor's agency). One Redis
     round trip (none if ``read_before`` has them), no database."""
-    known = _known.get((token, requested_agency))
-    if known is None:
+    found = remembered(token, requested_agency)
+    if found is None:
         return None
-    if known.token_expires_at <= time.time():
-        _known.pop((token, requested_agency))
-        return None
+    actor, generation = found
     scopes = [generations.AUTH, generations.GLOBAL]
-    if known.actor.agency_id is not None:
-        scopes.append(generations.agency(known.actor.agency_id))
+    if actor.agency_id is not None:
+        scopes.append(generations.agency(actor.agency_id))
     gens = await generations.read_missing(redis, read_before, scopes)
-    if gens is None:
+    if gens is None or gens[generations.AUTH] != generation:
         return None
-    if known.generation != gens[generations.AUTH] or (
-        known.session_expires_at is not None and known.session_expires_at <= datetime.now(UTC)
-    ):
-        return None
-    return known.actor, gens
+    return actor, gens
 
 
 async def actor_for_token(

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
-from pms.core import bookings
+from pms.core import bookings, generations
 from pms.core.tenancy import Actor
 from pms.db import get_sessionmaker, publish_writes, scope_now, will_publish
 from pms.logs import get_logger, request_id_var
 from pms.models.booking import Booking
 from pms.models.guest import Guest
+from pms.redis_client import get_redis
 from pms.schemas.booking import BookingCreate
 
 Created = tuple[Booking, Guest | None]
@@ -46,6 +47,7 @@ WRITERS = 3
 @dataclass
 class _Waiting:
     item: bookings.NewBooking
+    signed_in_under: str  # the sign-in generation its token was resolved under
     answer: asyncio.Future[Created | None] = field(repr=False)
 
 
@@ -65,11 +67,17 @@ class BookingBatcher:
         self.batches = 0  # written so far (batches whose write was attempted)
         self.items = 0
 
-    async def create(self, actor: Actor, data: BookingCreate) -> Created | None:
+    async def create(
+        self, actor: Actor, signed_in_under: str, data: BookingCreate
+    ) -> Created | None:
         """The booking and guest, or None: create it with ``bookings.create`` instead.
-        Raises ``CommitFailed`` when the commit of its batch failed."""
+        ``actor`` is what a token resolved to under the sign-in generation ``signed_in_under``
+        (``auth.remembered``); the batch writes it only if that is still the current one, so a
+        logout, a removed member or a changed role counts from the next batch on. Raises
+        ``CommitFailed`` when the commit of its batch failed."""
         waiting = _Waiting(
             bookings.NewBooking(data, request_id_var.get()),
+            signed_in_under,
             asyncio.get_running_loop().create_future(),
         )
         self._waiting.setdefault(actor, []).append(waiting)
@@ -106,7 +114,21 @@ class BookingBatcher:
                 if not w.answer.done():
                     w.answer.cancel()
 
-    async def _write(self, actor: Actor, batch: list[_Waiting]) -> list[Created | None]:
+    async def _write(self, actor: Actor, waiting: list[_Waiting]) -> list[Created | None]:
+        answers: list[Created | None] = [None] * len(waiting)
+        current = await generations.read(get_redis(), [generations.AUTH])
+        valid = [
+            n
+            for n, w in enumerate(waiting)
+            if current is not None and w.signed_in_under == current[0]
+        ]
+        if valid:
+            written = await self._write_valid(actor, [waiting[n] for n in valid])
+            for n, answer in zip(valid, written, strict=True):
+                answers[n] = answer
+        return answers
+
+    async def _write_valid(self, actor: Actor, batch: list[_Waiting]) -> list[Created | None]:
         self.batches += 1
         self.items += len(batch)
         committing = False
