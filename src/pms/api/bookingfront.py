@@ -22,8 +22,9 @@ _ROUTE = RouteName(_PATH)
 _MAX_BODY = 64 * 1024
 
 
-def _json_or_absent(scope: Scope) -> bool:
-    """Whether FastAPI would read the body as JSON (no content type, or a JSON one)."""
+def _json_body(scope: Scope) -> bool:
+    """Whether the endpoint reads the body as JSON: a JSON content type (FastAPI's strict
+    content type: without one, the body is not JSON to it), and not too large."""
     length = 0
     content_type = None
     for name, value in scope["headers"]:
@@ -52,7 +53,7 @@ class BookingFrontMiddleware:
             scope["type"] == "http"
             and scope["method"] == "POST"
             and scope["path"] == _PATH
-            and _json_or_absent(scope)
+            and _json_body(scope)
         ):
             await self.app(scope, receive, send)
             return

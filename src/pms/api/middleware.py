@@ -8,7 +8,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pms.api.problems import internal_error, problem
+from pms.api.problems import problem, unexpected
 from pms.logs import clean_request_id, get_logger, new_request_id, request_id_var
 
 REQUESTS = Counter(
@@ -73,12 +73,12 @@ class RequestContextMiddleware:
                 )(scope, receive, tracking_send)
                 return
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             # Handled here, inside the request's context, so the 500 carries its request id.
             _log.exception("unhandled_exception", path=scope.get("path"), method=scope["method"])
             if started_response:
                 raise
-            response = internal_error()
+            response = unexpected(exc)
             await response(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pms.core.errors import DomainError
@@ -100,6 +101,21 @@ def internal_error() -> JSONResponse:
         detail="An unexpected error occurred. Quote the request id when reporting it.",
         type_="/problems/internal",
     )
+
+
+def unexpected(exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing handled: 503 when the database connection was lost
+    under the request (e.g. the server restarted: the pool reconnects, a retry succeeds),
+    else the 500 of ``internal_error``."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return problem(
+            503,
+            title="Database unavailable",
+            detail="The connection to the database was lost; nothing was saved. Retry.",
+            type_="/problems/database-unavailable",
+            headers={"Retry-After": "1"},
+        )
+    return internal_error()
 
 
 def install(app: FastAPI) -> None:
