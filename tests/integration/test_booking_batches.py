@@ -24,7 +24,7 @@ from pms.core.permissions import Role
 from pms.core.tenancy import Actor
 from pms.logs import request_id_var
 from pms.schemas.booking import BookingCreate
-from tests.factories import Agency, full_agency, property_body, signup
+from tests.factories import Agency, add_rates, full_agency, property_body, signup
 from tests.services import plain
 
 D = date(2036, 3, 1)
@@ -346,3 +346,43 @@ async def test_a_connection_lost_under_a_request_is_a_503_and_the_next_request_r
     assert r.headers["retry-after"] == "1"
     r = await client.get("/api/v1/bookings", headers=agency.auth())
     assert r.status_code == 200, r.text
+
+
+async def test_a_batch_prices_each_booking_as_a_quote_does(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    await add_rates(client, agency)
+    actor, generation = await _signed_in(client, agency)
+    # Within the ARI horizon (ari_store.HORIZON_MONTHS from today).
+    start = date.today() + timedelta(days=100)
+    items = [
+        _data(
+            agency,
+            0,
+            check_in=start + timedelta(days=4 * n),
+            check_out=start + timedelta(days=4 * n + 2 + n % 2),
+        )
+        for n in range(4)
+    ]
+    quotes = []
+    for data in items:
+        r = await client.post(
+            "/api/v1/quotes",
+            json={
+                "property_id": agency.property_id,
+                "check_in": data.check_in.isoformat(),
+                "check_out": data.check_out.isoformat(),
+                "adults": data.adults,
+            },
+            headers=agency.auth(),
+        )
+        assert r.status_code == 200, r.text
+        quotes.append(r.json())
+    b = BookingBatcher()
+    answers = await _together(b, actor, generation, items)
+
+    assert b.batches == 1
+    for answer, quote in zip(answers, quotes, strict=True):
+        assert answer is not None, quote["reasons"]
+        assert answer[0].quote["total"] == quote["total"]
+        assert answer[0].quote["lines"] == quote["lines"]

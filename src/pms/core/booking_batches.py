@@ -22,6 +22,7 @@ import asyncio
 import weakref
 from dataclasses import dataclass, field
 
+from prometheus_client import Histogram
 from sqlalchemy.exc import IntegrityError
 
 from pms.core import bookings, generations
@@ -35,6 +36,11 @@ from pms.schemas.booking import BookingCreate
 
 Created = tuple[Booking, Guest | None]
 _log = get_logger(__name__)
+BATCH_SIZE = Histogram(
+    "pms_booking_batch_size",
+    "Bookings per batch written together (pms.core.booking_batches)",
+    buckets=(1, 2, 5, 10, 20, 50, 100),
+)
 
 # At most this many creates in one transaction; more waiting go into the next one.
 MAX_BATCH = 100
@@ -131,6 +137,7 @@ class BookingBatcher:
     async def _write_valid(self, actor: Actor, batch: list[_Waiting]) -> list[Created | None]:
         self.batches += 1
         self.items += len(batch)
+        BATCH_SIZE.observe(len(batch))
         committing = False
         session = get_sessionmaker()()
         try:
