@@ -40,6 +40,7 @@ async def run(args: argparse.Namespace) -> cProfile.Profile | None:
     from sqlalchemy import event
 
     from pms.api.app import create_app
+    from pms.core.booking_batches import batcher
     from pms.db import dispose_engine, get_engine
 
     app = create_app()
@@ -113,8 +114,10 @@ async def run(args: argparse.Namespace) -> cProfile.Profile | None:
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        for slot in range(args.warmup, args.warmup + args.n):
-            await book(slot)
+        batches = batcher()
+        before = batches.batches
+        for start in range(args.warmup, args.warmup + args.n, args.together):
+            await asyncio.gather(*(book(slot) for slot in range(start, start + args.together)))
         if profiler:
             profiler.disable()
         cpu = time.process_time() - cpu
@@ -123,8 +126,11 @@ async def run(args: argparse.Namespace) -> cProfile.Profile | None:
         event.remove(get_engine().sync_engine, "before_cursor_execute", count)
 
         total = sum(statements.values())
+        written = batches.batches - before
+        how = "sequential" if args.together == 1 else f"{args.together} at a time"
         say(
-            f"{args.n} sequential creates{' (rate plan)' if args.rate_plan else ''}: "
+            f"{args.n} creates, {how}{' (rate plan)' if args.rate_plan else ''}, in "
+            f"{written} batches: "
             f"{cpu / args.n * 1000:.2f} ms CPU and {wall / args.n * 1000:.2f} ms wall per "
             f"booking, {total / args.n:.2f} statements per booking"
             f"{' (under cProfile)' if profiler else ''}"
@@ -139,6 +145,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("-n", type=int, default=300, help="measured creates")
     p.add_argument("--warmup", type=int, default=50)
+    p.add_argument(
+        "--together", type=int, default=1, help="send creates this many at a time (batched)"
+    )
     p.add_argument("--properties", type=int, default=50)
     p.add_argument("--rate-plan", action="store_true", help="give every property a default plan")
     p.add_argument("--profile", type=int, default=0, help="cProfile; print the top N")

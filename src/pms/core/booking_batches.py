@@ -39,11 +39,12 @@ _log = get_logger(__name__)
 BATCH_SIZE = Histogram(
     "pms_booking_batch_size",
     "Bookings per batch written together (pms.core.booking_batches)",
-    buckets=(1, 2, 5, 10, 20, 50, 100),
+    buckets=(1, 2, 4, 8, 16, 24, 32),
 )
 
-# At most this many creates in one transaction; more waiting go into the next one.
-MAX_BATCH = 100
+# At most this many creates in one transaction (a short one: a few milliseconds); more waiting
+# go into the next one, which another writer can already be building.
+MAX_BATCH = 32
 # Batches of one actor written at the same time: while one waits for the database, the next
 # is read and built. (Two batches that clash wait for each other in the exclusion constraint,
 # and the loser's items are then created one by one, like any clash.)
@@ -99,10 +100,16 @@ class BookingBatcher:
         batch: list[_Waiting] = []
         try:
             while queue:
+                # Sign-in first: the creates that arrive during this round trip join the batch.
+                current = await generations.read(get_redis(), [generations.AUTH])
                 batch = queue[:MAX_BATCH]
                 del queue[:MAX_BATCH]
+                if not batch:  # another writer took them meanwhile
+                    continue
                 try:
-                    answers = await self._write(actor, batch)
+                    answers = await self._write(
+                        actor, batch, None if current is None else current[0]
+                    )
                 except CommitFailed as exc:
                     for w in batch:
                         if not w.answer.done():
@@ -120,13 +127,15 @@ class BookingBatcher:
                 if not w.answer.done():
                     w.answer.cancel()
 
-    async def _write(self, actor: Actor, waiting: list[_Waiting]) -> list[Created | None]:
+    async def _write(
+        self, actor: Actor, waiting: list[_Waiting], signed_in: str | None
+    ) -> list[Created | None]:
+        """``signed_in``: the current sign-in generation (None: unknown, Redis unavailable)."""
         answers: list[Created | None] = [None] * len(waiting)
-        current = await generations.read(get_redis(), [generations.AUTH])
         valid = [
             n
             for n, w in enumerate(waiting)
-            if current is not None and w.signed_in_under == current[0]
+            if signed_in is not None and w.signed_in_under == signed_in
         ]
         if valid:
             written = await self._write_valid(actor, [waiting[n] for n in valid])
