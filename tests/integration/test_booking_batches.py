@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -354,7 +354,7 @@ async def test_a_batch_prices_each_booking_as_a_quote_does(
     await add_rates(client, agency)
     actor, generation = await _signed_in(client, agency)
     # Within the ARI horizon (ari_store.HORIZON_MONTHS from today).
-    start = date.today() + timedelta(days=100)
+    start = datetime.now(UTC).date() + timedelta(days=100)
     items = [
         _data(
             agency,
