@@ -14,7 +14,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pms.api import bookings
-from pms.api.cachefront import RouteName
+from pms.api.cachefront import RouteName, send_json
 
 _PATH = "/api/v1/bookings"
 _ROUTE = RouteName(_PATH)
@@ -72,18 +72,7 @@ class BookingFrontMiddleware:
         more = size > _MAX_BODY and message.get("more_body", False)
         answer = None if more else await bookings.from_front(scope, body)
         if answer is not None:
-            scope["route"] = _ROUTE
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 201,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(answer)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": answer})
+            await send_json(scope, send, _ROUTE, 201, answer)
             return
         replayed = False
 
