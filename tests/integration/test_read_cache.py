@@ -197,6 +197,10 @@ async def test_without_redis_nothing_is_cached_and_everything_still_answers(
             cal = await calendar(client, agency)
         assert statuses(cal) == ["free"] * 7
         assert seen  # answered from the database
+        # A create from a known token goes to the endpoint (its batch cannot check the sign-in).
+        r = await book(client, agency, START, "2032-03-03")
+        assert r.status_code == 201, r.text
+        assert statuses(await calendar(client, agency))[:3] == ["booked", "booked", "free"]
     finally:
         await close_redis()
 
