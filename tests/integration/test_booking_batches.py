@@ -179,22 +179,41 @@ async def test_what_create_would_refuse_is_left_to_it_and_the_rest_is_written(
         assert r.status_code == status, (data, r.text)
 
 
-async def test_a_clash_in_a_batch_sends_every_item_to_create_which_lets_one_through(
+async def test_a_batch_that_clashes_is_written_in_halves_down_to_the_clashing_booking(
     client: httpx.AsyncClient, agency: Agency, database_url: str
 ) -> None:
     actor, generation = await _signed_in(client, agency)
-    items = [_data(agency, 20), _data(agency, 21), _data(agency, 30, nights=4), _data(agency, 31)]
+    # Items 2 and 3 overlap each other; item 6 overlaps the agency's booking of 2030-01-10.
+    items = [_data(agency, n) for n in (20, 21)]
+    items += [_data(agency, 30, nights=4), _data(agency, 31)]
+    items += [_data(agency, n) for n in (40, 41)]
+    items += [_data(agency, 0, check_in="2030-01-11", check_out="2030-01-13"), _data(agency, 50)]
     b = BookingBatcher()
-    assert await _together(b, actor, generation, items) == [None] * 4
-    assert b.batches == 1
+    answers = await _together(b, actor, generation, items)
+
+    assert [a is not None for a in answers] == [True, True, True, False, True, True, False, True]
+    # 0-7 clash; 0-3 clash: 0-1 written, 2-3 clash: 2 written, 3 clashes;
+    # 4-7 clash: 4-5 written, 6-7 clash: 6 clashes, 7 written.
+    assert b.batches == 11
     rows = await _owner_fetch(
         database_url,
         "SELECT count(*) AS n FROM bookings WHERE check_in >= $1",
         D + timedelta(days=60),
     )
-    assert rows[0]["n"] == 0  # nothing of the failed batch was kept
+    assert rows[0]["n"] == 6
+    # What was left is answered by the endpoint, with the clash it met.
+    for n in (3, 6):
+        r = await client.post(
+            "/api/v1/bookings", content=items[n].model_dump_json(), headers=agency.auth() | JSON
+        )
+        assert r.status_code == 409, r.text
+        assert r.json()["conflict_type"] == "booking"
 
-    # The same four at once over HTTP: the clashing pair has one winner and one 409.
+
+async def test_the_same_window_at_once_over_http_lets_exactly_one_through(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    items = [_data(agency, 60), _data(agency, 61)] + [_data(agency, 70, nights=4)] * 6
     responses = await asyncio.gather(
         *(
             client.post(
@@ -205,9 +224,10 @@ async def test_a_clash_in_a_batch_sends_every_item_to_create_which_lets_one_thro
     )
     codes = [r.status_code for r in responses]
     assert codes[:2] == [201, 201]
-    assert sorted(codes[2:]) == [201, 409], [r.text for r in responses]
-    loser = next(r for r in responses if r.status_code == 409)
-    assert loser.json()["conflict_type"] == "booking"
+    assert sorted(codes[2:]) == [201] + [409] * 5, [r.text for r in responses]
+    for r in responses:
+        if r.status_code == 409:
+            assert r.json()["conflict_type"] == "booking"
 
 
 async def test_a_sign_in_that_changed_since_is_not_written_and_the_endpoint_answers(

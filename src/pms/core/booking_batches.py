@@ -9,11 +9,16 @@ batches form by themselves, as large as the requests that arrived during the pre
 
 What a batch cannot write is answered None, and the caller creates that booking on its own
 with ``bookings.create``, which gives the error (404, 422, 409 naming the clash) or the
-booking. That covers an item the rules refuse (skipped by ``create_many``, the others are
-written) and a batch whose write failed (a clash, a duplicate channel booking, a lost
-connection: nothing of it was committed, so every item is retried on its own). Only a failure
-of the commit itself is passed on as it is, because then nobody knows whether the bookings
-were written: retrying them could write them twice.
+booking:
+- an item the rules refuse is skipped by ``create_many``; the others are written;
+- a batch that clashes (with a booking or block, or within itself) or repeats a channel
+  booking is rolled back and written again in halves, and so on: only the bookings that clash
+  are left to ``create``, which says what they clash with;
+- a batch that failed otherwise (a lost connection) was not committed: each item is retried
+  on its own.
+
+Only a failure of the commit itself is passed on as it is, because then nobody knows whether
+the bookings were written: retrying them could write them twice.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ class CommitFailed(Exception):
     """The commit of a batch failed: its bookings may or may not have been written."""
 
 
+# What a batch did with one create: written, left to ``bookings.create`` (None), or unknown.
+_Outcome = Created | None | CommitFailed
+
+
 class BookingBatcher:
     """The batches of one event loop (``batcher()``)."""
 
@@ -106,17 +115,13 @@ class BookingBatcher:
                 del queue[:MAX_BATCH]
                 if not batch:  # another writer took them meanwhile
                     continue
-                try:
-                    answers = await self._write(
-                        actor, batch, None if current is None else current[0]
-                    )
-                except CommitFailed as exc:
-                    for w in batch:
-                        if not w.answer.done():
-                            w.answer.set_exception(exc)
-                    continue
+                answers = await self._write(actor, batch, None if current is None else current[0])
                 for w, answer in zip(batch, answers, strict=True):
-                    if not w.answer.done():  # (its request may have been cancelled meanwhile)
+                    if w.answer.done():  # (its request may have been cancelled meanwhile)
+                        continue
+                    if isinstance(answer, CommitFailed):
+                        w.answer.set_exception(answer)
+                    else:
                         w.answer.set_result(answer)
         finally:
             self._writers[actor] -= 1
@@ -129,9 +134,9 @@ class BookingBatcher:
 
     async def _write(
         self, actor: Actor, waiting: list[_Waiting], signed_in: str | None
-    ) -> list[Created | None]:
+    ) -> list[_Outcome]:
         """``signed_in``: the current sign-in generation (None: unknown, Redis unavailable)."""
-        answers: list[Created | None] = [None] * len(waiting)
+        answers: list[_Outcome] = [None] * len(waiting)
         valid = [
             n
             for n, w in enumerate(waiting)
@@ -143,7 +148,25 @@ class BookingBatcher:
                 answers[n] = answer
         return answers
 
-    async def _write_valid(self, actor: Actor, batch: list[_Waiting]) -> list[Created | None]:
+    async def _write_valid(self, actor: Actor, batch: list[_Waiting]) -> list[_Outcome]:
+        """Write ``batch``; if it clashes, write each half again (and so on), so that only the
+        bookings that clash are left to ``bookings.create``."""
+        try:
+            return list(await self._transaction(actor, batch))
+        except CommitFailed as exc:
+            return [exc] * len(batch)
+        except IntegrityError:
+            if len(batch) == 1:
+                return [None]
+        half = (len(batch) + 1) // 2
+        return [
+            *await self._write_valid(actor, batch[:half]),
+            *await self._write_valid(actor, batch[half:]),
+        ]
+
+    async def _transaction(self, actor: Actor, batch: list[_Waiting]) -> list[Created | None]:
+        """One transaction for ``batch``. Raises ``IntegrityError`` for a clash (rolled back),
+        ``CommitFailed`` if the commit failed; any other failure answers None for all."""
         self.batches += 1
         self.items += len(batch)
         BATCH_SIZE.observe(len(batch))
@@ -160,10 +183,10 @@ class BookingBatcher:
             if committing:
                 _log.error("booking_batch_commit_failed", size=len(batch), exc_info=True)
                 raise CommitFailed() from exc
-            if isinstance(exc, IntegrityError):  # a clash: each item is retried on its own
+            if isinstance(exc, IntegrityError):  # a clash or a duplicate channel booking
                 _log.debug("booking_batch_clash", size=len(batch))
-            else:
-                _log.warning("booking_batch_failed", size=len(batch), exc_info=True)
+                raise
+            _log.warning("booking_batch_failed", size=len(batch), exc_info=True)
             return [None] * len(batch)
         try:
             await publish_writes(session)

@@ -643,10 +643,11 @@ async def create_many(
     An item ``create`` would refuse (unknown property or guest, too many guests, a restriction,
     a status that cannot be created) is skipped and answered None: run it through ``create``,
     which raises the error. A clash or a duplicate channel booking makes the write fail and
-    raises ``IntegrityError``: the caller must roll the transaction back and create each item
-    with ``create``, which says which one clashed. Holds of these properties that expired are
-    left to the expiry job (``create`` expires them in passing); one overlapping a new booking
-    makes the write fail like a clash, so ``create`` then expires it and succeeds."""
+    raises ``IntegrityError``: the caller must roll the transaction back, then write the
+    items again in smaller groups, or each with ``create``, which says what it clashed with.
+    Holds of these properties that expired are left to the expiry job (``create`` expires them
+    in passing); one overlapping a new booking makes the write fail like a clash, so ``create``
+    then expires it and succeeds."""
     agency_id = actor.require_agency()
     out: list[tuple[Booking, Guest | None] | None] = [None] * len(items)
     params = {
