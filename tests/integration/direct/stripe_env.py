@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +60,31 @@ async def status_of(env: Env, booking: dict[str, Any]) -> str:
 def signature(secret: str, body: bytes, timestamp: int) -> str:
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
+
+
+def intent_event(event_id: str, event_type: str, intent: dict[str, Any]) -> bytes:
+    """The body of a Stripe event about a payment intent, as anyone could write it."""
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": {"object": "payment_intent", "currency": "eur", **intent}},
+        }
+    ).encode()
+
+
+def refused_signatures(body: bytes) -> list[dict[str, str]]:
+    """Headers the webhook must refuse for ``body``: the wrong secret, an hour old, malformed,
+    and none at all."""
+    now = int(time.time())
+    return [
+        {"Stripe-Signature": signature("whsec_wrong", body, now)},
+        {"Stripe-Signature": signature(WHSEC, body, now - 3600)},
+        {"Stripe-Signature": "t=1,v1=00"},
+        {},
+    ]
 
 
 async def event_count() -> int:

@@ -6,8 +6,6 @@ change nothing."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from typing import Any
 
@@ -28,8 +26,9 @@ from tests.integration.direct.stripe_env import (
     Env,
     checkout_by_card,
     event_count,
+    intent_event,
     link,
-    signature,
+    refused_signatures,
     status_of,
 )
 
@@ -280,31 +279,17 @@ async def test_forged_and_replayed_authorisation_webhooks_change_nothing(env: En
     booking = await checkout_by_card(env, 50, 52)
     intent_id = booking["payment"]["client"]["payment_intent_id"]
     total = booking["payment"]["amount"]["amount_minor"]
-    body = json.dumps(
+    body = intent_event(
+        "evt_forged_auth",
+        "payment_intent.amount_capturable_updated",
         {
-            "id": "evt_forged_auth",
-            "object": "event",
-            "type": "payment_intent.amount_capturable_updated",
-            "created": int(time.time()),
-            "data": {
-                "object": {
-                    "id": intent_id,
-                    "object": "payment_intent",
-                    "amount": total,
-                    "amount_capturable": total,
-                    "currency": "eur",
-                    "status": "requires_capture",
-                }
-            },
-        }
-    ).encode()
-    now = int(time.time())
-    for headers in (
-        {"Stripe-Signature": signature("whsec_wrong", body, now)},
-        {"Stripe-Signature": signature(WHSEC, body, now - 3600)},
-        {"Stripe-Signature": "t=1,v1=00"},
-        {},
-    ):
+            "id": intent_id,
+            "amount": total,
+            "amount_capturable": total,
+            "status": "requires_capture",
+        },
+    )
+    for headers in refused_signatures(body):
         r = await env.http.post("/api/v1/webhooks/stripe", content=body, headers=headers)
         assert r.status_code == 400, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
