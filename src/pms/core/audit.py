@@ -72,10 +72,10 @@ def entry(
     }
 
 
-async def created(session: AsyncSession, actor: Actor | None, entity_type: str, obj: Any) -> None:
-    """Record that ``obj`` (a row with ``id`` and ``agency_id``) was created, with its values."""
-    await record(
-        session,
+def created_entry(actor: Actor | None, entity_type: str, obj: Any) -> dict[str, Any]:
+    """The audit row (``entry``) saying that ``obj`` (a row with ``id`` and ``agency_id``) was
+    created, with its values."""
+    return entry(
         actor,
         agency_id=obj.agency_id,
         entity_type=entity_type,
@@ -83,6 +83,11 @@ async def created(session: AsyncSession, actor: Actor | None, entity_type: str, 
         action="created",
         after=snapshot(obj),
     )
+
+
+async def created(session: AsyncSession, actor: Actor | None, entity_type: str, obj: Any) -> None:
+    """Record that ``obj`` (a row with ``id`` and ``agency_id``) was created, with its values."""
+    session.add(AuditEntry(**created_entry(actor, entity_type, obj)))
 
 
 async def record(

@@ -3,6 +3,7 @@ guard and records its outbox events and audit entry in the same transaction."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -399,20 +400,29 @@ _CREATE = text(
 )
 
 
+_Converter = Callable[[Any], Any] | None
+
+
+@functools.cache
+def _converters(dialect: Dialect) -> dict[str, list[tuple[str, _Converter]]]:
+    """Per table prefix of ``_CREATE``: each column and its bind processor (None: as it is)."""
+    return {
+        prefix: [(c, table.c[c].type.bind_processor(dialect)) for c in columns]
+        for prefix, table, columns in (
+            ("b_", Booking.__table__, _BOOKING_COLUMNS),
+            ("e_", OutboxEvent.__table__, _EVENT_COLUMNS),
+            ("a_", AuditEntry.__table__, _AUDIT_COLUMNS),
+        )
+    }
+
+
 class _Rows:
     """The parameters of ``_CREATE``: the rows of each table, column by column, each value
     converted as the ORM would convert it for that column (the dialect's bind processors:
     enums to their values, JSON documents serialised)."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self._convert = {
-            prefix: [(c, table.c[c].type.bind_processor(dialect)) for c in columns]
-            for prefix, table, columns in (
-                ("b_", Booking.__table__, _BOOKING_COLUMNS),
-                ("e_", OutboxEvent.__table__, _EVENT_COLUMNS),
-                ("a_", AuditEntry.__table__, _AUDIT_COLUMNS),
-            )
-        }
+        self._convert = _converters(dialect)
         self.params: dict[str, list[Any]] = {
             f"{prefix}{c}": [] for prefix, cs in self._convert.items() for c, _ in cs
         }
@@ -446,17 +456,7 @@ class _Rows:
             self._add("e_", event)
             self.params["e_booking"].append(booking.id)
             self.params["e_named"].append(i == 0)
-        self._add(
-            "a_",
-            audit.entry(
-                actor,
-                agency_id=booking.agency_id,
-                entity_type="booking",
-                entity_id=booking.id,
-                action="created",
-                after=audit.snapshot(booking),
-            ),
-        )
+        self._add("a_", audit.created_entry(actor, "booking", booking))
         self.params["a_booking"].append(booking.id)
 
 
