@@ -52,7 +52,7 @@ BATCH_SIZE = Histogram(
 MAX_BATCH = 32
 # Batches of one actor written at the same time: while one waits for the database, the next
 # is read and built. (Two batches that clash wait for each other in the exclusion constraint,
-# and the loser's items are then created one by one, like any clash.)
+# and the loser is then written again in halves, like any batch that clashes.)
 WRITERS = 3
 
 
