@@ -42,7 +42,9 @@ def dev(
     from pms.embedded.supervisor import PortBusy, run_dev
 
     try:
-        code = run_dev(_echo, seed=not no_seed)
+        from pms.demo import seed_demo
+
+        code = run_dev(_echo, seed=None if no_seed else seed_demo)
     except (DataDirInUse, PortBusy) as exc:
         _fail(str(exc))
         return
@@ -138,7 +140,7 @@ def beat() -> None:
 @app.command()
 def relay() -> None:
     """The outbox relay: publishes committed events to Celery and the live stream."""
-    from pms.relay import main
+    from pms.tasks.relay import main
 
     main()
 

@@ -7,21 +7,12 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import ValidationError
-from starlette.types import Scope
 
-from pms.api.deps import (
-    DB,
-    AgencyMember,
-    BookingsCreate,
-    BookingsRead,
-    BookingsUpdate,
-    bearer_and_agency,
-)
+from pms.api.deps import DB, AgencyMember, BookingsCreate, BookingsRead, BookingsUpdate
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
-from pms.core import auth, booking_batches, bookings
+from pms.core import bookings
 from pms.core.booking_status import BookingStatus
-from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
 from pms.models.booking import Booking as BookingRow
 from pms.models.booking import BookingSource
@@ -29,7 +20,7 @@ from pms.models.guest import Guest as GuestRow
 from pms.schemas.booking import Booking, BookingCreate, BookingUpdate, GuestSummary
 from pms.schemas.common import Page, PageParams, page_params
 
-router = APIRouter(prefix="/bookings", tags=["bookings"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/bookings", tags=["bookings"])
 _BOOKING_JSON = Booking.__pydantic_serializer__
 _404: Responses = {404: {"description": "No such booking in this agency"}}
 _409: Responses = {
@@ -128,31 +119,6 @@ async def create_booking(body: BookingCreate, session: DB, actor: BookingsCreate
         status_code=status.HTTP_201_CREATED,
         media_type="application/json",
     )
-
-
-async def from_front(scope: Scope, body: bytes) -> bytes | None:
-    """``POST /bookings`` answered in front of routing (``pms.api.bookingfront``) for a token
-    this process knows (``auth.remembered``) allowed to create bookings and a valid body: the
-    booking is written with the other creates of the same actor in flight, which check once
-    for all of them that the sign-in still holds (``pms.core.booking_batches``), and the
-    answer is what ``create_booking`` answers. None when this cannot be decided here or the
-    batch did not write it: the endpoint then handles the request (and gives any error)."""
-    credentials = bearer_and_agency(scope)
-    known = None if credentials is None else auth.remembered(*credentials)
-    if known is None:
-        return None
-    actor, signed_in_under = known
-    if actor.agency_id is None or not actor.can(Permission.BOOKINGS_CREATE):
-        return None
-    try:
-        data = BookingCreate.model_validate_json(body)
-    except ValidationError:
-        return None
-    scope.setdefault("state", {})["user_id"] = actor.user_id
-    created = await booking_batches.batcher().create(actor, signed_in_under, data)
-    if created is None:
-        return None
-    return _BOOKING_JSON.to_json(to_schema(*created, actor))
 
 
 @router.get("/{booking_id}", response_model=Booking, summary="Get a booking", responses=_404)

@@ -10,12 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from pms.api.deps import DB, RatesRead, RatesWrite
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import ari_store, rates
 from pms.models import rates as m
 from pms.schemas import rates as s
 
-router = APIRouter(tags=["rates"])
+router = APIRouter(route_class=IdempotentRoute, tags=["rates"])
 _404: Responses = {404: {"description": "Not found in this agency"}}
 _409: Responses = {409: {"description": "Overlapping season, duplicate code, or still in use"}}
 _NO_CONTENT = status.HTTP_204_NO_CONTENT

@@ -27,7 +27,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from pms.core import ari_store, audit, guests, inventory, listing, outbox, pricing, properties
+from pms.core import (
+    ari_store,
+    audit,
+    guests,
+    holds,
+    inventory,
+    listing,
+    outbox,
+    pricing,
+    properties,
+)
 from pms.core.booking_events import event_payload, status_changed
 from pms.core.booking_status import CREATABLE, OCCUPYING, BookingStatus, can_transition, occupies
 from pms.core.dates import Stay
@@ -254,7 +264,7 @@ def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
     UPDATE in the CTE would take such execution parameters as values to SET.)"""
     property_id = bindparam("ctx_property", type_=Property.id.type)
     agency_id = bindparam("ctx_agency", type_=Property.agency_id.type)
-    expired = inventory.stale_holds_update(property_id).returning(Booking.id).cte("expired_holds")
+    expired = holds.stale_holds_update(property_id).returning(Booking.id).cte("expired_holds")
     stmt = select(Property).where(
         Property.id == property_id,
         *properties.visibility(
@@ -560,7 +570,7 @@ async def create(
             .order_by(Booking.id)
             .execution_options(populate_existing=True)
         )
-        await inventory.record_expired(session, list(expired.all()))
+        await holds.record_expired(session, list(expired.all()))
     if data.override_restrictions:
         actor.require(Permission.RATES_WRITE)
     # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
@@ -741,7 +751,7 @@ async def update(
         prop, changes.get("adults", booking.adults), changes.get("children", booking.children)
     )
     if new_property != booking.property_id:
-        await inventory.expire_stale_holds(session, new_property)
+        await holds.expire_stale_holds(session, new_property)
     requote = changes.keys() & {
         "property_id",
         "check_in",
@@ -815,7 +825,7 @@ async def transition(
         )
     before = audit.snapshot(booking)
     if occupies(target) and not occupies(current):
-        await inventory.expire_stale_holds(session, booking.property_id)
+        await holds.expire_stale_holds(session, booking.property_id)
     async with inventory.guarded(
         session,
         booking.property_id,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +137,7 @@ def wait_ready(url: str, timeout: float) -> bool:
     return False
 
 
-def run_dev(echo: Callable[[str], None], *, seed: bool = True) -> int:
+def run_dev(echo: Callable[[str], None], *, seed: Callable[[], Iterable[str]] | None = None) -> int:
     from pms import migrate
 
     settings = get_settings()
@@ -164,10 +164,8 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True) -> int:
         migrate.ensure_database(admin_url)
         migrate.upgrade(admin_url)
         echo("migrations: up to date")
-        if seed:
-            from pms.demo import seed_demo
-
-            for line in seed_demo():
+        if seed is not None:
+            for line in seed():
                 echo(line)
         py = _python()
         sandbox_url = f"http://{s.api_host}:{s.sandbox_port}"

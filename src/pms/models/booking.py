@@ -12,8 +12,25 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from pms.core.booking_status import BookingStatus
 from pms.models.base import Base, Timestamped
+
+
+class BookingStatus(StrEnum):
+    """Where a booking stands; the transitions and which statuses occupy nights are
+    ``pms.core.booking_status``."""
+
+    INQUIRY = "inquiry"
+    REQUESTED = "requested"
+    HOLD = "hold"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    CHECKED_OUT = "checked_out"
+    CONFLICT = "conflict"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    NO_SHOW = "no_show"
+
 
 # PMS-<year>-<number>: the number comes from one sequence, so references are unique per agency
 # (and globally) without a counter row that concurrent bookings would queue on.

@@ -8,9 +8,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
-from pms.core.booking_status import BookingStatus
 from pms.models.block import BlockKind
-from pms.models.booking import BookingSource
+from pms.models.booking import BookingSource, BookingStatus
 from pms.schemas.common import Input, ReadModel
 from pms.schemas.guest import GuestName, Language, Phone
 
