@@ -130,7 +130,7 @@ async def _seed() -> list[str]:
 async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpdate:
     """VAT classes (accommodation 7 %, services 19 %), a cleaning fee, Sylt's visitor tax and
     a flexible cancellation policy, shared by the demo properties."""
-    reduced = await rates.create_config(
+    reduced = await rates.config.create_config(
         session,
         actor,
         m.TaxClass(
@@ -139,7 +139,7 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
         "tax_class",
         "tax class",
     )
-    standard = await rates.create_config(
+    standard = await rates.config.create_config(
         session,
         actor,
         m.TaxClass(
@@ -148,7 +148,7 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
         "tax_class",
         "tax class",
     )
-    cleaning = await rates.create_fee(
+    cleaning = await rates.fees.create_fee(
         session,
         actor,
         r.FeeCreate(
@@ -160,7 +160,7 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
             tax_class_id=standard.id,
         ),
     )
-    visitor_tax = await rates.create_config(
+    visitor_tax = await rates.config.create_config(
         session,
         actor,
         m.VisitorTaxLocation(
@@ -174,13 +174,13 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
         "visitor_tax",
         "visitor tax",
     )
-    policy = await rates.create_config(
+    policy = await rates.config.create_config(
         session,
         actor,
         m.CancellationPolicy(
             agency_id=actor.agency_id,
             name="Flexible",
-            rules=rates.policy_rules(
+            rules=rates.policies.policy_rules(
                 [
                     r.RefundRuleIn(days_before=30, refund_percent=Decimal(100)),
                     r.RefundRuleIn(days_before=14, refund_percent=Decimal(50)),
@@ -209,7 +209,7 @@ async def _rates(
 ) -> None:
     """A default plan with weekend prices, a week-long discount and next summer's season."""
     weekend = price * 6 // 5
-    plan, _ = await rates.create_plan(
+    plan, _ = await rates.plans.create_plan(
         session,
         actor,
         property_id,
@@ -224,7 +224,7 @@ async def _rates(
         ),
     )
     year = today.year + 1 if today >= date(today.year, 6, 1) else today.year
-    await rates.create_season(
+    await rates.seasons.create_season(
         session,
         actor,
         plan.id,
@@ -237,7 +237,7 @@ async def _rates(
             weekday_prices={_SAT: summer * 6 // 5},
         ),
     )
-    await rates.put_pricing(session, actor, property_id, pricing)
+    await rates.assignment.put_pricing(session, actor, property_id, pricing)
 
 
 async def _ical_export() -> list[str]:
