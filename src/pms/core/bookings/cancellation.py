@@ -106,8 +106,9 @@ async def cancel(
             entity_type="booking",
             entity_id=booking.id,
             action="refund_overridden",
-            before={"policy_refund_minor": policy, "currency": currency},
-            after={"refund_minor": refund_minor, "currency": currency},
+            # Before: what the policy gave; after: what was given instead.
+            before={"refund_minor": policy, "refund_currency": currency},
+            after={"refund_minor": refund_minor, "refund_currency": currency},
         )
     return Cancelled(done, _stored(booking))
 

@@ -3,24 +3,12 @@ events and audit row written in one statement."""
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    FromClause,
-    Select,
-    bindparam,
-    exists,
-    func,
-    select,
-    text,
-)
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Select, Table, bindparam, exists, func, insert, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -150,12 +138,12 @@ async def _create_context(
     return _CreateContext(prop, guest, now, has_plans, expired_ids)
 
 
-# A booking, its outbox events and its audit row go to the database in one statement, and so
-# do several bookings written together (``create_many``). The column lists are the booking's
-# attributes set by `_new_booking` and the keys of `outbox.event` and `audit.entry`; each bind
-# parameter carries its column's type (enums, JSONB), so values are converted as the ORM would
-# convert them. The reference comes from the column default; the JSON documents that name it
-# (the booking.created payload, the audit snapshot) get it from the inserted row.
+# A booking, its outbox events and its audit row go to the database in one statement: the
+# INSERT of the booking, and the INSERTs of its events and its audit row as data-modifying CTEs
+# that read the booking's reference (the column default) from it. booking.created, first, and
+# the audit snapshot name that reference. The column lists are the booking's attributes set by
+# `_new_booking` and the keys of `outbox.event` and `audit.entry`; each bind parameter has its
+# column's type, so values are converted as the ORM would convert them.
 _BOOKING_COLUMNS = (
     "id",
     "agency_id",
@@ -197,113 +185,75 @@ _AUDIT_COLUMNS = (
 )
 
 
-def _arrays(prefix: str, table: FromClause, columns: Sequence[str]) -> str:
-    """``unnest`` arguments: one array bind parameter per column, cast to the column's type."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    return ", ".join(
-        f"CAST(:{prefix}{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
+def _create_statement(events: int) -> Select[Any]:
+    """The statement for a booking with ``events`` outbox events (the first names the
+    reference); parameters ``b_<column>``, ``e<i>_<column>`` and ``a_<column>``."""
+    bookings_t: Table = Booking.__table__  # type: ignore[assignment]
+    events_t: Table = OutboxEvent.__table__  # type: ignore[assignment]
+    audit_t: Table = AuditEntry.__table__  # type: ignore[assignment]
+    new_booking = (
+        insert(bookings_t)
+        .values({c: bindparam(f"b_{c}", type_=bookings_t.c[c].type) for c in _BOOKING_COLUMNS})
+        .returning(bookings_t.c.id, bookings_t.c.reference)
+        .cte("new_booking")
     )
+    reference = func.jsonb_build_object("reference", new_booking.c.reference)
 
+    def event(i: int) -> Select[Any]:
+        values = []
+        for c in _EVENT_COLUMNS:
+            value = bindparam(f"e{i}_{c}", type_=events_t.c[c].type)
+            values.append(value.op("||")(reference) if c == "payload" and i == 0 else value)
+        return select(*values).select_from(new_booking)
 
-def _with_reference(column: str, columns: Sequence[str], alias: str) -> str:
-    """The select list of ``columns`` from ``alias``, where the JSON document ``column`` gets
-    the reference of its booking (``nb``, just inserted) merged in."""
-    return ", ".join(
-        f"{alias}.{c} || jsonb_build_object('reference', nb.reference)"
-        if c == column
-        else f"{alias}.{c}"
-        for c in columns
+    new_events = (
+        insert(events_t)
+        .from_select(list(_EVENT_COLUMNS), union_all(*(event(i) for i in range(events))))
+        .cte("new_events")
     )
-
-
-# The bookings, then their events (ordered: the ids follow the order they are listed in, and
-# booking.created, first, names the reference) and audit rows, each a column-wise array per
-# column: one statement, prepared once, for one booking or sixty.
-_CREATE = text(
-    f"WITH b AS (SELECT * FROM unnest({_arrays('b_', Booking.__table__, _BOOKING_COLUMNS)}) "
-    f"AS b({', '.join(_BOOKING_COLUMNS)})), "
-    f"new_booking AS (INSERT INTO bookings ({', '.join(_BOOKING_COLUMNS)}) "
-    f"SELECT {', '.join(_BOOKING_COLUMNS)} FROM b RETURNING id, reference), "
-    f"new_events AS (INSERT INTO outbox_events ({', '.join(_EVENT_COLUMNS)}) "
-    "SELECT "
-    + ", ".join(
-        "CASE WHEN e.named THEN e.payload || jsonb_build_object('reference', nb.reference) "
-        "ELSE e.payload END"
-        if c == "payload"
-        else f"e.{c}"
-        for c in _EVENT_COLUMNS
+    entry = [
+        bindparam(f"a_{c}", type_=audit_t.c[c].type).op("||")(reference)
+        if c == "after"
+        else bindparam(f"a_{c}", type_=audit_t.c[c].type)
+        for c in _AUDIT_COLUMNS
+    ]
+    new_entry = (
+        insert(audit_t)
+        .from_select(list(_AUDIT_COLUMNS), select(*entry).select_from(new_booking))
+        .cte("new_entry")
     )
-    + f" FROM unnest({_arrays('e_', OutboxEvent.__table__, _EVENT_COLUMNS)}, "
-    "CAST(:e_booking AS uuid[]), CAST(:e_named AS boolean[])) WITH ORDINALITY "
-    f"AS e({', '.join(_EVENT_COLUMNS)}, booking, named, n) "
-    "JOIN new_booking nb ON nb.id = e.booking ORDER BY e.n), "
-    f"new_entry AS (INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) "
-    f"SELECT {_with_reference('after', _AUDIT_COLUMNS, 'a')} "
-    f"FROM unnest({_arrays('a_', AuditEntry.__table__, _AUDIT_COLUMNS)}, "
-    f"CAST(:a_booking AS uuid[])) AS a({', '.join(_AUDIT_COLUMNS)}, booking) "
-    "JOIN new_booking nb ON nb.id = a.booking) "
-    "SELECT id, reference FROM new_booking"
-)
+    return select(new_booking.c.id, new_booking.c.reference).add_cte(new_events, new_entry)
 
 
-_Converter = Callable[[Any], Any] | None
+# Built once: with booking.created only, and with availability.changed too.
+_CREATE = {n: _create_statement(n) for n in (1, 2)}
 
 
-@functools.cache
-def _converters(dialect: Dialect) -> dict[str, list[tuple[str, _Converter]]]:
-    """Per table prefix of ``_CREATE``: each column and its bind processor (None: as it is)."""
-    return {
-        prefix: [(c, table.c[c].type.bind_processor(dialect)) for c in columns]
-        for prefix, table, columns in (
-            ("b_", Booking.__table__, _BOOKING_COLUMNS),
-            ("e_", OutboxEvent.__table__, _EVENT_COLUMNS),
-            ("a_", AuditEntry.__table__, _AUDIT_COLUMNS),
+def _create_params(actor: Actor, booking: Booking) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement and parameters that write ``booking``, its events (booking.created, and
+    availability.changed if it takes nights) and its audit row; these carry the current
+    request id."""
+    params = {f"b_{c}": getattr(booking, c) for c in _BOOKING_COLUMNS}
+    events = [
+        outbox.event(
+            agency_id=booking.agency_id,
+            event_type="booking.created",
+            aggregate_type="booking",
+            aggregate_id=booking.id,
+            payload=event_payload(booking),
         )
-    }
-
-
-class _Rows:
-    """The parameters of ``_CREATE``: the rows of each table, column by column, each value
-    converted as the ORM would convert it for that column (the dialect's bind processors:
-    enums to their values, JSON documents serialised)."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self._convert = _converters(dialect)
-        self.params: dict[str, list[Any]] = {
-            f"{prefix}{c}": [] for prefix, cs in self._convert.items() for c, _ in cs
-        }
-        self.params |= {"e_booking": [], "e_named": [], "a_booking": []}
-
-    def _add(self, prefix: str, values: dict[str, Any]) -> None:
-        for c, convert in self._convert[prefix]:
-            v = values[c]
-            self.params[prefix + c].append(v if convert is None or v is None else convert(v))
-
-    def add(self, actor: Actor, booking: Booking) -> None:
-        """Booking ``booking``, its events (booking.created, and availability.changed if it
-        takes nights) and its audit row; these carry the current request id."""
-        self._add("b_", {c: getattr(booking, c) for c in _BOOKING_COLUMNS})
-        events = [
-            outbox.event(
-                agency_id=booking.agency_id,
-                event_type="booking.created",
-                aggregate_type="booking",
-                aggregate_id=booking.id,
-                payload=event_payload(booking),
+    ]
+    if occupies(booking.status):
+        events.append(
+            outbox.availability_event(
+                booking.agency_id, booking.property_id, booking.check_in, booking.check_out
             )
-        ]
-        if occupies(booking.status):
-            events.append(
-                outbox.availability_event(
-                    booking.agency_id, booking.property_id, booking.check_in, booking.check_out
-                )
-            )
-        for i, event in enumerate(events):
-            self._add("e_", event)
-            self.params["e_booking"].append(booking.id)
-            self.params["e_named"].append(i == 0)
-        self._add("a_", audit.created_entry(actor, "booking", booking))
-        self.params["a_booking"].append(booking.id)
+        )
+    for i, values in enumerate(events):
+        params |= {f"e{i}_{c}": values[c] for c in _EVENT_COLUMNS}
+    entry = audit.created_entry(actor, "booking", booking)
+    params |= {f"a_{c}": entry[c] for c in _AUDIT_COLUMNS}
+    return _CREATE[len(events)], params
 
 
 def _check_creatable(data: BookingCreate) -> None:
@@ -350,6 +300,8 @@ def _new_booking(
         if data.status is BookingStatus.HOLD
         else None,
         quote=quote,
+        refund_minor=None,
+        refund_currency=None,
         version=1,
         created_at=now,
         updated_at=now,
@@ -410,8 +362,7 @@ async def create(
     # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
     quote = await _priced(session, prop, data) if ctx.has_rate_plans else None
     booking = _new_booking(prop, guest, data, quote, ctx.now, hold_minutes)
-    rows = _Rows(session.get_bind().dialect)
-    rows.add(actor, booking)
+    statement, params = _create_params(actor, booking)
     try:
         async with inventory.guarded(
             session,
@@ -421,7 +372,7 @@ async def create(
             savepoint=savepoint,
             agency_id=prop.agency_id,
         ):
-            result = await session.execute(_CREATE, rows.params)
+            result = await session.execute(statement, params)
     except IntegrityError as exc:
         if _duplicate_channel_booking(exc):
             raise Conflict(
