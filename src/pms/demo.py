@@ -44,6 +44,7 @@ _STAYS = [
     (0, 1, 7, 3, BookingStatus.CONFIRMED),
     (1, 1, 10, 7, BookingStatus.REQUESTED),
     (2, 0, 1, 2, BookingStatus.CONFIRMED),
+    (2, 1, 40, 3, BookingStatus.CONFIRMED),  # cancelled below
 ]
 _GUESTS = [
     ("anna.berg@example.com", "Anna", "Berg", "de"),
@@ -93,9 +94,10 @@ async def _seed() -> list[str]:
             for email, first, last, lang in _GUESTS
         ]
         today = datetime.now(UTC).date()
+        made = []
         for p, g, offset, nights, status in _STAYS:
             start = today + timedelta(days=offset)
-            await bookings.create(
+            booking, _ = await bookings.create(
                 session,
                 actor,
                 BookingCreate(
@@ -108,6 +110,9 @@ async def _seed() -> list[str]:
                     override_restrictions=True,
                 ),
             )
+            made.append(booking)
+        # One guest called off: cancelled with the refund the policy gives (see its `refund`).
+        cancelled = await bookings.cancel(session, actor, made[-1].id)
         await blocks.create(
             session,
             actor,
@@ -121,7 +126,8 @@ async def _seed() -> list[str]:
         )
     return [
         f"demo data: agency 'Demo Holiday Homes': {len(props)} priced properties, "
-        f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block; "
+        f"{len(demo_guests)} guests, {len(_STAYS)} bookings (one cancelled with a refund of "
+        f"{cancelled.refund.amount_minor if cancelled.refund else 0} minor units), 1 block; "
         f"'{_PROPERTIES[1][0]}' takes requests (card authorised, captured on approval)",
         *await _ical_export(),
     ]
