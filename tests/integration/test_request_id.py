@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from pms.logs import request_id_var
 from tests.services import Worker, wait_for
 
 
@@ -19,12 +20,18 @@ async def test_unprintable_request_id_is_replaced(client: httpx.AsyncClient) -> 
     assert r.headers["x-request-id"] != "x" * 500
 
 
-async def test_request_id_reaches_the_task_and_its_log_lines(
-    client: httpx.AsyncClient, worker: Worker
-) -> None:
-    r = await client.post("/api/v1/system/ping-worker", headers={"X-Request-Id": "trace-42"})
-    assert r.status_code == 200, r.text
-    assert r.json()["request_id"] == "trace-42"
+def test_request_id_reaches_the_task_and_its_log_lines(worker: Worker) -> None:
+    """A task published while a request is handled carries its id (the publish signal), and the
+    worker binds it to the task's log lines. (A request's outbox events carry it too:
+    tests/integration/test_outbox_relay.py.)"""
+    from pms.tasks.system import echo  # the Celery app reads the test's settings when imported
+
+    token = request_id_var.set("trace-42")
+    try:
+        answer = echo.delay({"ping": True}).get(timeout=30)
+    finally:
+        request_id_var.reset(token)
+    assert answer["request_id"] == "trace-42"
 
     def echo_logged() -> list[dict[str, object]]:
         return [

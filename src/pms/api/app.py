@@ -28,7 +28,6 @@ from pms.api import (
     public,
     quotes,
     rates,
-    system,
     webhooks,
 )
 from pms.api.bookingfront import BookingFrontMiddleware
@@ -100,7 +99,6 @@ def create_app() -> FastAPI:
         alerts.router,
     ):
         app.include_router(router, prefix="/api/v1")
-    app.include_router(system.router, prefix="/api/v1")
     app.include_router(webhooks.router, prefix="/api/v1")
     app.include_router(ical.public)
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
