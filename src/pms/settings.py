@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,7 +43,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     sandbox_port: int = 8100
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = Field(
+        default="",
+        description="How guests and platforms reach the API: the base of e-mail, self-service "
+        "and iCal links. Unset: http://API_HOST:API_PORT (a wildcard host as 127.0.0.1).",
+    )
 
     secret_key: SecretStr = Field(
         default=SecretStr("dev-only-insecure-secret-key-change-me-in-production"),
@@ -127,6 +131,16 @@ class Settings(BaseSettings):
     ical_fetch_timeout_seconds: float = Field(
         default=60.0, description="Total time allowed for one feed fetch, redirects included."
     )
+
+    @model_validator(mode="after")
+    def _public_base_url_follows_the_api(self) -> Self:
+        if not self.public_base_url:
+            host = "127.0.0.1" if self.api_host in ("", "0.0.0.0", "::") else self.api_host
+            if ":" in host:
+                host = f"[{host}]"
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        self.public_base_url = self.public_base_url.rstrip("/")
+        return self
 
     @property
     def embedded_database_url(self) -> str:
