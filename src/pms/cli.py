@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pms.settings import get_settings
+from pms.settings import InsecureSettings, get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -217,6 +217,12 @@ def seed() -> None:
 
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        get_settings()
+    except InsecureSettings as exc:
+        # A published or short secret outside development: name the variable, start nothing.
+        console.print(f"error: {exc}", style="bold red", markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
     app(prog_name="pms")
 
 
