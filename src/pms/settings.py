@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     sandbox_port: int = 8100
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Proxies (IPs or CIDRs, comma-separated; '*' for any) whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed. Unset: none, the peer address is the client.",
+    )
     public_base_url: str = Field(
         default="",
         description="How guests and platforms reach the API: the base of e-mail, self-service "
