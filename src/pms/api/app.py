@@ -30,6 +30,7 @@ from pms.api import (
     rates,
     webhooks,
 )
+from pms.api.bodylimit import BodyLimitMiddleware
 from pms.api.bookingfront import BookingFrontMiddleware
 from pms.api.cachefront import CacheFrontMiddleware
 from pms.api.cors import PublicCorsMiddleware
@@ -108,5 +109,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BookingFrontMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(PublicCorsMiddleware)
+    # Outside everything that reads a body, inside the request id (a 413 carries one).
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
