@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,6 +16,7 @@ from pms.core import availability
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
 from pms.schemas.booking import Calendar, PropertyCalendar
+from pms.schemas.dates import DateWindow
 
 router = APIRouter(tags=["availability"])
 
@@ -30,13 +30,12 @@ router = APIRouter(tags=["availability"])
 async def property_availability(
     request: Request,
     property_id: uuid.UUID,
-    start: date,
-    end: date,
+    window: Annotated[DateWindow, Query()],
     session: DB,
     actor: BookingsRead,
 ) -> Response:
     async def build() -> bytes:
-        cal = await availability.calendar(session, actor, start, end, [property_id])
+        cal = await availability.calendar(session, actor, window.start, window.end, [property_id])
         return to_json(cal["properties"][0])
 
     key = ("availability", _viewer(actor), property_id, request.scope["query_string"])
@@ -52,8 +51,7 @@ async def property_availability(
 )
 async def calendar(
     request: Request,
-    start: date,
-    end: date,
+    window: Annotated[DateWindow, Query()],
     session: DB,
     actor: BookingsRead,
     property_ids: Annotated[
@@ -61,7 +59,7 @@ async def calendar(
     ] = None,
 ) -> Response:
     async def build() -> bytes:
-        cal = await availability.calendar(session, actor, start, end, property_ids)
+        cal = await availability.calendar(session, actor, window.start, window.end, property_ids)
         # Already JSON-ready: encoded directly rather than validated entry by entry again.
         return to_json(cal)
 

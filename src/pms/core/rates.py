@@ -37,6 +37,7 @@ from pms.models.rates import (
     VisitorTaxLocation,
 )
 from pms.schemas import rates as s
+from pms.schemas.dates import MAX_RULE_DAYS, range_error
 
 M = TypeVar("M", bound=Base)
 
@@ -407,10 +408,15 @@ async def update_season(
     require_values(changes, ["name", "start", "end", "price_minor", "weekday_prices"])
     if "weekday_prices" in changes:
         changes["weekday_prices"] = _weekdays(changes["weekday_prices"])
-    try:
-        s.check_range(changes.get("start", season.start), changes.get("end", season.end), "season")
-    except ValueError as exc:
-        raise _invalid("end", str(exc)) from None
+    error = range_error(
+        changes.get("start", season.start),
+        changes.get("end", season.end),
+        "start",
+        MAX_RULE_DAYS,
+        "days",
+    )
+    if error:
+        raise _invalid("end", error)
     before = audit.snapshot(season)
     old = (season.start, season.end)
     await _season_flush(

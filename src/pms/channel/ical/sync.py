@@ -36,7 +36,8 @@ from pms.models.block import Block, BlockKind
 from pms.models.ical import IcalConflict, IcalFeed
 from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
-from pms.schemas.booking import MAX_STAY_NIGHTS, BlockCreate
+from pms.schemas.booking import BlockCreate
+from pms.schemas.dates import MAX_STAY_NIGHTS
 from pms.settings import Settings
 
 log = get_logger(__name__)
