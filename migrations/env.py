@@ -13,6 +13,8 @@ from pms.models import Base
 from pms.settings import get_settings
 
 config = context.config
+# The revisions read the role from here, not from pms.settings (they import no live code).
+config.attributes.setdefault("db_app_role", get_settings().db_app_role)
 target_metadata = Base.metadata
 
 

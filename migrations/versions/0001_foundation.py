@@ -8,10 +8,8 @@ Create Date: 2026-11-26
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 from sqlalchemy.dialects import postgresql
-
-from pms.settings import get_settings
 
 revision = "0001"
 down_revision = None
@@ -20,7 +18,8 @@ depends_on = None
 
 
 def _role() -> str:
-    role = get_settings().db_app_role
+    # env.py passes DB_APP_ROLE from the settings; a migration reads no live code itself.
+    role = str(context.config.attributes.get("db_app_role", "pms_app"))
     if not role.replace("_", "").isalnum():
         raise ValueError(f"DB_APP_ROLE must be a plain identifier, got {role!r}")
     return role

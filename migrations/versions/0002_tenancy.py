@@ -8,11 +8,10 @@ Create Date: 2026-11-26 08:51:28.811697
 
 from __future__ import annotations
 
+import rls_policies as rls
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from pms.models import rls
 
 revision = "0002"
 down_revision = "0001"

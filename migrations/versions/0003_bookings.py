@@ -8,22 +8,22 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+import rls_policies as rls
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from pms.core.booking_status import BLOCK_MARKER, INVENTORY_ACTIVE
-from pms.models import rls
-from pms.models.inventory import EXCLUSION_CONSTRAINT
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# Frozen here as they were when this migration was written: the constraint must not silently
-# change with the code. tests/integration/test_inventory.py proves the two still agree.
-ACTIVE = INVENTORY_ACTIVE
+# Written out as they were when this migration was written: the constraint must not silently
+# change with the code. tests/integration/test_migrations.py proves they still agree with
+# pms.core.booking_status (OCCUPYING plus the block marker).
+ACTIVE = ("checked_in", "checked_out", "confirmed", "hold", "block")
+BLOCK_MARKER = "block"
+EXCLUSION_CONSTRAINT = "ex_occupied_ranges_no_overlap"
 
 
 def upgrade() -> None:

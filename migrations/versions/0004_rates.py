@@ -9,17 +9,17 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+import rls_policies as rls
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from pms.models import rls
-from pms.models.rates import SEASONS_EXCLUSION
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+SEASONS_EXCLUSION = "ex_rate_seasons_no_overlap"
 
 # Tables the daily horizon roll-forward reads and writes across agencies as a system job.
 SYSTEM_TABLES = ("rate_plans", "rate_seasons", "rate_day_overrides", "ari_days")

@@ -7,10 +7,9 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+import rls_policies as rls
 import sqlalchemy as sa
 from alembic import op
-
-from pms.models import rls
 
 revision = "0006"
 down_revision = "0005"

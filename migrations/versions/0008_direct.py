@@ -8,17 +8,21 @@ Create Date: 2026-11-26 09:22:46.343079
 
 from __future__ import annotations
 
+import rls_policies as rls
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from pms.models import rls
-from pms.models.booking import REFERENCE_DEFAULT
 
 revision = "0008"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+
+# PMS-<year>-<number>, as pms.models.booking.REFERENCE_DEFAULT read when this was written.
+REFERENCE_DEFAULT = (
+    "'PMS-' || to_char(now(), 'YYYY') || '-' || "
+    "lpad(nextval('booking_reference_seq')::text, 6, '0')"
+)
 
 
 def upgrade() -> None:

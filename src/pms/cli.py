@@ -7,12 +7,12 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from pms.settings import get_settings
+from pms.settings import InsecureSettings, Settings, get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -97,10 +97,22 @@ def api(
         host=host or s.api_host,
         port=port or s.api_port,
         workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
+        **api_server_options(s),
     )
+
+
+def api_server_options(s: Settings) -> dict[str, Any]:
+    """uvicorn options of the API. Forwarded headers set the client address (per-IP limits) and
+    scheme only when they come from a proxy in FORWARDED_ALLOW_IPS; without one, anybody could
+    name any address."""
+    trusted = s.forwarded_allow_ips.strip()
+    return {
+        "log_config": None,
+        "server_header": False,
+        "proxy_headers": bool(trusted),
+        # Given explicitly: uvicorn would otherwise trust 127.0.0.1 by default.
+        "forwarded_allow_ips": trusted or "",
+    }
 
 
 def _celery(args: list[str]) -> None:
@@ -219,6 +231,12 @@ def seed() -> None:
 
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        get_settings()
+    except InsecureSettings as exc:
+        # A published or short secret outside development: name the variable, start nothing.
+        console.print(f"error: {exc}", style="bold red", markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
     app(prog_name="pms")
 
 

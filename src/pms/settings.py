@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Published in this repository, so worthless as secrets: only development and tests may run on
+# them (the channel sandbox's fake Stripe uses the two Stripe values).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
+SANDBOX_STRIPE_SECRET_KEY = "sk_test_pms_sandbox"
+SANDBOX_STRIPE_WEBHOOK_SECRET = "whsec_pms_sandbox"
+PUBLISHED_SECRETS = frozenset(
+    {DEV_SECRET_KEY, SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET}
+)
+MIN_SECRET_LENGTH = 32
+LAX_ENVIRONMENTS = frozenset({"development", "test"})
+
+
+class InsecureSettings(RuntimeError):
+    """A secret is unfit for this environment. Not a ValueError, so pydantic does not wrap it in a
+    ValidationError that would print the input values (the secrets) with it."""
 
 
 class Settings(BaseSettings):
@@ -15,7 +31,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "staging", "production"] = Field(
+        default="development",
+        description="Outside development and test, the app refuses to start on a default or "
+        "short secret.",
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -43,10 +63,19 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     sandbox_port: int = 8100
-    public_base_url: str = "http://127.0.0.1:8000"
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Proxies (IPs or CIDRs, comma-separated; '*' for any) whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed. Unset: none, the peer address is the client.",
+    )
+    public_base_url: str = Field(
+        default="",
+        description="How guests and platforms reach the API: the base of e-mail, self-service "
+        "and iCal links. Unset: http://API_HOST:API_PORT (a wildcard host as 127.0.0.1).",
+    )
 
     secret_key: SecretStr = Field(
-        default=SecretStr("dev-only-insecure-secret-key-change-me-in-production"),
+        default=SecretStr(DEV_SECRET_KEY),
         description="Signs the app's tokens. Must be set in production.",
     )
     secret_key_previous: SecretStr | None = Field(
@@ -121,6 +150,47 @@ class Settings(BaseSettings):
         default=60.0, description="Total time allowed for one feed fetch, redirects included."
     )
 
+    @model_validator(mode="after")
+    def _public_base_url_follows_the_api(self) -> Self:
+        if not self.public_base_url:
+            host = "127.0.0.1" if self.api_host in ("", "0.0.0.0", "::") else self.api_host
+            if ":" in host:
+                host = f"[{host}]"
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        self.public_base_url = self.public_base_url.rstrip("/")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_published_or_short_secrets(self) -> Self:
+        if self.environment in LAX_ENVIRONMENTS:
+            return self
+        problems = [
+            f"{name} {why}"
+            for name, value in self._secrets()
+            if (why := _weakness(value.get_secret_value()))
+        ]
+        if problems:
+            raise InsecureSettings(
+                f"refusing to start with ENVIRONMENT={self.environment}: "
+                + "; ".join(problems)
+                + f". Set each to a random value of at least {MIN_SECRET_LENGTH} characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        return self
+
+    def _secrets(self) -> list[tuple[str, SecretStr]]:
+        """Every secret that signs, verifies or decrypts something, by its variable's name."""
+        found = [("SECRET_KEY", self.secret_key)]
+        found += [("SECRET_KEY_PREVIOUS", SecretStr(k)) for k in self.secret_key_previous_list]
+        for name, value in (
+            ("SUPABASE_JWT_SECRET", self.supabase_jwt_secret),
+            ("STRIPE_SECRET_KEY", self.stripe_secret_key),
+            ("STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
+        ):
+            if value is not None:
+                found.append((name, value))
+        return found
+
     @property
     def embedded_database_url(self) -> str:
         return (
@@ -143,6 +213,14 @@ class Settings(BaseSettings):
 
     def require_redis_url(self) -> str:
         return self.redis_url or self.embedded_redis_url
+
+
+def _weakness(secret: str) -> str | None:
+    if secret in PUBLISHED_SECRETS:
+        return "is a published development default"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
 
 
 @lru_cache(maxsize=1)

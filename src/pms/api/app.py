@@ -30,6 +30,7 @@ from pms.api import (
     rates,
     webhooks,
 )
+from pms.api.bodylimit import BodyLimitMiddleware
 from pms.api.cors import PublicCorsMiddleware
 from pms.api.middleware import RequestContextMiddleware
 from pms.db import dispose_engine
@@ -92,5 +93,7 @@ def create_app() -> FastAPI:
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()
     app.add_middleware(PublicCorsMiddleware)
+    # Outside everything that reads a body, inside the request id (a 413 carries one).
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

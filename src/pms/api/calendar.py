@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,6 +12,7 @@ from pms.api.deps import DB, BookingsRead
 from pms.api.idempotency import IdempotentRoute
 from pms.core import availability
 from pms.schemas.booking import Calendar, PropertyCalendar
+from pms.schemas.dates import DateWindow
 
 router = APIRouter(route_class=IdempotentRoute, tags=["availability"])
 
@@ -25,12 +25,11 @@ router = APIRouter(route_class=IdempotentRoute, tags=["availability"])
 )
 async def property_availability(
     property_id: uuid.UUID,
-    start: date,
-    end: date,
+    window: Annotated[DateWindow, Query()],
     session: DB,
     actor: BookingsRead,
 ) -> Response:
-    cal = await availability.calendar(session, actor, start, end, [property_id])
+    cal = await availability.calendar(session, actor, window.start, window.end, [property_id])
     return Response(to_json(cal["properties"][0]), media_type="application/json")
 
 
@@ -41,14 +40,13 @@ async def property_availability(
     responses={422: {"description": "Range over 366 days or too many properties"}},
 )
 async def calendar(
-    start: date,
-    end: date,
+    window: Annotated[DateWindow, Query()],
     session: DB,
     actor: BookingsRead,
     property_ids: Annotated[
         list[uuid.UUID] | None, Query(description="Repeat, or omit for all visible properties")
     ] = None,
 ) -> Response:
-    cal = await availability.calendar(session, actor, start, end, property_ids)
+    cal = await availability.calendar(session, actor, window.start, window.end, property_ids)
     # Already JSON-ready: encoded directly rather than validated entry by entry again.
     return Response(to_json(cal), media_type="application/json")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -24,6 +23,7 @@ from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.models.property import Property
 from pms.redis_client import get_redis
+from pms.schemas.dates import DateWindow, StayDates
 from pms.schemas.public import (
     CalendarDayOut,
     CheckoutRequest,
@@ -150,8 +150,7 @@ async def search_properties(
     agency: Slug,
     session: DB,
     settings: AppSettings,
-    check_in: date,
-    check_out: date,
+    dates: Annotated[StayDates, Query()],
     adults: Annotated[int, Query(ge=1, le=50)] = 1,
     children_ages: Annotated[list[int] | None, Query()] = None,
     pets: Annotated[int, Query(ge=0, le=10)] = 0,
@@ -168,11 +167,6 @@ async def search_properties(
     arrival/departure, booking window, max guests) on the default rate plan; a property is
     offered only if that quote is bookable and no booking, live hold or block takes a night."""
     ages = children_ages or []
-    if check_out <= check_in or (check_out - check_in).days > 366:
-        raise Unprocessable(
-            "check_out must be 1 to 366 nights after check_in.",
-            errors=[{"field": "check_out", "in": "query", "message": "invalid stay"}],
-        )
     if any(not 0 <= age <= 17 for age in ages) or len(ages) > 20:
         raise Unprocessable(
             "children's ages must be 0 to 17 (at most 20 children).",
@@ -187,7 +181,7 @@ async def search_properties(
         min_bedrooms=min_bedrooms,
         amenities=tuple(amenities or ()),
     )
-    stay = Stay(check_in, check_out)
+    stay = Stay(dates.check_in, dates.check_out)
     guests = quotes.Guests(adults, tuple(ages), pets)
     hits = await search.search(session, ag.id, stay, guests, filters, sort)
     page = hits[:limit]
@@ -196,8 +190,8 @@ async def search_properties(
         session, settings, agency, await search.properties_of(session, page), from_price=False
     )
     return SearchResults(
-        check_in=check_in,
-        check_out=check_out,
+        check_in=stay.check_in,
+        check_out=stay.check_out,
         nights=stay.nights,
         count=len(hits),
         results=[
@@ -217,20 +211,23 @@ async def search_properties(
     "/{agency}/properties/{property_id}/calendar",
     response_model=PublicCalendar,
     summary="Date picker: per day open, can check in/out, min stay, nightly price",
-    responses={**_404, **_429, 422: {"description": "Invalid range (at most 400 days)"}},
+    responses={**_404, **_429, 422: {"description": "Invalid range (at most 366 days)"}},
     dependencies=[Limited],
 )
 async def property_calendar(
-    agency: Slug, property_id: uuid.UUID, session: DB, start: date, end: date
+    agency: Slug,
+    property_id: uuid.UUID,
+    session: DB,
+    window: Annotated[DateWindow, Query()],
 ) -> PublicCalendar:
     ag, _ = await public.agency_by_slug(session, agency)
     prop = await public.listed_property(session, ag.id, property_id)
-    currency, days = await search.calendar(session, prop, start, end)
+    currency, days = await search.calendar(session, prop, window.start, window.end)
     return PublicCalendar(
         property_id=prop.id,
         currency=currency,
-        start=start,
-        end=end,
+        start=window.start,
+        end=window.end,
         days=[
             CalendarDayOut(
                 date=d.day,

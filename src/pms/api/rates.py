@@ -4,7 +4,6 @@ policies, their assignment to properties, and the daily ARI rows."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -15,6 +14,7 @@ from pms.api.responses import Responses
 from pms.core import ari_store, rates
 from pms.models import rates as m
 from pms.schemas import rates as s
+from pms.schemas.dates import DateWindow
 
 router = APIRouter(route_class=IdempotentRoute, tags=["rates"])
 _404: Responses = {404: {"description": "Not found in this agency"}}
@@ -169,13 +169,12 @@ async def put_days(
 )
 async def get_ari(
     property_id: uuid.UUID,
-    start: date,
-    end: date,
+    window: Annotated[DateWindow, Query()],
     session: DB,
     actor: RatesRead,
     rate_plan_id: Annotated[uuid.UUID | None, Query(description="Only this plan")] = None,
 ) -> s.Ari:
-    return await ari_store.read(session, actor, property_id, start, end, rate_plan_id)
+    return await ari_store.read(session, actor, property_id, window.start, window.end, rate_plan_id)
 
 
 # Property pricing assignment --------------------------------------------------------------------

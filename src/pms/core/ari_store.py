@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import ari, availability, inventory, outbox, properties
+from pms.core import ari, inventory, outbox, properties
 from pms.core.dates import ONE_DAY, Stay, nights_of
 from pms.core.errors import NotFound
 from pms.core.money import minor_unit_exponent
@@ -347,7 +347,6 @@ async def read(
     rate_plan_id: uuid.UUID | None = None,
 ) -> s.Ari:
     """The stored rows of `[start, end)`, per rate plan of the property (default plan first)."""
-    availability.check_range(start, end)
     prop = await properties.get(session, actor, property_id)
     stmt = select(RatePlan).where(RatePlan.property_id == prop.id)
     if rate_plan_id is not None:

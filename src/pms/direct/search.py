@@ -52,7 +52,6 @@ from pms.models.rates import (
     VisitorTaxLocation,
 )
 
-MAX_CALENDAR_DAYS = 400
 # How far past a calendar's end rows are read, so the last days' possible stays can be judged.
 _LOOKAHEAD_DAYS = 60
 FROM_PRICE_DAYS = 365
@@ -482,10 +481,6 @@ def calendar_days(
 async def calendar(
     session: AsyncSession, prop: Property, start: date, end: date
 ) -> tuple[str, list[CalendarDay]]:
-    if end <= start:
-        raise _invalid("end", "end must be after start")
-    if (end - start).days > MAX_CALENDAR_DAYS:
-        raise _invalid("end", f"at most {MAX_CALENDAR_DAYS} days per call")
     plan = await default_plans(session, [prop.id])
     if prop.id not in plan:
         raise NotFound("This property has no rates yet.")

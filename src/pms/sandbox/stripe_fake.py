@@ -39,12 +39,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from pms.logs import get_logger
-from pms.settings import Settings
+from pms.settings import SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, Settings
 
 log = get_logger(__name__)
 
-DEFAULT_API_KEY = "sk_test_pms_sandbox"
-DEFAULT_WEBHOOK_SECRET = "whsec_pms_sandbox"
+DEFAULT_API_KEY = SANDBOX_STRIPE_SECRET_KEY
+DEFAULT_WEBHOOK_SECRET = SANDBOX_STRIPE_WEBHOOK_SECRET
 API_VERSION = "2024-06-20"
 DECLINING_METHODS = frozenset({"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"})
 CAPTURE_METHODS = frozenset({"automatic", "automatic_async", "manual"})

@@ -10,20 +10,13 @@ from pydantic import EmailStr, Field, StringConstraints, model_validator
 
 from pms.models.block import BlockKind
 from pms.models.booking import BookingSource, BookingStatus
+from pms.schemas import dates
 from pms.schemas.common import Input, ReadModel
 from pms.schemas.guest import GuestName, Language, Phone
 from pms.schemas.rates import MoneyOut
 
 Notes = Annotated[str, StringConstraints(max_length=5000)]
 ChannelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-MAX_STAY_NIGHTS = 366
-
-
-def _check_range(start: date, end: date, what: str) -> None:
-    if end <= start:
-        raise ValueError(f"{what}: the end must be after the start (ranges are [start, end))")
-    if (end - start).days > MAX_STAY_NIGHTS:
-        raise ValueError(f"{what}: at most {MAX_STAY_NIGHTS} nights")
 
 
 class GuestInline(Input):
@@ -36,8 +29,8 @@ class GuestInline(Input):
 
 class BookingCreate(Input):
     property_id: uuid.UUID
-    check_in: date
-    check_out: date = Field(description="Departure day; the stay is [check_in, check_out).")
+    check_in: dates.Day
+    check_out: dates.CheckOut
     adults: int = Field(default=1, ge=1, le=100)
     children: int = Field(default=0, ge=0, le=100)
     infants: int = Field(default=0, ge=0, le=100)
@@ -66,7 +59,6 @@ class BookingCreate(Input):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        _check_range(self.check_in, self.check_out, "stay")
         if self.guest_id is not None and self.guest is not None:
             raise ValueError("give guest_id or guest, not both")
         if self.status is not BookingStatus.HOLD and self.guest_id is None and self.guest is None:
@@ -79,8 +71,8 @@ class BookingCreate(Input):
 class BookingUpdate(Input):
     version: int = Field(ge=1, description="The version you read; a stale one is a 409.")
     property_id: uuid.UUID | None = None
-    check_in: date | None = None
-    check_out: date | None = None
+    check_in: dates.Day | None = None
+    check_out: dates.CheckOut | None = None
     adults: int | None = Field(default=None, ge=1, le=100)
     children: int | None = Field(default=None, ge=0, le=100)
     infants: int | None = Field(default=None, ge=0, le=100)
@@ -136,15 +128,10 @@ class BookingCancel(Input):
 
 class BlockCreate(Input):
     property_id: uuid.UUID
-    start: date
-    end: date = Field(description="First free day again; the block is [start, end).")
+    start: dates.Day
+    end: dates.StayEnd = Field(description="First free day again; the block is [start, end).")
     kind: BlockKind = BlockKind.MANUAL
     note: Notes | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        _check_range(self.start, self.end, "block")
-        return self
 
 
 class Block(ReadModel):

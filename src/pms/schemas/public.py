@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from pms.models.booking import BookingStatus
 from pms.schemas.booking import GuestInline
 from pms.schemas.common import Input
+from pms.schemas.dates import CheckOut, Day
 from pms.schemas.rates import MoneyOut
 
 Honeypot = Annotated[
@@ -52,19 +53,11 @@ class PublicProperty(BaseModel):
 
 class StayRequest(Input):
     property_id: uuid.UUID
-    check_in: date
-    check_out: date
+    check_in: Day
+    check_out: CheckOut
     adults: int = Field(default=1, ge=1, le=50)
     children_ages: list[ChildAge] = Field(default_factory=list, max_length=20)
     pets: int = Field(default=0, ge=0, le=10)
-
-    @model_validator(mode="after")
-    def _range(self) -> Self:
-        if self.check_out <= self.check_in:
-            raise ValueError("check_out must be after check_in")
-        if (self.check_out - self.check_in).days > 366:
-            raise ValueError("at most 366 nights")
-        return self
 
 
 class HoldRequest(StayRequest):

@@ -10,13 +10,14 @@ from typing import Self
 from pydantic import BaseModel, Field, model_validator
 
 from pms.schemas.common import Input
-from pms.schemas.rates import Day, MoneyOut, check_range
+from pms.schemas.dates import CheckOut, Day
+from pms.schemas.rates import MoneyOut
 
 
 class QuoteRequest(Input):
     property_id: uuid.UUID
     check_in: Day
-    check_out: Day = Field(description="Departure day; the stay is [check_in, check_out).")
+    check_out: CheckOut
     adults: int = Field(default=1, ge=1, le=100)
     children_ages: list[int] = Field(
         default_factory=list,
@@ -28,7 +29,6 @@ class QuoteRequest(Input):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        check_range(self.check_in, self.check_out, "stay")
         if any(not 0 <= age <= 17 for age in self.children_ages):
             raise ValueError("children's ages must be 0 to 17")
         return self

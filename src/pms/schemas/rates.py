@@ -8,26 +8,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from pms.models.rates import FeeKind
 from pms.schemas.common import Input, ReadModel
+from pms.schemas.dates import MAX_RULE_DAYS, Day, RuleEnd
 from pms.schemas.property import Currency, Name
 
 MAX_MINOR = 100_000_000
-MAX_RANGE_DAYS = 731
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2199, 12, 31)
-
-
-def _plausible(value: date) -> date:
-    # Far-off dates would only overflow date arithmetic; nothing is priced centuries ahead.
-    if not FIRST_DAY <= value <= LAST_DAY:
-        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
-    return value
-
-
-Day = Annotated[date, AfterValidator(_plausible)]
+MAX_RANGE_DAYS = MAX_RULE_DAYS
 Minor = Annotated[int, Field(ge=0, le=MAX_MINOR, description="Minor units (cents).")]
 Nights = Annotated[int, Field(ge=1, le=MAX_RANGE_DAYS)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
@@ -38,13 +27,6 @@ WeekdayPrices = Annotated[
     dict[Weekday, Minor],
     Field(description="Weekday (0 = Monday) → nightly price in minor units."),
 ]
-
-
-def check_range(start: date, end: date, what: str) -> None:
-    if end <= start:
-        raise ValueError(f"{what}: the end must be after the start (ranges are [start, end))")
-    if (end - start).days > MAX_RANGE_DAYS:
-        raise ValueError(f"{what}: at most {MAX_RANGE_DAYS} days")
 
 
 class MoneyOut(BaseModel):
@@ -119,15 +101,10 @@ class RatePlan(BaseModel):
 class SeasonCreate(Input):
     name: Label = ""
     start: Day
-    end: Day = Field(description="First day after the season; it covers [start, end).")
+    end: RuleEnd = Field(description="First day after the season; it covers [start, end).")
     price_minor: Minor
     min_stay: Nights | None = None
     weekday_prices: WeekdayPrices = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        check_range(self.start, self.end, "season")
-        return self
 
 
 class SeasonUpdate(Input):
@@ -156,7 +133,7 @@ class DayRange(Input):
     `null` clears it (back to the season or plan)."""
 
     start: Day
-    end: Day
+    end: RuleEnd
     price_minor: Minor | None = Field(
         default=None, validation_alias=AliasChoices("price_minor", "price")
     )
@@ -165,11 +142,6 @@ class DayRange(Input):
     closed: bool | None = None
     closed_to_arrival: bool | None = None
     closed_to_departure: bool | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        check_range(self.start, self.end, "range")
-        return self
 
 
 class DaysUpdate(Input):

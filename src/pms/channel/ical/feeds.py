@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.channel.ical.fetch import redact_url
+from pms.channel.ical.fetch import blocked_address, fetch_policy, redact_url
 from pms.channel.ical.ranges import NightRange
 from pms.core import audit, blocks, listing, properties, secretbox
 from pms.core.errors import Conflict, NotFound, Unprocessable
@@ -86,6 +86,14 @@ async def create(
     actor.require(Permission.CHANNELS_MANAGE)
     prop = await properties.get(session, actor, property_id)
     url = check_url(url)
+    blocked = await blocked_address(url, fetch_policy(settings))
+    if blocked is not None:
+        # Refused now, not only at every fetch: a feed that could never be polled is an error
+        # to its creator, and an internal address is no business of an import.
+        raise _bad_url(
+            "it points to a private, loopback or otherwise non-public address "
+            "(ICAL_ALLOW_PRIVATE or ICAL_ALLOWED_NETWORKS allow such hosts)"
+        )
     feed = IcalFeed(
         id=uuid.uuid4(),
         agency_id=prop.agency_id,

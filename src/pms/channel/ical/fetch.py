@@ -27,6 +27,8 @@ import certifi
 import httpx
 import structlog
 
+from pms.settings import Settings
+
 # httpx loads its transport stack (httpcore, h11, anyio's asyncio backend) on first use; loading it
 # with this module keeps that one-off ~100 ms off the event loop of the first fetch.
 for _name in ("httpcore", "h11", "anyio._backends._asyncio", "httpcore._backends.anyio"):
@@ -96,6 +98,38 @@ class FetchPolicy:
     allow_private: bool = False
     allowed_networks: tuple[IPNetwork, ...] = ()  # e.g. an on-premises calendar server
     user_agent: str = "PMS-Webapp-iCal/1.0"
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    networks = tuple(
+        ipaddress.ip_network(cidr.strip(), strict=False)
+        for cidr in settings.ical_allowed_networks.split(",")
+        if cidr.strip()
+    )
+    return FetchPolicy(
+        allow_private=settings.ical_allow_private,
+        allowed_networks=networks,
+        max_bytes=settings.ical_max_feed_bytes,
+        total_timeout=settings.ical_fetch_timeout_seconds,
+    )
+
+
+async def blocked_address(
+    url: str, policy: FetchPolicy, resolver: Resolver | None = None
+) -> str | None:
+    """Why ``url``'s host may not be fetched (it is or resolves to a private, loopback or other
+    non-public address the policy does not allow), else None. A host that does not resolve
+    now is not refused here: every fetch checks its addresses again anyway."""
+    try:
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, UnicodeError):
+        return None  # check_url says what is wrong with it
+    if _check_scheme(target, None) is not None:
+        return None
+    found = await _checked_addresses(target, policy, resolver or _system_resolver)
+    if isinstance(found, FetchError) and found.kind == "blocked_address":
+        return found.detail
+    return None
 
 
 async def fetch_feed(

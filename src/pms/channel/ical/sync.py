@@ -9,7 +9,6 @@ we have is recorded as a conflict with an alert, and its free nights are still b
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
 import uuid
 from collections import defaultdict
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
 from pms.channel.ical import feeds
-from pms.channel.ical.fetch import FetchError, FetchPolicy, NotModified, fetch_feed
+from pms.channel.ical.fetch import FetchError, NotModified, fetch_feed, fetch_policy
 from pms.channel.ical.parse import FeedEvent, ParsedFeed, ParseError, parse_feed
 from pms.channel.ical.ranges import NightRange, merge_ranges
 from pms.channel.ical.reconcile import FeedBlock, FeedOutcome, Hold, HoldReason, decide
@@ -37,7 +36,8 @@ from pms.models.block import Block, BlockKind
 from pms.models.ical import IcalConflict, IcalFeed
 from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
-from pms.schemas.booking import MAX_STAY_NIGHTS, BlockCreate
+from pms.schemas.booking import BlockCreate
+from pms.schemas.dates import MAX_STAY_NIGHTS
 from pms.settings import Settings
 
 log = get_logger(__name__)
@@ -73,20 +73,6 @@ class SyncReport:
 def system_actor(agency_id: uuid.UUID) -> Actor:
     """The scheduler acts for the agency with no user behind it (audit rows show no user)."""
     return Actor(user_id=None, email="system:ical-sync", agency_id=agency_id, role=Role.ADMIN)
-
-
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    networks = tuple(
-        ipaddress.ip_network(cidr.strip(), strict=False)
-        for cidr in settings.ical_allowed_networks.split(",")
-        if cidr.strip()
-    )
-    return FetchPolicy(
-        allow_private=settings.ical_allow_private,
-        allowed_networks=networks,
-        max_bytes=settings.ical_max_feed_bytes,
-        total_timeout=settings.ical_fetch_timeout_seconds,
-    )
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from pms.models.rates import (
     RateSeason,
 )
 from pms.schemas import rates as s
+from pms.schemas.dates import MAX_RULE_DAYS, range_error
 
 
 def season_schema(season: RateSeason, currency: str) -> s.Season:
@@ -144,10 +145,15 @@ async def update_season(
     require_values(changes, ["name", "start", "end", "price_minor", "weekday_prices"])
     if "weekday_prices" in changes:
         changes["weekday_prices"] = weekday_prices_row(changes["weekday_prices"])
-    try:
-        s.check_range(changes.get("start", season.start), changes.get("end", season.end), "season")
-    except ValueError as exc:
-        raise invalid("end", str(exc)) from None
+    error = range_error(
+        changes.get("start", season.start),
+        changes.get("end", season.end),
+        "start",
+        MAX_RULE_DAYS,
+        "days",
+    )
+    if error:
+        raise invalid("end", error)
     before = audit.snapshot(season)
     old = (season.start, season.end)
     await _season_flush(

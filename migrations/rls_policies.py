@@ -1,4 +1,8 @@
-"""Row-level security DDL, one definition for every tenant table's migration."""
+"""Row-level security DDL for the migrations in versions/, one definition for every tenant table.
+
+Frozen with the revisions that use it: they must build tomorrow what they built when they were
+written, so nothing here changes. A new policy shape is a new function used by a new revision.
+It imports nothing of ``pms`` (tests/integration/test_migrations.py checks)."""
 
 from __future__ import annotations
 
