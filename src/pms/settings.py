@@ -68,6 +68,15 @@ class Settings(BaseSettings):
 
     public_requests_per_minute_per_ip: int = 120
     public_requests_per_minute_per_agency: int = 1200
+    public_active_holds_per_ip: int = Field(
+        default=3, ge=1, description="Live public holds one client address may have per agency."
+    )
+    public_active_holds_per_email: int = Field(
+        default=3, ge=1, description="Live public holds per guest e-mail and agency."
+    )
+    public_active_holds_per_property: int = Field(
+        default=5, ge=1, description="Live public holds per property."
+    )
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -90,6 +90,10 @@ class Booking(Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     hold_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Who asked for a public hold (hashes of the client address and the guest's e-mail), so
+    # that the active holds per client and per e-mail can be counted (``direct.hold_limits``).
+    hold_client_hash: Mapped[str | None] = mapped_column(String(64))
+    hold_email_hash: Mapped[str | None] = mapped_column(String(64))
     quote: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # What a cancellation gave back: the cancellation policy's amount, or a manager's choice.
@@ -125,6 +129,12 @@ class Booking(Timestamped, Base):
         ),
         Index("ix_bookings_agency_id_property_id_check_in", "agency_id", "property_id", "check_in"),
         Index("ix_bookings_guest_id", "guest_id"),
+        Index(
+            "ix_bookings_active_holds",
+            "agency_id",
+            "hold_expires_at",
+            postgresql_where=text("status = 'hold'"),
+        ),
         Index(
             "ix_bookings_hold_expiry",
             "hold_expires_at",
