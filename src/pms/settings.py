@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: embedded redis-server under data_dir."
     )
+    redis_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="Each Redis call on the request path; then 503 dependency-unavailable.",
+    )
 
     data_dir: Path = Field(default=Path(".data"), description="Embedded services' data.")
     embedded_postgres_port: int = 54329

@@ -16,28 +16,33 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
+from redis.exceptions import RedisError
 
 from pms.api.deps import DB, BookingsRead
 from pms.api.idempotency import IdempotentRoute
 from pms.core import outbox, properties
 from pms.core.errors import Unprocessable
 from pms.core.outbox import LiveMessage
+from pms.logs import get_logger
 from pms.models.property import Property
-from pms.redis_client import get_redis
+from pms.redis_client import STREAM_BLOCK_SECONDS, get_redis, get_stream_redis
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/events", tags=["events"])
 
 HEARTBEAT_SECONDS = 15.0
 REPLAY_PAGE = 500
 _SEEN_IDS = 10_000
-_BLOCK_MS = 1000  # one blocking read at a time, below the Redis client's socket timeout
+_BLOCK_MS = int(STREAM_BLOCK_SECONDS * 1000)  # below the stream client's socket timeout
+# Sent before the stream ends because Redis failed: EventSource clients wait this long (ms)
+# before they reconnect with Last-Event-ID.
+_RETRY_MS = 2000
+_log = get_logger("pms.api.events")
 
 
 class _Seen:
@@ -95,23 +100,28 @@ async def _start(key: str, after: str | None) -> tuple[str, bool]:
 
 
 async def _stream(
-    agency_id: uuid.UUID, after: str | None, owned: frozenset[str] | None
+    key: str, position: str, reset: bool, owned: frozenset[str] | None
 ) -> AsyncIterator[str]:
     def visible(m: LiveMessage) -> bool:
         # Owners see only what concerns their own properties.
         return owned is None or str(m["payload"].get("property_id")) in owned
 
-    redis = get_redis()
-    key = outbox.live_stream(agency_id)
+    redis = get_stream_redis()
     seen = _Seen()
-    position, reset = await _start(key, after)
     # Sent at once so the client knows the stream is live (and proxies flush the headers).
     yield ": connected\n\n"
     if reset:
         yield f"id: {position}\nevent: reset\ndata: {{}}\n\n"
     last_write = time.monotonic()
     while True:
-        batches: Any = await redis.xread({key: position}, count=REPLAY_PAGE, block=_BLOCK_MS)
+        try:
+            batches: Any = await redis.xread({key: position}, count=REPLAY_PAGE, block=_BLOCK_MS)
+        except RedisError as exc:
+            # The response has started (200): end the stream cleanly; the client reconnects
+            # with the last id it got and misses nothing.
+            _log.warning("event_stream_redis_failed", error=type(exc).__name__)
+            yield f"retry: {_RETRY_MS}\n\n"
+            return
         for _, entries in batches or []:
             for entry_id, fields in entries:
                 position = str(entry_id)
@@ -157,10 +167,13 @@ async def stream(
     if actor.is_owner:
         ids = await session.scalars(properties.visible(actor).with_only_columns(Property.id))
         owned = frozenset(str(i) for i in ids)
+    # Where to start is read before the response starts, so a Redis failure is still a 503.
+    key = outbox.live_stream(agency_id)
+    position, reset = await _start(key, after)
     # The request's session is finished when this function returns; the stream opens its own
     # short transactions and never touches it.
     return StreamingResponse(
-        _stream(agency_id, after, owned),
+        _stream(key, position, reset, owned),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
