@@ -13,8 +13,13 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from pms.models import rls
-from pms.models.booking import REFERENCE_DEFAULT
 
+# The reference default as this revision set it (written out: a migration never imports live
+# code, which changes after it). 0013 replaces it with per-agency numbering.
+REFERENCE_DEFAULT = (
+    "'PMS-' || to_char(now(), 'YYYY') || '-' || "
+    "lpad(nextval('booking_reference_seq')::text, 6, '0')"
+)
 revision = "0008"
 down_revision = "0006"
 branch_labels = None

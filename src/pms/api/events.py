@@ -5,7 +5,7 @@ this endpoint follows that stream. The SSE ``id`` of an event is its entry id in
 which Redis assigns in the order of publication. On reconnect (``Last-Event-ID``) the stream is
 read from just after that entry, so nothing published in between is missed, whatever order the
 events' transactions committed in (outbox ids follow insertion, not commit). Entries the relay
-re-published (after a crash between publishing and marking) carry the same outbox id and are
+re-published (after a crash between publishing and marking) carry the same event_id and are
 dropped. A ``Last-Event-ID`` older than the oldest entry still kept (the stream keeps about
 ``LIVE_STREAM_MAXLEN`` per agency, and none across a Redis restart without persistence) gets an
 ``event: reset`` first: the client should reload what it shows.
@@ -65,10 +65,10 @@ class _Seen:
     """The ids sent recently (bounded): a re-sent or re-published event is dropped."""
 
     def __init__(self, size: int = _SEEN_IDS) -> None:
-        self._ids: OrderedDict[int, None] = OrderedDict()
+        self._ids: OrderedDict[str, None] = OrderedDict()
         self._size = size
 
-    def add(self, event_id: int) -> bool:
+    def add(self, event_id: str) -> bool:
         """True if the id is new."""
         if event_id in self._ids:
             return False
@@ -187,7 +187,7 @@ async def _stream(key: str, position: str, reset: bool, viewer: _Viewer) -> Asyn
         for entry_id, fields in entries:
             position = str(entry_id)
             m: LiveMessage = json.loads(fields["m"])
-            if seen.add(m["id"]) and viewer.sees(m):
+            if seen.add(m["event_id"]) and viewer.sees(m):
                 yield frame(entry_id, m)
                 last_write = time.monotonic()
         # Also while only others' events flow (an owner's stream): quiet is quiet.
@@ -206,7 +206,7 @@ async def _stream(key: str, position: str, reset: bool, viewer: _Viewer) -> Asyn
             "agency's stream; send it back as `Last-Event-ID` to resume), `event` (the event "
             "type; `reset` when the resume position is no longer kept: reload; `revoked`, the "
             "last one, when the session ended or the membership was removed) and `data` "
-            "(JSON: id (the outbox id), event_id, type, payload, created_at) per event; a "
+            "(JSON: event_id (a UUID), type, payload, created_at) per event; a "
             "comment line every 15 s keeps the connection alive.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
