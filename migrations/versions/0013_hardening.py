@@ -3,7 +3,7 @@ e-mail, for the active-hold limits), booking references numbered per agency, and
 named by UUID (no global sequence value leaves the API)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 03:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
