@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: embedded redis-server under data_dir."
     )
+    redis_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="Each Redis call on the request path; then 503 dependency-unavailable.",
+    )
 
     data_dir: Path = Field(default=Path(".data"), description="Embedded services' data.")
     embedded_postgres_port: int = 54329
@@ -97,6 +103,15 @@ class Settings(BaseSettings):
 
     public_requests_per_minute_per_ip: int = 120
     public_requests_per_minute_per_agency: int = 1200
+    public_active_holds_per_ip: int = Field(
+        default=3, ge=1, description="Live public holds one client address may have per agency."
+    )
+    public_active_holds_per_email: int = Field(
+        default=3, ge=1, description="Live public holds per guest e-mail and agency."
+    )
+    public_active_holds_per_property: int = Field(
+        default=5, ge=1, description="Live public holds per property."
+    )
 
     log_level: str = "INFO"
     log_json: bool = True

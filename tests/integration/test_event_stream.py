@@ -15,12 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
 from pms.core import blocks
 from pms.core.permissions import Role
 from pms.core.tenancy import Actor
+from pms.models.outbox import OutboxEvent
 from pms.schemas.booking import BlockCreate
 from pms.settings import Settings
 from tests.factories import Agency, full_agency
@@ -137,7 +139,8 @@ async def test_an_agency_sees_its_own_booking_within_a_second_and_never_anothers
         posted = time.monotonic()
         seen = await sa.until(created(a_booking), within=1.0)
         assert time.monotonic() - posted <= 1.0
-        assert isinstance(seen.data["id"], int)  # the outbox id; seen.id is the position
+        assert "id" not in seen.data  # no global sequence value; seen.id is the position
+        assert uuid.UUID(seen.data["event_id"])
         assert seen.position > (0, 0)
         assert seen.data["payload"]["property_id"] == a.property_id
         # Once B's stream shows a booking of B's made after A's, A's would have appeared
@@ -176,8 +179,8 @@ async def test_reconnecting_with_last_event_id_replays_what_was_missed_then_goes
         await second.until(lambda e: e.type == "availability.changed", within=5.0)
     positions = [e.position for e in second.received]
     assert positions == sorted(set(positions)), "no duplicates, in order"
-    outbox_ids = [e.data["id"] for e in second.received]
-    assert len(outbox_ids) == len(set(outbox_ids)), "no event twice"
+    event_ids = [e.data["event_id"] for e in second.received]
+    assert len(event_ids) == len(set(event_ids)), "no event twice"
     assert min(positions) > Sse(last, "", {}).position
     bookings = [e.data["payload"].get("booking_id") for e in second.received]
     assert before not in bookings
@@ -240,11 +243,30 @@ async def test_an_event_committed_after_a_later_one_is_not_lost_on_reconnect(
                 last = (
                     await first.until(lambda e: e.type == "availability.changed", within=5.0)
                 ).id
+        async with stream(http, a.auth(), last_event_id=last) as second:
+            block = await second.until(lambda e: e.type == "block.created", within=5.0)
+        # The block's event has the lower outbox id, and committed later.
+        async with AsyncSession(engine) as check, check.begin():
+            await db.set_tenant(check, uuid.UUID(a.id))
+            ids = dict(
+                (
+                    await check.execute(
+                        select(OutboxEvent.event_id, OutboxEvent.id).where(
+                            OutboxEvent.event_id.in_(
+                                [
+                                    uuid.UUID(block.data["event_id"]),
+                                    uuid.UUID(seen.data["event_id"]),
+                                ]
+                            )
+                        )
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        assert ids[uuid.UUID(block.data["event_id"])] < ids[uuid.UUID(seen.data["event_id"])]
     finally:
         await engine.dispose()
-    async with stream(http, a.auth(), last_event_id=last) as second:
-        block = await second.until(lambda e: e.type == "block.created", within=5.0)
-    assert block.data["id"] < seen.data["id"]  # the lower outbox id, committed later
 
 
 async def test_a_position_no_longer_kept_asks_the_client_to_reload(

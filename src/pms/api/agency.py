@@ -25,6 +25,9 @@ class AgencySettings(BaseModel):
     slug: str = Field(description="Names the agency in the public booking engine's URLs.")
     public_origins: list[str]
     hold_minutes: int
+    public_max_stay_nights: int = Field(
+        description="The longest stay guests may hold or book through the public engine."
+    )
 
 
 class AgencyUpdate(Input):
@@ -36,6 +39,7 @@ class AgencyUpdate(Input):
         default=None, max_length=20, description="Websites allowed to call the public API (CORS)."
     )
     hold_minutes: int | None = Field(default=None, ge=5, le=120)
+    public_max_stay_nights: int | None = Field(default=None, ge=1, le=366)
 
 
 def _out(a: object) -> AgencySettings:
@@ -45,6 +49,7 @@ def _out(a: object) -> AgencySettings:
         slug=a.slug,  # type: ignore[attr-defined]
         public_origins=list(a.public_origins),  # type: ignore[attr-defined]
         hold_minutes=a.hold_minutes,  # type: ignore[attr-defined]
+        public_max_stay_nights=a.public_max_stay_nights,  # type: ignore[attr-defined]
     )
 
 

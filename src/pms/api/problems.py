@@ -9,13 +9,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pms.core.errors import DomainError
-from pms.logs import request_id_var
+from pms.logs import get_logger, request_id_var
 
 PROBLEM_JSON = "application/problem+json"
+_log = get_logger("pms.api.problems")
 
 
 def problem(
@@ -103,10 +105,35 @@ def internal_error() -> JSONResponse:
     )
 
 
+# Seconds a client should wait before retrying after a dependency failed.
+DEPENDENCY_RETRY_AFTER = 2
+
+
+def dependency_unavailable() -> JSONResponse:
+    """Redis (rate limits, live events) failed or did not answer in time: the request was not
+    carried out, and a retry after a moment may succeed. Never a 500, never a hang."""
+    return problem(
+        503,
+        title="Dependency unavailable",
+        detail="A service this request needs did not answer in time; nothing was changed. "
+        "Retry after the time in Retry-After.",
+        type_="/problems/dependency-unavailable",
+        headers={"Retry-After": str(DEPENDENCY_RETRY_AFTER)},
+    )
+
+
+async def _redis(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RedisError)
+    _log.warning("dependency_unavailable", dependency="redis", error=type(exc).__name__)
+    return dependency_unavailable()
+
+
 def unexpected(exc: Exception) -> JSONResponse:
     """The answer to an exception nothing handled: 503 when the database connection was lost
-    under the request (e.g. the server restarted: the pool reconnects, a retry succeeds),
-    else the 500 of ``internal_error``."""
+    under the request (e.g. the server restarted: the pool reconnects, a retry succeeds) or
+    Redis failed, else the 500 of ``internal_error``."""
+    if isinstance(exc, RedisError):
+        return dependency_unavailable()
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return problem(
             503,
@@ -122,3 +149,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RedisError, _redis)

@@ -18,7 +18,7 @@ from pms.core.dates import Stay
 from pms.core.errors import NotFound, Unprocessable
 from pms.core.money import Money
 from pms.core.tenancy import Actor, scope_transaction
-from pms.direct import checkout, holds, links, public, search, selfservice
+from pms.direct import checkout, hold_limits, holds, links, public, search, selfservice
 from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.models.property import Property
@@ -285,17 +285,29 @@ async def get_photo(agency: Slug, photo_id: uuid.UUID, session: DB) -> Response:
     summary="Hold dates while the guest checks out (expires after the agency's hold time)",
     responses={
         **_404,
-        **_429,
+        429: {
+            "description": "Too many requests, or too many live holds for this address, "
+            "e-mail or property (see Retry-After)"
+        },
         409: {"description": "Dates taken; `next_available` names the next free dates"},
+        422: {"description": "The stay breaks a booking rule (max stay, booking window, ...)"},
     },
     dependencies=[Limited],
 )
-async def create_hold(agency: Slug, body: HoldRequest, session: DB) -> Hold:
+async def create_hold(
+    agency: Slug, body: HoldRequest, session: DB, settings: AppSettings, request: Request
+) -> Hold:
+    """The stay must keep the property's booking rules (min/max stay, booking window, closed
+    dates) and the agency's public maximum stay; each address, guest e-mail and property may
+    have only a few live holds at once."""
     ag, actor = await public.agency_by_slug(session, agency)
     if body.website:
         raise checkout.Rejected("The request was rejected.")
     await public.listed_property(session, ag.id, body.property_id)
-    booking, token = await holds.create(session, ag, actor, body)
+    holder = hold_limits.Holder.of(ag.id, client_ip(request), body.email)
+    booking, token = await holds.create(
+        session, ag, actor, body, holder, hold_limits.Limits.of(settings)
+    )
     assert booking.hold_expires_at is not None
     return Hold(
         hold_token=token,

@@ -271,3 +271,33 @@ class AgencyRequired(Conflict):
     status = 400
     code = "agency-required"
     title = "Agency required"
+
+
+async def current_role(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    agency_id: uuid.UUID,
+) -> Role | None:
+    """The user's role in the agency now, or None when the access has ended since the caller
+    was resolved: the app session logged out, revoked or expired, the account disabled, or
+    the membership removed. For long-lived requests (the event stream), which must not keep
+    the answer they started with."""
+    await scope_transaction(session, user_id=user_id, agency_id=agency_id)
+    stmt = (
+        select(Membership.role)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.agency_id == agency_id,
+            Membership.user_id == user_id,
+            User.is_active.is_(True),
+        )
+    )
+    if session_id is not None:
+        stmt = stmt.join(AuthSession, AuthSession.user_id == User.id).where(
+            AuthSession.id == session_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > func.now(),
+        )
+    role = (await session.execute(stmt)).scalar_one_or_none()
+    return Role(role) if role is not None else None

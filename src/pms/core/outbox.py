@@ -102,9 +102,9 @@ class EventMessage(TypedDict):
 
 class LiveMessage(TypedDict):
     """What the live stream (a Redis stream per agency → Server-Sent Events) carries per
-    event; ``id`` is the outbox id (a re-published event carries the same one)."""
+    event; ``event_id`` names it (a re-published event carries the same one). The outbox id,
+    a global sequence value, stays inside: it would tell an agency the platform's volume."""
 
-    id: int
     event_id: str
     type: str
     payload: dict[str, Any]
@@ -127,7 +127,6 @@ def message(event: OutboxEvent) -> EventMessage:
 
 def live_message(m: EventMessage) -> LiveMessage:
     return {
-        "id": m["id"],
         "event_id": m["event_id"],
         "type": m["type"],
         "payload": m["payload"],

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pms.core import bookings, inventory
 from pms.core.booking_status import BookingStatus
 from pms.core.errors import Conflict, NotFound
+from pms.core.restrictions import Reason, Rule, StayNotBookable
 from pms.core.tenancy import Actor
 from pms.core.tokens import token_hash
-from pms.direct import reactions
+from pms.direct import hold_limits, reactions
 from pms.direct.payments import provider_for, release_payment
 from pms.direct.payments.stripe import StripeProvider
 from pms.models.agency import Agency
@@ -43,10 +44,37 @@ async def next_free_window(
     return None
 
 
+def check_public_max_stay(agency: Agency, check_in: date, check_out: date) -> None:
+    """The agency's cap on a public stay, on top of the property's own rules."""
+    nights = (check_out - check_in).days
+    if nights > agency.public_max_stay_nights:
+        raise StayNotBookable(
+            [
+                Reason(
+                    Rule.MAX_STAY,
+                    f"at most {agency.public_max_stay_nights} nights can be booked online; "
+                    f"{nights} were asked for",
+                    dates=(check_in,),
+                    limit=agency.public_max_stay_nights,
+                    actual=nights,
+                )
+            ]
+        )
+
+
 async def create(
-    session: AsyncSession, agency: Agency, actor: Actor, data: HoldRequest
+    session: AsyncSession,
+    agency: Agency,
+    actor: Actor,
+    data: HoldRequest,
+    holder: hold_limits.Holder,
+    limits: hold_limits.Limits,
 ) -> tuple[Booking, str]:
-    """Returns the hold and its token (only the token's hash is stored)."""
+    """Returns the hold and its token (only the token's hash is stored). The stay must keep
+    the agency's public maximum and the property's rules (``bookings.create`` checks those
+    for a direct hold), and the holder must be within the active-hold limits."""
+    check_public_max_stay(agency, data.check_in, data.check_out)
+    await hold_limits.check(session, agency.id, data.property_id, holder, limits)
     token = secrets.token_urlsafe(24)
     try:
         booking, _ = await bookings.create(
@@ -79,6 +107,8 @@ async def create(
             exc.detail += f" The next free dates are {window[0]} to {window[1]}."
         raise
     booking.hold_token_hash = token_hash(token)
+    booking.hold_client_hash = holder.client_hash
+    booking.hold_email_hash = holder.email_hash
     await session.flush()
     await reactions.booking_created(session, booking)
     return booking, token

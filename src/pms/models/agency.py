@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
@@ -41,6 +41,15 @@ class Agency(Timestamped, Base):
         ARRAY(String(200)), nullable=False, server_default="{}"
     )
     hold_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="15")
+    # The longest stay a guest may hold or book through the public engine, whatever the
+    # property's own rules allow: nobody locks a year of inventory with one request.
+    public_max_stay_nights: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default="60"
+    )
+
+    __table_args__ = (
+        CheckConstraint("public_max_stay_nights BETWEEN 1 AND 366", name="public_max_stay_nights"),
+    )
 
 
 class Membership(Timestamped, Base):

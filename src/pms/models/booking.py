@@ -7,7 +7,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
@@ -30,18 +41,6 @@ class BookingStatus(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     NO_SHOW = "no_show"
-
-
-# PMS-<year>-<number>: the number comes from one sequence, so references are unique per agency
-# (and globally) without a counter row that concurrent bookings would queue on.
-REFERENCE_DEFAULT = " || ".join(
-    [
-        "'PMS-'",
-        "to_char(now(), 'YYYY')",
-        "'-'",
-        "lpad(nextval('booking_reference_seq')::text, 6, '0')",
-    ]
-)
 
 
 class BookingSource(StrEnum):
@@ -75,8 +74,11 @@ class Booking(Timestamped, Base):
     property_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("properties.id"), nullable=False)
     # A hold (checkout in progress) has no guest yet; every other booking has one.
     guest_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("guests.id"))
+    # PMS-<year>-<number>, numbered per agency (PMS-2026-000001 is each agency's first): a
+    # BEFORE INSERT trigger takes the number from the agency's own sequence (migration 0013),
+    # so no agency learns another's volume and concurrent bookings never queue on a counter.
     reference: Mapped[str] = mapped_column(
-        String(30), nullable=False, server_default=text(REFERENCE_DEFAULT)
+        String(30), nullable=False, server_default=FetchedValue()
     )
     status: Mapped[BookingStatus] = mapped_column(STATUS_ENUM, nullable=False)
     source: Mapped[BookingSource] = mapped_column(SOURCE_ENUM, nullable=False)
@@ -90,6 +92,10 @@ class Booking(Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     hold_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Who asked for a public hold (hashes of the client address and the guest's e-mail), so
+    # that the active holds per client and per e-mail can be counted (``direct.hold_limits``).
+    hold_client_hash: Mapped[str | None] = mapped_column(String(64))
+    hold_email_hash: Mapped[str | None] = mapped_column(String(64))
     quote: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # What a cancellation gave back: the cancellation policy's amount, or a manager's choice.
@@ -125,6 +131,12 @@ class Booking(Timestamped, Base):
         ),
         Index("ix_bookings_agency_id_property_id_check_in", "agency_id", "property_id", "check_in"),
         Index("ix_bookings_guest_id", "guest_id"),
+        Index(
+            "ix_bookings_active_holds",
+            "agency_id",
+            "hold_expires_at",
+            postgresql_where=text("status = 'hold'"),
+        ),
         Index(
             "ix_bookings_hold_expiry",
             "hold_expires_at",

@@ -99,7 +99,7 @@ class InvitationAccepted(BaseModel):
 class AuditEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: uuid.UUID = Field(validation_alias="public_id")
     actor_user_id: uuid.UUID | None
     entity_type: str
     entity_id: str

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from pms.models.booking import BookingStatus
 from pms.schemas.booking import GuestInline
@@ -62,6 +62,11 @@ class StayRequest(Input):
 
 class HoldRequest(StayRequest):
     website: Honeypot = ""
+    email: EmailStr | None = Field(
+        default=None,
+        description="The guest's e-mail, when known: live holds are limited per e-mail as well "
+        "as per client address and per property.",
+    )
 
 
 class Hold(BaseModel):
