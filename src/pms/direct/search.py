@@ -22,6 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import (
     ARRAY,
     BindParameter,
+    Float,
     Select,
     Text,
     and_,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     or_,
     select,
     true,
@@ -39,12 +41,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import ari, ari_store, inventory, listing, pricing, quote_totals, quotes
-from pms.core.booking_status import INVENTORY_ACTIVE, BookingStatus
 from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.money import Money
 from pms.core.restrictions import BookingWindow, rows_read_by
-from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
 from pms.models.rates import AriDay as AriRow
 from pms.models.rates import CancellationPolicy as PolicyRow
@@ -82,7 +82,7 @@ class Filters:
             raise _invalid("radius_km", "a radius needs lat and lng")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
     """A property bookable for the stay as far as its stored ARI rows and occupancy go, with
     its default plan's booking window and the sum of its nightly prices."""
@@ -96,7 +96,7 @@ class Candidate:
     plan_id: uuid.UUID
     min_lead_days: int
     max_advance_days: int | None
-    subtotal: int
+    subtotal: int  # bigint sum: an int
     # Equal keys mean equal prices besides the nights (currency, discounts, fees, taxes).
     tariff_key: str
     has_extras: bool
@@ -186,31 +186,27 @@ async def candidates(
 ) -> list[Candidate]:
     """Listed live properties matching the filters that sleep the party, whose default plan's
     stored rows open every night of the stay and allow it (min/max stay and closed to arrival of
-    the check-in date, closed to departure of the check-out date), with no booking, live hold or
-    block on those nights: one statement, which also sums the nightly prices, so nothing is
-    loaded per night and properties that cannot be offered are never priced. The booking window
-    is left to `search` (it depends on each property's today)."""
-    occ = OccupiedRange
-    taken = (
-        select(occ.id)
-        .where(
-            occ.property_id == Property.id,
-            occ.status.in_(INVENTORY_ACTIVE),
-            occ.start < stay.check_out,
-            occ.end > stay.check_in,
-            ~and_(occ.status == BookingStatus.HOLD.value, occ.hold_expires_at <= func.now()),
-        )
-        .exists()
-    )
+    the check-in date, closed to departure of the check-out date): one statement, which also
+    sums the nightly prices, so nothing is loaded per night and properties that cannot be offered
+    are never priced. The booking window is left to `search` (it depends on each property's
+    today).
+
+    Bookings, live holds and blocks are in the rows already: every change of occupancy
+    recompiles the affected rows in its own transaction (`ari_store.availability_changed`), so
+    a night they take is not available. Asking the occupied ranges again would cost a probe per
+    property that grows with the years of past stays."""
     rows = _stay_rows(stay)
-    fee_ids = (
+    # The agency's fee assignments grouped once (one scan, hashed), not a probe per property.
+    fees = (
         select(
+            PropertyFee.property_id,
             func.string_agg(
                 cast(PropertyFee.fee_id, Text), aggregate_order_by(literal(","), PropertyFee.fee_id)
-            )
+            ).label("ids"),
         )
-        .where(PropertyFee.property_id == Property.id)
-        .scalar_subquery()
+        .where(PropertyFee.agency_id == agency_id)
+        .group_by(PropertyFee.property_id)
+        .subquery("fees")
     )
     pp = PropertyPricing
     # concat_ws skips nulls, so every part is made a (possibly empty) text first.
@@ -225,52 +221,38 @@ async def candidates(
                 pp.accommodation_tax_class_id,
                 pp.visitor_tax_location_id,
                 pp.cancellation_policy_id,
-                fee_ids,
+                fees.c.ids,
             )
         ),
     )
+    # Positions only when a distance is asked for; as floats, not Decimals.
+    point = filters.latitude is not None
     stmt = (
         select(
             Property.id,
             Property.name,
             Property.timezone,
             Property.currency,
-            Property.latitude,
-            Property.longitude,
+            cast(Property.latitude, Float) if point else null(),
+            cast(Property.longitude, Float) if point else null(),
             RatePlan.id,
             RatePlan.min_lead_days,
             RatePlan.max_advance_days,
             rows.c.subtotal,
             tariff_key,
-            or_(pp.property_id.is_not(None), fee_ids.is_not(None)),
+            or_(pp.property_id.is_not(None), fees.c.ids.is_not(None)),
         )
         .join(RatePlan, and_(RatePlan.property_id == Property.id, RatePlan.is_default))
         .join(rows, true())
         .outerjoin(pp, pp.property_id == Property.id)
+        .outerjoin(fees, fees.c.property_id == Property.id)
     )
     stmt = _filtered(stmt.where(Property.agency_id == agency_id), filters, guests).where(
         rows.c.open_nights == stay.nights,
         ~func.coalesce(rows.c.arrival_refuses, False),
         ~func.coalesce(rows.c.departure_refuses, False),
-        ~taken,
     )
-    return [
-        Candidate(
-            id=r[0],
-            name=r[1],
-            timezone=r[2],
-            currency=r[3],
-            latitude=float(r[4]) if r[4] is not None else None,
-            longitude=float(r[5]) if r[5] is not None else None,
-            plan_id=r[6],
-            min_lead_days=r[7],
-            max_advance_days=r[8],
-            subtotal=int(r[9]),
-            tariff_key=r[10],
-            has_extras=r[11],
-        )
-        for r in (await session.execute(stmt)).all()
-    ]
+    return [Candidate(*r) for r in (await session.execute(stmt)).all()]
 
 
 async def properties_of(session: AsyncSession, hits: Sequence[Hit]) -> list[Property]:
@@ -365,17 +347,17 @@ async def tariffs(
     return out
 
 
-def _window_allows(c: Candidate, stay: Stay, today: date) -> bool:
+def _window_allows(window: tuple[int, int | None], stay: Stay, today: date) -> bool:
     """`restrictions.stay_restrictions`' booking-window rule (an invalid window is refused as
     `pricing.build_pricing` refuses it)."""
     try:
-        window = BookingWindow(c.min_lead_days, c.max_advance_days)
+        rule = BookingWindow(*window)
     except ValueError:
         return False
     lead = (stay.check_in - today).days
-    if lead < window.min_lead_days:
+    if lead < rule.min_lead_days:
         return False
-    return window.max_advance_days is None or lead <= window.max_advance_days
+    return rule.max_advance_days is None or lead <= rule.max_advance_days
 
 
 async def search(
@@ -393,34 +375,35 @@ async def search(
     if not found:
         return []
     now = datetime.now(UTC)
-    todays: dict[str, date] = {}
+    # Few distinct time zones and booking windows: each decided once.
+    allowed: dict[tuple[str, int, int | None], bool] = {}
     kept: list[tuple[Candidate, float | None]] = []
-    point = (filters.latitude, filters.longitude)
+    lat, lng, radius = filters.latitude, filters.longitude, filters.radius_km
     for c in found:
-        today = todays.get(c.timezone)
-        if today is None:
-            today = todays[c.timezone] = ari_store.local_today(c.timezone, now)
-        if not _window_allows(c, stay, today):
+        key = (c.timezone, c.min_lead_days, c.max_advance_days)
+        ok = allowed.get(key)
+        if ok is None:
+            today = ari_store.local_today(c.timezone, now)
+            ok = allowed[key] = _window_allows(key[1:], stay, today)
+        if not ok:
             continue
         dist = None
-        if point[0] is not None and point[1] is not None:
+        if lat is not None and lng is not None:
             if c.latitude is not None and c.longitude is not None:
-                dist = distance_km(point[0], point[1], c.latitude, c.longitude)
-            if filters.radius_km is not None and (dist is None or dist > filters.radius_km):
+                dist = distance_km(lat, lng, c.latitude, c.longitude)
+            if radius is not None and (dist is None or dist > radius):
                 continue
         kept.append((c, dist))
     if not kept:
         return []
     by_key = await tariffs(session, agency_id, [c for c, _ in kept], guests.count)
-    nights = stay.nights
+    totals = {
+        key: quote_totals.pricer(tariff, stay.nights, guests) for key, tariff in by_key.items()
+    }
     hits = [
-        Hit(
-            c,
-            Money(quote_totals.total_minor(tariff, c.subtotal, nights, guests), c.currency),
-            dist,
-        )
+        Hit(c, Money(total(c.subtotal), c.currency), dist)
         for c, dist in kept
-        if (tariff := by_key.get(c.tariff_key)) is not None
+        if (total := totals.get(c.tariff_key)) is not None
     ]
     if sort == "distance":
         hits.sort(
