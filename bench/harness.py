@@ -180,12 +180,17 @@ def _wait_http(server: Server, path: str, timeout: float = 60.0) -> None:
 
 @contextmanager
 def serve(
-    name: str, argv: list[str], env: dict[str, str], port: int, ready_path: str
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    port: int,
+    ready_path: str,
+    cwd: Path = REPO,
 ) -> Iterator[Server]:
     log_path = BENCH_DATA / "logs" / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_bytes(b"")
-    proc = spawn(argv, log_path=log_path, env=env, cwd=REPO)
+    proc = spawn(argv, log_path=log_path, env=env, cwd=cwd)
     server = Server(name, port, proc, log_path)
     try:
         _wait_http(server, ready_path)

@@ -53,6 +53,7 @@ CASES: list[Case] = [
     ("GET", "/api/v1/blocks", None, ALL),
     ("POST", "/api/v1/blocks", lambda a: _block(a, "maintenance"), {A, M, S}),
     ("GET", "/api/v1/calendar?start=2030-01-01&end=2030-02-01", None, ALL),
+    ("GET", "/api/v1/calendar/ranges?start=2030-01-01&end=2030-02-01", None, ALL),
     ("GET", "/api/v1/properties/{owned}/availability?start=2030-01-01&end=2030-01-05", None, ALL),
     # Rates: reading needs rates.read (not owners), writing rates.write (admin, manager).
     ("GET", "/api/v1/properties/{property}/rate-plans", None, READERS),

@@ -199,7 +199,7 @@ async def search_properties(
                 property=p,
                 rate_plan_id=h.candidate.plan_id,
                 nights=stay.nights,
-                total=pricing.money(h.quote.total),
+                total=pricing.money(h.total),
                 distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,
             )
             for h, p in zip(page, shown, strict=True)

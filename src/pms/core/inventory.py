@@ -164,6 +164,11 @@ def active_overlapping(
     return and_(
         OccupiedRange.property_id.in_(property_ids),
         _ACTIVE_PREDICATE,
+        # The same overlap in plain date comparisons, which row-level security lets into an
+        # index condition (``&&`` is not leakproof): with ix_occupied_ranges_property_id_end
+        # only ranges ending after ``start`` are read, not every past stay of the property.
+        OccupiedRange.end > start,
+        OccupiedRange.start < end,
         func.daterange(OccupiedRange.start, OccupiedRange.end, "[)").op("&&")(
             func.daterange(start, end, "[)")
         ),

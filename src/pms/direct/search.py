@@ -1,10 +1,12 @@
 """Guest search, the date picker's calendar and "from" prices, read from the stored ARI rows and
-priced by the same quote engine (``core.quotes`` via ``core.pricing``) as bookings.
+priced by the same rules (``core.quotes``, ``core.pricing``) as bookings.
 
 A property is offered for a stay exactly when its default plan's quote is bookable (min/max
 stay, closed to arrival/departure, booking window, max guests, every night open) and no
-booking, live hold or block occupies a night: the checks the booking step makes. Everything is
-loaded for all candidate properties in a handful of queries and quoted in a worker thread."""
+booking, live hold or block occupies a night: the checks the booking step makes. One statement
+finds the bookable properties and sums their nightly prices over the stored rows; the totals
+then come from that sum (``core.quote_totals``) with one tariff per distinct pricing, so no
+object is built per night or per property's fee."""
 
 from __future__ import annotations
 
@@ -20,11 +22,16 @@ from typing import Any, Literal
 from sqlalchemy import (
     ARRAY,
     BindParameter,
+    Float,
     Select,
+    Text,
     and_,
     any_,
     bindparam,
+    cast,
     func,
+    literal,
+    null,
     or_,
     select,
     true,
@@ -32,14 +39,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.sqltypes import NullType
 
-from pms.core import ari, ari_store, inventory, listing, pricing, quotes
-from pms.core.booking_status import INVENTORY_ACTIVE, BookingStatus
+from pms.core import ari, ari_store, inventory, listing, pricing, quote_totals, quotes
 from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
+from pms.core.money import Money
 from pms.core.restrictions import BookingWindow, rows_read_by
-from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
 from pms.models.rates import AriDay as AriRow
 from pms.models.rates import CancellationPolicy as PolicyRow
@@ -55,8 +60,6 @@ from pms.models.rates import (
 # How far past a calendar's end rows are read, so the last days' possible stays can be judged.
 _LOOKAHEAD_DAYS = 60
 FROM_PRICE_DAYS = 365
-# Quoting this many properties takes a few milliseconds; more goes to a worker thread.
-_ON_LOOP_QUOTES = 50
 
 Sort = Literal["price", "distance"]
 
@@ -78,49 +81,30 @@ class Filters:
             raise _invalid("radius_km", "a radius needs lat and lng")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
-    """The columns of a property and its default plan that searching and pricing read."""
+    """A property bookable for the stay as far as its stored ARI rows and occupancy go, with
+    its default plan's booking window and the sum of its nightly prices."""
 
     id: uuid.UUID
     name: str
     timezone: str
     currency: str
-    max_guests: int
     latitude: float | None
     longitude: float | None
     plan_id: uuid.UUID
-    los_discounts: list[dict[str, Any]]
     min_lead_days: int
     max_advance_days: int | None
-
-
-_SOURCES = {source.value: source for source in ari.RuleSource}
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRows:
-    """A plan's stored ARI rows of the dates a stay reads, as the candidates query returns them
-    (one sequence per column, `offsets` indexing `dates`); made into `ari.AriDay`s only when the
-    property is quoted, in the worker thread."""
-
-    dates: Sequence[date]
-    columns: tuple[Sequence[Any], ...]
-
-    def days(self) -> list[ari.AriDay]:
-        dates, sources, row = self.dates, _SOURCES, ari.AriDay
-        return [
-            row(dates[offset], available, price, lo, hi, cta, ctd, sources[source])
-            for offset, available, price, lo, hi, cta, ctd, source in zip(
-                *self.columns, strict=True
-            )
-        ]
+    subtotal: int  # bigint sum: an int
+    # Equal keys mean equal prices besides the nights (currency, discounts, fees, taxes).
+    tariff_key: str
+    has_extras: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     candidate: Candidate
-    quote: quotes.Quote
+    total: Money
     distance_km: float | None
 
 
@@ -166,96 +150,108 @@ def _filtered(stmt: Select[Any], filters: Filters, guests: int) -> Select[Any]:
     return stmt
 
 
-async def candidates(
-    session: AsyncSession, agency_id: uuid.UUID, filters: Filters, stay: Stay, guests: int
-) -> list[tuple[Candidate, StoredRows]]:
-    """Listed live properties matching the filters that sleep the party, have a default plan
-    whose every night of the stay is open, and no booking, live hold or block on those nights,
-    each with its plan's stored rows of `rows_read_by(stay)`: one query, so the properties that
-    cannot be offered are never loaded or priced.
-
-    The rows come as one array per column and plan (a lateral aggregate over the plan's index
-    range), not one result row per day: 1,000 candidates are 1,000 rows, not 8,000."""
-    occ = OccupiedRange
-    taken = (
-        select(occ.id)
-        .where(
-            occ.property_id == Property.id,
-            occ.status.in_(INVENTORY_ACTIVE),
-            occ.start < stay.check_out,
-            occ.end > stay.check_in,
-            ~and_(occ.status == BookingStatus.HOLD.value, occ.hold_expires_at <= func.now()),
-        )
-        .exists()
-    )
-    read = rows_read_by(stay)
+def _stay_rows(stay: Stay) -> Any:
+    """Per default plan, what its stored rows of `rows_read_by(stay)` say about the stay, as a
+    lateral aggregate over the plan's primary-key range: the open nights, the sum of the
+    nightly prices, and whether the arrival's min/max stay or closed to arrival, or the
+    departure's closed to departure, refuse it (`restrictions.stay_restrictions`' rules)."""
     t = AriRow.__table__.c
-
-    def column(col: Any) -> Any:
-        # Untyped: asyncpg's lists are used as they come, without a processor per element.
-        return func.array_agg(aggregate_order_by(col, t.day), type_=NullType())
-
-    rows = (
+    read = rows_read_by(stay)
+    nights = stay.nights
+    arrival_refuses = and_(
+        t.day == stay.check_in,
+        or_(
+            t.min_stay > nights,
+            and_(t.max_stay.is_not(None), t.max_stay < nights),
+            t.closed_to_arrival,
+        ),
+    )
+    return (
         select(
             func.count().filter(and_(t.day < stay.check_out, t.available)).label("open_nights"),
-            column(t.day - read.check_in).label("offsets"),
-            column(t.available).label("available"),
-            column(t.price_minor).label("price_minor"),
-            column(t.min_stay).label("min_stay"),
-            column(t.max_stay).label("max_stay"),
-            column(t.closed_to_arrival).label("cta"),
-            column(t.closed_to_departure).label("ctd"),
-            column(t.min_stay_source).label("source"),
+            func.sum(t.price_minor).filter(t.day < stay.check_out).label("subtotal"),
+            func.bool_or(arrival_refuses).label("arrival_refuses"),
+            func.bool_or(and_(t.day == stay.check_out, t.closed_to_departure)).label(
+                "departure_refuses"
+            ),
         )
         .where(t.rate_plan_id == RatePlan.id, t.day >= read.check_in, t.day < read.check_out)
         .lateral("ari")
     )
+
+
+async def candidates(
+    session: AsyncSession, agency_id: uuid.UUID, filters: Filters, stay: Stay, guests: int
+) -> list[Candidate]:
+    """Listed live properties matching the filters that sleep the party, whose default plan's
+    stored rows open every night of the stay and allow it (min/max stay and closed to arrival of
+    the check-in date, closed to departure of the check-out date): one statement, which also
+    sums the nightly prices, so nothing is loaded per night and properties that cannot be offered
+    are never priced. The booking window is left to `search` (it depends on each property's
+    today).
+
+    Bookings, live holds and blocks are in the rows already: every change of occupancy
+    recompiles the affected rows in its own transaction (`ari_store.availability_changed`), so
+    a night they take is not available. Asking the occupied ranges again would cost a probe per
+    property that grows with the years of past stays."""
+    rows = _stay_rows(stay)
+    # The agency's fee assignments grouped once (one scan, hashed), not a probe per property.
+    fees = (
+        select(
+            PropertyFee.property_id,
+            func.string_agg(
+                cast(PropertyFee.fee_id, Text), aggregate_order_by(literal(","), PropertyFee.fee_id)
+            ).label("ids"),
+        )
+        .where(PropertyFee.agency_id == agency_id)
+        .group_by(PropertyFee.property_id)
+        .subquery("fees")
+    )
+    pp = PropertyPricing
+    # concat_ws skips nulls, so every part is made a (possibly empty) text first.
+    tariff_key = func.concat_ws(
+        "|",
+        Property.currency,
+        cast(RatePlan.los_discounts, Text),
+        *(
+            func.coalesce(cast(part, Text), "")
+            for part in (
+                pp.property_id,
+                pp.accommodation_tax_class_id,
+                pp.visitor_tax_location_id,
+                pp.cancellation_policy_id,
+                fees.c.ids,
+            )
+        ),
+    )
+    # Positions only when a distance is asked for; as floats, not Decimals.
+    point = filters.latitude is not None
     stmt = (
         select(
             Property.id,
             Property.name,
             Property.timezone,
             Property.currency,
-            Property.max_guests,
-            Property.latitude,
-            Property.longitude,
+            cast(Property.latitude, Float) if point else null(),
+            cast(Property.longitude, Float) if point else null(),
             RatePlan.id,
-            RatePlan.los_discounts,
             RatePlan.min_lead_days,
             RatePlan.max_advance_days,
-            rows.c.offsets,
-            rows.c.available,
-            rows.c.price_minor,
-            rows.c.min_stay,
-            rows.c.max_stay,
-            rows.c.cta,
-            rows.c.ctd,
-            rows.c.source,
+            rows.c.subtotal,
+            tariff_key,
+            or_(pp.property_id.is_not(None), fees.c.ids.is_not(None)),
         )
         .join(RatePlan, and_(RatePlan.property_id == Property.id, RatePlan.is_default))
         .join(rows, true())
+        .outerjoin(pp, pp.property_id == Property.id)
+        .outerjoin(fees, fees.c.property_id == Property.id)
     )
     stmt = _filtered(stmt.where(Property.agency_id == agency_id), filters, guests).where(
-        ~taken, rows.c.open_nights == stay.nights
+        rows.c.open_nights == stay.nights,
+        ~func.coalesce(rows.c.arrival_refuses, False),
+        ~func.coalesce(rows.c.departure_refuses, False),
     )
-    dates = list(read.dates())
-    out: list[tuple[Candidate, StoredRows]] = []
-    for r in (await session.execute(stmt)).all():
-        prop = Candidate(
-            id=r[0],
-            name=r[1],
-            timezone=r[2],
-            currency=r[3],
-            max_guests=r[4],
-            latitude=float(r[5]) if r[5] is not None else None,
-            longitude=float(r[6]) if r[6] is not None else None,
-            plan_id=r[7],
-            los_discounts=r[8],
-            min_lead_days=r[9],
-            max_advance_days=r[10],
-        )
-        out.append((prop, StoredRows(dates, tuple(r[11:19]))))
-    return out
+    return [Candidate(*r) for r in (await session.execute(stmt)).all()]
 
 
 async def properties_of(session: AsyncSession, hits: Sequence[Hit]) -> list[Property]:
@@ -277,16 +273,32 @@ async def default_plans(
     return {p.property_id: p for p in rows.scalars().all()}
 
 
-async def pricings(
-    session: AsyncSession, agency_id: uuid.UUID, props: Sequence[Candidate]
-) -> dict[uuid.UUID, quotes.PropertyPricing]:
-    """`pricing.property_pricing` for many properties in three queries; a property whose
-    pricing is inconsistent (e.g. a fee in another currency) is left out: it cannot be quoted."""
-    ids = [p.id for p in props]
-    if not ids:
-        return {}
-    assigned = {
-        row[0].property_id: row
+@dataclass(frozen=True, slots=True)
+class _PlanTerms:
+    """What `pricing.build_pricing` reads of a property and its plan."""
+
+    currency: str
+    max_guests: int
+    los_discounts: list[dict[str, Any]]
+    min_lead_days: int
+    max_advance_days: int | None
+
+
+async def tariffs(
+    session: AsyncSession, agency_id: uuid.UUID, found: Sequence[Candidate], guests: int
+) -> dict[str, quote_totals.Tariff]:
+    """A `Tariff` per distinct tariff key among the candidates, each built by
+    `pricing.build_pricing` from one property that has it (the same rows a quote reads); a key
+    whose pricing is inconsistent (e.g. a fee in another currency) is left out: its properties
+    cannot be quoted."""
+    reps: dict[str, Candidate] = {}
+    for c in found:
+        reps.setdefault(c.tariff_key, c)
+    ids = [c.id for c in reps.values() if c.has_extras]
+    assigned: dict[uuid.UUID, Any] = {}
+    fees: dict[uuid.UUID, list[Fee]] = defaultdict(list)
+    tax_rows: Sequence[TaxClass] = ()
+    if ids:
         for row in (
             await session.execute(
                 select(PropertyPricing, VisitorTaxLocation, PolicyRow)
@@ -297,59 +309,54 @@ async def pricings(
                 .outerjoin(PolicyRow, PolicyRow.id == PropertyPricing.cancellation_policy_id)
                 .where(PropertyPricing.property_id == any_(_uuids(ids)))
             )
-        ).all()
-    }
-    tax_rows = (
-        (await session.execute(select(TaxClass).where(TaxClass.agency_id == agency_id)))
-        .scalars()
-        .all()
-    )
-    fees: dict[uuid.UUID, list[Fee]] = defaultdict(list)
-    for property_id, fee in (
-        await session.execute(
-            select(PropertyFee.property_id, Fee)
-            .join(Fee, Fee.id == PropertyFee.fee_id)
-            .where(PropertyFee.property_id == any_(_uuids(ids)))
-            .order_by(PropertyFee.property_id, PropertyFee.position)
+        ).all():
+            assigned[row[0].property_id] = row
+        tax_rows = (
+            (await session.execute(select(TaxClass).where(TaxClass.agency_id == agency_id)))
+            .scalars()
+            .all()
         )
-    ).all():
-        fees[property_id].append(fee)
-    out: dict[uuid.UUID, quotes.PropertyPricing] = {}
-    for prop in props:
+        for property_id, fee in (
+            await session.execute(
+                select(PropertyFee.property_id, Fee)
+                .join(Fee, Fee.id == PropertyFee.fee_id)
+                .where(PropertyFee.property_id == any_(_uuids(ids)))
+                .order_by(PropertyFee.property_id, PropertyFee.position)
+            )
+        ).all():
+            fees[property_id].append(fee)
+    plan_rows = await session.execute(
+        select(RatePlan.id, RatePlan.los_discounts).where(
+            RatePlan.id == any_(_uuids(c.plan_id for c in reps.values()))
+        )
+    )
+    discounts: dict[uuid.UUID, list[dict[str, Any]]] = {r[0]: r[1] for r in plan_rows}
+    out: dict[str, quote_totals.Tariff] = {}
+    for key, c in reps.items():
+        # The booking window and max guests are checked per property; these stand-ins only
+        # let the shared parts be built and checked once per key.
+        terms = _PlanTerms(c.currency, max(1, guests), discounts[c.plan_id], 0, None)
         try:
-            out[prop.id] = pricing.build_pricing(
-                prop, prop, assigned.get(prop.id), tax_rows, fees.get(prop.id, [])
+            built = pricing.build_pricing(
+                terms, terms, assigned.get(c.id), tax_rows, fees.get(c.id, [])
             )
         except (Conflict, ValueError):
             continue
+        out[key] = quote_totals.Tariff.of(built)
     return out
 
 
-def _quote_all(
-    jobs: list[tuple[Candidate, quotes.PropertyPricing, StoredRows]],
-    stay: Stay,
-    guests: quotes.Guests,
-    filters: Filters,
-    now: datetime,
-) -> list[Hit]:
-    hits: list[Hit] = []
-    todays: dict[str, date] = {}
-    for prop, priced, rows in jobs:
-        dist = None
-        if filters.latitude is not None and filters.longitude is not None:
-            if prop.latitude is not None and prop.longitude is not None:
-                dist = distance_km(
-                    filters.latitude, filters.longitude, prop.latitude, prop.longitude
-                )
-            if filters.radius_km is not None and (dist is None or dist > filters.radius_km):
-                continue
-        today = todays.get(prop.timezone)
-        if today is None:
-            today = todays[prop.timezone] = ari_store.local_today(prop.timezone, now)
-        result = quotes.quote(priced, rows.days(), stay, guests, today=today)
-        if result.bookable:
-            hits.append(Hit(prop, result, dist))
-    return hits
+def _window_allows(window: tuple[int, int | None], stay: Stay, today: date) -> bool:
+    """`restrictions.stay_restrictions`' booking-window rule (an invalid window is refused as
+    `pricing.build_pricing` refuses it)."""
+    try:
+        rule = BookingWindow(*window)
+    except ValueError:
+        return False
+    lead = (stay.check_in - today).days
+    if lead < rule.min_lead_days:
+        return False
+    return rule.max_advance_days is None or lead <= rule.max_advance_days
 
 
 async def search(
@@ -360,30 +367,54 @@ async def search(
     filters: Filters,
     sort: Sort,
 ) -> list[Hit]:
-    """The bookable properties for the stay, sorted."""
+    """The bookable properties for the stay, sorted, each with its quote's total."""
     if sort == "distance" and filters.latitude is None:
         raise _invalid("sort", "sorting by distance needs lat and lng")
     found = await candidates(session, agency_id, filters, stay, guests.count)
     if not found:
         return []
-    priced = await pricings(session, agency_id, [p for p, _ in found])
-    jobs = [(p, priced[p.id], rows) for p, rows in found if p.id in priced]
     now = datetime.now(UTC)
-    if len(jobs) > _ON_LOOP_QUOTES:
-        hits = await asyncio.to_thread(_quote_all, jobs, stay, guests, filters, now)
-    else:
-        hits = _quote_all(jobs, stay, guests, filters, now)
+    # Few distinct time zones and booking windows: each decided once.
+    allowed: dict[tuple[str, int, int | None], bool] = {}
+    kept: list[tuple[Candidate, float | None]] = []
+    lat, lng, radius = filters.latitude, filters.longitude, filters.radius_km
+    for c in found:
+        key = (c.timezone, c.min_lead_days, c.max_advance_days)
+        ok = allowed.get(key)
+        if ok is None:
+            today = ari_store.local_today(c.timezone, now)
+            ok = allowed[key] = _window_allows(key[1:], stay, today)
+        if not ok:
+            continue
+        dist = None
+        if lat is not None and lng is not None:
+            if c.latitude is not None and c.longitude is not None:
+                dist = distance_km(lat, lng, c.latitude, c.longitude)
+            if radius is not None and (dist is None or dist > radius):
+                continue
+        kept.append((c, dist))
+    if not kept:
+        return []
+    by_key = await tariffs(session, agency_id, [c for c, _ in kept], guests.count)
+    totals = {
+        key: quote_totals.pricer(tariff, stay.nights, guests) for key, tariff in by_key.items()
+    }
+    hits = [
+        Hit(c, Money(total(c.subtotal), c.currency), dist)
+        for c, dist in kept
+        if (total := totals.get(c.tariff_key)) is not None
+    ]
     if sort == "distance":
         hits.sort(
             key=lambda h: (
                 h.distance_km is None,  # properties without a position last
                 h.distance_km or 0.0,
-                h.quote.total.amount_minor,
+                h.total.amount_minor,
                 h.candidate.name,
             )
         )
     else:
-        hits.sort(key=lambda h: (h.quote.total.amount_minor, h.candidate.name, h.candidate.id))
+        hits.sort(key=lambda h: (h.total.amount_minor, h.candidate.name, h.candidate.id))
     return hits
 
 

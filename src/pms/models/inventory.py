@@ -43,4 +43,14 @@ class OccupiedRange(Base):
         Index(
             "ix_occupied_ranges_agency_id_property_id_start", "agency_id", "property_id", "start"
         ),
+        # Partial on the active statuses (migration 0010): overlap queries of a window read
+        # the ranges ending after it starts, not a property's whole history.
+        Index(
+            "ix_occupied_ranges_property_id_end",
+            "property_id",
+            "end",
+            postgresql_where=text(
+                "status IN ('checked_in', 'checked_out', 'confirmed', 'hold', 'block')"
+            ),
+        ),
     )

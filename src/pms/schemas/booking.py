@@ -162,3 +162,31 @@ class Calendar(ReadModel):
     start: date
     end: date
     properties: list[PropertyCalendar]
+
+
+class OccupiedRangeOut(ReadModel):
+    """A stay, live hold or block as one range ``[start, end)`` (its own dates, which may run
+    past the requested window)."""
+
+    start: date
+    end: date = Field(description="First free day again: the range is [start, end).")
+    kind: str = Field(description="booked, hold or blocked (as a day's status)")
+    label: str = Field(description="The booking reference, or the kind of block")
+    booking_id: uuid.UUID | None = None
+    reference: str | None = None
+    status: BookingStatus | None = Field(default=None, description="The booking's status")
+    source: BookingSource | None = None
+    guest_name: str | None = Field(default=None, description="Not shown to owners")
+    block_id: uuid.UUID | None = None
+    block_kind: BlockKind | None = None
+
+
+class PropertyRanges(ReadModel):
+    property_id: uuid.UUID
+    ranges: list[OccupiedRangeOut]
+
+
+class CalendarRanges(ReadModel):
+    start: date
+    end: date
+    properties: list[PropertyRanges]

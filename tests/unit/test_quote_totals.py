@@ -1,0 +1,48 @@
+"""`quote_totals.total_minor` is `quotes.quote(...).total` computed from the nightly sum alone:
+the search prices many properties with it, so every amount it shows must be the quote's."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given, settings
+
+from pms.core.ari import compile_ari
+from pms.core.dates import Stay
+from pms.core.quote_totals import Tariff, total_minor
+from pms.core.quotes import Guests, PropertyPricing, quote
+from pms.core.restrictions import rows_read_by
+from tests.unit.strategies import WINDOW_DAYS, guests, plans, pricings, stays, window_day
+
+
+@settings(max_examples=400)
+@given(plan=plans(), pricing=pricings(), stay=stays(max_nights=20), party=guests)
+def test_total_from_the_nightly_sum_is_the_quotes_total(
+    plan: object, pricing: PropertyPricing, stay: Stay, party: Guests
+) -> None:
+    rows = compile_ari(plan, window_day(0), window_day(WINDOW_DAYS + 40), frozenset())  # type: ignore[arg-type]
+    read = rows_read_by(stay)
+    own = [r for r in rows if read.check_in <= r.day < read.check_out]
+    expected = quote(pricing, own, stay, party, today=date(2026, 1, 1)).total.amount_minor
+    subtotal = sum(r.price_minor for r in own if r.day < stay.check_out)
+    assert total_minor(Tariff.of(pricing), subtotal, stay.nights, party) == expected
+
+
+def test_a_worked_example_with_every_kind_of_charge() -> None:
+    """domain.md's example: 2 nights at 100.00, cleaning 50.00 with 19 % VAT, service fee 10.5 %
+    untaxed, VAT 19 % on the accommodation: 318.50."""
+    from decimal import Decimal
+
+    from pms.core.quotes import Fee, FeeKind, TaxClass
+
+    tariff = Tariff(
+        accommodation_tax_class="std",
+        tax_classes={"std": TaxClass("std", Decimal(19))},
+        fees=(
+            Fee("cleaning", FeeKind.PER_STAY, amount_minor=5000, tax_class="std"),
+            Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, percent=Decimal("10.5")),
+        ),
+        los_discounts=(),
+        visitor_tax=None,
+    )
+    assert total_minor(tariff, 20000, 2, Guests(2)) == 31850
