@@ -114,8 +114,9 @@ def downgrade() -> None:
     op.drop_index("ix_outbox_events_agency_id_id", table_name="outbox_events")
     op.drop_index("ix_outbox_events_unpublished", table_name="outbox_events")
     op.drop_table("outbox_events")
+    # DDL takes no bind parameters for a role: `role` is checked to be a plain identifier.
     op.execute(
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM {role}"
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM {role}"  # noqa: S608
     )
     op.execute(
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "

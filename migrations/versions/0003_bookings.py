@@ -265,13 +265,14 @@ def upgrade() -> None:
         "CREATE TRIGGER bookings_inventory AFTER INSERT OR UPDATE ON bookings "
         "FOR EACH ROW EXECUTE FUNCTION booking_inventory()"
     )
+    # 'block' is BLOCK_MARKER, written out.
     op.execute(
-        f"""
+        """
         CREATE FUNCTION block_inventory() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF TG_OP = 'INSERT' THEN
             INSERT INTO occupied_ranges (agency_id, property_id, start, "end", status, block_id)
-            VALUES (NEW.agency_id, NEW.property_id, NEW.start, NEW."end", '{BLOCK_MARKER}', NEW.id);
+            VALUES (NEW.agency_id, NEW.property_id, NEW.start, NEW."end", 'block', NEW.id);
           ELSIF (NEW.property_id, NEW.start, NEW."end") IS DISTINCT FROM
                 (OLD.property_id, OLD.start, OLD."end") THEN
             UPDATE occupied_ranges
