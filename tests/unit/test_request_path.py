@@ -1,0 +1,51 @@
+"""One path per request: nothing in front of routing answers a request, and the shortcuts that
+once did (a second implementation of the booking, calendar and search endpoints, and the
+caches in front of them) are gone for good."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from pms.api.app import create_app
+from pms.api.bodylimit import BodyLimitMiddleware
+from pms.api.cors import PublicCorsMiddleware
+from pms.api.middleware import RequestContextMiddleware
+
+REMOVED = [
+    "pms.api.bookingfront",
+    "pms.api.cachefront",
+    "pms.api.readcache",
+    "pms.core.booking_batches",
+    "pms.core.generations",
+    "pms.core.lru",
+    "pms.api.system",
+]
+
+
+@pytest.mark.parametrize("module", REMOVED)
+def test_the_shortcut_modules_are_gone(module: str) -> None:
+    assert importlib.util.find_spec(module) is None
+
+
+def test_only_middleware_that_never_answers_for_an_endpoint_wraps_the_router(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Request id and access log, the public engine's CORS and the body limit: each passes a
+    request on, or refuses it (a 413, a CORS preflight) before any endpoint logic."""
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    app = create_app()
+    assert {m.cls for m in app.user_middleware} == {
+        RequestContextMiddleware,
+        PublicCorsMiddleware,
+        BodyLimitMiddleware,
+    }
+
+
+def test_bookings_are_created_by_one_function() -> None:
+    """Every caller goes through ``core.bookings.create``; nothing writes bookings in bulk."""
+    from pms.core import bookings
+
+    assert not hasattr(bookings, "create_many")
+    assert not hasattr(bookings, "from_front")
