@@ -2,8 +2,8 @@
 window" reads only the ranges that end after the window starts, however many past stays a
 property has
 
-Revision ID: 0010_occupied_end
-Revises: 0009
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02 03:20:00.000000
 """
 
@@ -11,21 +11,18 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010_occupied_end"
-down_revision = "0009"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-# Written out (a migration imports no live code): the inventory statuses of the exclusion
-# constraint when this revision was written.
-_ACTIVE = ("checked_in", "checked_out", "confirmed", "hold", "block")
-
 
 def upgrade() -> None:
-    active = ", ".join(f"'{s}'" for s in _ACTIVE)
+    # Written out (a migration imports no live code): the inventory statuses of the exclusion
+    # constraint when this revision was written.
     op.execute(
         'CREATE INDEX ix_occupied_ranges_property_id_end ON occupied_ranges (property_id, "end") '
-        f"WHERE status IN ({active})"
+        "WHERE status IN ('checked_in', 'checked_out', 'confirmed', 'hold', 'block')"
     )
 
 
