@@ -356,6 +356,8 @@ def _public_booking(
     payment: PaymentInfo | None = None,
     refund: Money | None = None,
 ) -> PublicBooking:
+    if refund is None and b.refund_minor is not None and b.refund_currency is not None:
+        refund = Money(b.refund_minor, b.refund_currency)  # what its cancellation gave back
     return PublicBooking(
         payment=payment,
         refund=pricing.money(refund) if refund is not None else None,
