@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
+from pms.settings import Settings
 from tests.factories import PASSWORD, Agency, full_agency
-from tests.reliability.conftest import paused
+from tests.reliability import test_chaos_kill as chaos
+from tests.reliability.conftest import ApiProcess, paused
 from tests.services import RedisServer
 
 # The request timeout is 1 s; the answer must come well before a client's patience runs out.
@@ -100,3 +103,81 @@ async def test_an_unreachable_redis_is_a_503_too(
         assert took < PROMPT
     finally:
         await asyncio.to_thread(server.start)
+
+
+PAUSE_SECONDS = 10.0
+
+
+def test_chaos_redis_paused_during_a_burst_of_bookings_gives_no_500(
+    own_redis: RedisServer, api_process: ApiProcess, settings: Settings
+) -> None:
+    """Must-show: 100 booking creates with Idempotency-Keys run against the API process while
+    Redis is paused for 10 s, beside public and login traffic that needs Redis. No answer is a
+    500; every 503 carries Retry-After; every booking exists once and replays as answered.
+    (The clients get their own event loop, as in test_chaos_kill.)"""
+    asyncio.run(_burst_with_redis_paused(own_redis, api_process, settings))
+
+
+async def _burst_with_redis_paused(
+    own_redis: RedisServer, api_process: ApiProcess, settings: Settings
+) -> None:
+    async with httpx.AsyncClient(base_url=api_process.url, timeout=30) as setup:
+        a, slug = await _listed(setup)
+        me = (await setup.get("/api/v1/me", headers=a.auth())).json()
+    keys = [f"chaos-{uuid.uuid4()}" for _ in range(chaos.CREATES)]
+    clients = [chaos.Client(k, chaos._body(a, n, k)) for n, k in enumerate(keys)]
+    others: list[httpx.Response] = []
+    slowest = 0.0
+
+    async with httpx.AsyncClient(base_url=api_process.url, timeout=30) as http:
+
+        async def create(c: chaos.Client) -> None:
+            nonlocal slowest
+            async with limit:
+                r, took = await _timed(
+                    lambda: http.post(
+                        "/api/v1/bookings",
+                        json=c.body,
+                        headers={**a.auth(), "Idempotency-Key": c.key},
+                    )
+                )
+                slowest = max(slowest, took)
+                c.statuses.append(r.status_code)
+                c.answer = r
+
+        async def redis_traffic(until: float) -> None:
+            while time.monotonic() < until:
+                others.append(await http.get(f"/api/v1/public/{slug}/properties"))
+                others.append(
+                    await http.post(
+                        "/api/v1/auth/login", json={"email": me["email"], "password": "wrong pw 1"}
+                    )
+                )
+
+        limit = asyncio.Semaphore(chaos.CONCURRENCY)
+        with paused(own_redis):
+            until = time.monotonic() + PAUSE_SECONDS
+            await asyncio.gather(redis_traffic(until), *(create(c) for c in clients))
+            await redis_traffic(until)  # Redis stays paused for the full 10 s
+        for c in clients:
+            assert c.answer is not None
+            assert c.answer.status_code == 201, c.answer.text
+            again = await http.post(
+                "/api/v1/bookings", json=c.body, headers={**a.auth(), "Idempotency-Key": c.key}
+            )
+            assert again.status_code == 201
+            assert again.headers["idempotent-replayed"] == "true"
+            assert again.json() == c.answer.json()
+        after = await http.get(f"/api/v1/public/{slug}/properties")
+        assert after.status_code == 200, after.text
+
+    statuses = [r.status_code for r in others] + [s for c in clients for s in c.statuses]
+    assert 500 not in statuses
+    assert all(s < 500 or s == 503 for s in statuses), sorted(set(statuses))
+    unavailable = [r for r in others if r.status_code == 503]
+    assert unavailable, "Redis was paused: the requests that need it were refused"
+    for r in unavailable:
+        _unavailable(r)
+    # Booking creation never waited for the paused Redis.
+    assert slowest < PROMPT * 2, slowest
+    await chaos.check_each_booking_once(settings, a, clients)

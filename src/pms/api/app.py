@@ -22,6 +22,7 @@ from pms.api import (
     ical,
     idempotency,
     members,
+    openapi,
     photos,
     problems,
     properties,
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
     app.router.redirect_slashes = False
     problems.install(app)
     idempotency.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     # By domain: the team's core records, then rates and quotes, then what runs beside them.
     for router in (
