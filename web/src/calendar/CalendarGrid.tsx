@@ -46,6 +46,7 @@ export function CalendarGrid(props: Props) {
   const [pending, setPending] = useState<{ key: string; days: number; mode: Drag["mode"] } | null>(null);
   const end = addDays(start, dates.length);
 
+  // eslint-disable-next-line react-hooks/incompatible-library -- the grid is not memoised by the compiler
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
