@@ -81,7 +81,7 @@ export function NewStayModal({ selection, propertyName, onClose }: { selection: 
                 <NumberInput label={t("adults")} min={1} max={100} value={adults} onChange={(v) => setAdults(Number(v) || 1)} error={errors.adults} />
                 <Select label={t("sourceLabel")} allowDeselect={false} value={source} onChange={(v) => v && setSource(v as Source)} data={sources.map((s) => ({ value: s, label: t(`source.${s}`) }))} />
               </Group>
-              {quote.data ? <QuoteSummary quote={quote.data} /> : quote.error ? <Text size="sm" c="dimmed">{t("noQuote")}</Text> : null}
+              {quote.data ? <QuoteSummary quote={quote.data} /> : quote.error ? <Text size="sm" c="gray.7">{t("noQuote")}</Text> : null}
             </>
           ) : (
             <>

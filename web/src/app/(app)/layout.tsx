@@ -73,7 +73,7 @@ export default function AppLayout({ children }: { children: ReactNode }) {
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t("main")} component="nav">
         {NAV.filter((n) => auth.can(n.permission)).map((n) => (
-          <NavLink key={n.href} component={Link} href={n.href} label={t(n.label)} active={pathname.startsWith(n.href)} onClick={close} />
+          <NavLink key={n.href} component={Link} href={n.href} label={t(n.label)} active={pathname.startsWith(n.href)} variant="filled" onClick={close} />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>

@@ -68,13 +68,13 @@ export default function CalendarPage() {
 
   const loading = calendar.isPending || properties.isPending;
   const error = calendar.error ?? properties.error;
-  const monthTitle = format.dateTime(new Date(`${start}T00:00:00Z`), { month: "long", year: "numeric", timeZone: "UTC" });
+  const monthTitle = format.dateTimeRange(new Date(`${start}T00:00:00Z`), new Date(`${addDays(end, -1)}T00:00:00Z`), { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
   return (
     <Stack gap="sm">
       <Group justify="space-between" wrap="wrap">
         <Group gap="xs">
           <Title order={1} size="h3">{t("title")}</Title>
-          <Text c="dimmed" size="sm" data-testid="calendar-month">{monthTitle}</Text>
+          <Text c="gray.7" size="sm" data-testid="calendar-month">{monthTitle}</Text>
           {calendar.isFetching && !loading && <Loader size="xs" aria-label={t("updating")} />}
         </Group>
         <Group gap="xs">
