@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     sandbox_port: int = 8100
+    # The team's web app (web/, Next.js), started by `pms dev --web` (what `make run` does).
+    web_port: int = 3000
     public_base_url: str = "http://127.0.0.1:8000"
 
     secret_key: SecretStr = Field(
