@@ -1,14 +1,5 @@
 // Debian's Chromium, headless and off the network (no downloads, no background traffic).
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+import chromium from "./chromium.json";
 
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? chromium.path;
+export const CHROMIUM_ARGS = chromium.args;

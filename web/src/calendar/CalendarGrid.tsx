@@ -32,6 +32,8 @@ type Props = {
   onSelect: (s: Selection) => void;
   onMove: (m: Move) => Promise<unknown>;
   onOpen: (booking: Booking) => void;
+  /** The window's days and bookings are loaded (the bench and tests wait for it). */
+  ready?: boolean;
 };
 
 export function CalendarGrid(props: Props) {
@@ -198,6 +200,7 @@ export function CalendarGrid(props: Props) {
       aria-label={t("gridLabel")}
       aria-describedby="calendar-help"
       data-testid="calendar-grid"
+      data-ready={props.ready ? "1" : undefined}
     >
       <div style={{ width, height: virtualizer.getTotalSize() + 48, position: "relative" }}>
         <div className={css.header} style={{ width, height: 48 }}>

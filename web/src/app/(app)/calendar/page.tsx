@@ -108,6 +108,7 @@ export default function CalendarPage() {
           onSelect={setSelection}
           onMove={onMove}
           onOpen={(b) => router.push(`/bookings/${b.id}`)}
+          ready={!!bookings.data && !bookings.isPlaceholderData && !calendar.isPlaceholderData}
         />
       )}
       {selection && (
