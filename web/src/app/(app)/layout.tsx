@@ -41,11 +41,11 @@ export default function AppLayout({ children }: { children: ReactNode }) {
   }
   const memberships = auth.me.memberships;
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
+    <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: "md", collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t("menu")} />
+            <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label={t("menu")} />
             <Text fw={700} c="indigo.9">PMS-Webapp</Text>
             <Badge color={live === "live" ? "teal.9" : "gray.7"} variant="filled" data-testid="live-state" visibleFrom="xs">
               {live === "live" ? t("live") : t("connecting")}
