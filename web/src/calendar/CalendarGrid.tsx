@@ -80,9 +80,12 @@ export function CalendarGrid(props: Props) {
     const c = Math.max(0, Math.min(dates.length - 1, col));
     setFocus({ row: r, col: c });
     virtualizer.scrollToIndex(r, { align: "auto" });
-    requestAnimationFrame(() => {
-      scroller.current?.querySelector<HTMLElement>(`[data-cell="${r}:${c}"]`)?.focus();
-    });
+    // Focus now when the cell is rendered (fast key repeats must each move one cell); a row
+    // that the virtualiser has still to render gets focus on the next frame.
+    const cell = () => scroller.current?.querySelector<HTMLElement>(`[data-cell="${r}:${c}"]`);
+    const now = cell();
+    if (now) now.focus();
+    else requestAnimationFrame(() => cell()?.focus());
   }, [rows.length, dates.length, virtualizer]);
 
   const commitSelection = useCallback((row: number, from: number, to: number) => {
@@ -189,6 +192,30 @@ export function CalendarGrid(props: Props) {
     }
   };
 
+  const describe = (bar: Bar, booking: Booking | undefined) =>
+    describeBar(bar, booking, t, (d) => format.dateTime(new Date(`${d}T00:00:00Z`), { dateStyle: "medium", timeZone: "UTC" }));
+  // Rows get one stable set of handlers that call the latest ones, so a scroll re-renders only
+  // the rows that appear, not every visible row.
+  const latest = useRef<Handlers | null>(null);
+  useEffect(() => {
+    latest.current = {
+      onCellDown, onCellEnter, onCellKey, onBarDown, onBarMove, onBarUp, onBarKey, onOpen: props.onOpen, describe,
+      onCellFocus: (row, col) => setFocus({ row, col }),
+    };
+  });
+  const handlers = useMemo<Handlers>(() => ({
+    onCellDown: (...a) => latest.current?.onCellDown(...a),
+    onCellEnter: (...a) => latest.current?.onCellEnter(...a),
+    onCellKey: (...a) => latest.current?.onCellKey(...a),
+    onCellFocus: (...a) => latest.current?.onCellFocus(...a),
+    onBarDown: (...a) => latest.current?.onBarDown(...a),
+    onBarMove: (...a) => latest.current?.onBarMove(...a),
+    onBarUp: (...a) => latest.current?.onBarUp(...a),
+    onBarKey: (...a) => latest.current?.onBarKey(...a),
+    onOpen: (...a) => latest.current?.onOpen(...a),
+    describe: (...a) => latest.current?.describe(...a) ?? "",
+  }), []);
+
   const width = NAME + dates.length * CELL;
   const items = virtualizer.getVirtualItems();
 
@@ -203,23 +230,7 @@ export function CalendarGrid(props: Props) {
       data-ready={props.ready ? "1" : undefined}
     >
       <div style={{ width, height: virtualizer.getTotalSize() + 48, position: "relative" }}>
-        <div className={css.header} style={{ width, height: 48 }}>
-          <div className={css.corner} style={{ width: NAME, minWidth: NAME }}>{t("property")}</div>
-          {dates.map((d) => {
-            const wd = weekday(d);
-            return (
-              <div
-                key={d}
-                className={[css.dayHead, wd === 0 || wd === 6 ? css.weekend : "", d === props.today ? css.today : "", d.endsWith("-01") ? css.monthStart : ""].join(" ")}
-                style={{ width: CELL, minWidth: CELL }}
-                title={format.dateTime(new Date(`${d}T00:00:00Z`), { dateStyle: "full", timeZone: "UTC" })}
-              >
-                {format.dateTime(new Date(`${d}T00:00:00Z`), { weekday: "narrow", timeZone: "UTC" })}
-                <strong>{Number(d.slice(8, 10))}</strong>
-              </div>
-            );
-          })}
-        </div>
+        <Header dates={dates} today={props.today} width={width} />
         {items.map((vi) => {
           const row = rows[vi.index]!;
           return (
@@ -238,16 +249,7 @@ export function CalendarGrid(props: Props) {
               pending={pending}
               canMove={props.canMove}
               width={width}
-              onCellDown={onCellDown}
-              onCellEnter={onCellEnter}
-              onCellKey={onCellKey}
-              onCellFocus={(col) => setFocus({ row: vi.index, col })}
-              onBarDown={onBarDown}
-              onBarMove={onBarMove}
-              onBarUp={onBarUp}
-              onBarKey={onBarKey}
-              onOpen={props.onOpen}
-              describe={(bar, booking) => describeBar(bar, booking, t, (d) => format.dateTime(new Date(`${d}T00:00:00Z`), { dateStyle: "medium", timeZone: "UTC" }))}
+              h={handlers}
             />
           );
         })}
@@ -255,6 +257,30 @@ export function CalendarGrid(props: Props) {
     </div>
   );
 }
+
+const Header = memo(function Header({ dates, today, width }: { dates: IsoDate[]; today: IsoDate; width: number }) {
+  const t = useTranslations("calendar");
+  const format = useFormatter();
+  return (
+    <div className={css.header} style={{ width, height: 48 }}>
+      <div className={css.corner} style={{ width: NAME, minWidth: NAME }}>{t("property")}</div>
+      {dates.map((d) => {
+        const wd = weekday(d);
+        return (
+          <div
+            key={d}
+            className={[css.dayHead, wd === 0 || wd === 6 ? css.weekend : "", d === today ? css.today : "", d.endsWith("-01") ? css.monthStart : ""].join(" ")}
+            style={{ width: CELL, minWidth: CELL }}
+            title={format.dateTime(new Date(`${d}T00:00:00Z`), { dateStyle: "full", timeZone: "UTC" })}
+          >
+            {format.dateTime(new Date(`${d}T00:00:00Z`), { weekday: "narrow", timeZone: "UTC" })}
+            <strong>{Number(d.slice(8, 10))}</strong>
+          </div>
+        );
+      })}
+    </div>
+  );
+});
 
 type Translate = ReturnType<typeof useTranslations<"calendar">>;
 
@@ -281,10 +307,14 @@ type RowProps = {
   pending: { key: string; days: number; mode: Drag["mode"] } | null;
   canMove: boolean;
   width: number;
+  h: Handlers;
+};
+
+type Handlers = {
   onCellDown: (e: PointerEvent<HTMLButtonElement>, row: number, col: number) => void;
   onCellEnter: (row: number, col: number) => void;
   onCellKey: (e: KeyboardEvent<HTMLButtonElement>, row: number, col: number) => void;
-  onCellFocus: (col: number) => void;
+  onCellFocus: (row: number, col: number) => void;
   onBarDown: (e: PointerEvent<HTMLElement>, bar: Bar) => void;
   onBarMove: (e: PointerEvent<HTMLElement>) => void;
   onBarUp: (bar: Bar) => void;
@@ -295,6 +325,7 @@ type RowProps = {
 
 const CalendarRow = memo(function CalendarRow(p: RowProps) {
   const t = useTranslations("calendar");
+  const h = p.h;
   return (
     <div className={css.row} style={{ top: p.top, height: ROW, width: p.width }} data-testid="calendar-row" data-property={p.row.id}>
       <div className={css.name} style={{ width: NAME, minWidth: NAME }} title={p.row.name}>{p.row.name}</div>
@@ -316,10 +347,10 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
               aria-pressed={selected ? true : undefined}
               className={[css.cell, wd === 0 || wd === 6 ? css.cellWeekend : "", selected ? css.selected : ""].join(" ")}
               style={{ width: CELL, minWidth: CELL, height: ROW - 1 }}
-              onPointerDown={(e) => p.onCellDown(e, p.index, col)}
-              onPointerEnter={() => p.onCellEnter(p.index, col)}
-              onKeyDown={(e) => p.onCellKey(e, p.index, col)}
-              onFocus={() => p.onCellFocus(col)}
+              onPointerDown={(e) => h.onCellDown(e, p.index, col)}
+              onPointerEnter={() => h.onCellEnter(p.index, col)}
+              onKeyDown={(e) => h.onCellKey(e, p.index, col)}
+              onFocus={() => h.onCellFocus(p.index, col)}
             >
               {price !== undefined && <span className={css.price} style={{ width: CELL }}>{Math.round(price / 100)}</span>}
             </button>
@@ -352,7 +383,7 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
           const label = bar.kind === "block"
             ? (bar.label.startsWith("ical") ? t("icalBlock") : t("block"))
             : booking?.guest?.last_name ?? bar.label;
-          const text = p.describe(bar, booking);
+          const text = h.describe(bar, booking);
           return (
             <button
               type="button"
@@ -369,11 +400,11 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
               aria-label={text}
               title={text}
               style={{ left: col * CELL + 2, width: span * CELL - 4, background: colors.bg, color: colors.fg, cursor: movable ? undefined : "pointer" }}
-              onPointerDown={(e) => (movable ? p.onBarDown(e, bar) : undefined)}
-              onPointerMove={p.onBarMove}
-              onPointerUp={() => p.onBarUp(bar)}
-              onClick={() => { if (!movable && booking) p.onOpen(booking); }}
-              onKeyDown={(e) => p.onBarKey(e, bar)}
+              onPointerDown={(e) => (movable ? h.onBarDown(e, bar) : undefined)}
+              onPointerMove={h.onBarMove}
+              onPointerUp={() => h.onBarUp(bar)}
+              onClick={() => { if (!movable && booking) h.onOpen(booking); }}
+              onKeyDown={(e) => h.onBarKey(e, bar)}
             >
               {movable && <span className={`${css.edge} ${css.edgeStart}`} aria-hidden />}
               <span style={{ overflow: "hidden", textOverflow: "ellipsis" }}>{label}</span>
