@@ -4,7 +4,9 @@ import { useLocale, useTranslations } from "next-intl";
 import type { Quote } from "@/hooks/quotes";
 import { formatMoney } from "@/lib/money";
 
-export function QuoteSummary({ quote }: { quote: Quote }) {
+/** A quote's lines and total; `reasons` off where the stay's own nights would count as taken
+ * (changing an existing booking: the API re-checks availability itself). */
+export function QuoteSummary({ quote, reasons = true }: { quote: Quote; reasons?: boolean }) {
   const t = useTranslations("quote");
   const locale = useLocale();
   const money = (m: { amount_minor: number; currency: string }) => formatMoney(m.amount_minor, m.currency, locale);
@@ -17,7 +19,7 @@ export function QuoteSummary({ quote }: { quote: Quote }) {
         <Group key={i} justify="space-between"><Text size="sm">{l.label}</Text><Text size="sm">{money(l.amount)}</Text></Group>
       ))}
       <Group justify="space-between"><Text fw={700}>{t("total")}</Text><Text fw={700} data-testid="quote-total">{money(quote.total)}</Text></Group>
-      {!quote.bookable && (
+      {reasons && !quote.bookable && (
         <Alert color="orange" role="status" title={t("notBookable")}>
           {quote.reasons.map((r) => r.message).join(" ")}
         </Alert>

@@ -9,7 +9,8 @@ import { ProblemAlert, errorsOf } from "@/components/ProblemAlert";
 import { StatusBadge } from "@/components/StatusBadge";
 import { ACTION_PERMISSION, NEXT_ACTIONS, useAudit, useBooking, useBookingAction, useUpdateBooking, type Booking, type BookingAction } from "@/hooks/bookings";
 import { useProperty } from "@/hooks/properties";
-import type { Quote } from "@/hooks/quotes";
+import { useQuote, type Quote } from "@/hooks/quotes";
+import { QuoteSummary } from "@/components/QuoteSummary";
 import { formatDate, today } from "@/lib/dates";
 import { formatMoney } from "@/lib/money";
 import { refundOn } from "@/lib/refunds";
@@ -42,6 +43,7 @@ function BookingDetail({ booking }: { booking: Booking }) {
   const run = (a: BookingAction) => (a === "cancel" ? setCancelling(true) : action.mutate({ id: booking.id, action: a }));
   const guest = booking.guest;
   const editErrors = errorsOf(update.error);
+  const editQuote = useQuote(edit ? { property_id: booking.property_id, check_in: edit.check_in, check_out: edit.check_out, adults: edit.adults, pets: booking.pets } : null);
   return (
     <Stack>
       <Group justify="space-between">
@@ -134,6 +136,7 @@ function BookingDetail({ booking }: { booking: Booking }) {
               <TextInput type="date" label={t("checkIn")} value={edit.check_in} onChange={(e) => setEdit({ ...edit, check_in: e.currentTarget.value })} error={editErrors.check_in} />
               <TextInput type="date" label={t("checkOut")} value={edit.check_out} onChange={(e) => setEdit({ ...edit, check_out: e.currentTarget.value })} error={editErrors.check_out} />
               <NumberInput label={t("adults")} min={1} value={edit.adults} onChange={(v) => setEdit({ ...edit, adults: Number(v) || 1 })} error={editErrors.adults} />
+              {editQuote.data && <QuoteSummary quote={editQuote.data} reasons={false} />}
               <Button type="submit" loading={update.isPending}>{t("edit")}</Button>
             </Stack>
           </form>
