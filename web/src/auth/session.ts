@@ -1,11 +1,13 @@
-// The signed-in session in the browser: the short access token in memory, the rotating refresh
-// token and the chosen agency in localStorage (so a reload signs in silently).
+// The signed-in session in the browser: the short access token in this tab's sessionStorage (a
+// reload needs no refresh round trip before its first request), the rotating refresh token and
+// the chosen agency in localStorage (a new tab signs in silently).
 export type Tokens = { access_token: string; refresh_token: string; expires_in: number };
 
 type Listener = () => void;
 
 const REFRESH_KEY = "pms.refresh";
 const AGENCY_KEY = "pms.agency";
+const ACCESS_KEY = "pms.access";
 // Refresh this long before the access token expires, so no request meets an expired one.
 const EARLY_MS = 30_000;
 
@@ -26,14 +28,31 @@ function notify(): void {
   for (const l of listeners) l();
 }
 
+function tabStorage(): Storage | null {
+  return typeof window === "undefined" ? null : window.sessionStorage;
+}
+
+function restoreAccess(): void {
+  if (access) return;
+  const saved = tabStorage()?.getItem(ACCESS_KEY);
+  if (!saved) return;
+  try {
+    access = JSON.parse(saved) as { token: string; expiresAt: number };
+  } catch {
+    tabStorage()?.removeItem(ACCESS_KEY);
+  }
+}
+
 export function store(tokens: Tokens, now = Date.now()): void {
   access = { token: tokens.access_token, expiresAt: now + tokens.expires_in * 1000 };
+  tabStorage()?.setItem(ACCESS_KEY, JSON.stringify(access));
   storage()?.setItem(REFRESH_KEY, tokens.refresh_token);
   notify();
 }
 
 export function clear(): void {
   access = null;
+  tabStorage()?.removeItem(ACCESS_KEY);
   storage()?.removeItem(REFRESH_KEY);
   notify();
 }
@@ -81,6 +100,7 @@ export function refresh(baseUrl = ""): Promise<boolean> {
 
 /** A current access token, refreshed first when it is missing or about to expire. */
 export async function accessToken(now = Date.now()): Promise<string | null> {
+  restoreAccess();
   if (access && access.expiresAt - EARLY_MS > now) return access.token;
   if (await refresh()) return access?.token ?? null;
   return null;
