@@ -55,6 +55,7 @@ web-bench: install web-install
 lint: install
 	$(VENV)/bin/ruff check src tests bench migrations
 	$(VENV)/bin/ruff format --check src tests bench migrations
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix src tests bench migrations

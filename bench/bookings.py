@@ -230,18 +230,6 @@ def fixed_maker(head: bytes, body: bytes = b"") -> RequestMaker:
     return make
 
 
-async def batch_totals(port: int) -> tuple[float, float]:
-    """(batches, bookings in them) so far, from the API's /metrics (pms.core.booking_batches)."""
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        text = (await client.get("/metrics")).text
-    found = {"count": 0.0, "sum": 0.0}
-    for line in text.splitlines():
-        for key in found:
-            if line.startswith(f"pms_booking_batch_size_{key} "):
-                found[key] = float(line.split()[1])
-    return found["count"], found["sum"]
-
-
 def verdict(ok: bool) -> str:
     return "MET" if ok else "MISSED"
 
@@ -328,17 +316,10 @@ async def bench(
             cpu["load generator"] = time.process_time()
             return cpu
 
-        before = await batch_totals(api_port)
         res = await run_load(name, port, make, expected=expected, probe=probe, **common)
         results[name] = res
         say(res.line())
         say(res.cpu_line())
-        batches, items = (b - a for a, b in zip(before, await batch_totals(api_port), strict=True))
-        if batches:
-            say(
-                f"                   batches (warm-up included): {batches:,.0f} writing "
-                f"{items:,.0f} bookings, {items / batches:.1f} per batch"
-            )
     if len(results) < len(plans):
         say("(--only: no ratios)")
         return 0

@@ -17,9 +17,6 @@ import redis
 import uvicorn
 
 from pms import db
-from pms.api import readcache
-from pms.core.auth import reset_actor_cache
-from pms.direct import search
 from pms.embedded.process import free_port
 from pms.redis_client import close_redis
 from pms.settings import Settings, get_settings, reset_settings_cache
@@ -34,13 +31,6 @@ from tests.services import (
     start_redis,
     wait_for,
 )
-
-
-def reset_caches() -> None:
-    """Per-process caches start empty in every test (as in a freshly started API)."""
-    readcache.reset()
-    search.reset()
-    reset_actor_cache()
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +81,6 @@ async def settings(
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     reset_settings_cache()
-    reset_caches()
     await db.dispose_engine()
     await close_redis()
     yield get_settings()
@@ -178,7 +167,8 @@ def _no_full_gc_inside_the_test() -> None:
 
 @pytest.fixture(autouse=True)
 async def _debug_event_loop() -> None:
-    """ADR risk #1: asyncio's debug mode reports callbacks that block the loop > 100 ms."""
+    """A blocking call in async code stalls every request of the process: asyncio's debug mode
+    reports callbacks that block the loop > 100 ms, and this turns the report into a failure."""
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     loop.slow_callback_duration = SLOW_CALLBACK_SECONDS

@@ -46,7 +46,10 @@ def dev(
     from pms.embedded.web import WebUnavailable
 
     try:
-        code = run_dev(_echo, seed=not no_seed, web=web)
+        from pms.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+        note = "" if no_seed else f"(demo login: {DEMO_EMAIL} / {DEMO_PASSWORD})"
+        code = run_dev(_echo, seed=None if no_seed else seed_demo, web=web, web_note=note)
     except (DataDirInUse, PortBusy, WebUnavailable) as exc:
         _fail(str(exc))
         return
@@ -142,7 +145,7 @@ def beat() -> None:
 @app.command()
 def relay() -> None:
     """The outbox relay: publishes committed events to Celery and the live stream."""
-    from pms.relay import main
+    from pms.tasks.relay import main
 
     main()
 

@@ -71,13 +71,6 @@ class Settings(BaseSettings):
     public_requests_per_minute_per_ip: int = 120
     public_requests_per_minute_per_agency: int = 1200
 
-    read_cache_ttl_seconds: float = Field(
-        default=60.0,
-        description="Longest life of a cached calendar or search answer (0: no cache). Writes "
-        "invalidate them at once; this bounds staleness only if Redis failed at a commit.",
-    )
-    read_cache_max_mb: int = Field(default=64, description="Per API process.")
-
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -222,28 +222,24 @@ async def test_an_event_committed_after_a_later_one_is_not_lost_on_reconnect(
     # Its own engine: the shared one belongs to the API's event loop (another thread).
     engine = db.create_engine(settings.require_database_url(), app_role=settings.db_app_role)
     try:
-        async with AsyncSession(engine) as slow:
-            # The API's Redis client belongs to its own event loop (another thread): this
-            # session must not bump generations from the test's loop after its commit.
-            db.will_publish(slow)
-            async with slow.begin():
-                await db.set_tenant(slow, uuid.UUID(a.id))
-                # Takes its outbox id (a block.created) now, commits after the booking below.
-                await blocks.create(
-                    slow,
-                    Actor(None, "system:test", uuid.UUID(a.id), Role.ADMIN),
-                    BlockCreate(
-                        property_id=uuid.UUID(a.property_id),
-                        start=date(2033, 5, 1),
-                        end=date(2033, 5, 3),
-                    ),
-                )
-                async with stream(http, a.auth()) as first:
-                    fast = await book(http, a, a.property_id, "2033-05-10", "2033-05-12")
-                    seen = await first.until(created(fast), within=5.0)
-                    last = (
-                        await first.until(lambda e: e.type == "availability.changed", within=5.0)
-                    ).id
+        async with AsyncSession(engine) as slow, slow.begin():
+            await db.set_tenant(slow, uuid.UUID(a.id))
+            # Takes its outbox id (a block.created) now, commits after the booking below.
+            await blocks.create(
+                slow,
+                Actor(None, "system:test", uuid.UUID(a.id), Role.ADMIN),
+                BlockCreate(
+                    property_id=uuid.UUID(a.property_id),
+                    start=date(2033, 5, 1),
+                    end=date(2033, 5, 3),
+                ),
+            )
+            async with stream(http, a.auth()) as first:
+                fast = await book(http, a, a.property_id, "2033-05-10", "2033-05-12")
+                seen = await first.until(created(fast), within=5.0)
+                last = (
+                    await first.until(lambda e: e.type == "availability.changed", within=5.0)
+                ).id
     finally:
         await engine.dispose()
     async with stream(http, a.auth(), last_event_id=last) as second:

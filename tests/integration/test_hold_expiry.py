@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from pms.core import inventory
+from pms.core import holds
 from tests.factories import Agency, full_agency
 from tests.services import Worker, eventually, plain
 
@@ -76,7 +76,7 @@ async def test_the_job_expires_stale_holds_in_every_agency_and_frees_the_dates(
     await make_stale(admin, stale_a)
     await make_stale(admin, stale_b)
 
-    assert await inventory.expire_stale_holds_everywhere() == 2
+    assert await holds.expire_stale_holds_everywhere() == 2
     assert await status(client, a, stale_a) == "expired"
     assert await status(client, b, stale_b) == "expired"
     assert await status(client, a, fresh) == "hold"
@@ -106,7 +106,7 @@ async def test_the_job_expires_stale_holds_in_every_agency_and_frees_the_dates(
             booking_id,
         )
         assert audited is True
-    assert await inventory.expire_stale_holds_everywhere() == 0
+    assert await holds.expire_stale_holds_everywhere() == 0
 
     r = await client.post(
         "/api/v1/bookings",

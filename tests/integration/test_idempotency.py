@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.factories import property_body, signup
@@ -50,13 +52,56 @@ async def test_keys_are_scoped_to_the_caller(client: httpx.AsyncClient) -> None:
     assert "idempotent-replayed" not in rb.headers
 
 
-async def test_an_error_response_is_replayed_too_but_not_a_500(client: httpx.AsyncClient) -> None:
+async def test_a_refused_request_leaves_no_key_so_its_corrected_retry_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    """Nothing was committed, so nothing is stored: the same key then carries the fixed body."""
     _, token, _ = await signup(client)
     h = {"Authorization": f"Bearer {token}", "Idempotency-Key": "bad"}
     r1 = await client.post("/api/v1/properties", json={"name": ""}, headers=h)
     r2 = await client.post("/api/v1/properties", json={"name": ""}, headers=h)
     assert r1.status_code == r2.status_code == 422
-    assert r2.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in r2.headers
+    fixed = await client.post("/api/v1/properties", json=property_body(), headers=h)
+    assert fixed.status_code == 201
+
+
+async def test_concurrent_retries_with_one_key_create_once_and_all_get_the_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    _, token, _ = await signup(client)
+    h = {"Authorization": f"Bearer {token}", "Idempotency-Key": "burst"}
+    body = property_body()
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/properties", json=body, headers=h) for _ in range(8))
+    )
+    assert {r.status_code for r in answers} == {201}
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert sum("idempotent-replayed" in r.headers for r in answers) == 7
+    listed = await client.get("/api/v1/properties", headers={"Authorization": h["Authorization"]})
+    assert listed.json()["total"] == 1
+
+
+async def test_a_logged_out_token_cannot_replay_a_stored_response(
+    client: httpx.AsyncClient,
+) -> None:
+    _, token, _ = await signup(client)
+    h = {"Authorization": f"Bearer {token}", "Idempotency-Key": "after-logout"}
+    body = property_body()
+    assert (await client.post("/api/v1/properties", json=body, headers=h)).status_code == 201
+    out = await client.post("/api/v1/auth/logout", headers={"Authorization": h["Authorization"]})
+    assert out.status_code == 204
+    again = await client.post("/api/v1/properties", json=body, headers=h)
+    assert again.status_code == 401
+    assert "idempotent-replayed" not in again.headers
+
+
+async def test_an_invalid_key_is_a_422_naming_the_header(client: httpx.AsyncClient) -> None:
+    _, token, _ = await signup(client)
+    h = {"Authorization": f"Bearer {token}", "Idempotency-Key": "x" * 201}
+    r = await client.post("/api/v1/properties", json=property_body(), headers=h)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
 async def test_signup_without_login_is_idempotent(client: httpx.AsyncClient) -> None:

@@ -20,8 +20,8 @@ import redis.asyncio as aioredis
 
 from pms import db
 from pms.core.outbox import EventMessage
-from pms.relay import CeleryRedisPublisher, Relay
 from pms.settings import Settings
+from pms.tasks.relay import CeleryRedisPublisher, Relay
 from tests.factories import Agency, full_agency
 from tests.services import Worker, eventually, plain, run_worker
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.factories import property_body, signup
 from tests.services import Worker, wait_for
 
 
@@ -20,18 +21,25 @@ async def test_unprintable_request_id_is_replaced(client: httpx.AsyncClient) -> 
 
 
 async def test_request_id_reaches_the_task_and_its_log_lines(
-    client: httpx.AsyncClient, worker: Worker
+    client: httpx.AsyncClient, worker: Worker, relay: Worker
 ) -> None:
-    r = await client.post("/api/v1/system/ping-worker", headers={"X-Request-Id": "trace-42"})
-    assert r.status_code == 200, r.text
-    assert r.json()["request_id"] == "trace-42"
+    """A write's request id is stored with its outbox event, and the relay hands it to the
+    Celery task that handles the event: the worker's log lines carry it."""
+    _, token, _ = await signup(client)
+    r = await client.post(
+        "/api/v1/properties",
+        json=property_body(),
+        headers={"Authorization": f"Bearer {token}", "X-Request-Id": "trace-42"},
+    )
+    assert r.status_code == 201, r.text
 
-    def echo_logged() -> list[dict[str, object]]:
+    def processed() -> list[dict[str, object]]:
         return [
             line
             for line in worker.log_lines()
-            if line.get("event") == "echo" and line.get("request_id") == "trace-42"
+            if line.get("event") == "outbox_event_processed"
+            and line.get("request_id") == "trace-42"
         ]
 
-    lines = wait_for(echo_logged, timeout=10, what="the task's log line")
-    assert lines[0]["task"] == "pms.system.echo"
+    lines = wait_for(processed, timeout=30, what="the task's log line")
+    assert lines[0]["task"] == "pms.outbox.dispatch"

@@ -72,5 +72,6 @@ test("sign up, create a property, set rates, book in the calendar, find it in th
   await shot(page, info, "cancel-refund");
   await page.getByTestId("confirm-cancel").click();
   await expect(page.getByTestId("booking-status")).toHaveText(/cancelled/i);
+  await expect(page.getByTestId("booking-refund")).toContainText("€450.00");
   await shot(page, info, "cancelled");
 });

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 
 from pms.api.deps import DB, AgencyManage, AgencyMember
+from pms.api.idempotency import IdempotentRoute
 from pms.core import agencies
 from pms.schemas.common import Input
 
@@ -15,7 +16,7 @@ Origin = Annotated[
     str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", max_length=200)
 ]
 
-router = APIRouter(prefix="/agency", tags=["agency"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/agency", tags=["agency"])
 
 
 class AgencySettings(BaseModel):

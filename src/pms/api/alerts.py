@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from pms.api.deps import DB, ChannelsManage, ChannelsRead
+from pms.api.idempotency import IdempotentRoute
 from pms.core import alerts
 from pms.schemas.common import Page, PageParams, page_params
 from pms.schemas.ical import Alert
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/alerts", tags=["alerts"])
 
 
 @router.get("", response_model=Page[Alert], summary="List alerts, newest first")

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from pms.api.deps import DB, AuditRead
+from pms.api.idempotency import IdempotentRoute
 from pms.core import listing
 from pms.models.audit import AuditEntry as AuditRow
 from pms.schemas.auth import AuditEntry
 from pms.schemas.common import Page, PageParams, page_params
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=IdempotentRoute, tags=["audit"])
 
 
 @router.get("/audit-log", response_model=Page[AuditEntry], summary="Every change, newest first")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from pms.api.deps import DB, AppSettings, Authenticated, client_ip
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import auth
 from pms.core.tenancy import scope_transaction
@@ -19,7 +20,7 @@ from pms.schemas.auth import (
     Tokens,
 )
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=IdempotentRoute, tags=["auth"])
 _401: Responses = {401: {"description": "Missing, invalid, expired or revoked credentials"}}
 
 
@@ -77,16 +78,15 @@ async def refresh(body: RefreshRequest, session: DB, settings: AppSettings) -> T
     summary="End the current session (its refresh token stops working)",
     responses=_401,
 )
-async def logout(session: DB, authenticated: Authenticated) -> Response:
-    _, session_id = authenticated
-    if session_id is not None:
-        await auth.logout(session, session_id)
+async def logout(session: DB, caller: Authenticated) -> Response:
+    if caller.session_id is not None:
+        await auth.logout(session, caller.session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me", response_model=Me, summary="The current user and their agencies", responses=_401)
-async def me(session: DB, authenticated: Authenticated) -> Me:
-    user, _ = authenticated
+async def me(session: DB, caller: Authenticated) -> Me:
+    user = caller.user
     await scope_transaction(session, user_id=user.id, agency_id=None)
     rows = await auth.memberships(session, user.id)
     return Me(

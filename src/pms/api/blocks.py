@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from pms.api.deps import DB, AgencyMember, BookingsRead
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import blocks
 from pms.schemas.booking import Block, BlockCreate
 from pms.schemas.common import Page, PageParams, page_params
 
-router = APIRouter(prefix="/blocks", tags=["blocks"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/blocks", tags=["blocks"])
 _404: Responses = {404: {"description": "No such block in this agency"}}
 
 

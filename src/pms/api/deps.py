@@ -5,31 +5,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Scope
 
 from pms.core import auth
 from pms.core.errors import Unauthorized, Unprocessable
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
-from pms.db import get_sessionmaker, publish_writes, will_publish
+from pms.db import get_sessionmaker
 from pms.models.user import User
-from pms.redis_client import get_redis
 from pms.settings import Settings, get_settings
 
 
-async def _db() -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed when the endpoint returns, rolled back on error.
-    What it wrote invalidates cached reads before the reply goes out (``pms.core.generations``)."""
-    async with get_sessionmaker()() as session:
-        will_publish(session)
-        async with session.begin():
-            yield session
-        await publish_writes(session)
+async def _db(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed when the endpoint returns (after its response is
+    built, before it is sent), rolled back on error. The session is left in the request state
+    so that the response can be stored with the change it answers (``pms.api.idempotency``)."""
+    async with get_sessionmaker()() as session, session.begin():
+        request.state.db = session
+        yield session
 
 
 DB = Annotated[AsyncSession, Depends(_db, scope="function")]
@@ -62,43 +60,64 @@ async def _agency_header(
         ) from None
 
 
-async def _authenticated(
-    session: DB,
-    settings: AppSettings,
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> tuple[User, uuid.UUID | None]:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the request: the user behind its bearer token and the app session (None for a
+    Supabase token)."""
+
+    user: User
+    session_id: uuid.UUID | None
+
+
+async def caller(request: Request, session: AsyncSession) -> Caller | None:
+    """The one place a request's bearer token is read and verified. The result (None without
+    an ``Authorization`` header) is kept in the request state, so every dependency that needs
+    it (the actor, idempotency, the event stream) reads the same answer in the same request."""
+    state = request.state
+    if hasattr(state, "caller"):
+        cached: Caller | None = state.caller
+        return cached
+    header = request.headers.get("authorization")
+    if header is None:
+        state.caller = None
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
-    user, sid = await auth.authenticate(session, settings, credentials.credentials)
-    request.state.user_id = user.id
-    return user, sid
+    user, session_id = await auth.authenticate(session, get_settings(), token.strip())
+    state.caller = Caller(user, session_id)
+    state.user_id = user.id
+    return state.caller  # type: ignore[no-any-return]
 
 
-Authenticated = Annotated[tuple[User, uuid.UUID | None], Depends(_authenticated)]
+async def _optional_caller(
+    request: Request,
+    session: DB,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller | None:
+    return await caller(request, session)
+
+
+OptionalCaller = Annotated[Caller | None, Depends(_optional_caller)]
+
+
+async def _authenticated(found: OptionalCaller) -> Caller:
+    if found is None:
+        raise Unauthorized()
+    return found
+
+
+Authenticated = Annotated[Caller, Depends(_authenticated)]
 
 
 async def _actor(
     session: DB,
-    settings: AppSettings,
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    found: Authenticated,
     agency_id: Annotated[uuid.UUID | None, Depends(_agency_header)],
 ) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized()
-    actor, gens = await auth.actor_for_token(
-        session,
-        settings,
-        get_redis(),
-        credentials.credentials,
-        agency_id,
-        getattr(request.state, "generations", None),
-    )
-    request.state.user_id = actor.user_id
-    if gens is not None:
-        request.state.generations = gens
-    return actor
+    """The caller as an actor: the membership and role in the agency it acts in, read from the
+    database (never from a token claim); the transaction is scoped to it for RLS."""
+    return await auth.resolve_actor(session, found.user, agency_id)
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]
@@ -127,6 +146,7 @@ GuestsExportErase = Annotated[Actor, permission(P.GUESTS_EXPORT_ERASE)]
 BookingsRead = Annotated[Actor, permission(P.BOOKINGS_READ)]
 BookingsCreate = Annotated[Actor, permission(P.BOOKINGS_CREATE)]
 BookingsUpdate = Annotated[Actor, permission(P.BOOKINGS_UPDATE)]
+BookingsCancel = Annotated[Actor, permission(P.BOOKINGS_CANCEL)]
 RatesRead = Annotated[Actor, permission(P.RATES_READ)]
 RatesWrite = Annotated[Actor, permission(P.RATES_WRITE)]
 ChannelsRead = Annotated[Actor, permission(P.CHANNELS_READ)]
@@ -140,41 +160,6 @@ async def _agency_actor(actor: CurrentActor) -> Actor:
 
 
 AgencyMember = Annotated[Actor, Depends(_agency_actor)]
-
-
-def bearer_and_agency(scope: Scope) -> tuple[str, uuid.UUID | None] | None:
-    token: str | None = None
-    agency: uuid.UUID | None = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not credentials.strip():
-                return None
-            token = credentials.strip()
-        elif name == b"x-agency-id":
-            try:
-                agency = uuid.UUID(value.decode("latin-1"))
-            except ValueError:
-                return None  # the endpoint answers the 422
-    return (token, agency) if token else None
-
-
-async def known_caller(scope: Scope) -> tuple[Actor, dict[str, str]] | None:
-    """For work done in front of routing: the actor of a request whose bearer token this
-    process already knows and which still holds (``auth.known_actor``: one Redis round trip),
-    with the generations read; else None, and the endpoint's own dependencies decide. Notes
-    both in the request's state as ``_actor`` would."""
-    found = bearer_and_agency(scope)
-    if found is None:
-        return None
-    known = await auth.known_actor(get_redis(), *found)
-    if known is None:
-        return None
-    actor, gens = known
-    state = scope.setdefault("state", {})
-    state["generations"] = gens
-    state["user_id"] = actor.user_id
-    return known
 
 
 def client_ip(request: Request) -> str:

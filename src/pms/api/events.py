@@ -25,13 +25,14 @@ from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
 from pms.api.deps import DB, BookingsRead
+from pms.api.idempotency import IdempotentRoute
 from pms.core import outbox, properties
 from pms.core.errors import Unprocessable
 from pms.core.outbox import LiveMessage
 from pms.models.property import Property
 from pms.redis_client import get_redis
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/events", tags=["events"])
 
 HEARTBEAT_SECONDS = 15.0
 REPLAY_PAGE = 500

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import EmailStr
 
 from pms.api.deps import DB, GuestsExportErase, GuestsRead, GuestsWrite
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import guests
 from pms.schemas.common import Page, PageParams, page_params
 from pms.schemas.guest import Guest, GuestCreate, GuestExport, GuestUpdate
 
-router = APIRouter(prefix="/guests", tags=["guests"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/guests", tags=["guests"])
 _404: Responses = {404: {"description": "No such guest in this agency"}}
 _409: Responses = {409: {"description": "E-mail already used by another guest of this agency"}}
 

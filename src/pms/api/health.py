@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from pms.api.idempotency import IdempotentRoute
 from pms.api.problems import problem
 from pms.db import get_engine
+from pms.heartbeats import HEARTBEAT_PREFIX
 from pms.redis_client import get_redis
-from pms.tasks.heartbeat import HEARTBEAT_PREFIX
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=IdempotentRoute, tags=["health"])
 
 _CHECK_TIMEOUT = 2.0
 

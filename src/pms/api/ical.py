@@ -10,6 +10,7 @@ import httpx
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from pms.api.deps import DB, AppSettings, ChannelsManage, ChannelsRead
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.channel.ical import exports, feeds, sync
 from pms.channel.ical.render import not_modified
@@ -29,8 +30,8 @@ from pms.schemas.ical import (
 )
 from pms.settings import Settings
 
-router = APIRouter(tags=["ical"])
-public = APIRouter(tags=["ical"])
+router = APIRouter(route_class=IdempotentRoute, tags=["ical"])
+public = APIRouter(route_class=IdempotentRoute, tags=["ical"])
 _404: Responses = {404: {"description": "No such property, export or feed in this agency"}}
 
 

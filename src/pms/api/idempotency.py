@@ -1,167 +1,161 @@
-"""Idempotency-Key for every POST: the first response is stored for 24 hours and replayed; the
-same key with another request is a 422; a retry while the first is still running is a 409."""
+"""Idempotency-Key on every POST, stored in the transaction of the change it answers.
+
+The key's row is inserted at the start of the request's own transaction and its response is
+written into it just before that transaction commits. So a committed change always has its
+stored response, and a request that did not commit (an error, a lost connection, a killed
+process) leaves no key behind: the client's retry simply runs again. A retry that arrives
+while the first request is still running waits on the first's uncommitted row (PostgreSQL's
+unique index), then replays its answer, or runs itself if the first rolled back.
+
+Keys are scoped to the caller (the user behind the bearer token, as ``deps.caller`` resolved
+it; a replay therefore needs a session that is still valid), so nobody replays another
+caller's response. The same key with another request is a 422.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import jwt
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.api.problems import problem
-from pms.core.tokens import AUDIENCE, ISSUER
-from pms.db import get_engine
+from pms.api.deps import DB, caller
+from pms.core.errors import Unprocessable
 from pms.models.idempotency import IdempotencyRecord
-from pms.settings import get_settings
 
 TTL = timedelta(hours=24)
+HEADER = "Idempotency-Key"
 _MAX_KEY = 200
 _T: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+_PENDING = "idempotency"  # request.state: (scope, key) whose response is to be stored
 
 
-def _principal(headers: dict[bytes, bytes]) -> str:
-    """Keys are scoped to who sends them, so nobody can replay another caller's response."""
-    raw = headers.get(b"authorization", b"").decode("latin-1")
-    if not raw:
-        return "anonymous"
-    token = raw.partition(" ")[2]
-    try:
-        claims = jwt.decode(
-            token,
-            get_settings().secret_key.get_secret_value(),
-            algorithms=["HS256"],
-            audience=AUDIENCE,
-            issuer=ISSUER,
+class KeyReused(Unprocessable):
+    code = "idempotency-key-reused"
+    title = "Idempotency-Key reused"
+
+
+class Replay(Exception):
+    """The stored response of an earlier request with the same key (answered as it was)."""
+
+    def __init__(self, status_code: int, content_type: str, body: bytes) -> None:
+        super().__init__(status_code)
+        self.response = Response(
+            body,
+            status_code=status_code,
+            media_type=content_type or None,
+            headers={"Idempotent-Replayed": "true"},
         )
-        return f"user:{claims['sub']}"
-    except (jwt.PyJWTError, KeyError):
-        return "credential:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def _valid_key(raw: str) -> str:
+    key = raw.strip()
+    if not key or len(key) > _MAX_KEY or not key.isprintable():
+        raise Unprocessable(
+            f"Idempotency-Key must be 1-{_MAX_KEY} printable characters.",
+            errors=[{"field": HEADER, "in": "header", "message": "invalid"}],
+        )
+    return key
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        key_raw = headers.get(b"idempotency-key")
-        if key_raw is None:
-            await self.app(scope, receive, send)
-            return
-        key = key_raw.decode("latin-1").strip()
-        if not key or len(key) > _MAX_KEY or not key.isprintable():
-            await problem(
-                422,
-                title="Invalid Idempotency-Key",
-                detail=f"Idempotency-Key must be 1-{_MAX_KEY} printable characters.",
-                type_="/problems/validation",
-                errors=[{"field": "Idempotency-Key", "in": "header", "message": "invalid"}],
-            )(scope, receive, send)
-            return
 
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        digest = hashlib.sha256(
-            b"\0".join([scope["path"].encode(), scope.get("query_string", b""), body])
-        ).hexdigest()
-        principal = _principal(headers)
-        now = datetime.now(UTC)
+async def _claim(request: Request, session: DB) -> None:
+    """Claim the request's Idempotency-Key (if it sent one) in the request's transaction, or
+    replay the response stored under it."""
+    raw = request.headers.get(HEADER)
+    if raw is None:
+        return
+    key = _valid_key(raw)
+    who = await caller(request, session)
+    scope = f"user:{who.user.id}" if who is not None else "anonymous"
+    body = await request.body()
+    digest = hashlib.sha256(
+        b"\0".join([request.url.path.encode(), request.url.query.encode(), body])
+    ).hexdigest()
+    now = datetime.now(UTC)
+    where = (_T.c.scope == scope, _T.c.key == key)
+    await session.execute(delete(_T).where(*where, _T.c.expires_at <= now))
+    claimed = await _insert(session, scope, key, digest, now)
+    if not claimed:
+        existing = (await session.execute(select(_T).where(*where))).first()
+        if existing is None or existing.status_code is None:
+            # Expired meanwhile, or a row without an answer (written before responses were
+            # stored with their change): not an answer, so this request runs.
+            await session.execute(delete(_T).where(*where))
+            claimed = await _insert(session, scope, key, digest, now)
+        elif existing.request_hash != digest:
+            raise KeyReused("This Idempotency-Key was already used with a different request.")
+        else:
+            raise Replay(existing.status_code, existing.content_type or "", existing.body or b"")
+    if claimed:
+        request.state.__setattr__(_PENDING, (scope, key))
 
-        async with get_engine().begin() as conn:
-            await conn.execute(
-                delete(_T).where(_T.c.scope == principal, _T.c.key == key, _T.c.expires_at <= now)
-            )
-            inserted = (
-                await conn.execute(
-                    insert(_T)
-                    .values(scope=principal, key=key, request_hash=digest, expires_at=now + TTL)
-                    .on_conflict_do_nothing()
-                    .returning(_T.c.key)
-                )
-            ).first()
-            existing = None
-            if inserted is None:
-                existing = (
-                    await conn.execute(select(_T).where(_T.c.scope == principal, _T.c.key == key))
-                ).first()
 
-        if existing is not None:
-            if existing.request_hash != digest:
-                await problem(
-                    422,
-                    title="Idempotency-Key reused",
-                    detail="This Idempotency-Key was already used with a different request.",
-                    type_="/problems/idempotency-key-reused",
-                )(scope, receive, send)
-            elif existing.status_code is None:
-                await problem(
-                    409,
-                    title="Request in progress",
-                    detail="A request with this Idempotency-Key is still being processed.",
-                    type_="/problems/idempotency-in-progress",
-                    headers={"Retry-After": "1"},
-                )(scope, receive, send)
-            else:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": existing.status_code,
-                        "headers": [
-                            (b"content-type", (existing.content_type or "").encode()),
-                            (b"idempotent-replayed", b"true"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": existing.body or b""})
-            return
+async def _insert(session: AsyncSession, scope: str, key: str, digest: str, now: datetime) -> bool:
+    inserted = await session.execute(
+        insert(_T)
+        .values(scope=scope, key=key, request_hash=digest, expires_at=now + TTL)
+        .on_conflict_do_nothing()
+        .returning(_T.c.key)
+    )
+    return inserted.first() is not None
 
-        sent_body = False
 
-        async def replay_body() -> Message:
-            nonlocal sent_body
-            if not sent_body:
-                sent_body = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+async def _store(request: Request, response: Response) -> None:
+    """Write the response into the claimed key's row, in the transaction about to commit."""
+    pending: tuple[str, str] | None = getattr(request.state, _PENDING, None)
+    if pending is None:
+        return
+    scope, key = pending
+    session: AsyncSession = request.state.db
+    where = (_T.c.scope == scope, _T.c.key == key)
+    if response.status_code >= 500:
+        # A failure is not an answer: the client may retry with the same key.
+        await session.execute(delete(_T).where(*where))
+        return
+    await session.execute(
+        update(_T)
+        .where(*where)
+        .values(
+            status_code=response.status_code,
+            content_type=response.headers.get("content-type", ""),
+            body=bytes(response.body),
+        )
+    )
 
-        status = 500
-        content_type = ""
-        chunks: list[bytes] = []
 
-        async def capture(message: Message) -> None:
-            nonlocal status, content_type
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for k, v in message.get("headers", []):
-                    if k.lower() == b"content-type":
-                        content_type = v.decode("latin-1")
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+class IdempotentRoute(APIRoute):
+    """The route class of every router: a POST claims its Idempotency-Key before the endpoint
+    runs and stores its response before the request's transaction commits."""
 
-        try:
-            await self.app(scope, replay_body, capture)
-        finally:
-            async with get_engine().begin() as conn:
-                where = (_T.c.scope == principal, _T.c.key == key)
-                if status >= 500:
-                    # A failure is not an answer: let the client retry with the same key.
-                    await conn.execute(delete(_T).where(*where))
-                else:
-                    await conn.execute(
-                        update(_T)
-                        .where(*where)
-                        .values(
-                            status_code=status, content_type=content_type, body=b"".join(chunks)
-                        )
-                    )
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods: Sequence[str] = kwargs.get("methods") or ()
+        if "POST" in {m.upper() for m in methods}:
+            kwargs["dependencies"] = [Depends(_claim), *(kwargs.get("dependencies") or [])]
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        if "POST" not in (self.methods or ()):
+            return handle
+
+        async def handle_and_store(request: Request) -> Response:
+            response = await handle(request)
+            await _store(request, response)
+            return response
+
+        return handle_and_store
+
+
+async def _replay(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Replay)
+    return exc.response
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(Replay, _replay)

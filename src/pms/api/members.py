@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Response, status
 
-from pms.api.deps import DB, AppSettings, TeamManage, TeamRead, _bearer
+from pms.api.deps import DB, AppSettings, OptionalCaller, TeamManage, TeamRead
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import auth, members
 from pms.schemas.auth import (
@@ -21,7 +20,7 @@ from pms.schemas.auth import (
     Tokens,
 )
 
-router = APIRouter(tags=["team"])
+router = APIRouter(route_class=IdempotentRoute, tags=["team"])
 _404: Responses = {404: {"description": "No such member in this agency"}}
 _409: Responses = {409: {"description": "The last admin cannot be removed or demoted"}}
 
@@ -91,11 +90,9 @@ async def accept_invitation(
     body: InvitationAccept,
     session: DB,
     settings: AppSettings,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    caller: OptionalCaller,
 ) -> InvitationAccepted:
-    user = None
-    if credentials is not None:
-        user, _ = await auth.authenticate(session, settings, credentials.credentials)
+    user = caller.user if caller is not None else None
     m, user, created = await members.accept(
         session, token=body.token, user=user, password=body.password, full_name=body.full_name
     )

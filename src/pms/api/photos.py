@@ -9,10 +9,13 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel
 
 from pms.api.deps import DB, PropertiesRead, PropertiesWrite
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import photos, properties
 
-router = APIRouter(prefix="/properties/{property_id}/photos", tags=["properties"])
+router = APIRouter(
+    route_class=IdempotentRoute, prefix="/properties/{property_id}/photos", tags=["properties"]
+)
 _404: Responses = {404: {"description": "No such property or photo"}}
 
 

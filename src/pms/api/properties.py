@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from pms.api.deps import DB, PropertiesRead, PropertiesWrite
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import properties
 from pms.schemas.common import Page, PageParams, page_params
 from pms.schemas.property import Property, PropertyCreate, PropertyUpdate
 
-router = APIRouter(prefix="/properties", tags=["properties"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/properties", tags=["properties"])
 _404: Responses = {404: {"description": "No such property in this agency"}}
 
 

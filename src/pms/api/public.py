@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import re
-import time
 import uuid
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy import select
-from starlette.types import Scope
 
-from pms.api import readcache
 from pms.api.deps import DB, AppSettings, client_ip
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.channel.ical.ranges import NightRange
 from pms.channel.ical.render import ExportEvent, render_feed
-from pms.core import generations, photos, pricing, quotes, ratelimit
+from pms.core import photos, pricing, quotes, ratelimit
 from pms.core.dates import Stay
-from pms.core.errors import NotFound, TooManyRequests, Unprocessable
+from pms.core.errors import NotFound, Unprocessable
 from pms.core.money import Money
 from pms.core.tenancy import Actor, scope_transaction
-from pms.direct import checkout, holds, public, search, selfservice
+from pms.direct import checkout, holds, links, public, search, selfservice
 from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.models.property import Property
@@ -41,54 +38,24 @@ from pms.schemas.public import (
     SearchResults,
 )
 from pms.schemas.quote import Quote, QuoteRequest
-from pms.settings import Settings, get_settings
+from pms.settings import Settings
 
-router = APIRouter(prefix="/public", tags=["public booking engine"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/public", tags=["public booking engine"])
 Slug = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[a-z0-9-]+$")]
 _404: Responses = {404: {"description": "No such agency, property or booking"}}
 _429: Responses = {429: {"description": "Too many requests (see Retry-After)"}}
 
 
-async def _count_limits(settings: Settings, ip: str, agency: str) -> None:
+async def _limits(request: Request, settings: AppSettings) -> None:
+    """Per-IP and per-agency limits on every public endpoint."""
+    agency = request.path_params.get("agency") or "self-service"
     await ratelimit.hit_all(
         get_redis(),
         [
-            (f"pub:ip:{ip}", settings.public_requests_per_minute_per_ip, 60),
+            (f"pub:ip:{client_ip(request)}", settings.public_requests_per_minute_per_ip, 60),
             (f"pub:agency:{agency}", settings.public_requests_per_minute_per_agency, 60),
         ],
     )
-
-
-async def _limits(request: Request, settings: AppSettings) -> None:
-    """Per-IP and per-agency limits on every public endpoint."""
-    if request.scope.get("state", {}).get("limits_counted"):
-        return  # already counted in front of routing (search_from_cache)
-    agency = request.path_params.get("agency") or "self-service"
-    await _count_limits(settings, client_ip(request), agency)
-
-
-def _search_key(query: bytes) -> tuple[str, bytes, int]:
-    # The answer also depends on each property's "today" (booking window): every timezone's
-    # midnight falls on a quarter hour, so the quarter hour is part of the key. The query is
-    # the raw string the endpoint validated: equal strings mean equal searches.
-    return ("search", query, int(time.time() // 900))
-
-
-async def search_from_cache(scope: Scope, match: re.Match[str]) -> bytes | None:
-    """The search answered in front of routing (``pms.api.cachefront``): its limits are counted
-    here (once), then a current stored answer for this agency and exact query, if any."""
-    slug = match.group(1)
-    client = scope.get("client")
-    try:
-        await _count_limits(get_settings(), client[0] if client else "unknown", slug)
-    except TooManyRequests:
-        return None  # the endpoint answers the 429
-    state = scope["state"]
-    state["limits_counted"] = True
-    agency_id = await readcache.known_slug(state, slug)
-    if agency_id is None:
-        return None
-    return readcache.peek(agency_id, _search_key(scope["query_string"]), state["generations"])
 
 
 Limited = Depends(_limits)
@@ -180,7 +147,6 @@ async def get_property(
     dependencies=[Limited],
 )
 async def search_properties(
-    request: Request,
     agency: Slug,
     session: DB,
     settings: AppSettings,
@@ -197,7 +163,7 @@ async def search_properties(
     amenities: Annotated[list[str] | None, Query(max_length=30)] = None,
     sort: search.Sort = "price",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Response:
+) -> SearchResults:
     """Priced by the same quote engine and restrictions as a booking (min/max stay, closed to
     arrival/departure, booking window, max guests) on the default rate plan; a property is
     offered only if that quote is bookable and no booking, live hold or block takes a night."""
@@ -212,7 +178,7 @@ async def search_properties(
             "children's ages must be 0 to 17 (at most 20 children).",
             errors=[{"field": "children_ages", "in": "query", "message": "invalid ages"}],
         )
-    agency_id = await readcache.agency_for_slug(request, session, agency)
+    ag, _ = await public.agency_by_slug(session, agency)
     filters = search.Filters(
         location=location,
         latitude=lat,
@@ -223,50 +189,28 @@ async def search_properties(
     )
     stay = Stay(check_in, check_out)
     guests = quotes.Guests(adults, tuple(ages), pets)
-
-    async def build() -> bytes:
-        # The generations the cache read before this request's first statement (none when it
-        # is off or Redis is down): the per-process pricings are kept under them.
-        gens: dict[str, str] | None = getattr(request.state, "generations", None)
-        scope = generations.agency(agency_id)
-        version = (
-            (gens[generations.GLOBAL], gens[scope])
-            if gens and generations.GLOBAL in gens and scope in gens
-            else None
-        )
-        hits = await search.search(
-            session, agency_id, stay, guests, filters, sort, pricing_version=version
-        )
-        page = hits[:limit]
-        # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
-        shown = await _public_properties(
-            session, settings, agency, await search.properties_of(session, page), from_price=False
-        )
-        return (
-            SearchResults(
-                check_in=check_in,
-                check_out=check_out,
-                nights=stay.nights,
-                count=len(hits),
-                results=[
-                    SearchHit(
-                        property=p,
-                        rate_plan_id=h.candidate.plan_id,
-                        nights=stay.nights,
-                        total=pricing.money(h.quote.total),
-                        distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,
-                    )
-                    for h, p in zip(page, shown, strict=True)
-                ],
-            )
-            .model_dump_json()
-            .encode()
-        )
-
-    body = await readcache.cached(
-        request, agency_id, _search_key(request.scope["query_string"]), build
+    hits = await search.search(session, ag.id, stay, guests, filters, sort)
+    page = hits[:limit]
+    # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
+    shown = await _public_properties(
+        session, settings, agency, await search.properties_of(session, page), from_price=False
     )
-    return Response(body, media_type="application/json")
+    return SearchResults(
+        check_in=check_in,
+        check_out=check_out,
+        nights=stay.nights,
+        count=len(hits),
+        results=[
+            SearchHit(
+                property=p,
+                rate_plan_id=h.candidate.plan_id,
+                nights=stay.nights,
+                total=pricing.money(h.quote.total),
+                distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,
+            )
+            for h, p in zip(page, shown, strict=True)
+        ],
+    )
 
 
 @router.get(
@@ -418,7 +362,7 @@ def _public_booking(
         pets=b.pets,
         guest_name=" ".join(x for x in (g.first_name, g.last_name) if x) if g else None,
         quote=b.quote,
-        manage_url=selfservice.manage_url(settings, token),
+        manage_url=links.manage_url(settings, token),
     )
 
 
@@ -440,7 +384,7 @@ async def create_booking(
 ) -> PublicBooking:
     ag, actor = await public.agency_by_slug(session, agency)
     done = await checkout.book(session, actor, None, body)
-    token = selfservice.issue(settings, ag.id, done.booking.id)
+    token = links.issue(settings, ag.id, done.booking.id)
     payment = (
         PaymentInfo(
             payment_id=done.payment.payment_id,
@@ -458,7 +402,7 @@ async def create_booking(
 async def _by_link(
     session: DB, settings: Settings, token: str
 ) -> tuple[Actor, Booking, Guest | None, Property]:
-    agency_id, booking_id = selfservice.verify(settings, token)
+    agency_id, booking_id = links.verify(settings, token)
     await scope_transaction(session, user_id=None, agency_id=agency_id)
     booking, guest, prop = await _booking_row(session, booking_id)
     if booking.replaced_by_id is not None:
@@ -506,7 +450,7 @@ async def cancel_booking(token: str, session: DB, settings: AppSettings) -> Publ
     """The refund follows the cancellation schedule stored with the booking's quote, as of the
     property's today; a card payment is refunded through Stripe at once."""
     actor, b, g, p = await _by_link(session, settings, token)
-    b, g, refund = await selfservice.cancel(session, actor, b, p)
+    b, g, refund = await selfservice.cancel(session, actor, b)
     return _public_booking(settings, b, g, p, token, refund=refund)
 
 

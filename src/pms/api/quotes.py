@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pms.api.deps import DB, RatesRead
+from pms.api.idempotency import IdempotentRoute
 from pms.core import pricing
 from pms.schemas.quote import Quote, QuoteRequest
 
-router = APIRouter(prefix="/quotes", tags=["rates"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/quotes", tags=["rates"])
 
 
 @router.post(

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
+from pms.api.idempotency import IdempotentRoute
 from pms.direct.payments import InvalidWebhook, OutcomeKind, receive_stripe_webhook
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/webhooks", tags=["webhooks"])
 
 # Stripe's events are a few kilobytes; anything far larger is not from Stripe.
 _MAX_BODY = 512 * 1024

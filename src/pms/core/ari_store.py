@@ -310,11 +310,11 @@ async def roll_forward(session: AsyncSession, plan: RatePlan, today: date) -> St
 
 async def roll_all_forward(now: datetime | None = None) -> int:
     """The scheduler's daily job: every plan of every agency, one short transaction each."""
-    from pms.db import get_sessionmaker, set_tenant
+    from pms.db import get_sessionmaker, set_tenant, system_access
 
     maker = get_sessionmaker()
     async with maker() as session, session.begin():
-        await session.execute(text("SELECT set_config('app.system', 'on', true)"))
+        await system_access(session)
         # Only the rate tables are readable across agencies; the property is read per agency.
         plans = (await session.execute(select(RatePlan.id, RatePlan.agency_id))).all()
     rolled = 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,9 +12,8 @@ from redis.asyncio import Redis
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import audit, generations, ratelimit
+from pms.core import audit, ratelimit
 from pms.core.errors import Conflict, Forbidden, Unauthorized
-from pms.core.lru import TimedLRU
 from pms.core.passwords import hash_password, verify_password
 from pms.core.permissions import Role
 from pms.core.tenancy import Actor, scope_transaction
@@ -28,14 +26,12 @@ from pms.core.tokens import (
     token_hash,
     verify_access_token,
 )
-from pms.db import note_scope, scope_on_first_use
 from pms.models.agency import Agency, Membership
 from pms.models.user import AuthSession, User
 from pms.settings import Settings
 
 _LOGIN_WINDOW = 15 * 60
 _USER_SCOPE = "pms.user_scope"  # session.info key: the user the RLS scope was set for
-_SESSION_EXPIRES = "pms.session_expires_at"  # session.info key: when the app session ends
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,7 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 # Slugs name agencies in public URLs (/api/v1/public/{slug}/...); these would collide with
-# literal public routes (lesson 6: a literal route shadowed by a parameter).
+# the literal public routes beside the slug parameter.
 RESERVED_SLUGS = frozenset({"bookings", "api", "admin", "public", "static", "agency"})
 
 
@@ -228,7 +224,6 @@ async def authenticate(
             raise Unauthorized("Session has ended; log in again.")
         user = row.User
         session.info[_USER_SCOPE] = user.id
-        session.info[_SESSION_EXPIRES] = row.expires_at
     if not user.is_active:
         raise Unauthorized("Account disabled.")
     return user, claims.session_id
@@ -260,8 +255,6 @@ async def resolve_actor(
     if requested_agency is not None:
         stmt = stmt.where(Membership.agency_id == requested_agency)
     mine = (await session.execute(stmt.limit(50))).all()
-    if len(mine) == 1:
-        note_scope(session, mine[0].agency_id)
     if requested_agency is not None and not mine:
         raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
     if len(mine) > 1:
@@ -272,101 +265,6 @@ async def resolve_actor(
     if not mine:
         return Actor(user.id, user.email, None, None)
     return Actor(user.id, user.email, mine[0].agency_id, Role(mine[0].role))
-
-
-@dataclass(frozen=True, slots=True)
-class _KnownActor:
-    actor: Actor
-    token_expires_at: float  # the token's own exp: its signature was checked when stored
-    session_expires_at: datetime | None  # None: a Supabase token (its exp is all there is)
-    generation: str  # the sign-in generation it was resolved under
-
-
-# Bearer token (and X-Agency-Id) → the actor it resolved to. Entries are used only while the
-# sign-in generation is unchanged, i.e. no user, membership or session was changed or revoked
-# since (``pms.db`` bumps it after such a commit): so a logout, a removed member or a changed
-# role takes effect on the next request, in every process.
-_known: TimedLRU[_KnownActor] = TimedLRU(ttl_seconds=60, max_size=10_000)
-
-
-def reset_actor_cache() -> None:
-    _known.clear()
-
-
-def remembered(token: str, requested_agency: uuid.UUID | None) -> tuple[Actor, str] | None:
-    """The actor a bearer token resolved to earlier in this process, while neither the token
-    nor its session has expired, with the sign-in generation it was resolved under. It holds
-    only while that is still the current generation: ``known_actor`` checks, or the caller
-    must (``pms.core.booking_batches`` checks once for a whole batch). No I/O."""
-    known = _known.get((token, requested_agency))
-    if known is None:
-        return None
-    if known.token_expires_at <= time.time():
-        _known.pop((token, requested_agency))
-        return None
-    if known.session_expires_at is not None and known.session_expires_at <= datetime.now(UTC):
-        return None
-    return known.actor, known.generation
-
-
-async def known_actor(
-    redis: Redis,
-    token: str,
-    requested_agency: uuid.UUID | None,
-    read_before: dict[str, str] | None = None,
-) -> tuple[Actor, dict[str, str]] | None:
-    """The actor a bearer token resolved to earlier in this process, if that still holds: the
-    token has not expired and no user, membership or session changed since (the sign-in
-    generation); with the generations read (sign-in, global, the actor's agency). One Redis
-    round trip (none if ``read_before`` has them), no database."""
-    found = remembered(token, requested_agency)
-    if found is None:
-        return None
-    actor, generation = found
-    scopes = [generations.AUTH, generations.GLOBAL]
-    if actor.agency_id is not None:
-        scopes.append(generations.agency(actor.agency_id))
-    gens = await generations.read_missing(redis, read_before, scopes)
-    if gens is None or gens[generations.AUTH] != generation:
-        return None
-    return actor, gens
-
-
-async def actor_for_token(
-    session: AsyncSession,
-    settings: Settings,
-    redis: Redis,
-    token: str,
-    requested_agency: uuid.UUID | None,
-    read_before: dict[str, str] | None = None,
-) -> tuple[Actor, dict[str, str] | None]:
-    """The actor behind a bearer token, and the generations read on the way (sign-in, the
-    actor's agency, global) for the request's cached reads; None when Redis is unavailable.
-
-    Known tokens cost one Redis round trip and no database statement: the RLS scope is set when
-    (and if) the request first touches the database. Others are verified (signature, issuer,
-    audience, expiry) and looked up in the database, and remembered; a known token passed the
-    same verification when it was stored (the same string cannot carry another signature)."""
-    hit = await known_actor(redis, token, requested_agency, read_before)
-    if hit is not None:
-        actor, gens = hit
-        await scope_on_first_use(session, actor.user_id, actor.agency_id)
-        return actor, gens
-    claims = await verify_access_token(settings, token)
-    # Read before the database is, so nothing is remembered under a newer generation.
-    current = await generations.read(redis, [generations.AUTH, generations.GLOBAL])
-    user, _ = await authenticate(session, settings, token)
-    expires_at = session.info.get(_SESSION_EXPIRES)
-    actor = await resolve_actor(session, user, requested_agency)
-    if current is None:
-        return actor, None
-    auth_gen, _ = current
-    _known.put(
-        (token, requested_agency), _KnownActor(actor, claims.expires_at, expires_at, auth_gen)
-    )
-    # The agency's generation was not read before the database was: too late for this
-    # request's cached reads, which read it themselves.
-    return actor, None
 
 
 class AgencyRequired(Conflict):

@@ -9,7 +9,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import ari_store, audit, inventory, listing, outbox, properties
+from pms.core import ari_store, audit, holds, inventory, listing, outbox, properties
 from pms.core.errors import Forbidden, NotFound
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
@@ -60,7 +60,7 @@ async def create(
 ) -> Block:
     _may_write(actor, data.kind)
     prop = await properties.get(session, actor, data.property_id)
-    await inventory.expire_stale_holds(session, prop.id)
+    await holds.expire_stale_holds(session, prop.id)
     block = Block(
         id=uuid.uuid4(),
         agency_id=prop.agency_id,

@@ -5,22 +5,7 @@ constraint is built from it (see the migration), and a test proves the two match
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-class BookingStatus(StrEnum):
-    INQUIRY = "inquiry"
-    REQUESTED = "requested"
-    HOLD = "hold"
-    CONFIRMED = "confirmed"
-    CHECKED_IN = "checked_in"
-    CHECKED_OUT = "checked_out"
-    CONFLICT = "conflict"
-    CANCELLED = "cancelled"
-    DECLINED = "declined"
-    EXPIRED = "expired"
-    NO_SHOW = "no_show"
-
+from pms.models.booking import BookingStatus as BookingStatus
 
 S = BookingStatus
 

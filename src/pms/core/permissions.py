@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from pms.models.agency import Role
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    MANAGER = "manager"
-    STAFF = "staff"
-    ACCOUNTANT = "accountant"
-    OWNER = "owner"
+__all__ = ["Permission", "Role", "allows"]
 
 
 class Permission(StrEnum):

@@ -27,6 +27,7 @@ from pms.core.cancellation import CancellationPolicy, RefundStep, refund_schedul
 from pms.core.dates import Stay
 from pms.core.money import Money, minor_unit_exponent, percent_of, vat_included_in
 from pms.core.restrictions import BookingWindow, Reason, stay_restrictions
+from pms.models.rates import FeeKind as FeeKind
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
@@ -68,17 +69,6 @@ class TaxClass:
     def __post_init__(self) -> None:
         if not 0 <= self.rate_percent <= 100:
             raise ValueError(f"VAT rate must be 0..100 %, got {self.rate_percent}")
-
-
-class FeeKind(StrEnum):
-    PER_STAY = "per_stay"
-    PER_NIGHT = "per_night"
-    PER_GUEST_PER_NIGHT = "per_guest_per_night"
-    # Per guest above `guests_included`, per night: "2 guests included, 15.00 per extra person".
-    PER_EXTRA_GUEST_PER_NIGHT = "per_extra_guest_per_night"
-    # Per pet, once per stay (a pet's extra cleaning does not grow with the nights).
-    PER_PET = "per_pet"
-    PERCENT_OF_ACCOMMODATION = "percent_of_accommodation"
 
 
 @dataclass(frozen=True, slots=True)

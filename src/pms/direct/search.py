@@ -12,7 +12,7 @@ import asyncio
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -38,7 +38,6 @@ from pms.core import ari, ari_store, inventory, listing, pricing, quotes
 from pms.core.booking_status import INVENTORY_ACTIVE, BookingStatus
 from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
-from pms.core.lru import TimedLRU
 from pms.core.restrictions import BookingWindow, rows_read_by
 from pms.models.inventory import OccupiedRange
 from pms.models.property import Property
@@ -52,7 +51,6 @@ from pms.models.rates import (
     TaxClass,
     VisitorTaxLocation,
 )
-from pms.settings import get_settings
 
 MAX_CALENDAR_DAYS = 400
 # How far past a calendar's end rows are read, so the last days' possible stays can be judged.
@@ -62,15 +60,6 @@ FROM_PRICE_DAYS = 365
 _ON_LOOP_QUOTES = 50
 
 Sort = Literal["price", "distance"]
-
-# Per process: each agency's property pricings (fees, VAT, visitor tax, policy, plan discounts)
-# as of one of its generations (``pms.core.generations``: any committed write to the agency gives
-# a new one), so a search does not load and build 1,000 of them again while nothing changed.
-# Keyed by (agency, generation); the value maps (property, plan) to the candidate columns the
-# pricing was built from and the pricing (None: inconsistent, cannot be quoted).
-_PricingEntry = tuple[tuple[Any, ...], "quotes.PropertyPricing | None"]
-_pricings: TimedLRU[dict[tuple[uuid.UUID, uuid.UUID], _PricingEntry]] | None = None
-_PRICING_AGENCIES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,71 +278,11 @@ async def default_plans(
     return {p.property_id: p for p in rows.scalars().all()}
 
 
-def _pricing_store() -> TimedLRU[dict[tuple[uuid.UUID, uuid.UUID], _PricingEntry]]:
-    global _pricings
-    if _pricings is None:
-        _pricings = TimedLRU(
-            ttl_seconds=get_settings().read_cache_ttl_seconds, max_size=_PRICING_AGENCIES
-        )
-    return _pricings
-
-
-def reset() -> None:
-    """Forget the per-process pricings (tests, settings changes)."""
-    global _pricings
-    _pricings = None
-
-
-def _pricing_source(prop: Candidate) -> tuple[Any, ...]:
-    """The candidate columns `build_pricing` reads: a cached pricing is used only when they are
-    the ones this request read."""
-    return (
-        prop.currency,
-        prop.max_guests,
-        prop.los_discounts,
-        prop.min_lead_days,
-        prop.max_advance_days,
-    )
-
-
 async def pricings(
-    session: AsyncSession,
-    agency_id: uuid.UUID,
-    props: Sequence[Candidate],
-    version: Hashable | None = None,
-) -> dict[uuid.UUID, quotes.PropertyPricing]:
-    """`pricing.property_pricing` for many properties in three queries; a property whose
-    pricing is inconsistent (e.g. a fee in another currency) is left out: it cannot be quoted.
-
-    With `version` (the agency's generations, read before this request's first statement) the
-    pricings are kept per process under it, and only properties not seen under it are loaded."""
-    known: dict[tuple[uuid.UUID, uuid.UUID], _PricingEntry] = {}
-    store = _pricing_store() if version is not None else None
-    if store is not None:
-        known = store.get((agency_id, version)) or {}
-    out: dict[uuid.UUID, quotes.PropertyPricing] = {}
-    missing: list[Candidate] = []
-    for prop in props:
-        entry = known.get((prop.id, prop.plan_id))
-        if entry is None or entry[0] != _pricing_source(prop):
-            missing.append(prop)
-        elif entry[1] is not None:
-            out[prop.id] = entry[1]
-    if missing:
-        loaded = await _load_pricings(session, agency_id, missing)
-        for prop in missing:
-            priced = loaded.get(prop.id)
-            known[(prop.id, prop.plan_id)] = (_pricing_source(prop), priced)
-            if priced is not None:
-                out[prop.id] = priced
-        if store is not None:
-            store.put((agency_id, version), known)
-    return out
-
-
-async def _load_pricings(
     session: AsyncSession, agency_id: uuid.UUID, props: Sequence[Candidate]
 ) -> dict[uuid.UUID, quotes.PropertyPricing]:
+    """`pricing.property_pricing` for many properties in three queries; a property whose
+    pricing is inconsistent (e.g. a fee in another currency) is left out: it cannot be quoted."""
     ids = [p.id for p in props]
     if not ids:
         return {}
@@ -431,16 +360,14 @@ async def search(
     guests: quotes.Guests,
     filters: Filters,
     sort: Sort,
-    *,
-    pricing_version: Hashable | None = None,
 ) -> list[Hit]:
-    """The bookable properties for the stay, sorted. `pricing_version`: see `pricings`."""
+    """The bookable properties for the stay, sorted."""
     if sort == "distance" and filters.latitude is None:
         raise _invalid("sort", "sorting by distance needs lat and lng")
     found = await candidates(session, agency_id, filters, stay, guests.count)
     if not found:
         return []
-    priced = await pricings(session, agency_id, [p for p, _ in found], pricing_version)
+    priced = await pricings(session, agency_id, [p for p, _ in found])
     jobs = [(p, priced[p.id], rows) for p, rows in found if p.id in priced]
     now = datetime.now(UTC)
     if len(jobs) > _ON_LOOP_QUOTES:

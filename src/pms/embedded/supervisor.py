@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,9 +139,16 @@ def wait_ready(url: str, timeout: float) -> bool:
     return False
 
 
-def run_dev(echo: Callable[[str], None], *, seed: bool = True, web: bool = False) -> int:
+def run_dev(
+    echo: Callable[[str], None],
+    *,
+    seed: Callable[[], Iterable[str]] | None = None,
+    web: bool = False,
+    web_note: str = "",
+) -> int:
+    """``web``: also the team's web app on WEB_PORT; ``web_note`` is printed beside its URL
+    (the demo login)."""
     from pms import migrate
-    from pms.demo import DEMO_EMAIL, DEMO_PASSWORD
 
     settings = get_settings()
     ports = [(settings.api_port, "API_PORT"), (settings.sandbox_port, "SANDBOX_PORT")]
@@ -180,10 +187,8 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True, web: bool = False
         migrate.ensure_database(admin_url)
         migrate.upgrade(admin_url)
         echo("migrations: up to date")
-        if seed:
-            from pms.demo import seed_demo
-
-            for line in seed_demo():
+        if seed is not None:
+            for line in seed():
                 echo(line)
         py = _python()
         sandbox_url = f"http://{s.api_host}:{s.sandbox_port}"
@@ -216,7 +221,7 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True, web: bool = False
             if not wait_ready(f"{web_url}/login", 60):
                 echo(f"the web app did not answer; see {s.data_dir / 'logs' / 'web.log'}")
                 return 1
-            echo(f"  web app      {web_url}   (demo login: {DEMO_EMAIL} / {DEMO_PASSWORD})")
+            echo(f"  web app      {web_url}   {web_note}".rstrip())
         echo(f"  API          {base}")
         echo(f"  API docs     {base}/docs")
         echo(f"  readiness    {base}/health/ready")

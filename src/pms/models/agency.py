@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from pms.core.permissions import Role
 from pms.models.base import Base, Timestamped
+
+
+class Role(StrEnum):
+    """A member's role in an agency; what each may do is ``pms.core.permissions``."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    STAFF = "staff"
+    ACCOUNTANT = "accountant"
+    OWNER = "owner"
+
 
 ROLE_ENUM = Enum(Role, name="member_role", values_callable=lambda e: [m.value for m in e])
 

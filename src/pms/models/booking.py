@@ -12,8 +12,25 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from pms.core.booking_status import BookingStatus
 from pms.models.base import Base, Timestamped
+
+
+class BookingStatus(StrEnum):
+    """Where a booking stands; the transitions and which statuses occupy nights are
+    ``pms.core.booking_status``."""
+
+    INQUIRY = "inquiry"
+    REQUESTED = "requested"
+    HOLD = "hold"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    CHECKED_OUT = "checked_out"
+    CONFLICT = "conflict"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    NO_SHOW = "no_show"
+
 
 # PMS-<year>-<number>: the number comes from one sequence, so references are unique per agency
 # (and globally) without a counter row that concurrent bookings would queue on.
@@ -75,6 +92,9 @@ class Booking(Timestamped, Base):
     hold_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     quote: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What a cancellation gave back: the cancellation policy's amount, or a manager's choice.
+    refund_minor: Mapped[int | None] = mapped_column(Integer)
+    refund_currency: Mapped[str | None] = mapped_column(String(3))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     # A hold whose checkout became a request to book points at that request (the guest's link
     # to the hold then shows the request).
@@ -89,6 +109,10 @@ class Booking(Timestamped, Base):
         ),
         CheckConstraint(
             "adults >= 1 AND children >= 0 AND infants >= 0 AND pets >= 0", name="guests"
+        ),
+        CheckConstraint(
+            "(refund_minor IS NULL) = (refund_currency IS NULL) AND refund_minor >= 0",
+            name="refund",
         ),
         Index("uq_bookings_agency_id_reference", "agency_id", "reference", unique=True),
         Index(

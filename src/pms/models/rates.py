@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -126,6 +127,19 @@ class TaxClass(Timestamped, Base):
     inclusive: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
 
     __table_args__ = (Index("uq_tax_classes_agency_id_code", "agency_id", "code", unique=True),)
+
+
+class FeeKind(StrEnum):
+    """How a fee is charged (``Fee.kind``); the arithmetic is ``pms.core.quotes``."""
+
+    PER_STAY = "per_stay"
+    PER_NIGHT = "per_night"
+    PER_GUEST_PER_NIGHT = "per_guest_per_night"
+    # Per guest above `guests_included`, per night: "2 guests included, 15.00 per extra person".
+    PER_EXTRA_GUEST_PER_NIGHT = "per_extra_guest_per_night"
+    # Per pet, once per stay (a pet's extra cleaning does not grow with the nights).
+    PER_PET = "per_pet"
+    PERCENT_OF_ACCOMMODATION = "percent_of_accommodation"
 
 
 class Fee(Timestamped, Base):

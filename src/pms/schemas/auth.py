@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from pms.core.permissions import Role
+from pms.models.agency import Role
 from pms.schemas.common import Input
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from pms.core.booking_status import BookingStatus
+from pms.models.booking import BookingStatus
 from pms.schemas.booking import GuestInline
 from pms.schemas.common import Input
 from pms.schemas.rates import MoneyOut

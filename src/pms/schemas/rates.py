@@ -10,7 +10,7 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, Field, model_validator
 
-from pms.core.quotes import FeeKind
+from pms.models.rates import FeeKind
 from pms.schemas.common import Input, ReadModel
 from pms.schemas.property import Currency, Name
 

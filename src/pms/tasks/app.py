@@ -12,9 +12,9 @@ import structlog
 from celery import Celery, signals
 from celery.schedules import crontab
 
+from pms.heartbeats import heartbeat_key
 from pms.logs import configure_logging, get_logger, request_id_var
 from pms.settings import get_settings
-from pms.tasks.heartbeat import heartbeat_key
 
 _log = get_logger("pms.tasks")
 
@@ -24,7 +24,6 @@ def _make_app() -> Celery:
     app = Celery(
         "pms",
         include=[
-            "pms.tasks.system",
             "pms.tasks.outbox",
             "pms.tasks.holds",
             "pms.tasks.emails",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pms.core import inventory
+from pms.core import holds
 from pms.tasks import runtime
 from pms.tasks.app import celery_app
 
 
 @celery_app.task(name="pms.bookings.expire_holds", ignore_result=True)
 def expire_holds() -> int:
-    return runtime.run(inventory.expire_stale_holds_everywhere())
+    return runtime.run(holds.expire_stale_holds_everywhere())

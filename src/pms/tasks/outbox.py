@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pms import relay
 from pms.core.outbox import DISPATCH_TASK, EventMessage
-from pms.tasks import consumers, runtime
+from pms.tasks import consumers, relay, runtime
 from pms.tasks.app import celery_app
 
 IN_FLIGHT_RETRY_SECONDS = 30

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
-from pms.core import inventory
+from pms.core import holds
 from pms.core.permissions import Role
 from pms.db import transaction
 from pms.models.alert import Alert
@@ -321,7 +321,7 @@ async def test_an_authorisation_for_an_expired_hold_is_released(env: Env) -> Non
             .where(Booking.reference == booking["reference"])
             .values(hold_expires_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 1))
         )
-    assert await inventory.expire_stale_holds_everywhere() == 1
+    assert await holds.expire_stale_holds_everywhere() == 1
     await authorise(env, intent_id)
     assert await status_of(env, booking) == "expired"
     assert env.fake.intents[intent_id]["status"] == "canceled"

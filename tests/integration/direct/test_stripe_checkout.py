@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, update
 
-from pms.core import inventory
+from pms.core import holds
 from pms.db import transaction
 from pms.models.booking import Booking
 from tests.integration.direct.engine import search_params, stay
@@ -84,7 +84,7 @@ async def expire(env: Env, booking: dict[str, Any]) -> None:
             .where(Booking.reference == booking["reference"])
             .values(hold_expires_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 1))
         )
-    assert await inventory.expire_stale_holds_everywhere() == 1
+    assert await holds.expire_stale_holds_everywhere() == 1
 
 
 async def test_a_payment_after_the_hold_expired_is_refunded_not_confirmed(env: Env) -> None:

@@ -8,7 +8,9 @@ import { key } from "./keys";
 export type Booking = components["schemas"]["Booking"];
 export type BookingCreate = components["schemas"]["BookingCreate"];
 export type BookingUpdate = components["schemas"]["BookingUpdate"];
-export type BookingAction = operations["booking_action_api_v1_bookings__booking_id___action__post"]["parameters"]["path"]["action"];
+type StatusAction = operations["booking_action_api_v1_bookings__booking_id___action__post"]["parameters"]["path"]["action"];
+/** The status moves of the table; cancelling has its own endpoint (it refunds). */
+export type BookingAction = StatusAction | "cancel";
 export type BookingFilters = NonNullable<operations["list_bookings_api_v1_bookings_get"]["parameters"]["query"]>;
 
 export function useBookings(filters: BookingFilters) {
@@ -56,8 +58,10 @@ export function useUpdateBooking() {
 export function useBookingAction() {
   const invalidate = useInvalidateBookings();
   return useMutation({
-    mutationFn: ({ id, action }: { id: string; action: BookingAction }) =>
-      unwrap(api.POST("/api/v1/bookings/{booking_id}/{action}", { params: { path: { booking_id: id, action } } })),
+    mutationFn: ({ id, action, refundMinor }: { id: string; action: BookingAction; refundMinor?: number }) =>
+      action === "cancel"
+        ? unwrap(api.POST("/api/v1/bookings/{booking_id}/cancel", { params: { path: { booking_id: id } }, body: refundMinor === undefined ? {} : { refund_minor: refundMinor } }))
+        : unwrap(api.POST("/api/v1/bookings/{booking_id}/{action}", { params: { path: { booking_id: id, action } } })),
     onSuccess: invalidate,
   });
 }

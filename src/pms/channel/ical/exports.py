@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, func, or_, select, text
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.channel.ical.ranges import NightRange
@@ -26,6 +26,7 @@ from pms.core.errors import NotFound
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor, scope_transaction
 from pms.core.tokens import token_hash
+from pms.db import system_access
 from pms.models.block import Block
 from pms.models.booking import Booking
 from pms.models.ical import IcalExport, IcalFeed
@@ -160,7 +161,7 @@ async def revoke(
 
 async def _resolve_token(session: AsyncSession, token: str) -> IcalExport | None:
     """Find a live export by its token, then scope the transaction to its agency."""
-    await session.execute(text("SELECT set_config('app.system', 'on', true)"))
+    await system_access(session)
     export = (
         await session.execute(
             select(IcalExport).where(
@@ -168,7 +169,7 @@ async def _resolve_token(session: AsyncSession, token: str) -> IcalExport | None
             )
         )
     ).scalar_one_or_none()
-    await session.execute(text("SELECT set_config('app.system', 'off', true)"))
+    await system_access(session, on=False)
     if export is None:
         return None
     await scope_transaction(session, user_id=None, agency_id=export.agency_id)

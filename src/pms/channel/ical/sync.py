@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
@@ -89,12 +89,6 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
-async def _system(session: AsyncSession, on: bool) -> None:
-    await session.execute(
-        text("SELECT set_config('app.system', :v, true)"), {"v": "on" if on else "off"}
-    )
-
-
 @dataclass(frozen=True)
 class _FeedSnapshot:
     agency_id: uuid.UUID
@@ -107,11 +101,11 @@ class _FeedSnapshot:
 
 async def _snapshot(feed_id: uuid.UUID, settings: Settings) -> _FeedSnapshot | None:
     async with db.get_sessionmaker()() as session, session.begin():
-        await _system(session, True)
+        await db.system_access(session)
         feed = await session.get(IcalFeed, feed_id)
         if feed is None:
             return None
-        await _system(session, False)
+        await db.system_access(session, on=False)
         await scope_transaction(session, user_id=None, agency_id=feed.agency_id)
         tz = (
             await session.execute(
@@ -557,7 +551,7 @@ async def claim_due_feeds(
     """Feeds due for a poll, across agencies; their next poll moves on so a second scheduler
     tick does not enqueue them again (the sync sets the real next time)."""
     async with db.get_sessionmaker()() as session, session.begin():
-        await _system(session, True)
+        await db.system_access(session)
         rows = (
             await session.execute(
                 select(IcalFeed.id, IcalFeed.poll_interval_seconds)
@@ -579,7 +573,7 @@ async def claim_due_feeds(
 async def check_stale(settings: Settings, *, now: datetime) -> int:
     """Raise stale alerts for feeds whose syncs stopped happening at all (e.g. no worker)."""
     async with db.get_sessionmaker()() as session, session.begin():
-        await _system(session, True)
+        await db.system_access(session)
         since = func.coalesce(IcalFeed.last_success_at, IcalFeed.created_at)
         overdue = since + func.make_interval(
             0, 0, 0, 0, 0, 0, STALE_INTERVALS * IcalFeed.poll_interval_seconds

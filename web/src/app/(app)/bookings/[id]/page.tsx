@@ -93,6 +93,7 @@ function BookingDetail({ booking }: { booking: Booking }) {
       </Card>
       <Card withBorder>
         <Title order={2} size="h5">{t("actions")}</Title>
+        {booking.refund && <Text size="sm" data-testid="booking-refund">{t("refunded", { amount: money(booking.refund) })}</Text>}
         <Group mt="xs">
           {actions.length === 0 && <Text size="sm">{t("noActions")}</Text>}
           {actions.map((a) => (

@@ -146,7 +146,7 @@ class Relay:
 
     async def _one_batch(self) -> tuple[int, int, bool]:
         async with self._sessionmaker() as session, session.begin():
-            await db.enable_system_access(session)
+            await db.system_access(session)
             rows = (
                 await session.scalars(
                     select(OutboxEvent)
