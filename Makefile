@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test install lint format typecheck pytest lock bench clean
+.PHONY: run test install lint format typecheck pytest lock bench clean web-install web-check web-api web-bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,10 +23,34 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.synced
 
+# `pms dev --web` installs (npm ci) and builds the web app when needed and starts it on WEB_PORT.
 run: install
-	$(VENV)/bin/pms dev
+	$(VENV)/bin/pms dev --web
 
-test: install lint typecheck pytest
+test: install lint typecheck web-check pytest
+
+# The web app (web/): npm ci from the committed lockfile, then types, lint and unit tests
+# (including the check that the generated API client is in step with the API). Its
+# Playwright flows run inside pytest (tests/e2e/test_web.py). Without Node.js they are skipped.
+web-install:
+	@if command -v npm >/dev/null; then \
+	  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	    cd web && npm ci --no-audit --no-fund; \
+	  fi; \
+	else echo "web: Node.js is not installed; skipping the web app's checks"; fi
+
+web-check: install web-install
+	@if command -v npm >/dev/null; then \
+	  cd web && npx tsc --noEmit && npx eslint . && npx vitest run; \
+	else echo "web: skipped tsc, ESLint and Vitest (no Node.js)"; fi
+
+# Regenerate the typed API client after an API change (commit the result).
+web-api: install web-install
+	cd web && npm run gen:api
+
+# Time to bars for 200 properties x 62 days, scroll frame times, calendar JS gzipped.
+web-bench: install web-install
+	$(VENV)/bin/python -m bench.web_calendar
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench migrations

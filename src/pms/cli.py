@@ -35,17 +35,22 @@ def _fail(message: str) -> None:
 @app.command()
 def dev(
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Skip the demo data.")] = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Also install, build and start the web app (WEB_PORT).")
+    ] = False,
 ) -> None:
     """Everything at once: embedded services, migrations, demo data, API, worker, beat, relay,
-    sandbox."""
+    sandbox (and with --web the team's web app)."""
     from pms.embedded.lock import DataDirInUse
     from pms.embedded.supervisor import PortBusy, run_dev
+    from pms.embedded.web import WebUnavailable
 
     try:
-        from pms.demo import seed_demo
+        from pms.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 
-        code = run_dev(_echo, seed=None if no_seed else seed_demo)
-    except (DataDirInUse, PortBusy) as exc:
+        note = "" if no_seed else f"(demo login: {DEMO_EMAIL} / {DEMO_PASSWORD})"
+        code = run_dev(_echo, seed=None if no_seed else seed_demo, web=web, web_note=note)
+    except (DataDirInUse, PortBusy, WebUnavailable) as exc:
         _fail(str(exc))
         return
     raise typer.Exit(code)

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
         description="How guests and platforms reach the API: the base of e-mail, self-service "
         "and iCal links. Unset: http://API_HOST:API_PORT (a wildcard host as 127.0.0.1).",
     )
+    # The team's web app (web/, Next.js), started by `pms dev --web` (what `make run` does).
+    web_port: int = 3000
 
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRET_KEY),

@@ -19,6 +19,8 @@ from pms.embedded.lock import DataDirLock
 from pms.embedded.postgres import EmbeddedPostgres
 from pms.embedded.process import port_in_use, spawn, stop
 from pms.embedded.redis import EmbeddedRedis
+from pms.embedded.web import prepare as prepare_web
+from pms.embedded.web import start_argv as web_argv
 from pms.sandbox.stripe_fake import dev_environment as stripe_dev_environment
 from pms.settings import Settings, get_settings, reset_settings_cache
 
@@ -137,12 +139,33 @@ def wait_ready(url: str, timeout: float) -> bool:
     return False
 
 
-def run_dev(echo: Callable[[str], None], *, seed: Callable[[], Iterable[str]] | None = None) -> int:
+def run_dev(
+    echo: Callable[[str], None],
+    *,
+    seed: Callable[[], Iterable[str]] | None = None,
+    web: bool = False,
+    web_note: str = "",
+) -> int:
+    """``web``: also the team's web app on WEB_PORT; ``web_note`` is printed beside its URL
+    (the demo login)."""
     from pms import migrate
 
     settings = get_settings()
-    for port, name in ((settings.api_port, "API_PORT"), (settings.sandbox_port, "SANDBOX_PORT")):
+    ports = [(settings.api_port, "API_PORT"), (settings.sandbox_port, "SANDBOX_PORT")]
+    if web:
+        ports.append((settings.web_port, "WEB_PORT"))
+    for port, name in ports:
         _require_free_port(port, name)
+    if web:
+        # Before any service starts: a failed install or build leaves nothing running.
+        log = settings.data_dir / "logs" / "web-build.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        echo(f"web app: installing and building if needed (log: {log})")
+        try:
+            prepare_web(log=log)
+        except subprocess.CalledProcessError:
+            echo(f"the web app did not build; see {log}")
+            return 1
 
     services = Services(settings)
     supervisor = Supervisor(settings.data_dir / "logs", echo)
@@ -184,11 +207,21 @@ def run_dev(echo: Callable[[str], None], *, seed: Callable[[], Iterable[str]] | 
         supervisor.start("beat", [py, "-m", "pms", "beat"])
         supervisor.start("relay", [py, "-m", "pms", "relay"])
         base = f"http://{s.api_host}:{s.api_port}"
+        web_url = f"http://{s.api_host}:{s.web_port}"
+        if web:
+            os.environ["API_URL"] = base
+            os.environ.setdefault("NEXT_TELEMETRY_DISABLED", "1")
+            supervisor.start("web", web_argv(s.api_host, s.web_port))
         if not wait_ready(f"{base}/health/ready", 60):
             echo(f"the system did not become ready; see the logs in {s.data_dir / 'logs'}")
             return 1
         echo("")
         echo("PMS-Webapp is running.")
+        if web:
+            if not wait_ready(f"{web_url}/login", 60):
+                echo(f"the web app did not answer; see {s.data_dir / 'logs' / 'web.log'}")
+                return 1
+            echo(f"  web app      {web_url}   {web_note}".rstrip())
         echo(f"  API          {base}")
         echo(f"  API docs     {base}/docs")
         echo(f"  readiness    {base}/health/ready")

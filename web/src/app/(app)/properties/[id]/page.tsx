@@ -1,0 +1,36 @@
+"use client";
+import { Anchor, Group, Stack, Text, Title } from "@mantine/core";
+import { useTranslations } from "next-intl";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { useState } from "react";
+import { useAuth } from "@/auth/AuthProvider";
+import { ProblemAlert } from "@/components/ProblemAlert";
+import { PropertyForm, initialValues, toBody } from "@/components/PropertyForm";
+import { useProperty, useUpdateProperty } from "@/hooks/properties";
+
+export default function PropertyPage() {
+  const { id } = useParams<{ id: string }>();
+  const t = useTranslations("properties");
+  const tc = useTranslations("common");
+  const { can } = useAuth();
+  const property = useProperty(id);
+  const update = useUpdateProperty(id);
+  const [saved, setSaved] = useState(false);
+  if (property.error) return <ProblemAlert error={property.error} />;
+  if (!property.data) return <Text>{tc("loading")}</Text>;
+  return (
+    <Stack maw={720}>
+      <Group justify="space-between">
+        <Title order={1} size="h3">{property.data.name}</Title>
+        <Group>
+          {can("rates.read") && <Anchor component={Link} href={`/rates?property=${id}`}>{t("rates")}</Anchor>}
+          {can("channels.read") && <Anchor component={Link} href={`/channels?property=${id}`}>{t("ical")}</Anchor>}
+        </Group>
+      </Group>
+      {saved && <Text c="teal.9" role="status">{tc("saved")}</Text>}
+      <PropertyForm key={property.data.updated_at} initial={initialValues(property.data)} error={update.error} pending={update.isPending} submitLabel={tc("save")}
+        onSubmit={(v) => update.mutate(toBody(v), { onSuccess: () => setSaved(true) })} />
+    </Stack>
+  );
+}
