@@ -175,7 +175,11 @@ async def cancel_booking(
     for the team to pay. Send `refund_minor` to give another amount. Cancelling again changes
     nothing."""
     cancelled = await flows.cancel(
-        session, actor, booking_id, refund_minor=body.refund_minor if body else None
+        session,
+        actor,
+        booking_id,
+        refund_minor=body.refund_minor if body else None,
+        version=body.version if body else None,
     )
     done = cancelled.transitioned
     return to_schema(done.booking, done.guest, actor)

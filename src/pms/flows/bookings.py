@@ -40,10 +40,13 @@ async def cancel(
     booking_id: uuid.UUID,
     *,
     refund_minor: int | None = None,
+    version: int | None = None,
 ) -> bookings.Cancelled:
     """Cancel with the policy's refund (or a manager's amount), then pay it back: at Stripe for
     a card payment, as a record for staff for an offline one."""
-    cancelled = await bookings.cancel(session, actor, booking_id, refund_minor=refund_minor)
+    cancelled = await bookings.cancel(
+        session, actor, booking_id, refund_minor=refund_minor, version=version
+    )
     done = cancelled.transitioned
     await reactions.status_changed(session, done.booking, done.previous)
     return cancelled

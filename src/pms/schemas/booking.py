@@ -118,6 +118,9 @@ class Booking(ReadModel):
 
 
 class BookingCancel(Input):
+    version: int | None = Field(
+        default=None, description="The version you saw; another is a 409 (reload and retry)."
+    )
     refund_minor: int | None = Field(
         default=None,
         ge=0,

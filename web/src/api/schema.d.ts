@@ -1565,6 +1565,11 @@ export interface components {
         /** BookingCancel */
         BookingCancel: {
             /**
+             * Version
+             * @description The version you saw; another is a 409 (reload and retry).
+             */
+            version?: number | null;
+            /**
              * Refund Minor
              * @description Refund this amount (minor units of the stay's currency) instead of what the cancellation policy gives; at most the stay's total. The choice is audited.
              */

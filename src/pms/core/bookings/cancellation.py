@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import ari_store, audit, properties
 from pms.core.booking_status import BookingStatus, can_transition
-from pms.core.bookings.lifecycle import InvalidTransition, Transitioned, transition
+from pms.core.bookings.lifecycle import InvalidTransition, StaleVersion, Transitioned, transition
 from pms.core.bookings.queries import get
 from pms.core.errors import Unprocessable
 from pms.core.money import Money
@@ -65,11 +65,17 @@ async def cancel(
     booking_id: uuid.UUID,
     *,
     refund_minor: int | None = None,
+    version: int | None = None,
 ) -> Cancelled:
     """Cancel with the policy's refund, or with ``refund_minor`` chosen by someone who may
     cancel bookings (at most the stay's total); the choice is audited beside the policy's
     amount. Cancelling again is a no-op that returns the refund stored the first time."""
     booking, _ = await get(session, actor, booking_id, lock=True)
+    if version is not None and booking.version != version:
+        raise StaleVersion(
+            f"The booking is at version {booking.version}, not {version}; reload and retry.",
+            current_version=booking.version,
+        )
     if booking.status is BookingStatus.CANCELLED:
         again = await transition(session, actor, booking_id, BookingStatus.CANCELLED)
         return Cancelled(again, _stored(booking))
