@@ -100,8 +100,16 @@ class Settings(BaseSettings):
     supabase_jwks_url: str | None = Field(
         default=None, description="Accept Supabase Auth tokens signed by a key in this JWKS."
     )
-    login_attempts_per_account: int = Field(default=10, description="Per 15 minutes.")
     login_attempts_per_ip: int = Field(default=50, description="Per 15 minutes.")
+    login_free_failures: int = Field(
+        default=3,
+        description="Failed sign-ins of one account from one address before each further "
+        "attempt must wait (1 s, then twice as long after every failure).",
+    )
+    login_max_delay_seconds: int = Field(
+        default=900, description="The longest wait between attempts of one account and address."
+    )
+    signup_attempts_per_ip: int = Field(default=20, description="Sign-ups per address per hour.")
 
     public_requests_per_minute_per_ip: int = 120
     public_requests_per_minute_per_agency: int = 1200

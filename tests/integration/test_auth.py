@@ -55,15 +55,16 @@ async def test_login_with_a_wrong_password_is_401(client: httpx.AsyncClient) -> 
     assert r.headers["content-type"] == "application/problem+json"
 
 
-async def test_login_attempts_are_rate_limited_per_account(
+async def test_failed_logins_must_wait_after_the_free_ones(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
+    """More in tests/security/test_login_lockout.py (per address, increasing, the owner)."""
     body = {"email": "victim@example.com", "password": "nope-nope-nope"}
     codes = [
         (await client.post("/api/v1/auth/login", json=body)).status_code
-        for _ in range(settings.login_attempts_per_account + 1)
+        for _ in range(settings.login_free_failures + 1)
     ]
-    assert codes[:-1] == [401] * settings.login_attempts_per_account
+    assert codes[:-1] == [401] * settings.login_free_failures
     assert codes[-1] == 429
     r = await client.post("/api/v1/auth/login", json=body)
     assert int(r.headers["retry-after"]) > 0

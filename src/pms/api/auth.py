@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from pms.api.deps import DB, AppSettings, Authenticated, client_ip
 from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
-from pms.core import auth
+from pms.core import auth, ratelimit
 from pms.core.tenancy import scope_transaction
 from pms.redis_client import get_redis
 from pms.schemas.auth import (
@@ -35,9 +35,17 @@ def _tokens(pair: auth.TokenPair) -> Tokens:
     status_code=status.HTTP_201_CREATED,
     response_model=SignupResponse,
     summary="Create an account and an agency with you as its admin",
-    responses={409: {"description": "The e-mail is already registered"}},
+    responses={
+        409: {"description": "The e-mail is already registered"},
+        429: {"description": "Too many sign-ups from this address"},
+    },
 )
-async def signup(body: SignupRequest, session: DB, settings: AppSettings) -> SignupResponse:
+async def signup(
+    body: SignupRequest, session: DB, settings: AppSettings, request: Request
+) -> SignupResponse:
+    await ratelimit.hit(
+        get_redis(), f"signup:ip:{client_ip(request)}", settings.signup_attempts_per_ip, 3600
+    )
     user, agency, pair = await auth.signup(
         session, settings, email=body.email, password=body.password, agency_name=body.agency_name
     )
@@ -48,7 +56,13 @@ async def signup(body: SignupRequest, session: DB, settings: AppSettings) -> Sig
     "/auth/login",
     response_model=Tokens,
     summary="Exchange e-mail and password for an access and a refresh token",
-    responses={**_401, 429: {"description": "Too many attempts for this account or address"}},
+    responses={
+        **_401,
+        429: {
+            "description": "Too many attempts from this address, or failed ones for this "
+            "account from it (Retry-After says when to try again)"
+        },
+    },
 )
 async def login(body: LoginRequest, session: DB, settings: AppSettings, request: Request) -> Tokens:
     pair = await auth.login(

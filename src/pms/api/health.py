@@ -13,6 +13,7 @@ from sqlalchemy import text
 from pms.api.idempotency import IdempotentRoute
 from pms.api.problems import problem
 from pms.db import get_engine
+from pms.embedded import status
 from pms.heartbeats import HEARTBEAT_PREFIX
 from pms.redis_client import get_redis
 
@@ -41,9 +42,21 @@ async def _check_worker() -> None:
     raise RuntimeError("no worker heartbeat")
 
 
+async def _supervised() -> dict[str, dict[str, Any]]:
+    """The processes ``pms dev`` supervises, with their restarts (none under systemd)."""
+    try:
+        raw = await asyncio.wait_for(get_redis().hgetall(status.KEY), _CHECK_TIMEOUT)
+    except Exception:  # noqa: BLE001 - Redis trouble is the redis check's to report
+        return {}
+    return status.parse(raw)
+
+
 @router.get(
     "/health/ready",
     summary="Database, Redis and at least one worker are reachable",
+    description="Under `pms dev`, `processes` lists each supervised process with its state "
+    "(`running` or `restarting`), restarts and last exit; a process waiting to be restarted "
+    "makes the answer a 503.",
     responses={503: {"description": "A dependency is down; `failed` names it"}},
 )
 async def ready() -> Response:
@@ -57,7 +70,11 @@ async def ready() -> Response:
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
             results[name] = f"failed: {type(exc).__name__}"
 
-    await asyncio.gather(*(run(n) for n in checks))
+    processes, *_ = await asyncio.gather(_supervised(), *(run(n) for n in checks))
+    extra: dict[str, Any] = {"processes": processes} if processes else {}
+    down = sorted(n for n, p in processes.items() if p.get("state") != "running")
+    if processes:
+        results["processes"] = f"failed: {', '.join(down)} restarting" if down else "ok"
     failed = sorted(n for n, r in results.items() if r != "ok")
     if failed:
         if "redis" in failed and "worker" in failed:
@@ -71,8 +88,9 @@ async def ready() -> Response:
             type_="/problems/not-ready",
             failed=failed,
             checks=results,
+            **extra,
         )
-    return JSONResponse({"status": "ok", "checks": results})
+    return JSONResponse({"status": "ok", "checks": results, **extra})
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import audit, ratelimit
+from pms.core import audit, login_throttle, ratelimit
 from pms.core.errors import Conflict, Forbidden, Unauthorized
 from pms.core.passwords import hash_password, verify_password
 from pms.core.permissions import Role
@@ -136,18 +136,18 @@ async def login(
     client_ip: str,
 ) -> TokenPair:
     email = normalize_email(email)
-    # Both limits count every attempt, so neither password spraying from one address nor
-    # guessing one account from many addresses gets far.
+    # Spraying passwords from one address is counted per address; guessing at one account is
+    # slowed per (account, address), so a guesser never locks the owner out.
     await ratelimit.hit(
         redis, f"login:ip:{client_ip}", settings.login_attempts_per_ip, _LOGIN_WINDOW
     )
-    await ratelimit.hit(
-        redis, f"login:acct:{token_hash(email)}", settings.login_attempts_per_account, _LOGIN_WINDOW
-    )
+    await login_throttle.check(redis, settings, email, client_ip)
     user = await find_user_by_email(session, email)
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
+        await login_throttle.failed(redis, settings, email, client_ip)
         raise Unauthorized("E-mail or password is wrong.")
+    await login_throttle.succeeded(redis, email, client_ip)
     return await start_session(session, settings, user.id)
 
 

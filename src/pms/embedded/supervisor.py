@@ -1,4 +1,5 @@
-"""``pms dev``: embedded services, migrations, demo data and every process, stopped cleanly."""
+"""``pms dev``: embedded services, migrations, demo data and every process: a process that dies
+is started again (with backoff), and everything stops cleanly on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,6 +21,7 @@ from pms.embedded.lock import DataDirLock
 from pms.embedded.postgres import EmbeddedPostgres
 from pms.embedded.process import port_in_use, spawn, stop
 from pms.embedded.redis import EmbeddedRedis
+from pms.embedded.status import StatusBoard
 from pms.embedded.web import prepare as prepare_web
 from pms.embedded.web import start_argv as web_argv
 from pms.sandbox.stripe_fake import dev_environment as stripe_dev_environment
@@ -86,36 +89,97 @@ def _python() -> str:
     return sys.executable
 
 
+# A crashed process is started again after 1 s, then 2, 4 … at most 30 s while it keeps
+# crashing; one that ran for a minute counts as recovered and starts the series again.
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
+STABLE_SECONDS = 60.0
+
+
+def backoff(streak: int) -> float:
+    """Seconds before the restart after the ``streak``-th crash in a row."""
+    return float(min(BACKOFF_FIRST_SECONDS * 2.0 ** max(streak - 1, 0), BACKOFF_MAX_SECONDS))
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    streak: int = 0  # crashes in a row, each soon after its start
+    restart_at: float | None = None  # set while waiting out a backoff
+    last_exit_code: int | None = None
+    last_exit_at: str | None = None
+
+    def status(self) -> dict[str, object]:
+        return {
+            "state": "restarting" if self.restart_at is not None else "running",
+            "restarts": self.restarts,
+            "last_exit_code": self.last_exit_code,
+            "last_exit_at": self.last_exit_at,
+        }
 
 
 class Supervisor:
-    """Runs the long-lived processes of ``pms dev`` and stops them in reverse order."""
+    """Runs the long-lived processes of ``pms dev``: restarts one that dies (with backoff,
+    logged, published for ``/health/ready``) and stops them all, in reverse order, only when
+    asked to (Ctrl-C, SIGTERM, SIGHUP)."""
 
-    def __init__(self, log_dir: Path, echo: Callable[[str], None]) -> None:
+    def __init__(
+        self, log_dir: Path, echo: Callable[[str], None], board: StatusBoard | None = None
+    ) -> None:
         self.log_dir = log_dir
         self.children: list[Child] = []
         self.echo = echo
+        self.board = board
         self._stopping = threading.Event()
 
     def start(self, name: str, argv: list[str]) -> Child:
         child = Child(name, argv)
-        child.proc = spawn(argv, log_path=self.log_dir / f"{name}.log", env=dict(os.environ))
         self.children.append(child)
+        self._spawn(child)
         return child
 
-    def wait(self) -> str | None:
-        """Block until a signal arrives or a child exits; return the dead child's name if any."""
+    def _spawn(self, child: Child) -> None:
+        child.proc = spawn(
+            child.argv, log_path=self.log_dir / f"{child.name}.log", env=dict(os.environ)
+        )
+        child.started_at = time.monotonic()
+        child.restart_at = None
+        self._publish(child)
+
+    def _publish(self, child: Child) -> None:
+        if self.board is not None:
+            self.board.publish(child.name, child.status())
+
+    def watch(self, poll_seconds: float = 0.5) -> None:
+        """Until a stop is requested: restart every child that exits, after its backoff."""
         while not self._stopping.is_set():
-            for c in self.children:
-                if c.proc is not None and c.proc.poll() is not None:
-                    return c.name
-            self._stopping.wait(0.5)
-        return None
+            self.check(time.monotonic())
+            self._stopping.wait(poll_seconds)
+
+    def check(self, now: float) -> None:
+        for c in self.children:
+            if c.restart_at is not None:
+                if now >= c.restart_at and not self._stopping.is_set():
+                    self._spawn(c)
+                    self.echo(f"{_clock()} {c.name} started again (restart {c.restarts})")
+                continue
+            if c.proc is None or (code := c.proc.poll()) is None:
+                continue
+            c.streak = 1 if now - c.started_at >= STABLE_SECONDS else c.streak + 1
+            c.restarts += 1
+            c.last_exit_code = code
+            c.last_exit_at = datetime.now(UTC).isoformat(timespec="seconds")
+            delay = backoff(c.streak)
+            c.restart_at = now + delay
+            self._publish(c)
+            self.echo(
+                f"{_clock()} {c.name} exited with code {code}; restarting in {delay:g} s "
+                f"(see {self.log_dir / c.name}.log)"
+            )
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -125,11 +189,21 @@ class Supervisor:
             if c.proc is not None:
                 stop(c.proc, signal.SIGTERM, timeout=20)
         self.children.clear()
+        if self.board is not None:
+            self.board.clear()
+            self.board.close()
 
 
-def wait_ready(url: str, timeout: float) -> bool:
+def _clock() -> str:
+    return datetime.now(UTC).strftime("%H:%M:%S")
+
+
+def wait_ready(url: str, timeout: float, tick: Callable[[float], None] | None = None) -> bool:
+    """Poll ``url`` until it answers 200; ``tick`` runs between polls (restarts meanwhile)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if tick is not None:
+            tick(time.monotonic())
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return True
@@ -197,6 +271,8 @@ def run_dev(
             os.environ.setdefault(key, value)
         reset_settings_cache()
         s = get_settings()
+        supervisor.board = StatusBoard(s.require_redis_url())
+        supervisor.board.clear()  # left over if a previous run was killed
         local_mail = s.smtp_host in ("127.0.0.1", "localhost")
         if local_mail:
             _require_free_port(s.smtp_port, "SMTP_PORT")
@@ -212,7 +288,7 @@ def run_dev(
             os.environ["API_URL"] = base
             os.environ.setdefault("NEXT_TELEMETRY_DISABLED", "1")
             supervisor.start("web", web_argv(s.api_host, s.web_port))
-        if not wait_ready(f"{base}/health/ready", 60):
+        if not wait_ready(f"{base}/health/ready", 60, supervisor.check):
             echo(f"the system did not become ready; see the logs in {s.data_dir / 'logs'}")
             return 1
         echo("")
@@ -236,9 +312,7 @@ def run_dev(
             echo(f"  Redis        {s.embedded_redis_url}")
         echo(f"  logs         {s.data_dir / 'logs'}")
         echo("Press Ctrl-C to stop.")
-        dead = supervisor.wait()
-        if dead:
-            echo(f"{dead} exited unexpectedly; stopping (see {s.data_dir / 'logs' / dead}.log)")
+        supervisor.watch()
         echo("stopping...")
     echo("stopped.")
-    return 1 if dead else 0
+    return 0

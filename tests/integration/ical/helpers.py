@@ -125,15 +125,15 @@ def nights(*ranges: tuple[str, str]) -> set[date]:
 
 async def ical_objects(client: httpx.AsyncClient, a: Agency) -> None:
     """An export, a feed and an alert for an agency built by ``tests.factories.full_agency``.
-    The feed points at a loopback address, which the default settings refuse to fetch, so its
-    sync raises an alert without any network traffic."""
+    The feed's host cannot resolve (``.invalid`` never does; a loopback address would now be
+    refused at creation), so its sync fails and raises an alert without reaching anything."""
     h = a.auth()
     r = await client.post(f"/api/v1/properties/{a.property_id}/ical-exports", json={}, headers=h)
     assert r.status_code == 201, r.text
     a.ical_export_id = r.json()["id"]
     r = await client.post(
         f"/api/v1/properties/{a.property_id}/ical-feeds",
-        json={"url": "http://127.0.0.1:9/cal.ics", "name": "Loopback", "source": "other"},
+        json={"url": "http://calendar.invalid/cal.ics", "name": "Nowhere", "source": "other"},
         headers=h,
     )
     assert r.status_code == 201, r.text
