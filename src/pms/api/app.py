@@ -17,6 +17,7 @@ from pms.api import (
     blocks,
     bookings,
     calendar,
+    channels,
     events,
     guests,
     health,
@@ -98,6 +99,7 @@ def create_app() -> FastAPI:
         events.router,
         ical.router,
         alerts.router,
+        channels.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(system.router, prefix="/api/v1")

@@ -13,12 +13,14 @@ from starlette.types import Scope
 from pms.api.deps import (
     DB,
     AgencyMember,
+    AppSettings,
     BookingsCreate,
     BookingsRead,
     BookingsUpdate,
     bearer_and_agency,
 )
 from pms.api.responses import Responses
+from pms.channel import decisions
 from pms.core import auth, booking_batches, bookings
 from pms.core.booking_status import BookingStatus
 from pms.core.permissions import Permission
@@ -184,14 +186,23 @@ async def update_booking(
         403: {"description": "Your role may not do this action"},
         502: {
             "description": "Stripe refused to capture (confirm) or release (decline, cancel) "
-            "the card authorisation of a request; nothing changed"
+            "the card authorisation of a request, or the channel (Airbnb) did not take "
+            "the decision on its reservation request; nothing changed"
         },
     },
 )
 async def booking_action(
-    booking_id: uuid.UUID, action: Action, session: DB, actor: AgencyMember
+    booking_id: uuid.UUID,
+    action: Action,
+    session: DB,
+    actor: AgencyMember,
+    settings: AppSettings,
 ) -> Booking:
     target, needed = bookings.ACTIONS[action]
     actor.require(needed)
-    b, g = await bookings.transition(session, actor, booking_id, target)
+    if action in ("confirm", "decline"):
+        # A platform request (Airbnb): the decision is carried to the platform as well.
+        b, g = await decisions.decide(session, actor, settings, booking_id, target)
+    else:
+        b, g = await bookings.transition(session, actor, booking_id, target)
     return to_schema(b, g, actor)
