@@ -3,14 +3,20 @@ mapped Airbnb account, and comparisons of the simulator's calendar with Core's A
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 
+from pms.channel.connections import seal
+from pms.settings import get_settings
 from tests.factories import Agency, full_agency
+from tests.services import plain
 
 HOST_CODE = "code-host-1001"
 
@@ -61,7 +67,8 @@ async def connect(
 
 
 def window(today: date | None = None, days: int = 365) -> tuple[date, date]:
-    start = today or date.today()
+    """Tonight onward in the test properties' time zone (Europe/Berlin)."""
+    start = today or datetime.now(ZoneInfo("Europe/Berlin")).date()
     return start, start + timedelta(days=days)
 
 
@@ -122,3 +129,57 @@ def mismatches(core: list[dict[str, Any]], sim: dict[str, Any]) -> list[str]:
         if want != have:
             out.append(f"{d['date']}: core {want} != airbnb {have}")
     return out
+
+
+@dataclass
+class ChannelIds:
+    connection_id: str
+    mapping_id: str
+    dead_letter_id: str
+    conflict_id: str
+
+
+async def channel_objects(database_url: str, a: Agency) -> ChannelIds:
+    """A connection, a mapping, a dead letter and a conflict of agency ``a``, written straight
+    into its tables (no platform needed): the objects another agency must never reach."""
+    ids = ChannelIds(*(str(uuid.uuid4()) for _ in range(4)))
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        await conn.execute(
+            "INSERT INTO channel_connections (id, agency_id, platform, name, account_id, "
+            "credentials) VALUES ($1, $2, 'airbnb', 'A', '1001', $3)",
+            uuid.UUID(ids.connection_id),
+            uuid.UUID(a.id),
+            seal(get_settings(), {"access_token": "x", "refresh_token": "y"}),
+        )
+        await conn.execute(
+            "INSERT INTO channel_mappings (id, agency_id, connection_id, platform, "
+            "remote_listing_id, property_id, rate_plan_id) "
+            "VALUES ($1, $2, $3, 'airbnb', $4, $5, $6)",
+            uuid.UUID(ids.mapping_id),
+            uuid.UUID(a.id),
+            uuid.UUID(ids.connection_id),
+            f"tenant-{ids.mapping_id[:8]}",
+            uuid.UUID(a.property_id),
+            uuid.UUID(a.rate_plan_id),
+        )
+        await conn.execute(
+            "INSERT INTO channel_dead_letters (id, agency_id, connection_id, mapping_id, start, "
+            "\"end\", attempts, error) VALUES ($1, $2, $3, $4, '2030-01-01', '2030-01-05', 6, "
+            "'HTTP 503')",
+            uuid.UUID(ids.dead_letter_id),
+            uuid.UUID(a.id),
+            uuid.UUID(ids.connection_id),
+            uuid.UUID(ids.mapping_id),
+        )
+        await conn.execute(
+            "INSERT INTO channel_conflicts (id, agency_id, property_id, booking_id, start, "
+            "\"end\") VALUES ($1, $2, $3, $4, '2030-01-01', '2030-01-05')",
+            uuid.UUID(ids.conflict_id),
+            uuid.UUID(a.id),
+            uuid.UUID(a.property_id),
+            uuid.UUID(a.booking_id),
+        )
+    finally:
+        await conn.close()
+    return ids
