@@ -13,6 +13,7 @@ from pms.channel import connections
 from pms.channel.adapters import adapter_for
 from pms.channel.adapters.base import CredentialsRefused, PlatformError
 from pms.channel.errors import PlatformUnavailable
+from pms.channel.inbound import acknowledge_closed
 from pms.core import bookings
 from pms.core.booking_status import BookingStatus
 from pms.core.errors import Conflict
@@ -62,7 +63,7 @@ async def decide(
     ).scalar_one_or_none()
     if record is None:
         return await bookings.transition(session, actor, booking_id, target)
-    _mapping, connection = await _platform(session, record)
+    mapping, connection = await _platform(session, record)
     adapter = adapter_for(connection.platform, settings)
     accept = target is BookingStatus.CONFIRMED
     if record.pending_alteration_id is not None and booking.status is BookingStatus.CONFIRMED:
@@ -96,4 +97,7 @@ async def decide(
         except PlatformError as exc:
             raise _refused(exc) from None
         record.remote_status = "confirmed" if accept else "declined"
+        if accept:
+            # Airbnb holds these nights for the reservation itself: do not echo the closing.
+            await acknowledge_closed(session, mapping, booking.check_in, booking.check_out)
     return result

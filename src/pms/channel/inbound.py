@@ -245,7 +245,7 @@ async def _bring_in_line(
             await _record_conflict(s, actor, mapping, booking, res)
     booking.quote = platform_quote(res, mapping.platform)
     if booking.status is S.CONFIRMED:
-        await _acknowledge_closed(s, mapping, res.check_in, res.check_out)
+        await acknowledge_closed(s, mapping, res.check_in, res.check_out)
     return "applied"
 
 
@@ -298,7 +298,7 @@ async def _create(
         raise
     booking.quote = platform_quote(res, mapping.platform)
     if status is S.CONFIRMED:
-        await _acknowledge_closed(s, mapping, res.check_in, res.check_out)
+        await acknowledge_closed(s, mapping, res.check_in, res.check_out)
     return booking.id
 
 
@@ -383,7 +383,7 @@ async def _record_conflict(
     )
 
 
-async def _acknowledge_closed(
+async def acknowledge_closed(
     s: AsyncSession, mapping: ChannelMapping, check_in: date, check_out: date
 ) -> None:
     """The platform closed these nights itself: record that, so closing them is not echoed."""

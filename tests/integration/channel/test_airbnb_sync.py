@@ -4,10 +4,14 @@ it; a guest's booking on Airbnb lands in Core and closes the nights on the other
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import httpx
 
+from pms import db
+from pms.channel.engine import dirty, flush
+from pms.settings import get_settings
 from tests.integration.channel.helpers import (
     connect,
     core_ari,
@@ -47,6 +51,19 @@ async def test_connect_map_full_sync_price_change_and_a_guest_booking(
 
     await eventually(lambda: in_step("50001"), 60, "Airbnb 50001 to equal Core's ARI")
     await eventually(lambda: in_step("50002"), 60, "Airbnb 50002 to equal Core's ARI")
+
+    # Call economy: the full sync of 365 nights took at most ceil(365 / 100) calls per listing,
+    # and pushing the same state again takes none.
+    r = await client.get(
+        f"/api/v1/channel-connections/{c.connection_id}/sync-log", headers=a.auth()
+    )
+    pushes = [e for e in r.json() if e["mapping_id"] == c.mapping_ids["50001"]]
+    assert 0 < sum(e["calls"] for e in pushes) <= 4, pushes
+    async with db.transaction(uuid.UUID(a.id)) as s:
+        await dirty.mark(s, uuid.UUID(a.id), [uuid.UUID(c.mapping_ids["50001"])], start, end)
+    again = await flush.flush(uuid.UUID(c.mapping_ids["50001"]), get_settings())
+    assert again.calls == 0, again
+    assert again.outcome == "unchanged", again
 
     # A one-night price change reaches the simulator.
     night = start + timedelta(days=40)
