@@ -135,8 +135,9 @@ async def _alert_unmapped(s: AsyncSession, platform: str, res: InboundReservatio
                 ChannelConnection.remote_listings.contains([{"id": res.listing_id}]),
             )
         )
-    ).scalars()
+    ).scalars().all()
     for connection in owners:
+        await db.set_tenant(s, connection.agency_id)  # alerts are written in their agency
         await alerting.raise_once(
             s,
             agency_id=connection.agency_id,

@@ -28,6 +28,7 @@ def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -
         "CHANNEL_RETRY_MAX_SECONDS": "1",
         "CHANNEL_HTTP_TIMEOUT_SECONDS": "2",
         "CHANNEL_BREAKER_COOLDOWN_SECONDS": "1",
+        "CHANNEL_MAX_ATTEMPTS": "3",
         "AIRBNB_REQUESTS_PER_SECOND": "50",
         "AIRBNB_BURST": "50",
     }
