@@ -110,7 +110,9 @@ def _celery(args: list[str]) -> None:
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
-    queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = "default,channel.airbnb",
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated queues.")
+    ] = "default,channel.airbnb.inbound,channel.airbnb",
 ) -> None:
     """A Celery worker."""
     _celery(

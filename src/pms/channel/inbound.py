@@ -129,13 +129,17 @@ async def record_failure(inbox_id: int, error: str) -> None:
 
 async def _alert_unmapped(s: AsyncSession, platform: str, res: InboundReservation) -> None:
     owners = (
-        await s.execute(
-            select(ChannelConnection).where(
-                ChannelConnection.platform == platform,
-                ChannelConnection.remote_listings.contains([{"id": res.listing_id}]),
+        (
+            await s.execute(
+                select(ChannelConnection).where(
+                    ChannelConnection.platform == platform,
+                    ChannelConnection.remote_listings.contains([{"id": res.listing_id}]),
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for connection in owners:
         await db.set_tenant(s, connection.agency_id)  # alerts are written in their agency
         await alerting.raise_once(

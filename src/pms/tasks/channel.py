@@ -27,6 +27,11 @@ def queue_for(platform: str) -> str:
     return f"channel.{platform}"
 
 
+def inbound_queue_for(platform: str) -> str:
+    """Inbound messages have their own queue: a booking never waits behind slow pushes."""
+    return f"channel.{platform}.inbound"
+
+
 def schedule_flush(
     mapping_id: uuid.UUID | str, platform: str, countdown: float | None = None
 ) -> None:
@@ -93,7 +98,7 @@ async def on_sync_requested(event: EventMessage) -> None:
 @register(RECEIVED)
 async def on_message_received(event: EventMessage) -> None:
     p = event["payload"]
-    apply_message.apply_async((int(p["inbox_id"]),), queue=queue_for(p["platform"]))
+    apply_message.apply_async((int(p["inbox_id"]),), queue=inbound_queue_for(p["platform"]))
 
 
 @celery_app.task(name="pms.channel.flush", ignore_result=True, acks_late=True)
@@ -153,7 +158,7 @@ async def _sweep() -> tuple[int, int]:
     for mapping_id, platform in late:
         schedule_flush(mapping_id, platform, countdown=0)
     for inbox_id, platform in open_messages:
-        apply_message.apply_async((inbox_id,), queue=queue_for(platform))
+        apply_message.apply_async((inbox_id,), queue=inbound_queue_for(platform))
     return len(late), len(open_messages)
 
 
