@@ -1,8 +1,8 @@
-"""Faults: changes, guest bookings and cancellations while the simulator fails calls (10 % 5xx,
-5 % 429, 2 % timeouts) and drops, duplicates and reorders webhooks (10 % each). Afterwards
-reconciliation finds 0 mismatches, and every guest booking exists in Core exactly once with its latest state
-(one cancelled on Airbnb before its webhook got through may be absent: it never held a night).
-``CHANNEL_FAULT_SECONDS`` sets how long changes are made (the issue's figure is 60)."""
+"""Faults: changes, guest bookings and cancellations while the simulator fails calls (10 %
+5xx, 5 % 429, 2 % timeouts) and drops, duplicates and reorders webhooks (10 % each). Afterwards
+reconciliation finds 0 mismatches, and every guest booking exists in Core exactly once with its
+latest state (one cancelled on Airbnb before its webhook got through may be absent: it never
+held a night). ``CHANNEL_FAULT_SECONDS`` sets how long changes are made (the issue says 60)."""
 
 from __future__ import annotations
 
