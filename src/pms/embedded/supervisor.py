@@ -189,6 +189,14 @@ def run_dev(echo: Callable[[str], None], *, seed: bool = True) -> int:
         if not wait_ready(f"{base}/health/ready", 60):
             echo(f"the system did not become ready; see the logs in {s.data_dir / 'logs'}")
             return 1
+        if seed:
+            from pms.demo import connect_demo_channels
+
+            try:
+                for line in connect_demo_channels(sandbox_url, base):
+                    echo(line)
+            except Exception as exc:  # noqa: BLE001 (the demo runs on without its channel)
+                echo(f"demo Airbnb connection skipped: {type(exc).__name__}")
         echo("")
         echo("PMS-Webapp is running.")
         echo(f"  API          {base}")
