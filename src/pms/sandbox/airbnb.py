@@ -11,6 +11,8 @@ import asyncio
 import itertools
 import secrets
 import string
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -231,6 +233,9 @@ class AirbnbSimulator:
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, str] = {}
         self.calendar = Calendar()
+        # Every price written, with the wall-clock time (for latency measurements).
+        self.price_log: deque[tuple[int, str, str, str, float]] = deque(maxlen=500_000)
+        self._price_seq = itertools.count(1)
         self.reservations: dict[str, Reservation] = {}
         self._alteration_ids = itertools.count(1)
         self._event_ids = itertools.count(1)
@@ -333,6 +338,16 @@ class AirbnbSimulator:
                 if op.availability is not None:
                     day.closed = op.availability == "unavailable"
                 if op.daily_price is not None:
+                    if day.price != op.daily_price:
+                        self.price_log.append(
+                            (
+                                next(self._price_seq),
+                                ops.listing_id,
+                                night.isoformat(),
+                                f"{op.daily_price:.2f}",
+                                time.time(),
+                            )
+                        )
                     day.price = op.daily_price
                 if "min_nights" in op.model_fields_set:
                     day.min_stay = op.min_nights
@@ -782,6 +797,14 @@ def airbnb_control_router(sim: AirbnbSimulator) -> APIRouter:
             limits.requests, limits.window_s, sim.clock.seconds
         )
         return limits
+
+    @router.get("/price-log", summary="Prices as they changed, with wall-clock times")
+    async def price_log(since: int = 0) -> list[dict[str, Any]]:
+        return [
+            {"seq": n, "listing_id": lst, "date": night, "price": price, "at": at}
+            for n, lst, night, price, at in sim.price_log
+            if n > since
+        ]
 
     @router.get("/webhooks", summary="Every webhook with its delivery attempts")
     async def deliveries() -> list[dict[str, Any]]:
