@@ -289,6 +289,12 @@ def upgrade() -> None:
         sa.Column("clashing_block_id", sa.UUID()),
         sa.Column("start", sa.Date(), nullable=False),
         sa.Column("end", sa.Date(), nullable=False),
+        sa.Column(
+            "held_block_ids",
+            postgresql.JSONB(),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
         sa.Column("resolution", sa.String(20)),
         _ts("created_at", now=True),
         _ts("resolved_at", True),

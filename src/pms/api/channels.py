@@ -24,6 +24,7 @@ from pms.channel import (
     status as channel_status,
 )
 from pms.channel.adapters.base import InvalidWebhook
+from pms.channel.engine import dirty
 from pms.channel.errors import WebhookRefused
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
@@ -122,8 +123,6 @@ async def update_connection(
 
 async def mappings_resume(session: DB, actor: Actor, c: ChannelConnection) -> None:
     """Resuming asks for a flush of every mapping that still has changes pending."""
-    from pms.channel.engine import dirty
-
     for m in await mappings.list_for_connection(session, actor, c.id):
         current = await dirty.read(session, m.id)
         if current is not None:

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from pms.api.problems import problem
+from pms.channel import metrics as channel_metrics
 from pms.db import get_engine
 from pms.redis_client import get_redis
 from pms.tasks.heartbeat import HEARTBEAT_PREFIX
@@ -76,4 +77,5 @@ async def ready() -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics() -> Response:
+    await channel_metrics.refresh_gauges()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

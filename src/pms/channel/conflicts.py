@@ -5,13 +5,14 @@ inventory guard; the booking becomes confirmed), ``cancel`` (on our side), or
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import audit, bookings, inventory
+from pms.core import audit, blocks, bookings, inventory
 from pms.core.booking_status import BookingStatus
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.permissions import Permission
@@ -65,6 +66,11 @@ async def resolve(
     booking = await session.get(Booking, conflict.booking_id, with_for_update=True)
     assert booking is not None
     before = {"status": booking.status.value, "check_in": str(booking.check_in)}
+    # Cancelled or moved, the nights held for it open again (a move re-checks the new ones
+    # with the guard); accepted as overbooked, the guest comes, so they stay closed.
+    for block_id in conflict.held_block_ids if action in ("cancel", "move") else []:
+        with contextlib.suppress(NotFound):
+            await blocks.delete(session, actor, uuid.UUID(block_id))
     if action == "cancel":
         await bookings.transition(session, actor, booking.id, BookingStatus.CANCELLED)
     elif action == "move":

@@ -21,7 +21,7 @@ from pms.channel import alerting
 from pms.channel.adapters import adapter_for
 from pms.channel.adapters.base import InboundReservation
 from pms.channel.metrics import INBOUND_APPLY_LATENCY
-from pms.core import audit, bookings, inventory, outbox
+from pms.core import audit, blocks, bookings, inventory, outbox
 from pms.core.booking_events import event_payload
 from pms.core.booking_status import BookingStatus, can_transition
 from pms.core.errors import Conflict
@@ -29,6 +29,7 @@ from pms.core.inventory import InventoryConflict
 from pms.core.permissions import Role
 from pms.core.tenancy import Actor
 from pms.logs import get_logger
+from pms.models.block import BlockKind
 from pms.models.booking import Booking, BookingSource
 from pms.models.channel import (
     ChannelConflict,
@@ -39,7 +40,7 @@ from pms.models.channel import (
     ChannelReservation,
     InboxStatus,
 )
-from pms.schemas.booking import BookingCreate, BookingUpdate, GuestInline
+from pms.schemas.booking import BlockCreate, BookingCreate, BookingUpdate, GuestInline
 from pms.settings import Settings
 
 log = get_logger(__name__)
@@ -368,6 +369,7 @@ async def _record_conflict(
         start=res.check_in,
         end=res.check_out,
     )
+    conflict.held_block_ids = await _hold_free_nights(s, actor, mapping, res)
     s.add(conflict)
     await s.flush()
     other = (
@@ -386,6 +388,39 @@ async def _record_conflict(
         f"collides with {other}; it is kept as a conflict booking to resolve.",
         property_id=mapping.property_id,
     )
+
+
+async def _hold_free_nights(
+    s: AsyncSession, actor: Actor, mapping: ChannelMapping, res: InboundReservation
+) -> list[str]:
+    """Close the conflicting stay's nights that no other stay holds, everywhere (a block), so
+    no channel sells them while a person resolves the conflict."""
+    taken = {
+        n
+        for r in await inventory.occupied(s, [mapping.property_id], res.check_in, res.check_out)
+        for n in stay_nights(max(r.start, res.check_in), min(r.end, res.check_out))
+    }
+    free = [n for n in stay_nights(res.check_in, res.check_out) if n not in taken]
+    held: list[str] = []
+    start: date | None = None
+    for i, night in enumerate(free):
+        start = start or night
+        last = i + 1 == len(free) or free[i + 1] != night + timedelta(days=1)
+        if last:
+            block = await blocks.create(
+                s,
+                actor,
+                BlockCreate(
+                    property_id=mapping.property_id,
+                    start=start,
+                    end=night + timedelta(days=1),
+                    kind=BlockKind.MANUAL,
+                    note=f"Held for the conflicting {mapping.platform} booking {res.code}",
+                ),
+            )
+            held.append(str(block.id))
+            start = None
+    return held
 
 
 async def acknowledge_closed(

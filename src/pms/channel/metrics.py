@@ -23,3 +23,38 @@ INBOUND_APPLY_LATENCY = Histogram(
     ["platform"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
+
+LAG_SECONDS = Gauge(
+    "pms_channel_lag_seconds", "Age of the oldest change not yet on its platform (0: none)"
+)
+DEAD_LETTERS = Gauge("pms_channel_dead_letters_open", "Dead letters nobody has retried yet")
+INBOX_OPEN = Gauge(
+    "pms_channel_inbox_open", "Inbound messages not applied yet (pending, failed, unmapped)"
+)
+
+
+async def refresh_gauges() -> None:
+    """Queue depth, lag, dead letters and open inbound messages of every agency, read from
+    PostgreSQL when /metrics is scraped (one statement), so any API replica reports them."""
+    from sqlalchemy import text
+
+    from pms import db
+
+    async with db.transaction(None) as session:
+        await db.enable_system_access(session)
+        row = (
+            await session.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM channel_dirty),"
+                    " (SELECT coalesce(extract(epoch FROM now() - min(since)), 0)"
+                    "  FROM channel_dirty),"
+                    " (SELECT count(*) FROM channel_dead_letters WHERE retried_at IS NULL),"
+                    " (SELECT count(*) FROM channel_inbox"
+                    "  WHERE status IN ('pending', 'failed', 'unmapped'))"
+                )
+            )
+        ).one()
+    QUEUE_DEPTH.set(row[0])
+    LAG_SECONDS.set(float(row[1]))
+    DEAD_LETTERS.set(row[2])
+    INBOX_OPEN.set(row[3])

@@ -314,6 +314,10 @@ class ChannelConflict(Base):
     )
     start: Mapped[date] = mapped_column(Date, nullable=False)
     end: Mapped[date] = mapped_column(Date, nullable=False)
+    # Blocks closing the conflicting stay's free nights everywhere until it is resolved.
+    held_block_ids: Mapped[list[str]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
     resolution: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=text("now()")

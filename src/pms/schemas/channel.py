@@ -157,6 +157,9 @@ class ChannelConflict(ReadModel):
     clashing_block_id: uuid.UUID | None
     start: date
     end: date
+    held_block_ids: list[uuid.UUID] = Field(
+        description="Blocks closing the stay's free nights everywhere until it is resolved."
+    )
     resolution: str | None
     created_at: datetime
     resolved_at: datetime | None

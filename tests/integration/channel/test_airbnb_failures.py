@@ -26,6 +26,11 @@ async def _alerts(api: httpx.AsyncClient, h: dict[str, str], kind: str) -> list[
     return list(r.json()["items"])
 
 
+async def _blocks(api: httpx.AsyncClient, h: dict[str, str], pid: str) -> dict[str, Any]:
+    r = await api.get("/api/v1/blocks", params={"property_id": pid, "limit": 200}, headers=h)
+    return {b["id"]: b for b in r.json()["items"]}
+
+
 async def test_an_overbooking_from_airbnb_is_a_conflict_and_unmapped_listings_alert(
     api: httpx.AsyncClient,
     api_url: str,
@@ -48,13 +53,14 @@ async def test_an_overbooking_from_airbnb_is_a_conflict_and_unmapped_listings_al
     )
     assert r.status_code == 201, r.text
     ours = r.json()["id"]
-    # The guest books on Airbnb anyway (Airbnb had not closed the nights yet).
+    # The guest books on Airbnb anyway (Airbnb had not closed the nights yet), two nights
+    # beyond our stay as well.
     r = await sandbox.post(
         "/control/airbnb/bookings",
         json={
             "listing_id": "50001",
-            "arrival": arrival.isoformat(),
-            "departure": (arrival + timedelta(days=2)).isoformat(),
+            "arrival": (arrival + timedelta(days=1)).isoformat(),
+            "departure": (arrival + timedelta(days=5)).isoformat(),
             "force": True,
         },
     )
@@ -71,12 +77,20 @@ async def test_an_overbooking_from_airbnb_is_a_conflict_and_unmapped_listings_al
     assert r.json()["status"] == "conflict"
     assert r.json()["channel_booking_id"] == code
     assert await _alerts(api, h, "channel_conflict")
+    # The nights only the Airbnb guest wants are held (closed everywhere) until it is resolved.
+    assert len(found["held_block_ids"]) == 1
+    held = (await _blocks(api, h, a.property_id))[found["held_block_ids"][0]]
+    assert (held["start"], held["end"]) == (
+        (arrival + timedelta(days=3)).isoformat(),
+        (arrival + timedelta(days=5)).isoformat(),
+    )
     r = await api.post(
         f"/api/v1/channel-conflicts/{found['id']}/resolve", json={"action": "cancel"}, headers=h
     )
     assert r.status_code == 200, r.text
     assert r.json()["resolution"] == "cancel"
     assert await conflict() == []
+    assert found["held_block_ids"][0] not in await _blocks(api, h, a.property_id)
     r = await api.get("/api/v1/audit-log", params={"limit": 200}, headers=h)
     assert any(e["action"] == "resolved:cancel" for e in r.json()["items"])
 

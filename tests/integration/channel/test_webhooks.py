@@ -93,6 +93,10 @@ async def test_a_valid_webhook_is_stored_once_and_a_replay_is_refused(
     assert r.status_code == 200
     assert r.json()["outcome"] == "duplicate"
     assert await _stored() == 1
+    # Not applied yet (no worker here): /metrics counts it as an open inbound message.
+    metrics = (await client.get("/metrics")).text
+    assert "pms_channel_inbox_open 1.0" in metrics
+    assert "pms_channel_dirty_mappings 0.0" in metrics
 
 
 async def test_an_unknown_platform_is_404(client: httpx.AsyncClient) -> None:
