@@ -4,6 +4,7 @@ decisions on requests and alterations, and webhooks signed with HMAC-SHA256 over
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -41,6 +42,21 @@ _STATUS = {
     "expired": "expired",
     "cancelled": "cancelled",
 }
+
+
+_clients: dict[int, httpx.AsyncClient] = {}
+
+
+def _client() -> httpx.AsyncClient:
+    """One pooled client per event loop (a worker process runs one loop; building a client
+    per call costs more CPU than the call: its TLS context alone is milliseconds)."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(id(loop))
+    if client is None or client.is_closed:
+        for key in [k for k, c in _clients.items() if c.is_closed]:
+            del _clients[key]
+        client = _clients[id(loop)] = httpx.AsyncClient()
+    return client
 
 
 def _minor(amount: str, currency: str) -> int:
@@ -152,10 +168,9 @@ class AirbnbAdapter:
         if credentials is not None:
             headers["Authorization"] = f"Bearer {credentials['access_token']}"
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.request(
-                    method, f"{self.base}{path}", headers=headers, **kwargs
-                )
+            response = await _client().request(
+                method, f"{self.base}{path}", headers=headers, timeout=self.timeout, **kwargs
+            )
         except httpx.TimeoutException:
             raise PlatformError(f"Airbnb {what}: timed out", retryable=True) from None
         except httpx.TransportError as exc:

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -53,6 +54,26 @@ class FlushReport:
     platform: str | None = None
 
 
+def _upsert_nights() -> Any:
+    stmt = insert(ChannelNight)
+    values = (
+        "available",
+        "price_minor",
+        "min_stay",
+        "max_stay",
+        "closed_to_arrival",
+        "closed_to_departure",
+        "pushed_at",
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["mapping_id", "night"], set_={c: stmt.excluded[c] for c in values}
+    )
+
+
+# One statement for any number of nights (executemany: compiled once, sent in batches).
+_UPSERT_NIGHTS = _upsert_nights()
+
+
 def acknowledged_row(
     mapping: ChannelMapping, night: date, values: NightValues, at: datetime
 ) -> dict[str, object]:
@@ -77,19 +98,8 @@ async def acknowledge(
     if not nights:
         return
     at = datetime.now(UTC)
-    stmt = insert(ChannelNight).values(
-        [acknowledged_row(mapping, n, v, at) for n, v in nights.items()]
-    )
-    cols = ("available", "price_minor", "min_stay", "max_stay", "closed_to_arrival")
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["mapping_id", "night"],
-            set_={
-                **{c: stmt.excluded[c] for c in cols},
-                "closed_to_departure": stmt.excluded.closed_to_departure,
-                "pushed_at": stmt.excluded.pushed_at,
-            },
-        )
+        _UPSERT_NIGHTS, [acknowledged_row(mapping, n, v, at) for n, v in nights.items()]
     )
 
 
