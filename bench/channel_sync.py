@@ -199,6 +199,21 @@ async def ari_latency(
     return [seen[k] - committed[k] for k in seen]
 
 
+async def drained(database_url: str, count_sql: str, within: float = 600) -> None:
+    """Wait until the backlog a phase left behind is worked off, so it does not burden the
+    next measurement."""
+    t0 = time.monotonic()
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        while time.monotonic() - t0 < within:
+            if not await conn.fetchval(count_sql):
+                break
+            await asyncio.sleep(1)  # polling PostgreSQL; nothing to be notified by
+    finally:
+        await conn.close()
+    say(f"  (backlog worked off in {time.monotonic() - t0:.1f} s)")
+
+
 def webhook_maker(port: int) -> RequestMaker:
     run = uuid.uuid4().hex[:6]
 
@@ -349,6 +364,7 @@ def main() -> None:
                 f"{pct(lat, 0.5):.3f} s, p99 {pct(lat, 0.99):.3f} s, max {max(lat):.3f} s "
                 f"(n={len(lat)}; target p99 ≤ 2 s)"
             )
+            await drained(svc.database_url, "SELECT count(*) FROM channel_dirty")
             # Ingest alone: the relay is paused meanwhile, so the workers applying the messages
             # do not share the two cores with it (applying is measured in step 4).
             procs["relay"].send_signal(signal.SIGSTOP)
@@ -375,6 +391,10 @@ def main() -> None:
             say(raw.line())
             ratio = 100 * hook.rps / raw.rps
             say(f"webhook ingest = {ratio:.1f} % of the raw INSERT (target ≥ 50 %)")
+            await drained(
+                svc.database_url,
+                "SELECT count(*) FROM channel_inbox WHERE status IN ('pending', 'failed')",
+            )
             apply = await booking_apply(sandbox, svc.database_url, listings, args.bookings)
             say(
                 f"booking apply (webhook receipt → committed Core booking): p50 "

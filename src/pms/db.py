@@ -69,6 +69,12 @@ _UNCACHED_TABLES = frozenset(
         "stripe_events",
         "alerts",
         "ical_conflicts",
+        # The Channel Manager's own bookkeeping: no cached read shows it.
+        "channel_inbox",
+        "channel_dirty",
+        "channel_nights",
+        "channel_sync_log",
+        "channel_dead_letters",
     }
 )
 _AUTH_TABLES = frozenset({"users", "memberships", "auth_sessions"})

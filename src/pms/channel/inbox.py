@@ -10,22 +10,42 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from redis.exceptions import RedisError
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 
 from pms import db
 from pms.channel.adapters import adapter_for
 from pms.channel.adapters.base import InvalidWebhook, UnknownPlatform
-from pms.core import outbox
 from pms.core.errors import NotFound
-from pms.logs import get_logger
-from pms.models.channel import ChannelInbox
-from pms.models.outbox import OutboxEvent
+from pms.logs import get_logger, request_id_var
 from pms.redis_client import get_redis
 from pms.settings import Settings
 
 log = get_logger(__name__)
 RECEIVED = "channel.message_received"
 MAX_BODY = 512 * 1024
+
+
+# A system transaction (webhooks arrive without a tenant; the message's agency is known once it
+# is matched to a listing), then ONE statement: the inbox row and, only if it is new, the
+# outbox event that asks for it to be applied.
+_SYSTEM = text("SELECT set_config('app.system', 'on', true), set_config('app.agency_id', '', true)")
+_INTAKE = text(
+    """
+    WITH new AS (
+        INSERT INTO channel_inbox (platform, message_id, event_type, body)
+        VALUES (:platform, :message_id, :event_type, :body)
+        ON CONFLICT (platform, message_id) DO NOTHING
+        RETURNING id
+    ), event AS (
+        INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, request_id)
+        SELECT :received, 'channel_inbox', new.id::text,
+               jsonb_build_object('inbox_id', new.id, 'platform', CAST(:platform AS text)),
+               :request_id
+        FROM new
+    )
+    SELECT id FROM new
+    """
+).bindparams(received=RECEIVED)
 
 
 @dataclass(frozen=True)
@@ -63,32 +83,20 @@ async def receive(
         fresh = True  # the inbox's unique key still makes a replay a no-op
     if not fresh:
         raise InvalidWebhook("signature already used (replay)")
-    async with db.transaction(None) as session:
-        await db.enable_system_access(session)
+    async with db.get_sessionmaker()() as session, session.begin():
+        await session.execute(_SYSTEM)
         inserted = (
             await session.execute(
-                insert(ChannelInbox)
-                .values(
-                    platform=platform,
-                    message_id=verified.message_id,
-                    event_type=verified.event_type,
-                    body=body.decode("utf-8"),
-                )
-                .on_conflict_do_nothing(index_elements=["platform", "message_id"])
-                .returning(ChannelInbox.id)
+                _INTAKE,
+                {
+                    "platform": platform,
+                    "message_id": verified.message_id,
+                    "event_type": verified.event_type,
+                    "body": body.decode("utf-8"),
+                    "request_id": request_id_var.get(),
+                },
             )
         ).scalar_one_or_none()
-        if inserted is None:
-            return Receipt(verified.message_id, "duplicate", None)
-        session.add(
-            OutboxEvent(
-                **outbox.event(
-                    agency_id=None,  # type: ignore[arg-type]  # known once matched to a listing
-                    event_type=RECEIVED,
-                    aggregate_type="channel_inbox",
-                    aggregate_id=inserted,
-                    payload={"inbox_id": inserted, "platform": platform},
-                )
-            )
-        )
+    if inserted is None:
+        return Receipt(verified.message_id, "duplicate", None)
     return Receipt(verified.message_id, "accepted", inserted)
