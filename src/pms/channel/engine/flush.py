@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,7 @@ from pms.settings import Settings
 
 log = get_logger(__name__)
 _STOPPED = (ConnectionStatus.PAUSED, ConnectionStatus.REVOKED)
+CONNECTION_TOUCH = timedelta(seconds=5)
 # A flush keeps going while changes keep arriving, but hands over after this many rounds.
 MAX_ROUNDS = 20
 
@@ -173,21 +174,22 @@ async def _round(mapping_id: uuid.UUID, settings: Settings) -> tuple[FlushReport
         prop = await s.get(Property, mapping.property_id)
         assert connection is not None
         assert prop is not None
+        if connection.status in _STOPPED:
+            return FlushReport("stopped"), True
+        adapter = adapter_for(mapping.platform, settings)
+        today = ari_store.local_today(prop.timezone)
+        start = max(d.start, today)
+        days = min(settings.channel_sync_days, adapter.window_days)
+        end = min(d.end, today + timedelta(days=days))
+        # The state as it is NOW (read after the dirty range: never older than the change).
+        want = await wanted(s, mapping, start, end) if start < end else {}
+        have = await acknowledged(s, mapping.id, start, end) if start < end else {}
         s.expunge_all()
-    if connection.status in _STOPPED:
-        return FlushReport("stopped"), True
-    adapter = adapter_for(mapping.platform, settings)
-    today = ari_store.local_today(prop.timezone)
-    start = max(d.start, today)
-    end = min(d.end, today + timedelta(days=min(settings.channel_sync_days, adapter.window_days)))
     entry = synclog.Entry(
         "push", connection.id, connection.agency_id, mapping.id, start, max(start, end)
     )
     report = FlushReport("unchanged", platform=mapping.platform)
     if start < end:
-        async with db.transaction(mapping.agency_id) as s:
-            want = await wanted(s, mapping, start, end)
-            have = await acknowledged(s, mapping.id, start, end)
         batches = adapter.batches(changed_runs(want, have))
         try:
             account = await Account.open(connection, settings)
@@ -248,12 +250,20 @@ async def _finish(
                 .where(ChannelMapping.id == mapping.id)
                 .values(last_push_at=now, failures_in_row=0, last_error=None)
             )
+            # One row shared by every listing of the account: written only when its health
+            # changes or every few seconds, so flushes of many listings do not queue on it.
             await s.execute(
                 update(ChannelConnection)
                 .where(
                     ChannelConnection.id == connection.id,
                     ChannelConnection.status != ConnectionStatus.REVOKED,
                     ChannelConnection.status != ConnectionStatus.PAUSED,
+                    or_(
+                        ChannelConnection.status != ConnectionStatus.ACTIVE,
+                        ChannelConnection.failures_in_row > 0,
+                        ChannelConnection.last_push_at.is_(None),
+                        ChannelConnection.last_push_at < now - CONNECTION_TOUCH,
+                    ),
                 )
                 .values(
                     last_push_at=now,
