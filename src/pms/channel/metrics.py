@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 PUSH_LATENCY = Histogram(
     "pms_channel_push_latency_seconds",
@@ -33,27 +35,26 @@ INBOX_OPEN = Gauge(
 )
 
 
+_GAUGES_SQL = text(
+    "SELECT (SELECT count(*) FROM channel_dirty),"
+    " (SELECT coalesce(extract(epoch FROM now() - min(since)), 0) FROM channel_dirty),"
+    " (SELECT count(*) FROM channel_dead_letters WHERE retried_at IS NULL),"
+    " (SELECT count(*) FROM channel_inbox WHERE status IN ('pending', 'failed', 'unmapped'))"
+)
+
+
 async def refresh_gauges() -> None:
     """Queue depth, lag, dead letters and open inbound messages of every agency, read from
-    PostgreSQL when /metrics is scraped (one statement), so any API replica reports them."""
-    from sqlalchemy import text
-
+    PostgreSQL when /metrics is scraped (one statement), so any API replica reports them.
+    With the database away, /metrics still answers with what it has."""
     from pms import db
 
-    async with db.transaction(None) as session:
-        await db.enable_system_access(session)
-        row = (
-            await session.execute(
-                text(
-                    "SELECT (SELECT count(*) FROM channel_dirty),"
-                    " (SELECT coalesce(extract(epoch FROM now() - min(since)), 0)"
-                    "  FROM channel_dirty),"
-                    " (SELECT count(*) FROM channel_dead_letters WHERE retried_at IS NULL),"
-                    " (SELECT count(*) FROM channel_inbox"
-                    "  WHERE status IN ('pending', 'failed', 'unmapped'))"
-                )
-            )
-        ).one()
+    try:
+        async with db.transaction(None) as session:
+            await db.enable_system_access(session)
+            row = (await session.execute(_GAUGES_SQL)).one()
+    except (SQLAlchemyError, OSError):
+        return
     QUEUE_DEPTH.set(row[0])
     LAG_SECONDS.set(float(row[1]))
     DEAD_LETTERS.set(row[2])
