@@ -46,10 +46,16 @@ def dev(
     from pms.embedded.web import WebUnavailable
 
     try:
-        from pms.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+        from pms.demo import DEMO_EMAIL, DEMO_PASSWORD, connect_demo_channels, seed_demo
 
         note = "" if no_seed else f"(demo login: {DEMO_EMAIL} / {DEMO_PASSWORD})"
-        code = run_dev(_echo, seed=None if no_seed else seed_demo, web=web, web_note=note)
+        code = run_dev(
+            _echo,
+            seed=None if no_seed else seed_demo,
+            after_ready=None if no_seed else connect_demo_channels,
+            web=web,
+            web_note=note,
+        )
     except (DataDirInUse, PortBusy, WebUnavailable) as exc:
         _fail(str(exc))
         return
@@ -129,7 +135,9 @@ def _celery(args: list[str]) -> None:
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
-    queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = "default",
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated queues.")
+    ] = "default,channel.airbnb.inbound,channel.airbnb",
 ) -> None:
     """A Celery worker."""
     _celery(

@@ -282,11 +282,124 @@ async def _ical_export() -> list[str]:
     return [f"iCal export of '{prop.name}' (paste into Airbnb, Booking.com, Vrbo): {url}"]
 
 
+# The demo agency's Airbnb account in the sandbox: its host and which listing shows which
+# demo property (by index in _PROPERTIES).
+DEMO_AIRBNB_CODE = "code-host-1001"
+_DEMO_LISTINGS = {"50001": 0, "50002": 2}
+
+
+async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
+    """Connect the demo agency to the Airbnb simulator and map two properties (idempotent).
+    The sandbox keeps its state in memory, so every start exchanges the code again, stores the
+    new tokens and asks for a full sync of the mapped listings."""
+    import httpx
+    from sqlalchemy import select
+
+    from pms.channel import connections, mappings
+    from pms.channel.adapters.airbnb import AirbnbAdapter
+    from pms.models.channel import ChannelConnection, ChannelMapping, ConnectionStatus, MarkupKind
+    from pms.models.property import Property
+
+    settings = get_settings()
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.put(f"{sandbox_url}/control/airbnb/webhook", json={"url": webhook_url})
+        r.raise_for_status()
+    adapter = AirbnbAdapter(settings)
+    grant = await adapter.exchange_code(DEMO_AIRBNB_CODE)
+    listings = await adapter.list_listings(grant.credentials)
+    async with db.get_sessionmaker()() as session, session.begin():
+        user = await auth.find_user_by_email(session, DEMO_EMAIL)
+        if user is None:
+            return []
+        actor = await auth.resolve_actor(session, user, None)
+        agency_id = actor.require_agency()
+        await db.set_tenant(session, agency_id)
+        connection = (
+            await session.execute(
+                select(ChannelConnection).where(
+                    ChannelConnection.agency_id == agency_id,
+                    ChannelConnection.platform == "airbnb",
+                    ChannelConnection.account_id == grant.account_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if connection is None:
+            connection = ChannelConnection(
+                id=uuid.uuid4(),
+                agency_id=agency_id,
+                platform="airbnb",
+                name="Airbnb (sandbox host 1001)",
+                account_id=grant.account_id,
+                failures_in_row=0,
+            )
+            session.add(connection)
+        connection.credentials = connections.seal(settings, grant.credentials)
+        connection.remote_listings = [{"id": x.id, "currency": x.currency} for x in listings]
+        connection.status = ConnectionStatus.ACTIVE
+        await session.flush()
+        props = {
+            p.name: p
+            for p in (await session.execute(properties.visible(actor))).scalars()
+            if isinstance(p, Property)
+        }
+        mapped = []
+        for listing_id, index in _DEMO_LISTINGS.items():
+            prop = props.get(_PROPERTIES[index][0])
+            if prop is None:
+                continue
+            existing = (
+                await session.execute(
+                    select(ChannelMapping).where(
+                        ChannelMapping.connection_id == connection.id,
+                        ChannelMapping.remote_listing_id == listing_id,
+                        ChannelMapping.active,
+                    )
+                )
+            ).scalar_one_or_none()
+            if existing is None:
+                await mappings.create(
+                    session,
+                    actor,
+                    settings,
+                    connection.id,
+                    mappings.MappingInput(
+                        remote_listing_id=listing_id,
+                        property_id=prop.id,
+                        rate_plan_id=None,
+                        markup_kind=MarkupKind.PERCENT,
+                        markup_value=1500,  # Airbnb's guest fees: +15 %
+                        sync_availability=True,
+                        sync_prices=True,
+                        sync_restrictions=True,
+                    ),
+                )
+            else:
+                await mappings.full_sync(session, settings, existing, prop.timezone)
+            mapped.append(f"{listing_id} → '{prop.name}'")
+    return [
+        f"Airbnb (sandbox host 1001) connected: listings {', '.join(mapped)}; book one as a "
+        f"guest: POST {sandbox_url}/control/airbnb/bookings "
+        '{"listing_id": "50001", "arrival": "…", "departure": "…"}'
+    ]
+
+
 async def _run() -> list[str]:
     try:
         return await _seed()
     finally:
         await db.dispose_engine()
+
+
+def connect_demo_channels(sandbox_url: str, api_url: str) -> Iterator[str]:
+    """For ``pms dev`` once the sandbox and the API answer."""
+
+    async def go() -> list[str]:
+        try:
+            return await connect_airbnb(sandbox_url, f"{api_url}/api/v1/channels/airbnb/webhooks")
+        finally:
+            await db.dispose_engine()
+
+    yield from asyncio.run(go())
 
 
 def seed_demo() -> Iterator[str]:

@@ -14,8 +14,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
 SANDBOX_STRIPE_SECRET_KEY = "sk_test_pms_sandbox"
 SANDBOX_STRIPE_WEBHOOK_SECRET = "whsec_pms_sandbox"
+SANDBOX_AIRBNB_CLIENT_SECRET = "sandbox-airbnb-secret"
+SANDBOX_AIRBNB_WEBHOOK_SECRET = "sandbox-airbnb-webhook-secret"
 PUBLISHED_SECRETS = frozenset(
-    {DEV_SECRET_KEY, SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET}
+    {
+        DEV_SECRET_KEY,
+        SANDBOX_STRIPE_SECRET_KEY,
+        SANDBOX_STRIPE_WEBHOOK_SECRET,
+        SANDBOX_AIRBNB_CLIENT_SECRET,
+        SANDBOX_AIRBNB_WEBHOOK_SECRET,
+    }
 )
 MIN_SECRET_LENGTH = 32
 LAX_ENVIRONMENTS = frozenset({"development", "test"})
@@ -175,6 +183,39 @@ class Settings(BaseSettings):
         default=60.0, description="Total time allowed for one feed fetch, redirects included."
     )
 
+    # Channel Manager (see README "Channels"). Airbnb defaults point at the local sandbox.
+    airbnb_api_base: str = Field(
+        default="http://127.0.0.1:8100/airbnb", description="Airbnb API base (sandbox default)."
+    )
+    airbnb_client_id: str = "sandbox-airbnb-client"
+    airbnb_client_secret: SecretStr = SecretStr(SANDBOX_AIRBNB_CLIENT_SECRET)
+    airbnb_webhook_secret: SecretStr = Field(
+        default=SecretStr(SANDBOX_AIRBNB_WEBHOOK_SECRET),
+        description="Verifies X-Airbnb-Signature on inbound webhooks.",
+    )
+    airbnb_requests_per_second: float = Field(
+        default=4.0, description="Token bucket per Airbnb account, shared by all workers."
+    )
+    airbnb_burst: int = 10
+    channel_webhook_tolerance_seconds: int = Field(
+        default=300, description="Webhook timestamps older or newer than this are refused."
+    )
+    channel_debounce_seconds: float = Field(
+        default=0.2, description="Changes to one listing within this window are pushed together."
+    )
+    channel_sync_days: int = Field(default=365, description="Nights kept in step per listing.")
+    channel_max_attempts: int = Field(default=6, description="Tries per batch, then dead letter.")
+    channel_retry_base_seconds: float = 0.5
+    channel_retry_max_seconds: float = 30.0
+    channel_http_timeout_seconds: float = 10.0
+    channel_breaker_failures: int = Field(
+        default=5, description="Failed calls in a row that open a connection's circuit."
+    )
+    channel_breaker_cooldown_seconds: float = 20.0
+    channel_failing_alert_seconds: int = Field(
+        default=600, description="A connection failing this long raises an alert."
+    )
+
     @model_validator(mode="after")
     def _public_base_url_follows_the_api(self) -> Self:
         if not self.public_base_url:
@@ -211,6 +252,8 @@ class Settings(BaseSettings):
             ("SUPABASE_JWT_SECRET", self.supabase_jwt_secret),
             ("STRIPE_SECRET_KEY", self.stripe_secret_key),
             ("STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
+            ("AIRBNB_CLIENT_SECRET", self.airbnb_client_secret),
+            ("AIRBNB_WEBHOOK_SECRET", self.airbnb_webhook_secret),
         ):
             if value is not None:
                 found.append((name, value))

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from pms.core.permissions import Role
 from pms.models import Guest, Property
 from tests.factories import Agency, add_rates, full_agency
+from tests.integration.channel.helpers import ChannelIds, channel_objects
 from tests.integration.ical.helpers import ical_objects
 from tests.services import plain
 
@@ -38,10 +39,19 @@ _IDS = {
     "ical-exports": lambda a: a.ical_export_id,
     "ical-feeds": lambda a: a.ical_feed_id,
     "alerts": lambda a: a.alert_id,
+    "channel-connections": lambda a: _CHANNEL[a.id].connection_id,
+    "channel-mappings": lambda a: _CHANNEL[a.id].mapping_id,
+    "dead-letters": lambda a: _CHANNEL[a.id].dead_letter_id,
+    "channel-conflicts": lambda a: _CHANNEL[a.id].conflict_id,
 }
+# Channel objects per agency id (written by channel_objects: no platform needed).
+_CHANNEL: dict[str, ChannelIds] = {}
 # Capability URLs: the secret in the path is the authorisation, whoever else is logged in
 # (tests/integration/ical/test_export.py covers unknown, rotated and revoked tokens).
 _CAPABILITY_URLS = {"/ical/{token}.ics"}
+# Platform webhooks carry no token: their signature is the authorisation
+# (tests/integration/channel/test_webhooks.py covers forged, stale and replayed ones).
+_SIGNED_WEBHOOKS = {"/api/v1/channels/{platform}/webhooks"}
 # Bodies valid enough to get past validation, so a 404 is about the id, not the body.
 _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/members/{user_id}"): {"role": "manager"},
@@ -64,6 +74,12 @@ _BODIES: dict[tuple[str, str], Any] = {
         "name": "x",
         "source": "other",
     },
+    ("POST", "/api/v1/channel-connections/{connection_id}/mappings"): {
+        "remote_listing_id": "50001",
+        "property_id": str(uuid.uuid4()),
+    },
+    ("PATCH", "/api/v1/channel-connections/{connection_id}"): {"status": "paused"},
+    ("POST", "/api/v1/channel-conflicts/{conflict_id}/resolve"): {"action": "cancel"},
 }
 
 
@@ -110,6 +126,10 @@ async def _fingerprint(client: httpx.AsyncClient, a: Agency) -> list[Any]:
         "/api/v1/cancellation-policies",
         "/api/v1/ical-feeds",
         "/api/v1/alerts",
+        "/api/v1/channel-connections",
+        "/api/v1/channel-conflicts",
+        f"/api/v1/channel-connections/{_CHANNEL[a.id].connection_id}/mappings",
+        f"/api/v1/channel-connections/{_CHANNEL[a.id].connection_id}/dead-letters",
     ):
         sep = "&" if "?" in path else "?"
         out.append((await client.get(f"{path}{sep}limit=200", headers=h)).json())
@@ -117,11 +137,12 @@ async def _fingerprint(client: httpx.AsyncClient, a: Agency) -> list[Any]:
 
 
 async def test_every_route_with_an_id_is_404_for_another_agency(
-    client: httpx.AsyncClient, app: FastAPI
+    client: httpx.AsyncClient, app: FastAPI, database_url: str
 ) -> None:
     a = await add_rates(client, await full_agency(client, "A"))
     b = await full_agency(client, "B")
     await ical_objects(client, a)
+    _CHANNEL[a.id] = await channel_objects(database_url, a)
     before = await _fingerprint(client, a)
     checked = []
     # The published route list: routes added later are covered without touching this test.
@@ -131,6 +152,7 @@ async def test_every_route_with_an_id_is_404_for_another_agency(
             "{" not in template
             or template.startswith("/api/v1/public/")
             or template in _CAPABILITY_URLS
+            or template in _SIGNED_WEBHOOKS
         ):
             # Public booking-engine routes and secret feed URLs take no token: the agency is
             # named by a slug, a signed link or the URL itself (covered by their own tests).

@@ -377,3 +377,46 @@ def test_dropped_duplicated_and_reordered_webhooks(
     # a reordered event arrives after the one that followed it
     order = [int(i.removeprefix("evt_")) for i in ids]
     assert order != sorted(order)
+
+
+def test_control_creates_hosts_with_listings_and_codes(sandbox: httpx.Client) -> None:
+    r = sandbox.post("/control/airbnb/hosts", json={"listings": 3})
+    assert r.status_code == 201, r.text
+    host = r.json()
+    access = token(sandbox, host["authorization_code"])
+    r = sandbox.get("/airbnb/v2/listings", headers=bearer(access))
+    assert sorted(x["id"] for x in r.json()["listings"]) == sorted(host["listings"])
+    assert (
+        sandbox.post("/control/airbnb/hosts", json={"host_id": host["host_id"]}).status_code == 409
+    )
+
+
+def test_faults_and_limits_per_account_leave_other_hosts_alone(sandbox: httpx.Client) -> None:
+    one, two = token(sandbox, "code-host-1001"), token(sandbox, "code-host-1002")
+    r = sandbox.put("/control/airbnb/accounts/1001/faults", json={"seed": 1, "error_rate": 1.0})
+    assert r.status_code == 200
+    assert sandbox.get("/control/airbnb/accounts/1001/faults").json()["scope"] == "account"
+    assert sandbox.get("/control/airbnb/accounts/1002/faults").json()["plan"] is None
+    assert sandbox.get("/airbnb/v2/listings", headers=bearer(one)).status_code == 500
+    assert sandbox.get("/airbnb/v2/listings", headers=bearer(two)).status_code == 200
+    sandbox.delete("/control/airbnb/accounts/1001/faults").raise_for_status()
+    assert sandbox.get("/airbnb/v2/listings", headers=bearer(one)).status_code == 200
+
+    r = sandbox.put("/control/airbnb/accounts/1002/limits", json={"requests": 1, "window_s": 60})
+    assert r.status_code == 200
+    assert sandbox.get("/control/airbnb/accounts/1002/limits").json()["requests"] == 1
+    assert sandbox.get("/airbnb/v2/listings", headers=bearer(two)).status_code == 200
+    limited = sandbox.get("/airbnb/v2/listings", headers=bearer(two))
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert sandbox.get("/airbnb/v2/listings", headers=bearer(one)).status_code == 200
+
+
+def test_the_webhook_target_reads_back_without_its_secret(sandbox: httpx.Client) -> None:
+    sandbox.put(
+        "/control/airbnb/webhook", json={"url": "http://127.0.0.1:9/hook", "secret": SECRET}
+    ).raise_for_status()
+    r = sandbox.get("/control/airbnb/webhook")
+    assert r.json()["url"] == "http://127.0.0.1:9/hook"
+    assert r.json()["secret_set"] is True
+    assert SECRET not in r.text

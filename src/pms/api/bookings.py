@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pms.api.deps import (
     DB,
     AgencyMember,
+    AppSettings,
     BookingsCancel,
     BookingsCreate,
     BookingsRead,
@@ -195,14 +196,19 @@ async def cancel_booking(
         403: {"description": "Your role may not do this action"},
         502: {
             "description": "Stripe refused to capture (confirm) or release (decline, cancel) "
-            "the card authorisation of a request; nothing changed"
+            "the card authorisation of a request, or the channel (Airbnb) did not take "
+            "the decision on its reservation request; nothing changed"
         },
     },
 )
 async def booking_action(
-    booking_id: uuid.UUID, action: Action, session: DB, actor: AgencyMember
+    booking_id: uuid.UUID,
+    action: Action,
+    session: DB,
+    actor: AgencyMember,
+    settings: AppSettings,
 ) -> Booking:
     target, needed = bookings.ACTIONS[action]
     actor.require(needed)
-    done = await flows.change_status(session, actor, booking_id, target)
+    done = await flows.change_status(session, actor, settings, booking_id, target)
     return to_schema(done.booking, done.guest, actor)

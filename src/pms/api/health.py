@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from pms.api.idempotency import IdempotentRoute
 from pms.api.problems import problem
+from pms.channel import metrics as channel_metrics
 from pms.db import get_engine
 from pms.embedded import status
 from pms.heartbeats import HEARTBEAT_PREFIX
@@ -95,4 +96,5 @@ async def ready() -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics() -> Response:
+    await channel_metrics.refresh_gauges()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -217,11 +217,13 @@ def run_dev(
     echo: Callable[[str], None],
     *,
     seed: Callable[[], Iterable[str]] | None = None,
+    after_ready: Callable[[str, str], Iterable[str]] | None = None,
     web: bool = False,
     web_note: str = "",
 ) -> int:
-    """``web``: also the team's web app on WEB_PORT; ``web_note`` is printed beside its URL
-    (the demo login)."""
+    """``seed`` loads demo data after the migrations; ``after_ready(sandbox_url, api_url)``
+    runs once the API is ready (the demo's channel connections). ``web``: also the team's web
+    app on WEB_PORT; ``web_note`` is printed beside its URL (the demo login)."""
     from pms import migrate
 
     settings = get_settings()
@@ -291,6 +293,12 @@ def run_dev(
         if not wait_ready(f"{base}/health/ready", 60, supervisor.check):
             echo(f"the system did not become ready; see the logs in {s.data_dir / 'logs'}")
             return 1
+        if after_ready is not None:
+            try:
+                for line in after_ready(sandbox_url, base):
+                    echo(line)
+            except Exception as exc:  # noqa: BLE001 (the demo runs on without its channel)
+                echo(f"demo Airbnb connection skipped: {type(exc).__name__}")
         echo("")
         echo("PMS-Webapp is running.")
         if web:

@@ -1,5 +1,6 @@
-"""The team's booking actions: Core makes the change; the Direct Booking Engine then settles the
-payments and e-mails the guest, in the same transaction, so either all of it happens or none."""
+"""The team's booking actions: Core makes the change (and a platform hears a decision on its
+request); the Direct Booking Engine then settles the payments and e-mails the guest, all in
+the same transaction, so either all of it happens or none."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pms.channel import decisions
 from pms.core import bookings
 from pms.core.booking_status import BookingStatus
 from pms.core.tenancy import Actor
@@ -14,6 +16,7 @@ from pms.direct import reactions
 from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.schemas.booking import BookingCreate
+from pms.settings import Settings
 
 
 async def create(
@@ -25,11 +28,19 @@ async def create(
 
 
 async def change_status(
-    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, target: BookingStatus
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    booking_id: uuid.UUID,
+    target: BookingStatus,
 ) -> bookings.Transitioned:
-    """Confirm, decline, check in or out, mark a no-show. A staff confirm of a card-paid
-    request captures the card here, and a decline releases it."""
-    done = await bookings.transition(session, actor, booking_id, target)
+    """Confirm, decline, check in or out, mark a no-show. A confirm or decline of a platform
+    request (Airbnb) is carried to the platform as well; a staff confirm of a card-paid direct
+    request captures the card, and a decline releases it."""
+    if target in (BookingStatus.CONFIRMED, BookingStatus.DECLINED):
+        done = await decisions.decide(session, actor, settings, booking_id, target)
+    else:
+        done = await bookings.transition(session, actor, booking_id, target)
     await reactions.status_changed(session, done.booking, done.previous)
     return done
 

@@ -7,23 +7,26 @@ signed with HMAC-SHA256 over ``"<timestamp>." + raw body``.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import string
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Form, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pms.sandbox.clock import SimClock
-from pms.sandbox.control import ControlError, GuestBooking, GuestChange
+from pms.sandbox.control import ControlError, GuestBooking, GuestChange, Limits
 from pms.sandbox.days import Calendar, DayView, nights, stay_nights
-from pms.sandbox.faults import FaultInjection, Faults
+from pms.sandbox.faults import FaultInjection, FaultPlan, Faults
 from pms.sandbox.ratelimit import SlidingWindow
 from pms.sandbox.webhooks import WebhookConfig, WebhookSender
 
@@ -99,6 +102,14 @@ class CalendarOperations(BaseModel):
 
     listing_id: str
     operations: list[CalendarOperation] = Field(min_length=1, max_length=MAX_OPERATIONS)
+
+
+class NewHost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host_id: str | None = Field(default=None, pattern=r"^[0-9]{1,12}$")
+    listings: int = Field(default=1, ge=0, le=5000)
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
 
 
 class WebhookSettings(BaseModel):
@@ -222,10 +233,18 @@ class AirbnbSimulator:
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, str] = {}
         self.calendar = Calendar()
+        # Every price written, with the wall-clock time (for latency measurements).
+        self.price_log: deque[tuple[int, str, str, str, float]] = deque(maxlen=500_000)
+        self._price_seq = itertools.count(1)
         self.reservations: dict[str, Reservation] = {}
         self._alteration_ids = itertools.count(1)
         self._event_ids = itertools.count(1)
         self.limiter = SlidingWindow(300, 60.0, self.clock.seconds)
+        # Per-account overrides set through the control API (else the sandbox-wide ones).
+        self.host_faults: dict[str, Faults] = {}
+        self.host_limits: dict[str, SlidingWindow] = {}
+        self._host_ids = itertools.count(2001)
+        self._listing_ids = itertools.count(60001)
         self.faults.clear()
         self.webhooks.reset()
 
@@ -250,9 +269,50 @@ class AirbnbSimulator:
             raise AirbnbError(401, "invalid_token", "The access token is invalid or expired")
         if token.expires_at <= self.clock.now():
             raise AirbnbError(401, "invalid_token", "The access token has expired")
-        if (wait := self.limiter.hit(token.host_id)) is not None:
+        limiter = self.host_limits.get(token.host_id, self.limiter)
+        if (wait := limiter.hit(token.host_id)) is not None:
             raise AirbnbError(429, "rate_limited", "Too many requests", {"Retry-After": str(wait)})
         return token.host_id
+
+    async def authorize(self, authorization: str | None, method: str, path: str) -> str:
+        """``host_of`` plus the faults set for this host's account (if any)."""
+        host = self.host_of(authorization)
+        faults = self.host_faults.get(host)
+        if faults is None or faults.plan is None:
+            return host
+        plan = faults.plan
+        fault = faults.for_request(method, path)
+        if fault.latency_s:
+            await asyncio.sleep(fault.latency_s)
+        if fault.kind == "error":
+            raise AirbnbError(plan.error_status, "server_error", "Internal error (injected)")
+        if fault.kind == "rate_limit":
+            raise AirbnbError(
+                429,
+                "rate_limited",
+                "Too many requests (injected)",
+                {"Retry-After": str(plan.retry_after_s)},
+            )
+        if fault.kind == "timeout":
+            await asyncio.sleep(plan.timeout_s)
+            raise AirbnbError(504, "server_error", "Gateway timeout (injected)")
+        if plan.expired_credentials:
+            raise AirbnbError(401, "invalid_token", "The access token is invalid or expired")
+        return host
+
+    def add_host(self, listings: int, currency: str, host_id: str | None) -> dict[str, Any]:
+        """A new host with ``listings`` listings and an authorization code (control API)."""
+        host = host_id or str(next(self._host_ids))
+        if any(lst.host_id == host for lst in self.listings.values()):
+            raise ControlError(409, f"host {host} exists")
+        ids = []
+        for _ in range(listings):
+            listing_id = str(next(self._listing_ids))
+            self.listings[listing_id] = Listing(listing_id, host, currency)
+            ids.append(listing_id)
+        code = f"code-host-{host}"
+        self.codes[code] = host
+        return {"host_id": host, "authorization_code": code, "listings": ids}
 
     def owned(self, host_id: str, listing_id: str) -> Listing:
         listing = self.listings.get(listing_id)
@@ -278,6 +338,16 @@ class AirbnbSimulator:
                 if op.availability is not None:
                     day.closed = op.availability == "unavailable"
                 if op.daily_price is not None:
+                    if day.price != op.daily_price:
+                        self.price_log.append(
+                            (
+                                next(self._price_seq),
+                                ops.listing_id,
+                                night.isoformat(),
+                                f"{op.daily_price:.2f}",
+                                time.time(),
+                            )
+                        )
                     day.price = op.daily_price
                 if "min_nights" in op.model_fields_set:
                     day.min_stay = op.min_nights
@@ -571,8 +641,8 @@ def create_airbnb_app(sim: AirbnbSimulator) -> Any:
         return JSONResponse({"error": "invalid_grant"}, 400)
 
     @app.get("/v2/listings")
-    async def listings(authorization: AuthHeader = None) -> dict[str, Any]:
-        host = sim.host_of(authorization)
+    async def listings(request: Request, authorization: AuthHeader = None) -> dict[str, Any]:
+        host = await sim.authorize(authorization, request.method, request.url.path)
         return {
             "listings": [
                 {"id": lst.id, "currency": lst.currency}
@@ -583,31 +653,35 @@ def create_airbnb_app(sim: AirbnbSimulator) -> Any:
 
     @app.post("/v2/calendar_operations")
     async def calendar_operations(
-        ops: CalendarOperations, authorization: AuthHeader = None
+        request: Request, ops: CalendarOperations, authorization: AuthHeader = None
     ) -> dict[str, Any]:
-        host = sim.host_of(authorization)
+        host = await sim.authorize(authorization, request.method, request.url.path)
         sim.owned(host, ops.listing_id)
         return {"listing_id": ops.listing_id, "operations_applied": sim.apply(ops)}
 
     @app.get("/v2/calendars/{listing_id}")
     async def calendar(
+        request: Request,
         listing_id: str,
         start_date: Annotated[date, Query()],
         end_date: Annotated[date, Query()],
         authorization: AuthHeader = None,
     ) -> dict[str, Any]:
-        listing = sim.owned(sim.host_of(authorization), listing_id)
+        listing = sim.owned(
+            await sim.authorize(authorization, request.method, request.url.path), listing_id
+        )
         if end_date < start_date or (end_date - start_date).days > 365:
             raise AirbnbError(400, "invalid_request", "end_date: on or after start_date, <1 year")
         return {"listing_id": listing_id, "days": sim.calendar_days(listing, start_date, end_date)}
 
     @app.get("/v2/reservations")
     async def reservations(
+        request: Request,
         listing_id: Annotated[str, Query()],
         status: Annotated[ReservationStatus | None, Query()] = None,
         authorization: AuthHeader = None,
     ) -> dict[str, Any]:
-        sim.owned(sim.host_of(authorization), listing_id)
+        sim.owned(await sim.authorize(authorization, request.method, request.url.path), listing_id)
         sim.sweep()
         found = [
             r.view()
@@ -617,21 +691,41 @@ def create_airbnb_app(sim: AirbnbSimulator) -> Any:
         return {"reservations": found}
 
     @app.get("/v2/reservations/{code}")
-    async def reservation(code: str, authorization: AuthHeader = None) -> dict[str, Any]:
-        return {"reservation": sim.reservation_for(sim.host_of(authorization), code).view()}
+    async def reservation(
+        request: Request, code: str, authorization: AuthHeader = None
+    ) -> dict[str, Any]:
+        return {
+            "reservation": sim.reservation_for(
+                await sim.authorize(authorization, request.method, request.url.path), code
+            ).view()
+        }
 
     @app.post("/v2/reservations/{code}/{decision}")
     async def decide(
-        code: str, decision: Literal["accept", "decline"], authorization: AuthHeader = None
+        request: Request,
+        code: str,
+        decision: Literal["accept", "decline"],
+        authorization: AuthHeader = None,
     ) -> dict[str, Any]:
-        res = sim.decide(sim.host_of(authorization), code, decision == "accept")
+        res = sim.decide(
+            await sim.authorize(authorization, request.method, request.url.path),
+            code,
+            decision == "accept",
+        )
         return {"reservation": res.view()}
 
     @app.post("/v2/alterations/{alteration_id}/{decision}")
     async def decide_alteration(
-        alteration_id: str, decision: Literal["accept", "decline"], authorization: AuthHeader = None
+        request: Request,
+        alteration_id: str,
+        decision: Literal["accept", "decline"],
+        authorization: AuthHeader = None,
     ) -> dict[str, Any]:
-        alt = sim.decide_alteration(sim.host_of(authorization), alteration_id, decision == "accept")
+        alt = sim.decide_alteration(
+            await sim.authorize(authorization, request.method, request.url.path),
+            alteration_id,
+            decision == "accept",
+        )
         return {"alteration": alt.view()}
 
     def render_fault(status: int, message: str) -> tuple[bytes, str]:
@@ -653,6 +747,64 @@ def airbnb_control_router(sim: AirbnbSimulator) -> APIRouter:
             timeout_s=settings.timeout_s,
         )
         return settings
+
+    @router.get("/webhook", summary="Where webhooks go now (the secret is not shown)")
+    async def webhook_target() -> dict[str, Any]:
+        c = sim.webhooks.config
+        return {
+            "url": c.url,
+            "secret_set": bool(c.secret),
+            "max_attempts": c.max_attempts,
+            "backoff_base_s": c.backoff_base_s,
+            "timeout_s": c.timeout_s,
+        }
+
+    @router.post("/hosts", status_code=201, summary="Create a host with listings and a code")
+    async def create_host(body: NewHost) -> dict[str, Any]:
+        try:
+            return sim.add_host(body.listings, body.currency, body.host_id)
+        except ControlError as exc:
+            raise HTTPException(exc.status, exc.detail) from exc
+
+    @router.get("/accounts/{host_id}/faults", summary="The faults applied to one host's calls")
+    async def host_faults(host_id: str) -> dict[str, Any]:
+        faults = sim.host_faults.get(host_id)
+        plan = faults.plan if faults else sim.faults.plan
+        return {
+            "scope": "account" if faults else "sandbox",
+            "plan": plan.model_dump() if plan else None,
+        }
+
+    @router.put("/accounts/{host_id}/faults", summary="Inject faults for one host's calls only")
+    async def set_host_faults(host_id: str, plan: FaultPlan) -> FaultPlan:
+        faults = sim.host_faults.setdefault(host_id, Faults())
+        faults.configure(plan)
+        return plan
+
+    @router.delete("/accounts/{host_id}/faults", summary="Stop the host's own faults")
+    async def clear_host_faults(host_id: str) -> dict[str, str]:
+        sim.host_faults.pop(host_id, None)
+        return {"status": "cleared"}
+
+    @router.get("/accounts/{host_id}/limits", summary="The rate limit one host's calls get")
+    async def host_limits(host_id: str) -> Limits:
+        w = sim.host_limits.get(host_id, sim.limiter)
+        return Limits(requests=w.limit, window_s=w.window_s)
+
+    @router.put("/accounts/{host_id}/limits", summary="Set one host's own rate limit")
+    async def set_host_limits(host_id: str, limits: Limits) -> Limits:
+        sim.host_limits[host_id] = SlidingWindow(
+            limits.requests, limits.window_s, sim.clock.seconds
+        )
+        return limits
+
+    @router.get("/price-log", summary="Prices as they changed, with wall-clock times")
+    async def price_log(since: int = 0) -> list[dict[str, Any]]:
+        return [
+            {"seq": n, "listing_id": lst, "date": night, "price": price, "at": at}
+            for n, lst, night, price, at in sim.price_log
+            if n > since
+        ]
 
     @router.get("/webhooks", summary="Every webhook with its delivery attempts")
     async def deliveries() -> list[dict[str, Any]]:

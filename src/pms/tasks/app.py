@@ -29,6 +29,7 @@ def _make_app() -> Celery:
             "pms.tasks.emails",
             "pms.tasks.ari",
             "pms.tasks.ical",
+            "pms.tasks.channel",
         ],
     )
     app.conf.update(
@@ -77,6 +78,17 @@ def _make_app() -> Celery:
             },
             # Each feed has its own interval and jitter; this tick only finds the due ones.
             "ical-poll-due": {"task": "pms.ical.poll_due", "schedule": 60.0},
+            # Channel Manager safety nets: lost flushes, unapplied inbox messages, long failures.
+            "channel-sweep": {
+                "task": "pms.channel.sweep",
+                "schedule": 15.0,
+                "options": {"expires": 15},
+            },
+            # Nightly read-back of every platform's window (after the ARI roll-forward).
+            "channel-reconcile": {
+                "task": "pms.channel.reconcile_all",
+                "schedule": crontab(minute=45, hour=2),
+            },
         },
     )
     return app

@@ -1,0 +1,409 @@
+"""Channel Manager figures against the Airbnb simulator, everything over real HTTP:
+
+1. N properties mapped to N simulator listings (one host), full sync of 365 nights each;
+2. ARI changes at R per second for S seconds, latency from the commit in Core (the API's answer
+   to the change) to the night's new price on the simulator (its price log): p50 and p99,
+   printed with the debounce setting used;
+3. webhook ingest (verify, inbox row, enqueue) throughput against the reference app's raw
+   INSERT endpoint served the same way;
+4. booking apply latency, from webhook receipt (the inbox row) to the committed Core booking.
+
+    .venv/bin/python -m bench.channel_sync [--properties 1000] [--rate 50] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import signal
+import statistics
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+
+from bench import reference_app
+from bench.harness import (
+    BENCH_DATA,
+    REPO,
+    RequestMaker,
+    plain,
+    python,
+    request_head,
+    run_load,
+    say,
+    serve,
+    services,
+)
+from pms.embedded.process import free_port, spawn, stop
+
+WEBHOOK_SECRET = "sandbox-airbnb-webhook-secret"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def setup(api: str, sandbox: str, n: int) -> tuple[dict[str, str], list[str], list[str], str]:
+    async with httpx.AsyncClient(timeout=60) as c:
+        r = await c.post(
+            f"{api}/api/v1/auth/signup",
+            json={
+                "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+                "password": "bench-password-123",
+                "agency_name": "Bench",
+            },
+        )
+        r.raise_for_status()
+        h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        sem = asyncio.Semaphore(8)
+
+        async def prop(i: int) -> tuple[str, str]:
+            async with sem:
+                r = await c.post(
+                    f"{api}/api/v1/properties",
+                    json={
+                        "name": f"Bench {i}",
+                        "timezone": "Europe/Berlin",
+                        "currency": "EUR",
+                        "max_guests": 4,
+                    },
+                    headers=h,
+                )
+                r.raise_for_status()
+                pid = r.json()["id"]
+                r = await c.post(
+                    f"{api}/api/v1/properties/{pid}/rate-plans",
+                    json={"name": "Standard", "base_price_minor": 10000},
+                    headers=h,
+                )
+                r.raise_for_status()
+                return pid, r.json()["id"]
+
+        made = await asyncio.gather(*(prop(i) for i in range(n)))
+        r = await c.post(f"{sandbox}/control/airbnb/hosts", json={"listings": n})
+        r.raise_for_status()
+        host = r.json()
+        await c.put(
+            f"{sandbox}/control/airbnb/accounts/{host['host_id']}/limits",
+            json={"requests": 1_000_000, "window_s": 60},
+        )
+        await c.put(
+            f"{sandbox}/control/airbnb/webhook",
+            json={"url": f"{api}/api/v1/channels/airbnb/webhooks", "backoff_base_s": 0.5},
+        )
+        r = await c.post(
+            f"{api}/api/v1/channel-connections",
+            json={"platform": "airbnb", "authorization_code": host["authorization_code"]},
+            headers=h,
+        )
+        r.raise_for_status()
+        connection = r.json()["id"]
+        t0 = time.monotonic()
+
+        async def mapping(i: int) -> None:
+            async with sem:
+                r = await c.post(
+                    f"{api}/api/v1/channel-connections/{connection}/mappings",
+                    json={"remote_listing_id": host["listings"][i], "property_id": made[i][0]},
+                    headers=h,
+                )
+                r.raise_for_status()
+
+        await asyncio.gather(*(mapping(i) for i in range(n)))
+        while True:
+            r = await c.get(f"{api}/api/v1/channel-connections/{connection}", headers=h)
+            if r.json()["health"]["lag_seconds"] is None:
+                break
+            if time.monotonic() - t0 > 1800:
+                raise TimeoutError("the full sync did not finish in 30 minutes")
+            await asyncio.sleep(2)
+        say(
+            f"full sync: {n} listings x 365 nights in {time.monotonic() - t0:.1f} s "
+            "(mapping requests included)"
+        )
+        r = await c.get(
+            f"{api}/api/v1/channel-connections/{connection}/sync-log",
+            params={"limit": 500},
+            headers=h,
+        )
+        calls = [e["calls"] for e in r.json() if e["kind"] == "push" and e["calls"]]
+        say(f"  calls per listing for the full sync: max {max(calls)} (≤ ⌈365/100⌉ = 4)")
+        return h, [m[1] for m in made], host["listings"], connection
+
+
+async def ari_latency(
+    api: str,
+    sandbox: str,
+    h: dict[str, str],
+    plans: list[str],
+    listings: list[str],
+    rate: float,
+    seconds: float,
+) -> list[float]:
+    committed: dict[tuple[str, str, str], float] = {}
+    tomorrow = datetime.now(UTC).date() + timedelta(days=2)
+    async with httpx.AsyncClient(timeout=60) as c:
+        r = await c.get(f"{sandbox}/control/airbnb/price-log")
+        since_seq = max((e["seq"] for e in r.json()), default=0)
+        tasks = []
+
+        async def change(k: int) -> None:
+            i = k % len(plans)
+            night = tomorrow + timedelta(days=(k // len(plans)) % 300)
+            price = 20000 + k
+            r = await c.put(
+                f"{api}/api/v1/rate-plans/{plans[i]}/days",
+                json={
+                    "ranges": [
+                        {
+                            "start": night.isoformat(),
+                            "end": (night + timedelta(days=1)).isoformat(),
+                            "price_minor": price,
+                        }
+                    ]
+                },
+                headers=h,
+            )
+            r.raise_for_status()
+            committed[(listings[i], night.isoformat(), f"{price / 100:.2f}")] = time.time()
+
+        start = time.monotonic()
+        k = 0
+        while time.monotonic() - start < seconds:
+            tasks.append(asyncio.create_task(change(k)))
+            k += 1
+            await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))  # pacing
+        await asyncio.gather(*tasks)
+        seen: dict[tuple[str, str, str], float] = {}
+        deadline = time.monotonic() + 120
+        while len(seen) < len(committed) and time.monotonic() < deadline:
+            r = await c.get(f"{sandbox}/control/airbnb/price-log", params={"since": since_seq})
+            for e in r.json():
+                since_seq = max(since_seq, e["seq"])
+                key = (e["listing_id"], e["date"], e["price"])
+                if key in committed and key not in seen:
+                    seen[key] = e["at"]
+            await asyncio.sleep(0.5)
+    say(f"ARI changes: {len(committed)} made, {len(seen)} seen on the simulator")
+    return [seen[k] - committed[k] for k in seen]
+
+
+async def drained(database_url: str, count_sql: str, within: float = 600) -> None:
+    """Wait until the backlog a phase left behind is worked off, so it does not burden the
+    next measurement."""
+    t0 = time.monotonic()
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        while time.monotonic() - t0 < within:
+            if not await conn.fetchval(count_sql):
+                break
+            await asyncio.sleep(1)  # polling PostgreSQL; nothing to be notified by
+    finally:
+        await conn.close()
+    say(f"  (backlog worked off in {time.monotonic() - t0:.1f} s)")
+
+
+def webhook_maker(port: int) -> RequestMaker:
+    run = uuid.uuid4().hex[:6]
+
+    def make(c: int, k: int) -> tuple[bytes, bytes]:
+        event_id = f"bench-{run}-{c}-{k}"
+        body = json.dumps(
+            {
+                "event_id": event_id,
+                "event_type": "bench.ping",
+                "created_at": "2030-01-01T00:00:00+00:00",
+                "data": {},
+            }
+        ).encode()
+        ts = int(time.time())
+        sig = hmac.new(WEBHOOK_SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256)
+        head = request_head(
+            "POST",
+            "/api/v1/channels/airbnb/webhooks",
+            port,
+            {
+                "content-type": "application/json",
+                "x-airbnb-timestamp": str(ts),
+                "x-airbnb-signature": f"v1={sig.hexdigest()}",
+                "x-airbnb-event-id": event_id,
+            },
+        )
+        return head, body
+
+    return make
+
+
+def insert_maker(port: int) -> RequestMaker:
+    head = request_head("POST", "/insert", port, {"content-type": "application/json"})
+
+    def make(c: int, k: int) -> tuple[bytes, bytes]:
+        return head, json.dumps({"payload": f"{c}-{k}"}).encode()
+
+    return make
+
+
+async def booking_apply(
+    sandbox: str, database_url: str, listings: list[str], n: int
+) -> list[float]:
+    codes = []
+    async with httpx.AsyncClient(timeout=60) as c:
+        base = datetime.now(UTC).date() + timedelta(days=320)
+        for b in range(n):
+            arrival = base + timedelta(days=3 * (b // len(listings)))
+            r = await c.post(
+                f"{sandbox}/control/airbnb/bookings",
+                json={
+                    "listing_id": listings[b % len(listings)],
+                    "arrival": arrival.isoformat(),
+                    "departure": (arrival + timedelta(days=2)).isoformat(),
+                },
+            )
+            r.raise_for_status()
+            codes.append(r.json()["id"])
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            rows = await conn.fetch(
+                "SELECT extract(epoch FROM b.created_at - i.received_at) AS s "
+                "FROM channel_inbox i JOIN channel_reservations r "
+                "ON r.code = (i.body::jsonb -> 'data' -> 'reservation' ->> 'confirmation_code') "
+                "JOIN bookings b ON b.id = r.booking_id "
+                "WHERE i.event_type = 'reservation.created' AND r.code = ANY($1::text[])",
+                codes,
+            )
+            if len(rows) >= n:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    return [float(r["s"]) for r in rows]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--properties", type=int, default=1000)
+    ap.add_argument("--rate", type=float, default=50.0)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--debounce", type=float, default=0.2)
+    ap.add_argument("--webhook-seconds", type=float, default=10.0)
+    ap.add_argument("--bookings", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    with services() as svc, ExitStack() as stack:
+        for note in svc.notes:
+            say(note)
+        sp, ap_port, rp = free_port(), free_port(), free_port()
+        sandbox = f"http://127.0.0.1:{sp}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": svc.database_url,
+            "REDIS_URL": svc.redis_url,
+            "LOG_LEVEL": "WARNING",
+            "DATA_DIR": str(BENCH_DATA),
+            "AIRBNB_API_BASE": f"{sandbox}/airbnb",
+            "CHANNEL_DEBOUNCE_SECONDS": str(args.debounce),
+            "AIRBNB_REQUESTS_PER_SECOND": "2000",
+            "AIRBNB_BURST": "2000",
+        }
+        py = python()
+        stack.enter_context(
+            serve("sandbox", [py, "-m", "pms", "sandbox", "--port", str(sp)], env, sp, "/health")
+        )
+        api = stack.enter_context(
+            serve(
+                "api",
+                [py, "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(ap_port)],
+                env,
+                ap_port,
+                "/health/live",
+            )
+        )
+        ref = stack.enter_context(
+            serve(
+                "reference",
+                [py, "-m", "bench.reference_app", "--port", str(rp)],
+                env,
+                rp,
+                "/bare",
+            )
+        )
+        logs = BENCH_DATA / "logs"
+        procs = {}
+        for name, argv in (
+            ("relay", [py, "-m", "pms", "relay"]),
+            ("worker", [py, "-m", "pms", "worker", "--concurrency", str(args.workers)]),
+        ):
+            proc = spawn(argv, log_path=logs / f"{name}.log", env=env, cwd=REPO)
+            procs[name] = proc
+            stack.callback(stop, proc, signal.SIGTERM, 30)
+
+        async def go() -> None:
+            conn = await asyncpg.connect(plain(svc.database_url))
+            try:
+                await conn.execute(reference_app.CREATE_TABLE)
+            finally:
+                await conn.close()
+            h, plans, listings, _ = await setup(api.base, sandbox, args.properties)
+            lat = await ari_latency(api.base, sandbox, h, plans, listings, args.rate, args.seconds)
+            say(
+                f"ARI change → simulator ({args.rate:g}/s for {args.seconds:g} s, debounce "
+                f"{args.debounce:g} s, {args.workers} worker processes): p50 "
+                f"{pct(lat, 0.5):.3f} s, p99 {pct(lat, 0.99):.3f} s, max {max(lat):.3f} s "
+                f"(n={len(lat)}; target p99 ≤ 2 s)"
+            )
+            await drained(svc.database_url, "SELECT count(*) FROM channel_dirty")
+            # Ingest alone: the relay is paused meanwhile, so the workers applying the messages
+            # do not share the two cores with it (applying is measured in step 4).
+            procs["relay"].send_signal(signal.SIGSTOP)
+            hook = await run_load(
+                "webhook ingest",
+                api.port,
+                webhook_maker(api.port),
+                clients=20,
+                warmup=2,
+                seconds=args.webhook_seconds,
+                expected=200,
+            )
+            raw = await run_load(
+                "raw INSERT",
+                ref.port,
+                insert_maker(ref.port),
+                clients=20,
+                warmup=2,
+                seconds=args.webhook_seconds,
+                expected=201,
+            )
+            procs["relay"].send_signal(signal.SIGCONT)
+            say(hook.line())
+            say(raw.line())
+            ratio = 100 * hook.rps / raw.rps
+            say(f"webhook ingest = {ratio:.1f} % of the raw INSERT (target ≥ 50 %)")
+            await drained(
+                svc.database_url,
+                "SELECT count(*) FROM channel_inbox WHERE status IN ('pending', 'failed')",
+            )
+            apply = await booking_apply(sandbox, svc.database_url, listings, args.bookings)
+            say(
+                f"booking apply (webhook receipt → committed Core booking): p50 "
+                f"{pct(apply, 0.5):.3f} s, p99 {pct(apply, 0.99):.3f} s (n={len(apply)}); "
+                f"mean {statistics.mean(apply) if apply else float('nan'):.3f} s"
+            )
+
+        asyncio.run(go())
+
+
+if __name__ == "__main__":
+    main()

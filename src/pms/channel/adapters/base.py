@@ -1,0 +1,172 @@
+"""The one interface every platform adapter implements, and the values that cross it.
+
+Values are platform-neutral: a night's availability, price (minor units of the listing's
+currency, markup applied), min/max stay and closed to arrival/departure; ``None`` means "not
+synced" (the mapping does not send it). Adapters turn runs of equal nights into the platform's
+calls within its limits, and platform answers into ``PlatformError``s the engine can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+
+class UnknownPlatform(Exception):
+    """No adapter for this platform (yet)."""
+
+
+class PlatformError(Exception):
+    """A call the platform did not accept. ``retryable``: try again later (5xx, 429, timeout);
+    ``retry_after``: seconds the platform asked us to wait. The message holds no secret."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class TokenExpired(PlatformError):
+    """The access token no longer works; refreshing the credentials may help."""
+
+
+class CredentialsRefused(PlatformError):
+    """The platform refuses the account's credentials for good (revoked, expired grant)."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook whose signature, timestamp or shape is wrong: refused, nothing stored."""
+
+
+@dataclass(frozen=True)
+class NightValues:
+    available: bool | None = None
+    price_minor: int | None = None
+    min_stay: int | None = None
+    max_stay: int | None = None
+    closed_to_arrival: bool | None = None
+    closed_to_departure: bool | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """Nights ``[start, end)`` that all get the same values."""
+
+    start: date
+    end: date
+    values: NightValues
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one platform call carries."""
+
+    runs: tuple[Run, ...]
+
+    @property
+    def nights(self) -> int:
+        return sum((r.end - r.start).days for r in self.runs)
+
+
+@dataclass(frozen=True)
+class RemoteListing:
+    id: str
+    currency: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Credentials after a code exchange or refresh, and the platform's account id."""
+
+    account_id: str
+    credentials: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InboundReservation:
+    """A platform reservation as a snapshot of its current state (the newest wins)."""
+
+    code: str
+    listing_id: str
+    status: str  # requested | confirmed | declined | expired | cancelled
+    check_in: date
+    check_out: date
+    adults: int
+    children: int
+    first_name: str
+    last_name: str
+    nightly_price_minor: int
+    total_minor: int
+    currency: str
+    expires_at: datetime | None = None
+    pending_alteration_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    message_id: str
+    event_type: str
+    occurred_at: datetime
+    reservation: InboundReservation | None
+
+
+@dataclass(frozen=True)
+class VerifiedWebhook:
+    message_id: str
+    event_type: str
+
+
+class Adapter(Protocol):
+    platform: str
+    # How far ahead the platform can be written and read (nights from today).
+    window_days: int
+
+    async def exchange_code(self, code: str) -> Grant: ...
+
+    async def check_credentials(self, credentials: Mapping[str, Any]) -> Grant: ...
+
+    async def refresh(self, credentials: Mapping[str, Any]) -> Grant: ...
+
+    async def list_listings(self, credentials: Mapping[str, Any]) -> list[RemoteListing]: ...
+
+    def batches(self, runs: Sequence[Run]) -> list[Batch]: ...
+
+    async def push_ari(
+        self, credentials: Mapping[str, Any], listing_id: str, currency: str, batch: Batch
+    ) -> None: ...
+
+    async def read_back(
+        self, credentials: Mapping[str, Any], listing_id: str, currency: str, start: date, end: date
+    ) -> dict[date, tuple[NightValues, str | None]]: ...
+
+    async def pull_bookings(
+        self, credentials: Mapping[str, Any], listing_id: str
+    ) -> list[InboundReservation]: ...
+
+    async def ack(self, credentials: Mapping[str, Any], message: InboundMessage) -> None: ...
+
+    async def accept(self, credentials: Mapping[str, Any], code: str) -> None: ...
+
+    async def decline(self, credentials: Mapping[str, Any], code: str) -> None: ...
+
+    async def decide_alteration(
+        self, credentials: Mapping[str, Any], alteration_id: str, accept: bool
+    ) -> None: ...
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> VerifiedWebhook: ...
+
+    def parse_message(self, body: bytes) -> InboundMessage: ...

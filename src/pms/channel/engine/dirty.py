@@ -1,0 +1,128 @@
+"""The outbound queue, durable in PostgreSQL: per mapping one dirty range ``[start, end)``
+that grows with every change (``seq`` counts them) and remembers its oldest change (``since``).
+A crash loses nothing: the row stays until a flush has pushed everything it covered."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms.core import outbox
+from pms.models.channel import ChannelDirty, ChannelMapping
+
+SYNC_REQUESTED = "channel.sync_requested"
+
+
+@dataclass(frozen=True)
+class Dirty:
+    mapping_id: uuid.UUID
+    start: date
+    end: date
+    since: datetime
+    seq: int
+
+
+async def mark(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    mapping_ids: list[uuid.UUID],
+    start: date,
+    end: date,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Widen each mapping's dirty range to cover ``[start, end)`` (one statement)."""
+    if not mapping_ids or end <= start:
+        return
+    at = now or datetime.now(UTC)
+    stmt = insert(ChannelDirty).values(
+        [
+            {"mapping_id": m, "agency_id": agency_id, "start": start, "end": end, "since": at}
+            for m in mapping_ids
+        ]
+    )
+    t = ChannelDirty.__table__.c
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[t.mapping_id],
+            set_={
+                "start": func.least(t.start, stmt.excluded.start),
+                "end": func.greatest(t.end, stmt.excluded.end),
+                "since": func.least(t.since, stmt.excluded.since),
+                "seq": t.seq + 1,
+            },
+        )
+    )
+
+
+async def request_sync(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    mapping_ids: list[uuid.UUID],
+    start: date,
+    end: date,
+) -> None:
+    """Mark dirty and ask, through the outbox (same transaction), for a flush of each."""
+    await mark(session, agency_id, mapping_ids, start, end)
+    for mapping_id in mapping_ids:
+        outbox.emit(
+            session,
+            agency_id=agency_id,
+            event_type=SYNC_REQUESTED,
+            aggregate_type="channel_mapping",
+            aggregate_id=mapping_id,
+            payload={"mapping_id": str(mapping_id)},
+        )
+
+
+async def mark_for_property(
+    session: AsyncSession,
+    property_id: uuid.UUID,
+    start: date,
+    end: date,
+    rate_plan_id: uuid.UUID | None = None,
+) -> list[tuple[uuid.UUID, str]]:
+    """An outbox event changed nights of a property (and plan): mark its active mappings.
+    Returns (mapping id, platform) of each, for the flush tasks."""
+    stmt = select(ChannelMapping.id, ChannelMapping.platform, ChannelMapping.agency_id).where(
+        ChannelMapping.property_id == property_id, ChannelMapping.active
+    )
+    if rate_plan_id is not None:
+        stmt = stmt.where(ChannelMapping.rate_plan_id == rate_plan_id)
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return []
+    await mark(session, rows[0].agency_id, [r.id for r in rows], start, end)
+    return [(r.id, r.platform) for r in rows]
+
+
+async def read(session: AsyncSession, mapping_id: uuid.UUID) -> Dirty | None:
+    row = await session.get(ChannelDirty, mapping_id, populate_existing=True)
+    if row is None:
+        return None
+    return Dirty(row.mapping_id, row.start, row.end, row.since, row.seq)
+
+
+async def clear(session: AsyncSession, mapping_id: uuid.UUID, seq: int) -> bool:
+    """Remove the row if nothing was added since ``seq`` was read; False: more to push."""
+    result = await session.execute(
+        delete(ChannelDirty)
+        .where(ChannelDirty.mapping_id == mapping_id, ChannelDirty.seq == seq)
+        .returning(ChannelDirty.mapping_id)
+    )
+    return result.first() is not None
+
+
+async def overdue(session: AsyncSession, older_than: datetime) -> list[tuple[uuid.UUID, str]]:
+    """Dirty mappings whose flush seems lost (the beat sweep's safety net)."""
+    rows = await session.execute(
+        select(ChannelDirty.mapping_id, ChannelMapping.platform)
+        .join(ChannelMapping, ChannelMapping.id == ChannelDirty.mapping_id)
+        .where(ChannelDirty.since < older_than)
+    )
+    return [(r.mapping_id, r.platform) for r in rows]

@@ -1,0 +1,185 @@
+"""Helpers for the Channel Manager tests: an agency with a priced property, a connected and
+mapped Airbnb account, and comparisons of the simulator's calendar with Core's ARI."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+
+from pms.channel.connections import seal
+from pms.settings import get_settings
+from tests.factories import Agency, full_agency
+from tests.services import plain
+
+HOST_CODE = "code-host-1001"
+
+
+@dataclass
+class Connected:
+    agency: Agency
+    connection_id: str
+    mapping_ids: dict[str, str]
+
+
+async def priced_agency(client: httpx.AsyncClient, name: str = "Channel") -> Agency:
+    a = await full_agency(client, name)
+    r = await client.post(
+        f"/api/v1/properties/{a.property_id}/rate-plans",
+        json={"name": "Standard", "base_price_minor": 12000, "default_min_stay": 2},
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    a.rate_plan_id = r.json()["id"]
+    return a
+
+
+async def connect(
+    client: httpx.AsyncClient, a: Agency, listings: tuple[str, ...] = ("50001",)
+) -> Connected:
+    r = await client.post(
+        "/api/v1/channel-connections",
+        json={"platform": "airbnb", "authorization_code": HOST_CODE},
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    connection_id = r.json()["id"]
+    r = await client.get(
+        f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
+    )
+    assert r.status_code == 200, r.text
+    mapping_ids = {}
+    for listing in listings:
+        r = await client.post(
+            f"/api/v1/channel-connections/{connection_id}/mappings",
+            json={"remote_listing_id": listing, "property_id": a.property_id},
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        mapping_ids[listing] = r.json()["id"]
+    return Connected(a, connection_id, mapping_ids)
+
+
+def window(today: date | None = None, days: int = 365) -> tuple[date, date]:
+    """Tonight onward in the test properties' time zone (Europe/Berlin)."""
+    start = today or datetime.now(ZoneInfo("Europe/Berlin")).date()
+    return start, start + timedelta(days=days)
+
+
+async def core_ari(
+    client: httpx.AsyncClient, a: Agency, start: date, end: date
+) -> list[dict[str, Any]]:
+    days: list[dict[str, Any]] = []
+    day = start
+    while day < end:
+        chunk_end = min(end, day + timedelta(days=180))
+        r = await client.get(
+            f"/api/v1/properties/{a.property_id}/ari",
+            params={"start": day.isoformat(), "end": chunk_end.isoformat()},
+            headers=a.auth(),
+        )
+        assert r.status_code == 200, r.text
+        days += r.json()["rate_plans"][0]["days"]
+        day = chunk_end
+    return days
+
+
+async def sim_days(
+    sandbox: httpx.AsyncClient, listing: str, start: date, end: date
+) -> dict[str, Any]:
+    r = await sandbox.get(
+        f"/control/airbnb/listings/{listing}/days",
+        params={"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()},
+    )
+    r.raise_for_status()
+    return {d["date"]: d for d in r.json()}
+
+
+def mismatches(core: list[dict[str, Any]], sim: dict[str, Any]) -> list[str]:
+    """Nights where the simulator does not show Core's ARI (price, availability, min/max
+    nights, closed to arrival/departure)."""
+    out = []
+    for d in core:
+        s = sim.get(d["date"])
+        if s is None:
+            out.append(f"{d['date']}: missing")
+            continue
+        want = (
+            d["available"],
+            Decimal(d["price"]["amount"]),
+            d["min_stay"],
+            d["max_stay"],
+            d["closed_to_arrival"],
+            d["closed_to_departure"],
+        )
+        have = (
+            s["available"],
+            Decimal(s["price"]),
+            s["min_stay"],
+            s["max_stay"],
+            s["closed_to_arrival"],
+            s["closed_to_departure"],
+        )
+        if want != have:
+            out.append(f"{d['date']}: core {want} != airbnb {have}")
+    return out
+
+
+@dataclass
+class ChannelIds:
+    connection_id: str
+    mapping_id: str
+    dead_letter_id: str
+    conflict_id: str
+
+
+async def channel_objects(database_url: str, a: Agency) -> ChannelIds:
+    """A connection, a mapping, a dead letter and a conflict of agency ``a``, written straight
+    into its tables (no platform needed): the objects another agency must never reach."""
+    ids = ChannelIds(*(str(uuid.uuid4()) for _ in range(4)))
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        await conn.execute(
+            "INSERT INTO channel_connections (id, agency_id, platform, name, account_id, "
+            "credentials) VALUES ($1, $2, 'airbnb', 'A', '1001', $3)",
+            uuid.UUID(ids.connection_id),
+            uuid.UUID(a.id),
+            seal(get_settings(), {"access_token": "x", "refresh_token": "y"}),
+        )
+        await conn.execute(
+            "INSERT INTO channel_mappings (id, agency_id, connection_id, platform, "
+            "remote_listing_id, property_id, rate_plan_id) "
+            "VALUES ($1, $2, $3, 'airbnb', $4, $5, $6)",
+            uuid.UUID(ids.mapping_id),
+            uuid.UUID(a.id),
+            uuid.UUID(ids.connection_id),
+            f"tenant-{ids.mapping_id[:8]}",
+            uuid.UUID(a.property_id),
+            uuid.UUID(a.rate_plan_id),
+        )
+        await conn.execute(
+            "INSERT INTO channel_dead_letters (id, agency_id, connection_id, mapping_id, start, "
+            "\"end\", attempts, error) VALUES ($1, $2, $3, $4, '2030-01-01', '2030-01-05', 6, "
+            "'HTTP 503')",
+            uuid.UUID(ids.dead_letter_id),
+            uuid.UUID(a.id),
+            uuid.UUID(ids.connection_id),
+            uuid.UUID(ids.mapping_id),
+        )
+        await conn.execute(
+            "INSERT INTO channel_conflicts (id, agency_id, property_id, booking_id, start, "
+            "\"end\") VALUES ($1, $2, $3, $4, '2030-01-01', '2030-01-05')",
+            uuid.UUID(ids.conflict_id),
+            uuid.UUID(a.id),
+            uuid.UUID(a.property_id),
+            uuid.UUID(a.booking_id),
+        )
+    finally:
+        await conn.close()
+    return ids
