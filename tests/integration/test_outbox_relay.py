@@ -41,26 +41,30 @@ async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 class LiveChannels:
     """Counts what the relay appended to the agencies' live streams, by outbox id (nobody
-    deduplicates there, so these counts are the relay's own publishes)."""
+    deduplicates there, so these counts are the relay's own publishes). The stream names an
+    event by its event id; the outbox table says which outbox row that is."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, admin: asyncpg.Connection) -> None:
         self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._admin = admin
         self.ids: Counter[int] = Counter()
 
     async def refresh(self) -> None:
-        ids: Counter[int] = Counter()
+        by_event: Counter[str] = Counter()
         async for key in self._redis.scan_iter(match="pms:live:*"):
             for _, fields in await self._redis.xrange(key):
-                ids[json.loads(fields["m"])["id"]] += 1
-        self.ids = ids
+                by_event[json.loads(fields["m"])["event_id"]] += 1
+        rows = await self._admin.fetch("SELECT id, event_id::text AS event_id FROM outbox_events")
+        outbox_id = {r["event_id"]: r["id"] for r in rows}
+        self.ids = Counter({outbox_id[e]: n for e, n in by_event.items()})
 
     async def stop(self) -> None:
         await self._redis.aclose()
 
 
 @pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[LiveChannels]:
-    channels = LiveChannels(settings.require_redis_url())
+async def live(settings: Settings, admin: asyncpg.Connection) -> AsyncIterator[LiveChannels]:
+    channels = LiveChannels(settings.require_redis_url(), admin)
     yield channels
     await channels.stop()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.factories import property_body, signup
+from tests.factories import full_agency
 from tests.services import Worker, wait_for
 
 
@@ -25,11 +25,11 @@ async def test_request_id_reaches_the_task_and_its_log_lines(
 ) -> None:
     """A write's request id is stored with its outbox event, and the relay hands it to the
     Celery task that handles the event: the worker's log lines carry it."""
-    _, token, _ = await signup(client)
+    a = await full_agency(client)
     r = await client.post(
-        "/api/v1/properties",
-        json=property_body(),
-        headers={"Authorization": f"Bearer {token}", "X-Request-Id": "trace-42"},
+        "/api/v1/blocks",
+        json={"property_id": a.property_id, "start": "2031-02-01", "end": "2031-02-03"},
+        headers={**a.auth(), "X-Request-Id": "trace-42"},
     )
     assert r.status_code == 201, r.text
 
