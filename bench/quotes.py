@@ -151,7 +151,7 @@ async def load(n: int) -> tuple[str, list[str], list[str]]:
                         max_guests=6,
                     ),
                 )
-                plan, _ = await rates.create_plan(
+                plan, _ = await rates.plans.create_plan(
                     session,
                     actor,
                     prop.id,
@@ -163,7 +163,7 @@ async def load(n: int) -> tuple[str, list[str], list[str]]:
                     ),
                 )
                 for start, days, price in ((30, 60, 14000), (200, 45, 16000)):
-                    await rates.create_season(
+                    await rates.seasons.create_season(
                         session,
                         actor,
                         plan.id,
@@ -174,7 +174,7 @@ async def load(n: int) -> tuple[str, list[str], list[str]]:
                             min_stay=3,
                         ),
                     )
-                await rates.put_pricing(
+                await rates.assignment.put_pricing(
                     session,
                     actor,
                     prop.id,

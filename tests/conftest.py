@@ -167,7 +167,8 @@ def _no_full_gc_inside_the_test() -> None:
 
 @pytest.fixture(autouse=True)
 async def _debug_event_loop() -> None:
-    """ADR risk #1: asyncio's debug mode reports callbacks that block the loop > 100 ms."""
+    """A blocking call in async code stalls every request of the process: asyncio's debug mode
+    reports callbacks that block the loop > 100 ms, and this turns the report into a failure."""
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     loop.slow_callback_duration = SLOW_CALLBACK_SECONDS

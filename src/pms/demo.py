@@ -44,6 +44,7 @@ _STAYS = [
     (0, 1, 7, 3, BookingStatus.CONFIRMED),
     (1, 1, 10, 7, BookingStatus.REQUESTED),
     (2, 0, 1, 2, BookingStatus.CONFIRMED),
+    (2, 1, 40, 3, BookingStatus.CONFIRMED),  # cancelled below
 ]
 _GUESTS = [
     ("anna.berg@example.com", "Anna", "Berg", "de"),
@@ -93,9 +94,10 @@ async def _seed() -> list[str]:
             for email, first, last, lang in _GUESTS
         ]
         today = datetime.now(UTC).date()
+        made = []
         for p, g, offset, nights, status in _STAYS:
             start = today + timedelta(days=offset)
-            await bookings.create(
+            booking, _ = await bookings.create(
                 session,
                 actor,
                 BookingCreate(
@@ -108,6 +110,9 @@ async def _seed() -> list[str]:
                     override_restrictions=True,
                 ),
             )
+            made.append(booking)
+        # One guest called off: cancelled with the refund the policy gives (see its `refund`).
+        cancelled = await bookings.cancel(session, actor, made[-1].id)
         await blocks.create(
             session,
             actor,
@@ -121,7 +126,8 @@ async def _seed() -> list[str]:
         )
     return [
         f"demo data: agency 'Demo Holiday Homes': {len(props)} priced properties, "
-        f"{len(demo_guests)} guests, {len(_STAYS)} bookings, 1 block; "
+        f"{len(demo_guests)} guests, {len(_STAYS)} bookings (one cancelled with a refund of "
+        f"{cancelled.refund.amount_minor if cancelled.refund else 0} minor units), 1 block; "
         f"'{_PROPERTIES[1][0]}' takes requests (card authorised, captured on approval)",
         *await _ical_export(),
     ]
@@ -130,7 +136,7 @@ async def _seed() -> list[str]:
 async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpdate:
     """VAT classes (accommodation 7 %, services 19 %), a cleaning fee, Sylt's visitor tax and
     a flexible cancellation policy, shared by the demo properties."""
-    reduced = await rates.create_config(
+    reduced = await rates.config.create_config(
         session,
         actor,
         m.TaxClass(
@@ -139,7 +145,7 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
         "tax_class",
         "tax class",
     )
-    standard = await rates.create_config(
+    standard = await rates.config.create_config(
         session,
         actor,
         m.TaxClass(
@@ -148,7 +154,7 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
         "tax_class",
         "tax class",
     )
-    cleaning = await rates.create_fee(
+    cleaning = await rates.fees.create_fee(
         session,
         actor,
         r.FeeCreate(
@@ -160,7 +166,7 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
             tax_class_id=standard.id,
         ),
     )
-    visitor_tax = await rates.create_config(
+    visitor_tax = await rates.config.create_config(
         session,
         actor,
         m.VisitorTaxLocation(
@@ -174,13 +180,13 @@ async def _pricing(session: AsyncSession, actor: Actor) -> r.PropertyPricingUpda
         "visitor_tax",
         "visitor tax",
     )
-    policy = await rates.create_config(
+    policy = await rates.config.create_config(
         session,
         actor,
         m.CancellationPolicy(
             agency_id=actor.agency_id,
             name="Flexible",
-            rules=rates.policy_rules(
+            rules=rates.policies.policy_rules(
                 [
                     r.RefundRuleIn(days_before=30, refund_percent=Decimal(100)),
                     r.RefundRuleIn(days_before=14, refund_percent=Decimal(50)),
@@ -209,7 +215,7 @@ async def _rates(
 ) -> None:
     """A default plan with weekend prices, a week-long discount and next summer's season."""
     weekend = price * 6 // 5
-    plan, _ = await rates.create_plan(
+    plan, _ = await rates.plans.create_plan(
         session,
         actor,
         property_id,
@@ -224,7 +230,7 @@ async def _rates(
         ),
     )
     year = today.year + 1 if today >= date(today.year, 6, 1) else today.year
-    await rates.create_season(
+    await rates.seasons.create_season(
         session,
         actor,
         plan.id,
@@ -237,7 +243,7 @@ async def _rates(
             weekday_prices={_SAT: summer * 6 // 5},
         ),
     )
-    await rates.put_pricing(session, actor, property_id, pricing)
+    await rates.assignment.put_pricing(session, actor, property_id, pricing)
 
 
 async def _ical_export() -> list[str]:

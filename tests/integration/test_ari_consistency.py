@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from pms import db
-from pms.core import ari_store, auth, blocks, bookings, rates
+from pms.core import ari_store, auth, blocks, bookings, properties, rates
 from pms.core.booking_status import BookingStatus
 from pms.core.errors import DomainError
 from pms.core.permissions import Role
@@ -76,14 +76,14 @@ async def _world(user_id: uuid.UUID) -> World:
         await scope_transaction(session, user_id=user_id, agency_id=agency.id)
         session.add(Membership(agency_id=agency.id, user_id=user_id, role=Role.ADMIN))
         actor = Actor(user_id, "prop@example.com", agency.id, Role.ADMIN)
-        prop = await rates.properties.create(
+        prop = await properties.create(
             session,
             actor,
             PropertyCreate(name="P", timezone="Europe/Berlin", currency="EUR", max_guests=4),
         )
         world = World(actor, prop.id)
         for name, price in (("Standard", 10000), ("Non-refundable", 9000)):
-            plan, _ = await rates.create_plan(
+            plan, _ = await rates.plans.create_plan(
                 session, actor, prop.id, s.RatePlanCreate(name=name, base_price_minor=price)
             )
             world.plans.append(plan.id)
@@ -96,7 +96,7 @@ async def _apply(session: Any, w: World, op: tuple[Any, ...]) -> None:
     if kind == "season":
         start, length, price, min_stay = args
         plan_id = w.plans[start % 2]
-        season, _ = await rates.create_season(
+        season, _ = await rates.seasons.create_season(
             session,
             a,
             plan_id,
@@ -107,14 +107,14 @@ async def _apply(session: Any, w: World, op: tuple[Any, ...]) -> None:
         w.seasons.append((plan_id, season.id))
     elif kind == "drop_season" and w.seasons:
         plan_id, season_id = w.seasons.pop(args[0] % len(w.seasons))
-        await rates.delete_season(session, a, plan_id, season_id)
+        await rates.seasons.delete_season(session, a, plan_id, season_id)
     elif kind == "plan_price":
-        await rates.update_plan(
+        await rates.plans.update_plan(
             session, a, w.plans[args[0]], s.RatePlanUpdate(base_price_minor=args[1])
         )
     elif kind == "days":
         start, length, price, closed, cta = args
-        await rates.put_days(
+        await rates.days.put_days(
             session,
             a,
             w.plans[0],

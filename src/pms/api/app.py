@@ -59,7 +59,7 @@ def create_app() -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=_lifespan,
-        # Lesson 6: redirects to a trailing slash broke behind a proxy; paths are exact.
+        # Paths are exact: a redirect to the trailing-slash form goes to http:// behind a TLS proxy.
         redirect_slashes=False,
     )
     app.router.redirect_slashes = False

@@ -8,16 +8,25 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from pms.api.deps import DB, AgencyMember, BookingsCreate, BookingsRead, BookingsUpdate
+from pms.api.deps import (
+    DB,
+    AgencyMember,
+    BookingsCancel,
+    BookingsCreate,
+    BookingsRead,
+    BookingsUpdate,
+)
 from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
-from pms.core import bookings
+from pms.core import bookings, pricing
 from pms.core.booking_status import BookingStatus
+from pms.core.money import Money
 from pms.core.tenancy import Actor
+from pms.flows import bookings as flows
 from pms.models.booking import Booking as BookingRow
 from pms.models.booking import BookingSource
 from pms.models.guest import Guest as GuestRow
-from pms.schemas.booking import Booking, BookingCreate, BookingUpdate, GuestSummary
+from pms.schemas.booking import Booking, BookingCancel, BookingCreate, BookingUpdate, GuestSummary
 from pms.schemas.common import Page, PageParams, page_params
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/bookings", tags=["bookings"])
@@ -27,7 +36,7 @@ _409: Responses = {
     409: {"description": "Dates taken (`conflict_type`, `clash`), stale version, or illegal status"}
 }
 
-Action = Literal["confirm", "cancel", "check-in", "check-out", "no-show", "decline"]
+Action = Literal["confirm", "check-in", "check-out", "no-show", "decline"]
 
 
 def to_schema(b: BookingRow, g: GuestRow | None, actor: Actor) -> Booking:
@@ -59,6 +68,9 @@ def to_schema(b: BookingRow, g: GuestRow | None, actor: Actor) -> Booking:
         notes=None if hide else b.notes,
         hold_expires_at=b.hold_expires_at,
         quote=b.quote,
+        refund=pricing.money(Money(b.refund_minor, b.refund_currency))
+        if b.refund_minor is not None and b.refund_currency is not None
+        else None,
         version=b.version,
         created_at=b.created_at,
         updated_at=b.updated_at,
@@ -112,7 +124,7 @@ async def list_bookings(
 )
 async def create_booking(body: BookingCreate, session: DB, actor: BookingsCreate) -> Response:
     # The request's transaction ends with any error, so the guard needs no savepoint.
-    b, g = await bookings.create(session, actor, body, savepoint=False)
+    b, g = await flows.create(session, actor, body, savepoint=False)
     # Serialised once here; returning the model would make FastAPI validate it a second time.
     return Response(
         _BOOKING_JSON.to_json(to_schema(b, g, actor)),
@@ -141,6 +153,35 @@ async def update_booking(
 
 
 @router.post(
+    "/{booking_id}/cancel",
+    response_model=Booking,
+    summary="Cancel a booking, refunding what its cancellation policy gives (or a chosen amount)",
+    responses={
+        **_404,
+        **_409,
+        403: {"description": "Your role may not cancel bookings"},
+        422: {"description": "refund_minor below 0 or above the stay's total"},
+        502: {"description": "Stripe refused the refund or the release; nothing changed"},
+    },
+)
+async def cancel_booking(
+    booking_id: uuid.UUID,
+    session: DB,
+    actor: BookingsCancel,
+    body: BookingCancel | None = None,
+) -> Booking:
+    """The refund is the cancellation policy's as of the property's today, stored on the
+    booking (`refund`) and paid back: a card payment at Stripe at once, an offline one recorded
+    for the team to pay. Send `refund_minor` to give another amount. Cancelling again changes
+    nothing."""
+    cancelled = await flows.cancel(
+        session, actor, booking_id, refund_minor=body.refund_minor if body else None
+    )
+    done = cancelled.transitioned
+    return to_schema(done.booking, done.guest, actor)
+
+
+@router.post(
     "/{booking_id}/{action}",
     response_model=Booking,
     summary="Move a booking through the status table (same status: no-op)",
@@ -159,5 +200,5 @@ async def booking_action(
 ) -> Booking:
     target, needed = bookings.ACTIONS[action]
     actor.require(needed)
-    b, g = await bookings.transition(session, actor, booking_id, target)
-    return to_schema(b, g, actor)
+    done = await flows.change_status(session, actor, booking_id, target)
+    return to_schema(done.booking, done.guest, actor)

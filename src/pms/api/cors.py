@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pms.db import get_engine
-from pms.direct import selfservice
+from pms.direct import links
 from pms.models.agency import Agency
 from pms.settings import get_settings
 
@@ -42,7 +42,7 @@ class PublicCorsMiddleware:
         rest = path[len(_PREFIX) :].split("/")
         if rest[0] == "bookings" and len(rest) > 1:
             try:
-                agency_id, _ = selfservice.verify(get_settings(), rest[1])
+                agency_id, _ = links.verify(get_settings(), rest[1])
             except Exception:  # noqa: BLE001 - an invalid link simply gets no CORS grant
                 return False
             return origin in await self._origins(f"id:{agency_id}", None, agency_id)

@@ -19,7 +19,7 @@ from pms.core.dates import Stay
 from pms.core.errors import NotFound, Unprocessable
 from pms.core.money import Money
 from pms.core.tenancy import Actor, scope_transaction
-from pms.direct import checkout, holds, public, search, selfservice
+from pms.direct import checkout, holds, links, public, search, selfservice
 from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.models.property import Property
@@ -362,7 +362,7 @@ def _public_booking(
         pets=b.pets,
         guest_name=" ".join(x for x in (g.first_name, g.last_name) if x) if g else None,
         quote=b.quote,
-        manage_url=selfservice.manage_url(settings, token),
+        manage_url=links.manage_url(settings, token),
     )
 
 
@@ -384,7 +384,7 @@ async def create_booking(
 ) -> PublicBooking:
     ag, actor = await public.agency_by_slug(session, agency)
     done = await checkout.book(session, actor, None, body)
-    token = selfservice.issue(settings, ag.id, done.booking.id)
+    token = links.issue(settings, ag.id, done.booking.id)
     payment = (
         PaymentInfo(
             payment_id=done.payment.payment_id,
@@ -402,7 +402,7 @@ async def create_booking(
 async def _by_link(
     session: DB, settings: Settings, token: str
 ) -> tuple[Actor, Booking, Guest | None, Property]:
-    agency_id, booking_id = selfservice.verify(settings, token)
+    agency_id, booking_id = links.verify(settings, token)
     await scope_transaction(session, user_id=None, agency_id=agency_id)
     booking, guest, prop = await _booking_row(session, booking_id)
     if booking.replaced_by_id is not None:
@@ -450,7 +450,7 @@ async def cancel_booking(token: str, session: DB, settings: AppSettings) -> Publ
     """The refund follows the cancellation schedule stored with the booking's quote, as of the
     property's today; a card payment is refunded through Stripe at once."""
     actor, b, g, p = await _by_link(session, settings, token)
-    b, g, refund = await selfservice.cancel(session, actor, b, p)
+    b, g, refund = await selfservice.cancel(session, actor, b)
     return _public_booking(settings, b, g, p, token, refund=refund)
 
 

@@ -34,8 +34,8 @@ _NO_CONTENT = status.HTTP_204_NO_CONTENT
 async def list_rate_plans(
     property_id: uuid.UUID, session: DB, actor: RatesRead
 ) -> list[s.RatePlan]:
-    prop, plans = await rates.list_plans(session, actor, property_id)
-    return [rates.plan_schema(p, prop.currency) for p in plans]
+    prop, plans = await rates.plans.list_plans(session, actor, property_id)
+    return [rates.plans.plan_schema(p, prop.currency) for p in plans]
 
 
 @router.post(
@@ -48,8 +48,8 @@ async def list_rate_plans(
 async def create_rate_plan(
     property_id: uuid.UUID, body: s.RatePlanCreate, session: DB, actor: RatesWrite
 ) -> s.RatePlan:
-    plan, prop = await rates.create_plan(session, actor, property_id, body)
-    return rates.plan_schema(plan, prop.currency)
+    plan, prop = await rates.plans.create_plan(session, actor, property_id, body)
+    return rates.plans.plan_schema(plan, prop.currency)
 
 
 @router.get(
@@ -59,8 +59,8 @@ async def create_rate_plan(
     responses=_404,
 )
 async def get_rate_plan(rate_plan_id: uuid.UUID, session: DB, actor: RatesRead) -> s.RatePlan:
-    plan, prop = await rates.get_plan(session, actor, rate_plan_id)
-    return rates.plan_schema(plan, prop.currency)
+    plan, prop = await rates.plans.get_plan(session, actor, rate_plan_id)
+    return rates.plans.plan_schema(plan, prop.currency)
 
 
 @router.patch(
@@ -72,8 +72,8 @@ async def get_rate_plan(rate_plan_id: uuid.UUID, session: DB, actor: RatesRead) 
 async def update_rate_plan(
     rate_plan_id: uuid.UUID, body: s.RatePlanUpdate, session: DB, actor: RatesWrite
 ) -> s.RatePlan:
-    plan, prop = await rates.update_plan(session, actor, rate_plan_id, body)
-    return rates.plan_schema(plan, prop.currency)
+    plan, prop = await rates.plans.update_plan(session, actor, rate_plan_id, body)
+    return rates.plans.plan_schema(plan, prop.currency)
 
 
 @router.delete(
@@ -83,7 +83,7 @@ async def update_rate_plan(
     responses={**_404, **_409},
 )
 async def delete_rate_plan(rate_plan_id: uuid.UUID, session: DB, actor: RatesWrite) -> Response:
-    await rates.delete_plan(session, actor, rate_plan_id)
+    await rates.plans.delete_plan(session, actor, rate_plan_id)
     return Response(status_code=_NO_CONTENT)
 
 
@@ -97,8 +97,8 @@ async def delete_rate_plan(rate_plan_id: uuid.UUID, session: DB, actor: RatesWri
     responses=_404,
 )
 async def list_seasons(rate_plan_id: uuid.UUID, session: DB, actor: RatesRead) -> list[s.Season]:
-    prop, seasons = await rates.list_seasons(session, actor, rate_plan_id)
-    return [rates.season_schema(x, prop.currency) for x in seasons]
+    prop, seasons = await rates.seasons.list_seasons(session, actor, rate_plan_id)
+    return [rates.seasons.season_schema(x, prop.currency) for x in seasons]
 
 
 @router.post(
@@ -111,8 +111,8 @@ async def list_seasons(rate_plan_id: uuid.UUID, session: DB, actor: RatesRead) -
 async def create_season(
     rate_plan_id: uuid.UUID, body: s.SeasonCreate, session: DB, actor: RatesWrite
 ) -> s.Season:
-    season, prop = await rates.create_season(session, actor, rate_plan_id, body)
-    return rates.season_schema(season, prop.currency)
+    season, prop = await rates.seasons.create_season(session, actor, rate_plan_id, body)
+    return rates.seasons.season_schema(season, prop.currency)
 
 
 @router.patch(
@@ -128,8 +128,8 @@ async def update_season(
     session: DB,
     actor: RatesWrite,
 ) -> s.Season:
-    season, prop = await rates.update_season(session, actor, rate_plan_id, season_id, body)
-    return rates.season_schema(season, prop.currency)
+    season, prop = await rates.seasons.update_season(session, actor, rate_plan_id, season_id, body)
+    return rates.seasons.season_schema(season, prop.currency)
 
 
 @router.delete(
@@ -141,7 +141,7 @@ async def update_season(
 async def delete_season(
     rate_plan_id: uuid.UUID, season_id: uuid.UUID, session: DB, actor: RatesWrite
 ) -> Response:
-    await rates.delete_season(session, actor, rate_plan_id, season_id)
+    await rates.seasons.delete_season(session, actor, rate_plan_id, season_id)
     return Response(status_code=_NO_CONTENT)
 
 
@@ -154,7 +154,7 @@ async def delete_season(
 async def put_days(
     rate_plan_id: uuid.UUID, body: s.DaysUpdate, session: DB, actor: RatesWrite
 ) -> s.DaysUpdated:
-    changed = await rates.put_days(session, actor, rate_plan_id, body)
+    changed = await rates.days.put_days(session, actor, rate_plan_id, body)
     return s.DaysUpdated(rate_plan_id=rate_plan_id, days_changed=changed)
 
 
@@ -188,7 +188,7 @@ async def get_ari(
     responses=_404,
 )
 async def get_pricing(property_id: uuid.UUID, session: DB, actor: RatesRead) -> s.PropertyPricing:
-    return await rates.get_pricing(session, actor, property_id)
+    return await rates.assignment.get_pricing(session, actor, property_id)
 
 
 @router.put(
@@ -200,7 +200,7 @@ async def get_pricing(property_id: uuid.UUID, session: DB, actor: RatesRead) -> 
 async def put_pricing(
     property_id: uuid.UUID, body: s.PropertyPricingUpdate, session: DB, actor: RatesWrite
 ) -> s.PropertyPricing:
-    return await rates.put_pricing(session, actor, property_id, body)
+    return await rates.assignment.put_pricing(session, actor, property_id, body)
 
 
 # Tax classes -----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ async def put_pricing(
 
 @router.get("/tax-classes", response_model=list[s.TaxClass], summary="The agency's VAT classes")
 async def list_tax_classes(session: DB, actor: RatesRead) -> list[s.TaxClass]:
-    rows = await rates.list_config(session, actor, m.TaxClass, m.TaxClass.code)
+    rows = await rates.config.list_config(session, actor, m.TaxClass, m.TaxClass.code)
     return [s.TaxClass.model_validate(r) for r in rows]
 
 
@@ -222,7 +222,7 @@ async def list_tax_classes(session: DB, actor: RatesRead) -> list[s.TaxClass]:
 async def create_tax_class(body: s.TaxClassCreate, session: DB, actor: RatesWrite) -> s.TaxClass:
     row = m.TaxClass(id=uuid.uuid4(), agency_id=actor.require_agency(), **body.model_dump())
     return s.TaxClass.model_validate(
-        await rates.create_config(session, actor, row, "tax_class", "tax class")
+        await rates.config.create_config(session, actor, row, "tax_class", "tax class")
     )
 
 
@@ -234,7 +234,7 @@ async def create_tax_class(body: s.TaxClassCreate, session: DB, actor: RatesWrit
 )
 async def get_tax_class(tax_class_id: uuid.UUID, session: DB, actor: RatesRead) -> s.TaxClass:
     return s.TaxClass.model_validate(
-        await rates.get_config(session, actor, m.TaxClass, tax_class_id, "tax class")
+        await rates.config.get_config(session, actor, m.TaxClass, tax_class_id, "tax class")
     )
 
 
@@ -247,11 +247,11 @@ async def get_tax_class(tax_class_id: uuid.UUID, session: DB, actor: RatesRead) 
 async def update_tax_class(
     tax_class_id: uuid.UUID, body: s.TaxClassUpdate, session: DB, actor: RatesWrite
 ) -> s.TaxClass:
-    row = await rates.get_config(session, actor, m.TaxClass, tax_class_id, "tax class")
+    row = await rates.config.get_config(session, actor, m.TaxClass, tax_class_id, "tax class")
     changes = body.model_dump(exclude_unset=True)
-    rates.require_values(changes, ["code", "label", "rate_percent", "inclusive"])
+    rates.writes.require_values(changes, ["code", "label", "rate_percent", "inclusive"])
     return s.TaxClass.model_validate(
-        await rates.update_config(session, actor, row, changes, "tax_class", "tax class")
+        await rates.config.update_config(session, actor, row, changes, "tax_class", "tax class")
     )
 
 
@@ -262,8 +262,8 @@ async def update_tax_class(
     responses={**_404, **_409},
 )
 async def delete_tax_class(tax_class_id: uuid.UUID, session: DB, actor: RatesWrite) -> Response:
-    row = await rates.get_config(session, actor, m.TaxClass, tax_class_id, "tax class")
-    await rates.delete_config(session, actor, row, "tax_class", "tax class")
+    row = await rates.config.get_config(session, actor, m.TaxClass, tax_class_id, "tax class")
+    await rates.config.delete_config(session, actor, row, "tax_class", "tax class")
     return Response(status_code=_NO_CONTENT)
 
 
@@ -272,7 +272,7 @@ async def delete_tax_class(tax_class_id: uuid.UUID, session: DB, actor: RatesWri
 
 @router.get("/fees", response_model=list[s.Fee], summary="The agency's fees")
 async def list_fees(session: DB, actor: RatesRead) -> list[s.Fee]:
-    rows = await rates.list_config(session, actor, m.Fee, m.Fee.code)
+    rows = await rates.config.list_config(session, actor, m.Fee, m.Fee.code)
     return [s.Fee.model_validate(r) for r in rows]
 
 
@@ -285,19 +285,19 @@ async def list_fees(session: DB, actor: RatesRead) -> list[s.Fee]:
     responses=_409,
 )
 async def create_fee(body: s.FeeCreate, session: DB, actor: RatesWrite) -> s.Fee:
-    return s.Fee.model_validate(await rates.create_fee(session, actor, body))
+    return s.Fee.model_validate(await rates.fees.create_fee(session, actor, body))
 
 
 @router.get("/fees/{fee_id}", response_model=s.Fee, summary="Get a fee", responses=_404)
 async def get_fee(fee_id: uuid.UUID, session: DB, actor: RatesRead) -> s.Fee:
-    return s.Fee.model_validate(await rates.get_config(session, actor, m.Fee, fee_id, "fee"))
+    return s.Fee.model_validate(await rates.config.get_config(session, actor, m.Fee, fee_id, "fee"))
 
 
 @router.patch(
     "/fees/{fee_id}", response_model=s.Fee, summary="Change a fee", responses={**_404, **_409}
 )
 async def update_fee(fee_id: uuid.UUID, body: s.FeeUpdate, session: DB, actor: RatesWrite) -> s.Fee:
-    return s.Fee.model_validate(await rates.update_fee(session, actor, fee_id, body))
+    return s.Fee.model_validate(await rates.fees.update_fee(session, actor, fee_id, body))
 
 
 @router.delete(
@@ -307,8 +307,8 @@ async def update_fee(fee_id: uuid.UUID, body: s.FeeUpdate, session: DB, actor: R
     responses={**_404, **_409},
 )
 async def delete_fee(fee_id: uuid.UUID, session: DB, actor: RatesWrite) -> Response:
-    row = await rates.get_config(session, actor, m.Fee, fee_id, "fee")
-    await rates.delete_config(session, actor, row, "fee", "fee")
+    row = await rates.config.get_config(session, actor, m.Fee, fee_id, "fee")
+    await rates.config.delete_config(session, actor, row, "fee", "fee")
     return Response(status_code=_NO_CONTENT)
 
 
@@ -317,7 +317,9 @@ async def delete_fee(fee_id: uuid.UUID, session: DB, actor: RatesWrite) -> Respo
 
 @router.get("/visitor-taxes", response_model=list[s.VisitorTax], summary="Visitor-tax locations")
 async def list_visitor_taxes(session: DB, actor: RatesRead) -> list[s.VisitorTax]:
-    rows = await rates.list_config(session, actor, m.VisitorTaxLocation, m.VisitorTaxLocation.name)
+    rows = await rates.config.list_config(
+        session, actor, m.VisitorTaxLocation, m.VisitorTaxLocation.name
+    )
     return [s.VisitorTax.model_validate(r) for r in rows]
 
 
@@ -334,7 +336,7 @@ async def create_visitor_tax(
         id=uuid.uuid4(), agency_id=actor.require_agency(), **body.model_dump()
     )
     return s.VisitorTax.model_validate(
-        await rates.create_config(session, actor, row, "visitor_tax", "visitor tax")
+        await rates.config.create_config(session, actor, row, "visitor_tax", "visitor tax")
     )
 
 
@@ -345,7 +347,7 @@ async def create_visitor_tax(
     responses=_404,
 )
 async def get_visitor_tax(visitor_tax_id: uuid.UUID, session: DB, actor: RatesRead) -> s.VisitorTax:
-    row = await rates.get_config(
+    row = await rates.config.get_config(
         session, actor, m.VisitorTaxLocation, visitor_tax_id, "visitor tax"
     )
     return s.VisitorTax.model_validate(row)
@@ -361,7 +363,7 @@ async def update_visitor_tax(
     visitor_tax_id: uuid.UUID, body: s.VisitorTaxUpdate, session: DB, actor: RatesWrite
 ) -> s.VisitorTax:
     return s.VisitorTax.model_validate(
-        await rates.update_visitor_tax(session, actor, visitor_tax_id, body)
+        await rates.visitor_taxes.update_visitor_tax(session, actor, visitor_tax_id, body)
     )
 
 
@@ -372,10 +374,10 @@ async def update_visitor_tax(
     responses={**_404, **_409},
 )
 async def delete_visitor_tax(visitor_tax_id: uuid.UUID, session: DB, actor: RatesWrite) -> Response:
-    row = await rates.get_config(
+    row = await rates.config.get_config(
         session, actor, m.VisitorTaxLocation, visitor_tax_id, "visitor tax"
     )
-    await rates.delete_config(session, actor, row, "visitor_tax", "visitor tax")
+    await rates.config.delete_config(session, actor, row, "visitor_tax", "visitor tax")
     return Response(status_code=_NO_CONTENT)
 
 
@@ -388,8 +390,10 @@ async def delete_visitor_tax(visitor_tax_id: uuid.UUID, session: DB, actor: Rate
     summary="The agency's cancellation policies",
 )
 async def list_policies(session: DB, actor: RatesRead) -> list[s.CancellationPolicy]:
-    rows = await rates.list_config(session, actor, m.CancellationPolicy, m.CancellationPolicy.name)
-    return [rates.policy_schema(r) for r in rows]
+    rows = await rates.config.list_config(
+        session, actor, m.CancellationPolicy, m.CancellationPolicy.name
+    )
+    return [rates.policies.policy_schema(r) for r in rows]
 
 
 @router.post(
@@ -405,10 +409,10 @@ async def create_policy(
         id=uuid.uuid4(),
         agency_id=actor.require_agency(),
         name=body.name,
-        rules=rates.policy_rules(body.rules),
+        rules=rates.policies.policy_rules(body.rules),
     )
-    return rates.policy_schema(
-        await rates.create_config(session, actor, row, "cancellation_policy", "policy")
+    return rates.policies.policy_schema(
+        await rates.config.create_config(session, actor, row, "cancellation_policy", "policy")
     )
 
 
@@ -419,8 +423,8 @@ async def create_policy(
     responses=_404,
 )
 async def get_policy(policy_id: uuid.UUID, session: DB, actor: RatesRead) -> s.CancellationPolicy:
-    row = await rates.get_config(session, actor, m.CancellationPolicy, policy_id, "policy")
-    return rates.policy_schema(row)
+    row = await rates.config.get_config(session, actor, m.CancellationPolicy, policy_id, "policy")
+    return rates.policies.policy_schema(row)
 
 
 @router.patch(
@@ -432,13 +436,15 @@ async def get_policy(policy_id: uuid.UUID, session: DB, actor: RatesRead) -> s.C
 async def update_policy(
     policy_id: uuid.UUID, body: s.CancellationPolicyUpdate, session: DB, actor: RatesWrite
 ) -> s.CancellationPolicy:
-    row = await rates.get_config(session, actor, m.CancellationPolicy, policy_id, "policy")
+    row = await rates.config.get_config(session, actor, m.CancellationPolicy, policy_id, "policy")
     changes = body.model_dump(exclude_unset=True)
-    rates.require_values(changes, ["name", "rules"])
+    rates.writes.require_values(changes, ["name", "rules"])
     if body.rules is not None:
-        changes["rules"] = rates.policy_rules(body.rules)
-    return rates.policy_schema(
-        await rates.update_config(session, actor, row, changes, "cancellation_policy", "policy")
+        changes["rules"] = rates.policies.policy_rules(body.rules)
+    return rates.policies.policy_schema(
+        await rates.config.update_config(
+            session, actor, row, changes, "cancellation_policy", "policy"
+        )
     )
 
 
@@ -449,6 +455,6 @@ async def update_policy(
     responses={**_404, **_409},
 )
 async def delete_policy(policy_id: uuid.UUID, session: DB, actor: RatesWrite) -> Response:
-    row = await rates.get_config(session, actor, m.CancellationPolicy, policy_id, "policy")
-    await rates.delete_config(session, actor, row, "cancellation_policy", "policy")
+    row = await rates.config.get_config(session, actor, m.CancellationPolicy, policy_id, "policy")
+    await rates.config.delete_config(session, actor, row, "cancellation_policy", "policy")
     return Response(status_code=_NO_CONTENT)

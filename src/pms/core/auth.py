@@ -52,7 +52,7 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 # Slugs name agencies in public URLs (/api/v1/public/{slug}/...); these would collide with
-# literal public routes (lesson 6: a literal route shadowed by a parameter).
+# the literal public routes beside the slug parameter.
 RESERVED_SLUGS = frozenset({"bookings", "api", "admin", "public", "static", "agency"})
 
 

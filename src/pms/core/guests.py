@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from pms.core import audit, listing
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.listing import Sortable
 from pms.core.tenancy import Actor
+from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.schemas.guest import GuestCreate, GuestUpdate
 
@@ -150,17 +152,12 @@ async def update(
     return guest
 
 
-# Kinds of related data a guest export includes; later modules (bookings) register theirs.
-ExportSource = Any
-EXPORT_SOURCES: dict[str, ExportSource] = {}
-ERASE_HOOKS: list[Any] = []
-
-
 async def export(
     session: AsyncSession, actor: Actor, guest_id: uuid.UUID
 ) -> tuple[Guest, dict[str, list[dict[str, Any]]]]:
     guest = await get(session, actor, guest_id)
-    related = {kind: await source(session, guest) for kind, source in EXPORT_SOURCES.items()}
+    stays = await session.execute(select(Booking).where(Booking.guest_id == guest.id))
+    related = {"bookings": [audit.snapshot(b) for b in stays.scalars().all()]}
     await audit.record(
         session,
         actor,
@@ -183,8 +180,10 @@ async def erase(session: AsyncSession, actor: Actor, guest_id: uuid.UUID) -> Gue
     guest.phone = None
     guest.notes = None
     guest.erased_at = datetime.now(UTC)
-    for hook in ERASE_HOOKS:
-        await hook(session, guest)
+    # Bookings stay for accounting; their free text, which may hold personal data, goes.
+    await session.execute(
+        update_rows(Booking).where(Booking.guest_id == guest.id).values(notes=None)
+    )
     await session.flush()
     await audit.redact_entity(session, "guest", guest.id)
     await audit.record(

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, and_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,8 +146,9 @@ async def guarded(
 
 
 # Literal values, not bind parameters: only then can the planner match the partial index.
-_ACTIVE_PREDICATE = text(
-    "occupied_ranges.status IN ({})".format(", ".join(f"'{s}'" for s in INVENTORY_ACTIVE))
+# (``literal_execute`` renders each value into the statement when it runs, quoted.)
+_ACTIVE_PREDICATE = OccupiedRange.status.in_(
+    [literal(s, literal_execute=True) for s in INVENTORY_ACTIVE]
 )
 
 

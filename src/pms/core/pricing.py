@@ -180,7 +180,7 @@ async def plan_for(
 ) -> RatePlan | None:
     """The requested plan of the property, or its default (None if it has no plan)."""
     if rate_plan_id is None:
-        return await rates.default_plan(session, prop.id)
+        return await rates.plans.default_plan(session, prop.id)
     plan = (
         await session.execute(
             select(RatePlan).where(RatePlan.id == rate_plan_id, RatePlan.property_id == prop.id)
@@ -343,7 +343,7 @@ async def booking_quote(
 ) -> tuple[q.Quote, list[Reason]] | None:
     """The default plan's quote for a booking and the restrictions it breaks (nights taken by
     other stays excepted); None when the property has no rate plan."""
-    plan = await rates.default_plan(session, prop.id)
+    plan = await rates.plans.default_plan(session, prop.id)
     if plan is None:
         return None
     result = await price(session, prop, plan, stay, guests)

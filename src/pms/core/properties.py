@@ -6,14 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, listing
-from pms.core.errors import NotFound, Unprocessable
+from pms.core.booking_status import OCCUPYING
+from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.listing import Sortable
 from pms.core.tenancy import Actor
 from pms.models.agency import Membership
+from pms.models.booking import Booking
 from pms.models.property import Property
 from pms.schemas.property import PropertyCreate, PropertyUpdate
 
@@ -156,11 +158,9 @@ async def update(
 
 
 async def delete(session: AsyncSession, actor: Actor, property_id: uuid.UUID) -> None:
-    """Soft delete, after every registered guard agrees (the bookings module will refuse while
-    future bookings exist)."""
+    """Soft delete; refused while the property has stays still to come."""
     prop = await get_for_update(session, actor, property_id)
-    for guard in DELETE_GUARDS:
-        await guard(session, prop)
+    await _refuse_if_future_stays(session, prop)
     before = audit.snapshot(prop)
     prop.deleted_at = datetime.now(UTC)
     prop.is_listed = False
@@ -178,6 +178,21 @@ async def delete(session: AsyncSession, actor: Actor, property_id: uuid.UUID) ->
     )
 
 
-DeleteGuard = Any
-# Checks that may refuse a delete (e.g. future bookings); later modules register theirs here.
-DELETE_GUARDS: list[DeleteGuard] = []
+async def _refuse_if_future_stays(session: AsyncSession, prop: Property) -> None:
+    today = datetime.now(UTC).date()
+    count = (
+        await session.execute(
+            select(func.count())
+            .select_from(Booking)
+            .where(
+                Booking.property_id == prop.id,
+                Booking.status.in_(OCCUPYING),
+                Booking.check_out > today,
+            )
+        )
+    ).scalar_one()
+    if count:
+        raise Conflict(
+            f"The property has {count} current or future booking(s); cancel or move them first.",
+            conflict_type="future_bookings",
+        )

@@ -20,20 +20,20 @@ from pms.core.money import Money
 from pms.core.tenancy import Actor
 from pms.core.tokens import token_hash
 from pms.db import set_tenant
+from pms.direct import reactions
 from pms.direct.payments import (
     OfflineProvider,
     OutcomeKind,
     PaymentOutcome,
     PaymentRequest,
     StartedPayment,
-    StripeProvider,
-    capture_payment,
     on_payment_outcome,
     provider_for,
     refund_payment,
     release_payment,
     start_payment,
 )
+from pms.direct.settlement import stripe_provider
 from pms.logs import get_logger
 from pms.models.booking import Booking
 from pms.models.guest import Guest
@@ -42,7 +42,6 @@ from pms.models.payment import (
     Payment,
     PaymentMethod,
     PaymentProviderName,
-    PaymentStatus,
 )
 from pms.models.property import Property
 from pms.schemas.booking import BookingCreate
@@ -158,7 +157,9 @@ async def book(
         )
         return Checkout(hold, guest, prop, started, amount)
     if prop.instant_book:
-        booking, _ = await bookings.transition(session, actor, hold.id, BookingStatus.CONFIRMED)
+        done = await bookings.transition(session, actor, hold.id, BookingStatus.CONFIRMED)
+        await reactions.status_changed(session, done.booking, done.previous)
+        booking = done.booking
         started, amount = await _pay(
             session, booking, prop.currency, PaymentProviderName.OFFLINE, data.offline_method
         )
@@ -176,7 +177,8 @@ async def _to_request(
     """Request to book: the status table has no hold → requested step, and a request does not
     keep the nights, so the hold ends and the request is recorded as its own booking. The hold
     points at it, so the guest's link to the hold shows the request."""
-    await bookings.transition(session, actor, hold.id, BookingStatus.CANCELLED)
+    ended = await bookings.transition(session, actor, hold.id, BookingStatus.CANCELLED)
+    await reactions.status_changed(session, ended.booking, ended.previous)
     request, _ = await bookings.create(
         session,
         actor,
@@ -193,6 +195,7 @@ async def _to_request(
             status=BookingStatus.REQUESTED,
         ),
     )
+    await reactions.booking_created(session, request)
     hold.replaced_by_id = request.id
     await session.flush()
     await audit.record(
@@ -223,9 +226,10 @@ async def confirm_paid_hold(session: AsyncSession, outcome: PaymentOutcome) -> N
     if booking is None:
         return
     if booking.status is BookingStatus.HOLD:
-        await bookings.transition(
+        done = await bookings.transition(
             session, Actor.guest_of(outcome.agency_id), booking.id, BookingStatus.CONFIRMED
         )
+        await reactions.status_changed(session, done.booking, done.previous)
         return
     if booking.status is BookingStatus.REQUESTED:
         # Only our capture takes an authorised payment, and it commits with the approval. A
@@ -256,12 +260,6 @@ async def confirm_paid_hold(session: AsyncSession, outcome: PaymentOutcome) -> N
     log.info("paid_booking_not_a_hold", booking_id=str(booking.id), status=booking.status.value)
 
 
-def _stripe() -> StripeProvider:
-    provider = provider_for(PaymentProviderName.STRIPE)
-    assert isinstance(provider, StripeProvider)
-    return provider
-
-
 @on_payment_outcome
 async def record_authorised_request(session: AsyncSession, outcome: PaymentOutcome) -> None:
     """A verified ``payment_intent.amount_capturable_updated``: the guest's card is authorised
@@ -286,7 +284,9 @@ async def record_authorised_request(session: AsyncSession, outcome: PaymentOutco
         except DomainError as exc:
             # E.g. the stay no longer meets the rules: no request, so nothing may stay held.
             log.warning("authorised_request_refused", booking_id=str(booking.id), reason=exc.detail)
-            await release_payment(session, _stripe(), outcome.payment_id, reason="abandoned")
+            await release_payment(
+                session, stripe_provider(), outcome.payment_id, reason="abandoned"
+            )
             return
         payment = await session.get(Payment, outcome.payment_id, with_for_update=True)
         assert payment is not None
@@ -297,7 +297,7 @@ async def record_authorised_request(session: AsyncSession, outcome: PaymentOutco
         booking.replaced_by_id is None
     ):
         log.warning("authorisation_for_a_released_hold_released", booking_id=str(booking.id))
-        await release_payment(session, _stripe(), outcome.payment_id, reason="abandoned")
+        await release_payment(session, stripe_provider(), outcome.payment_id, reason="abandoned")
         return
     log.info("authorised_booking_not_a_hold", booking_id=str(booking.id))
 
@@ -323,39 +323,3 @@ async def warn_of_lapsed_authorisation(session: AsyncSession, outcome: PaymentOu
         f"({outcome.reason}); approving it cannot take the payment. Decline it, or ask the guest "
         "to book again.",
     )
-
-
-async def settle_card_request(
-    session: AsyncSession, booking: Booking, from_status: BookingStatus
-) -> None:
-    """When a request paid by card is decided, in the decision's transaction (a hook of
-    ``core.bookings.transition``): approval (→ confirmed) captures the authorisation; anything
-    else (declined, cancelled, expired) releases it, or refunds a payment that was captured
-    without its approval committing. A Stripe refusal raises, so the decision rolls back and
-    the staff get a 502 problem saying why: the request stays open, never approved unpaid."""
-    if from_status is not BookingStatus.REQUESTED:
-        return
-    rows = await session.execute(
-        select(Payment.id, Payment.status)
-        .where(
-            Payment.booking_id == booking.id,
-            Payment.provider == PaymentProviderName.STRIPE,
-            Payment.capture_method == CaptureMethod.MANUAL.value,
-        )
-        .order_by(Payment.created_at)
-    )
-    for payment_id, status in rows.all():
-        if booking.status is BookingStatus.CONFIRMED:
-            # Raises unless authorised (or already captured): a lapsed or released
-            # authorisation must not approve the request unpaid.
-            await capture_payment(session, _stripe(), payment_id)
-        elif status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
-            await release_payment(session, _stripe(), payment_id, reason="abandoned")
-        elif status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-            payment = await session.get(Payment, payment_id)
-            assert payment is not None
-            left = payment.amount_minor - payment.refunded_minor
-            await refund_payment(session, _stripe(), payment_id, Money(left, payment.currency))
-
-
-bookings.AFTER_STATUS_CHANGE.append(settle_card_request)

@@ -15,6 +15,7 @@ from pms.core.booking_status import BookingStatus
 from pms.core.errors import Conflict, NotFound
 from pms.core.tenancy import Actor
 from pms.core.tokens import token_hash
+from pms.direct import reactions
 from pms.direct.payments import provider_for, release_payment
 from pms.direct.payments.stripe import StripeProvider
 from pms.models.agency import Agency
@@ -79,6 +80,7 @@ async def create(
         raise
     booking.hold_token_hash = token_hash(token)
     await session.flush()
+    await reactions.booking_created(session, booking)
     return booking, token
 
 
@@ -158,4 +160,5 @@ async def release(session: AsyncSession, actor: Actor, token: str) -> None:
                     "The payment for this hold has just gone through, so it is being booked; "
                     "cancel the booking through its link instead."
                 )
-    await bookings.transition(session, actor, hold.id, BookingStatus.CANCELLED)
+    ended = await bookings.transition(session, actor, hold.id, BookingStatus.CANCELLED)
+    await reactions.status_changed(session, ended.booking, ended.previous)

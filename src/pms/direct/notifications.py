@@ -1,16 +1,15 @@
 """Guest and agency e-mails of the Direct Booking Engine, queued in the transaction of the
-booking change that causes them (hooks registered with ``core.bookings``)."""
+booking change that causes them (called by ``direct.reactions``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import bookings
 from pms.core.booking_status import BookingStatus
 from pms.core.money import Money
 from pms.core.permissions import Role
-from pms.direct import selfservice
+from pms.direct import links
 from pms.direct.emails import BookingEmailContext, EmailTemplate, queue_booking_email
 from pms.models.agency import Agency, Membership
 from pms.models.booking import Booking, BookingSource
@@ -43,8 +42,7 @@ def total_of(booking: Booking, currency: str) -> Money:
 
 
 def refund_of(booking: Booking, currency: str) -> Money:
-    refund = (booking.quote or {}).get("refund_minor")
-    return Money(int(refund) if isinstance(refund, int) else 0, currency)
+    return Money(booking.refund_minor or 0, booking.refund_currency or currency)
 
 
 async def _send(session: AsyncSession, booking: Booking, template: EmailTemplate) -> None:
@@ -62,9 +60,7 @@ async def _send(session: AsyncSession, booking: Booking, template: EmailTemplate
         guest_name=" ".join(x for x in (guest.first_name, guest.last_name) if x),
         total=total_of(booking, prop.currency),
         agency_name=agency.name,
-        manage_url=selfservice.manage_url(
-            settings, selfservice.issue(settings, agency.id, booking.id)
-        ),
+        manage_url=links.manage_url(settings, links.issue(settings, agency.id, booking.id)),
         refund=refund_of(booking, prop.currency) if template is T.BOOKING_CANCELLED else None,
         guests=booking.adults + booking.children,
     )
@@ -106,7 +102,3 @@ async def on_status_change(
     template = _ON_CHANGE.get((from_status, booking.status))
     if booking.source is BookingSource.DIRECT and template is not None:
         await _send(session, booking, template)
-
-
-bookings.AFTER_CREATE.append(on_created)
-bookings.AFTER_STATUS_CHANGE.append(on_status_change)

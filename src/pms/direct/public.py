@@ -25,7 +25,8 @@ async def agency_by_slug(session: AsyncSession, slug: str) -> tuple[Agency, Acto
 async def listed_property(
     session: AsyncSession, agency_id: uuid.UUID, property_id: uuid.UUID
 ) -> Property:
-    """Lesson 9: unlisted or deleted properties never leak to the public API."""
+    """Only listed, undeleted properties: an unlisted or deleted one is a 404 to the public, as
+    if it did not exist."""
     prop = (
         await session.execute(
             select(Property).where(

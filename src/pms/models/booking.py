@@ -92,6 +92,9 @@ class Booking(Timestamped, Base):
     hold_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     quote: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What a cancellation gave back: the cancellation policy's amount, or a manager's choice.
+    refund_minor: Mapped[int | None] = mapped_column(Integer)
+    refund_currency: Mapped[str | None] = mapped_column(String(3))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     # A hold whose checkout became a request to book points at that request (the guest's link
     # to the hold then shows the request).
@@ -106,6 +109,10 @@ class Booking(Timestamped, Base):
         ),
         CheckConstraint(
             "adults >= 1 AND children >= 0 AND infants >= 0 AND pets >= 0", name="guests"
+        ),
+        CheckConstraint(
+            "(refund_minor IS NULL) = (refund_currency IS NULL) AND refund_minor >= 0",
+            name="refund",
         ),
         Index("uq_bookings_agency_id_reference", "agency_id", "reference", unique=True),
         Index(

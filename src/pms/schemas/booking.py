@@ -12,6 +12,7 @@ from pms.models.block import BlockKind
 from pms.models.booking import BookingSource, BookingStatus
 from pms.schemas.common import Input, ReadModel
 from pms.schemas.guest import GuestName, Language, Phone
+from pms.schemas.rates import MoneyOut
 
 Notes = Annotated[str, StringConstraints(max_length=5000)]
 ChannelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -114,9 +115,23 @@ class Booking(ReadModel):
     notes: str | None
     hold_expires_at: datetime | None
     quote: dict[str, Any] | None
+    refund: MoneyOut | None = Field(
+        default=None,
+        description="After a cancellation: what it gave back (the cancellation policy's amount "
+        "as of the property's today, or the amount a manager chose).",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class BookingCancel(Input):
+    refund_minor: int | None = Field(
+        default=None,
+        ge=0,
+        description="Refund this amount (minor units of the stay's currency) instead of what "
+        "the cancellation policy gives; at most the stay's total. The choice is audited.",
+    )
 
 
 class BlockCreate(Input):

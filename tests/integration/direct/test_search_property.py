@@ -86,7 +86,7 @@ async def _world(user_id: uuid.UUID, plan: dict[str, Any]) -> World:
                 name="P", timezone="Europe/Berlin", currency="EUR", max_guests=4, is_listed=True
             ),
         )
-        rate_plan, _ = await rates.create_plan(
+        rate_plan, _ = await rates.plans.create_plan(
             session,
             actor,
             prop.id,
@@ -120,7 +120,7 @@ async def _apply(session: Any, w: World, op: tuple[Any, ...]) -> None:
     else:
         field = {"cta": "closed_to_arrival", "ctd": "closed_to_departure"}.get(kind, kind)
         value: Any = rest[0] if rest else True
-        await rates.put_days(
+        await rates.days.put_days(
             session,
             a,
             w.plan_id,

@@ -1,0 +1,384 @@
+"""Creating a booking: the rules, the price, the inventory guard, and the booking with its outbox
+events and audit row written in one statement."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, exists, func, insert, select, union_all
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+
+from pms.core import (
+    ari_store,
+    audit,
+    guests,
+    holds,
+    inventory,
+    outbox,
+    pricing,
+    properties,
+)
+from pms.core.booking_events import event_payload
+from pms.core.booking_status import CREATABLE, BookingStatus, occupies
+from pms.core.bookings.party import check_capacity, inline_guest, party_of, usable_guest
+from pms.core.dates import Stay
+from pms.core.errors import Conflict, Unprocessable
+from pms.core.permissions import Permission
+from pms.core.restrictions import StayNotBookable
+from pms.core.tenancy import Actor
+from pms.models.audit import AuditEntry
+from pms.models.booking import Booking, BookingSource
+from pms.models.guest import Guest
+from pms.models.outbox import OutboxEvent
+from pms.models.property import Property
+from pms.models.rates import RatePlan
+from pms.schemas.booking import BookingCreate
+
+DEFAULT_HOLD_MINUTES = 15
+
+# Restrictions bind the stays the agency takes itself. A channel has already accepted its
+# booking under its own copy of the rules; refusing it here would lose a booking.
+_RESTRICTED_SOURCES = {BookingSource.DIRECT, BookingSource.MANUAL}
+
+
+async def _priced(
+    session: AsyncSession,
+    prop: Property,
+    data: BookingCreate,
+) -> dict[str, Any] | None:
+    """The quote stored on a new booking. A stay that breaks a restriction is refused (422,
+    one error per rule) unless a role that may change rates overrides it explicitly. A
+    property without a rate plan is not priced and has no restrictions to break."""
+    priced = await pricing.booking_quote(
+        session,
+        prop,
+        Stay(data.check_in, data.check_out),
+        party_of(data.adults, data.children, data.pets, data.children_ages),
+    )
+    if priced is None:
+        return None
+    quote, reasons = priced
+    enforced = data.source in _RESTRICTED_SOURCES and data.status is not BookingStatus.INQUIRY
+    if reasons and enforced and not data.override_restrictions:
+        raise StayNotBookable(reasons)
+    doc = quote.model_dump(mode="json")
+    doc["restrictions_overridden"] = bool(reasons) and data.override_restrictions
+    return doc
+
+
+@dataclass
+class _CreateContext:
+    """What a create reads in its first statement."""
+
+    prop: Property
+    guest: Guest | None
+    now: datetime  # the transaction's timestamp: the created_at/updated_at the defaults give
+    has_rate_plans: bool
+    expired_hold_ids: list[uuid.UUID] | None  # holds of the property expired just now
+
+
+def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
+    """Built once per shape, so each create pays neither for building the statement nor for
+    its cache key. (The bind parameters must not be named like a column of ``bookings``: the
+    UPDATE in the CTE would take such execution parameters as values to SET.)"""
+    property_id = bindparam("ctx_property", type_=Property.id.type)
+    agency_id = bindparam("ctx_agency", type_=Property.agency_id.type)
+    expired = holds.stale_holds_update(property_id).returning(Booking.id).cte("expired_holds")
+    stmt = select(Property).where(
+        Property.id == property_id,
+        *properties.visibility(
+            agency_id,
+            bindparam("ctx_owner", type_=Property.owner_user_id.type) if owner else None,
+        ),
+    )
+    if guest:
+        stmt = stmt.add_columns(Guest).outerjoin(
+            Guest, guests.by_id(agency_id, bindparam("ctx_guest", type_=Guest.id.type))
+        )
+    return stmt.add_columns(
+        func.now(),
+        exists().where(RatePlan.property_id == Property.id),
+        select(func.array_agg(expired.c.id)).scalar_subquery(),
+    )
+
+
+_CONTEXT_STATEMENTS = {
+    (owner, guest): _context_statement(owner=owner, guest=guest)
+    for owner in (False, True)
+    for guest in (False, True)
+}
+
+
+async def _create_context(
+    session: AsyncSession, actor: Actor, data: BookingCreate
+) -> _CreateContext:
+    """One round trip: expire the property's stale holds, read the property (as the actor may
+    see it: ``properties.visibility``), the guest by id (``guests.by_id``), whether the
+    property has rate plans and the transaction's now(). Raises what ``properties.get`` and
+    ``guests.get`` raise."""
+    stmt = _CONTEXT_STATEMENTS[actor.is_owner, data.guest_id is not None]
+    params = {
+        "ctx_property": data.property_id,
+        "ctx_agency": actor.require_agency(),
+        "ctx_owner": actor.user_id,
+        "ctx_guest": data.guest_id,
+    }
+    row = (await session.execute(stmt, params)).one_or_none()
+    if row is None:
+        raise properties.not_found()
+    values: tuple[Any, ...] = tuple(row)
+    if data.guest_id is None:
+        values = (values[0], None, *values[1:])
+    prop, guest, now, has_plans, expired_ids = values
+    return _CreateContext(prop, guest, now, has_plans, expired_ids)
+
+
+# A booking, its outbox events and its audit row go to the database in one statement: the
+# INSERT of the booking, and the INSERTs of its events and its audit row as data-modifying CTEs
+# that read the booking's reference (the column default) from it. booking.created, first, and
+# the audit snapshot name that reference. The column lists are the booking's attributes set by
+# `_new_booking` and the keys of `outbox.event` and `audit.entry`; each bind parameter has its
+# column's type, so values are converted as the ORM would convert them.
+_BOOKING_COLUMNS = (
+    "id",
+    "agency_id",
+    "property_id",
+    "guest_id",
+    "status",
+    "source",
+    "channel_booking_id",
+    "check_in",
+    "check_out",
+    "adults",
+    "children",
+    "infants",
+    "pets",
+    "notes",
+    "hold_expires_at",
+    "quote",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_EVENT_COLUMNS = (
+    "agency_id",
+    "event_type",
+    "aggregate_type",
+    "aggregate_id",
+    "payload",
+    "request_id",
+)
+_AUDIT_COLUMNS = (
+    "agency_id",
+    "actor_user_id",
+    "entity_type",
+    "entity_id",
+    "action",
+    "before",
+    "after",
+    "request_id",
+)
+
+
+def _create_statement(events: int) -> Select[Any]:
+    """The statement for a booking with ``events`` outbox events (the first names the
+    reference); parameters ``b_<column>``, ``e<i>_<column>`` and ``a_<column>``."""
+    bookings_t: Table = Booking.__table__  # type: ignore[assignment]
+    events_t: Table = OutboxEvent.__table__  # type: ignore[assignment]
+    audit_t: Table = AuditEntry.__table__  # type: ignore[assignment]
+    new_booking = (
+        insert(bookings_t)
+        .values({c: bindparam(f"b_{c}", type_=bookings_t.c[c].type) for c in _BOOKING_COLUMNS})
+        .returning(bookings_t.c.id, bookings_t.c.reference)
+        .cte("new_booking")
+    )
+    reference = func.jsonb_build_object("reference", new_booking.c.reference)
+
+    def event(i: int) -> Select[Any]:
+        values = []
+        for c in _EVENT_COLUMNS:
+            value = bindparam(f"e{i}_{c}", type_=events_t.c[c].type)
+            values.append(value.op("||")(reference) if c == "payload" and i == 0 else value)
+        return select(*values).select_from(new_booking)
+
+    new_events = (
+        insert(events_t)
+        .from_select(list(_EVENT_COLUMNS), union_all(*(event(i) for i in range(events))))
+        .cte("new_events")
+    )
+    entry = [
+        bindparam(f"a_{c}", type_=audit_t.c[c].type).op("||")(reference)
+        if c == "after"
+        else bindparam(f"a_{c}", type_=audit_t.c[c].type)
+        for c in _AUDIT_COLUMNS
+    ]
+    new_entry = (
+        insert(audit_t)
+        .from_select(list(_AUDIT_COLUMNS), select(*entry).select_from(new_booking))
+        .cte("new_entry")
+    )
+    return select(new_booking.c.id, new_booking.c.reference).add_cte(new_events, new_entry)
+
+
+# Built once: with booking.created only, and with availability.changed too.
+_CREATE = {n: _create_statement(n) for n in (1, 2)}
+
+
+def _create_params(actor: Actor, booking: Booking) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement and parameters that write ``booking``, its events (booking.created, and
+    availability.changed if it takes nights) and its audit row; these carry the current
+    request id."""
+    params = {f"b_{c}": getattr(booking, c) for c in _BOOKING_COLUMNS}
+    events = [
+        outbox.event(
+            agency_id=booking.agency_id,
+            event_type="booking.created",
+            aggregate_type="booking",
+            aggregate_id=booking.id,
+            payload=event_payload(booking),
+        )
+    ]
+    if occupies(booking.status):
+        events.append(
+            outbox.availability_event(
+                booking.agency_id, booking.property_id, booking.check_in, booking.check_out
+            )
+        )
+    for i, values in enumerate(events):
+        params |= {f"e{i}_{c}": values[c] for c in _EVENT_COLUMNS}
+    entry = audit.created_entry(actor, "booking", booking)
+    params |= {f"a_{c}": entry[c] for c in _AUDIT_COLUMNS}
+    return _CREATE[len(events)], params
+
+
+def _check_creatable(data: BookingCreate) -> None:
+    if data.status not in CREATABLE or data.status is BookingStatus.CONFLICT:
+        raise Unprocessable(
+            f"A booking cannot be created as {data.status.value}.",
+            errors=[
+                {
+                    "field": "status",
+                    "in": "body",
+                    "message": "inquiry, requested, hold or confirmed",
+                }
+            ],
+        )
+
+
+def _new_booking(
+    prop: Property,
+    guest: Guest | None,
+    data: BookingCreate,
+    quote: dict[str, Any] | None,
+    now: datetime,
+    hold_minutes: int,
+) -> Booking:
+    """The new row (not yet written); ``now`` is the transaction's timestamp, the
+    created_at/updated_at the column defaults would give."""
+    return Booking(
+        id=uuid.uuid4(),
+        agency_id=prop.agency_id,
+        property_id=prop.id,
+        guest_id=guest.id if guest else None,
+        reference=None,  # the column default's, filled in once written
+        status=data.status,
+        source=data.source,
+        channel_booking_id=data.channel_booking_id,
+        check_in=data.check_in,
+        check_out=data.check_out,
+        adults=data.adults,
+        children=data.children,
+        infants=data.infants,
+        pets=data.pets,
+        notes=data.notes,
+        hold_expires_at=datetime.now(UTC) + timedelta(minutes=hold_minutes)
+        if data.status is BookingStatus.HOLD
+        else None,
+        quote=quote,
+        refund_minor=None,
+        refund_currency=None,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _duplicate_channel_booking(exc: IntegrityError) -> bool:
+    return "uq_bookings_channel" in str(exc.orig)
+
+
+async def _written(
+    session: AsyncSession, booking: Booking, reference: str, has_rate_plans: bool
+) -> None:
+    """What follows the INSERT of a booking: the object joins the session as if loaded (so
+    later changes to it, e.g. a hold's token, are flushed as UPDATEs), its nights' ARI rows
+    are brought up to date (availability.changed is already written)."""
+    booking.reference = reference
+    make_transient_to_detached(booking)
+    session.add(booking)
+    if occupies(booking.status) and has_rate_plans:
+        await ari_store.recompute_property(
+            session, booking.property_id, booking.check_in, booking.check_out
+        )
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    data: BookingCreate,
+    *,
+    hold_minutes: int = DEFAULT_HOLD_MINUTES,
+    savepoint: bool = True,
+) -> tuple[Booking, Guest | None]:
+    """Create a booking in the caller's transaction. ``savepoint=False`` (one API request, whose
+    transaction ends with any error) skips the inventory guard's savepoint: a clash then rolls
+    the transaction back before the 409 is raised (see ``inventory.guarded``)."""
+    _check_creatable(data)
+    ctx = await _create_context(session, actor, data)
+    prop = ctx.prop
+    check_capacity(prop, data.adults, data.children)
+    guest: Guest | None = None
+    if data.guest_id is not None:
+        if ctx.guest is None:
+            raise guests.not_found()
+        guest = usable_guest(ctx.guest)
+    elif data.guest is not None:
+        guest = await inline_guest(session, actor.require_agency(), data.guest)
+    if ctx.expired_hold_ids:
+        expired = await session.scalars(
+            select(Booking)
+            .where(Booking.id.in_(ctx.expired_hold_ids))
+            .order_by(Booking.id)
+            .execution_options(populate_existing=True)
+        )
+        await holds.record_expired(session, list(expired.all()))
+    if data.override_restrictions:
+        actor.require(Permission.RATES_WRITE)
+    # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
+    quote = await _priced(session, prop, data) if ctx.has_rate_plans else None
+    booking = _new_booking(prop, guest, data, quote, ctx.now, hold_minutes)
+    statement, params = _create_params(actor, booking)
+    try:
+        async with inventory.guarded(
+            session,
+            prop.id,
+            data.check_in,
+            data.check_out,
+            savepoint=savepoint,
+            agency_id=prop.agency_id,
+        ):
+            result = await session.execute(statement, params)
+    except IntegrityError as exc:
+        if _duplicate_channel_booking(exc):
+            raise Conflict(
+                "This channel booking is already recorded.",
+                conflict_type="duplicate_channel_booking",
+            ) from None
+        raise
+    await _written(session, booking, result.one().reference, ctx.has_rate_plans)
+    return booking, guest
