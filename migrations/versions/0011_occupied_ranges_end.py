@@ -2,8 +2,8 @@
 window" reads only the ranges that end after the window starts, however many past stays a
 property has
 
-Revision ID: 0010_occupied_end
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 03:20:00.000000
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010_occupied_end"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
