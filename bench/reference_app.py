@@ -101,6 +101,9 @@ def create_app() -> FastAPI:
     ) -> Response:
         async with pool_holder["pool"].acquire() as conn, conn.transaction():
             await conn.execute(_AGENCY, str(agency))
+            # A plan per window: the generic plan of this prepared statement read every past
+            # stay once the history was loaded (2.4 s of PostgreSQL per request).
+            await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             body = await conn.fetchval(RANGES_SQL, agency, start, end, property_ids)
         return Response(body, media_type="application/json")
 
@@ -163,25 +166,27 @@ WITH found AS (
      AND o.status IN ('checked_in', 'checked_out', 'confirmed', 'hold', 'block')
      AND o.start < $3 AND o."end" > $2
      AND NOT (o.status = 'hold' AND o.hold_expires_at <= now())
+), per_property AS (
+  SELECT f.property_id,
+         json_agg(json_strip_nulls(json_build_object(
+           'start', f.start, 'end', f."end",
+           'kind', CASE f.status WHEN 'block' THEN 'blocked' WHEN 'hold' THEN 'hold'
+                   ELSE 'booked' END,
+           'label', coalesce(f.reference, f.kind::text || ' block'),
+           'booking_id', f.booking_id, 'reference', f.reference,
+           'status', CASE WHEN f.booking_id IS NOT NULL THEN f.status END,
+           'source', f.source,
+           'guest_name', nullif(concat_ws(' ', f.first_name, f.last_name), ''),
+           'block_id', f.block_id, 'block_kind', f.kind)) ORDER BY f.start) AS ranges
+    FROM found f
+   GROUP BY f.property_id
 )
 SELECT json_build_object(
   'start', $2::date, 'end', $3::date,
   'properties', coalesce(json_agg(json_build_object(
-    'property_id', p.id,
-    'ranges', coalesce((
-      SELECT json_agg(json_strip_nulls(json_build_object(
-        'start', f.start, 'end', f."end",
-        'kind', CASE f.status WHEN 'block' THEN 'blocked' WHEN 'hold' THEN 'hold'
-                ELSE 'booked' END,
-        'label', coalesce(f.reference, f.kind::text || ' block'),
-        'booking_id', f.booking_id, 'reference', f.reference,
-        'status', CASE WHEN f.booking_id IS NOT NULL THEN f.status END,
-        'source', f.source,
-        'guest_name', nullif(concat_ws(' ', f.first_name, f.last_name), ''),
-        'block_id', f.block_id, 'block_kind', f.kind)) ORDER BY f.start)
-        FROM found f WHERE f.property_id = p.id), '[]'))
-    ORDER BY p.name), '[]'))::text
+    'property_id', p.id, 'ranges', coalesce(r.ranges, '[]')) ORDER BY p.name), '[]'))::text
   FROM properties p
+  LEFT JOIN per_property r ON r.property_id = p.id
  WHERE p.agency_id = $1 AND p.deleted_at IS NULL AND p.id = ANY($4)
 """
 

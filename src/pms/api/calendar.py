@@ -73,5 +73,5 @@ async def calendar_ranges(
     """What a calendar draws its bars from: per property (by name), each range with its own
     dates, kind (booked, hold, blocked), label, booking reference, status, source and guest
     name (not for owners), or block kind. Owners see only their own properties."""
-    found = await availability.ranges(session, actor, window.start, window.end, property_ids)
-    return Response(to_json(found), media_type="application/json")
+    body = await availability.ranges(session, actor, window.start, window.end, property_ids)
+    return Response(body, media_type="application/json")

@@ -7,7 +7,22 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import null, select
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+)
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import inventory, properties
@@ -105,81 +120,112 @@ async def calendar(
     }
 
 
+def _key(name: str) -> Any:
+    # A JSON key as SQL text (a constant of this module, never input): bind parameters would
+    # leave json_build_object unable to type them.
+    return literal_column(f"'{name}'")
+
+
+def _ranges_statement(ids: list[uuid.UUID], start: date, end: date, names: bool) -> Any:
+    """The range form's whole JSON document, built by PostgreSQL in one statement: per
+    property (in the order of ``ids``), its ranges ordered by start, each with only the keys
+    that apply."""
+    o = OccupiedRange
+    guest_name = (
+        func.nullif(
+            func.concat_ws(
+                " ", func.nullif(Guest.first_name, ""), func.nullif(Guest.last_name, "")
+            ),
+            "",
+        )
+        if names
+        else null()
+    )
+    is_booking = o.booking_id.is_not(None)
+    entry = func.json_strip_nulls(
+        func.json_build_object(
+            _key("start"),
+            o.start,
+            _key("end"),
+            o.end,
+            _key("kind"),
+            case(
+                (o.status == BLOCK_MARKER, literal_column("'blocked'")),
+                (o.status == BookingStatus.HOLD.value, literal_column("'hold'")),
+                else_=literal_column("'booked'"),
+            ),
+            _key("label"),
+            func.coalesce(Booking.reference, cast(Block.kind, String) + literal_column("' block'")),
+            _key("booking_id"),
+            o.booking_id,
+            _key("reference"),
+            Booking.reference,
+            _key("status"),
+            case((is_booking, o.status)),
+            _key("source"),
+            Booking.source,
+            _key("guest_name"),
+            guest_name,
+            _key("block_id"),
+            o.block_id,
+            _key("block_kind"),
+            Block.kind,
+        )
+    )
+    found = (
+        select(o.property_id, o.start, entry.label("entry"))
+        .outerjoin(Booking, Booking.id == o.booking_id)
+        .outerjoin(Guest, Guest.id == Booking.guest_id)
+        .outerjoin(Block, Block.id == o.block_id)
+        .where(inventory.active_overlapping(ids, start, end))
+        .subquery("found")
+    )
+    per_property = (
+        select(
+            found.c.property_id,
+            func.json_agg(aggregate_order_by(found.c.entry, found.c.start)).label("ranges"),
+        )
+        .group_by(found.c.property_id)
+        .subquery("per_property")
+    )
+    wanted = (
+        func.unnest(bindparam("ids", ids, type_=ARRAY(PG_UUID(as_uuid=True))))
+        .table_valued("id", with_ordinality="n")
+        .render_derived(name="wanted")
+    )
+    prop = func.json_build_object(
+        _key("property_id"),
+        wanted.c.id,
+        _key("ranges"),
+        func.coalesce(per_property.c.ranges, literal_column("'[]'::json")),
+    )
+    document = func.json_build_object(
+        _key("start"),
+        cast(literal(start), Date),
+        _key("end"),
+        cast(literal(end), Date),
+        _key("properties"),
+        func.coalesce(
+            func.json_agg(aggregate_order_by(prop, wanted.c.n)), literal_column("'[]'::json")
+        ),
+    )
+    return select(cast(document, Text)).select_from(
+        wanted.outerjoin(per_property, per_property.c.property_id == wanted.c.id)
+    )
+
+
 async def ranges(
     session: AsyncSession,
     actor: Actor,
     start: date,
     end: date,
     property_ids: list[uuid.UUID] | None,
-) -> dict[str, Any]:
+) -> str:
     """The stays, live holds and blocks overlapping ``[start, end)`` per property, as ranges with
-    their labels (shape: ``schemas.booking.CalendarRanges``), from one joined query. Each range
-    keeps its own dates (a bar may run past the window). Owners get no guest names: they see
-    their properties' stays, not who the guests are or how to reach them."""
+    their labels: the JSON document of ``schemas.booking.CalendarRanges``, built in one
+    statement from the occupied ranges. Each range keeps its own dates (a bar may run past the
+    window). Owners get no guest names: they see their properties' stays, not who the guests
+    are or how to reach them."""
     ids = await _visible_ids(session, actor, property_ids)
-    by_property: dict[uuid.UUID, list[dict[str, Any]]] = {pid: [] for pid in ids}
-    if ids:
-        names = not actor.is_owner
-        rows = await session.execute(
-            select(
-                OccupiedRange.property_id,
-                OccupiedRange.start,
-                OccupiedRange.end,
-                OccupiedRange.status,
-                OccupiedRange.booking_id,
-                OccupiedRange.block_id,
-                Booking.reference,
-                Booking.source,
-                Guest.first_name if names else null(),
-                Guest.last_name if names else null(),
-                Block.kind,
-            )
-            .outerjoin(Booking, Booking.id == OccupiedRange.booking_id)
-            .outerjoin(Guest, Guest.id == Booking.guest_id)
-            .outerjoin(Block, Block.id == OccupiedRange.block_id)
-            .where(inventory.active_overlapping(ids, start, end))
-            .order_by(OccupiedRange.property_id, OccupiedRange.start)
-        )
-        for (
-            pid,
-            r_start,
-            r_end,
-            status,
-            booking_id,
-            block_id,
-            ref,
-            source,
-            first,
-            last,
-            kind,
-        ) in rows:
-            entry: dict[str, Any] = {
-                "start": r_start.isoformat(),
-                "end": r_end.isoformat(),
-                "kind": _day_status(status),
-            }
-            if booking_id:
-                name = " ".join(part for part in (first, last) if part)
-                entry |= {
-                    "booking_id": str(booking_id),
-                    "label": ref,
-                    "reference": ref,
-                    "status": status,
-                    "source": source.value,
-                    "guest_name": name or None,
-                }
-            else:
-                block_kind = BlockKind(kind).value
-                entry |= {
-                    "block_id": str(block_id),
-                    "label": f"{block_kind} block",
-                    "block_kind": block_kind,
-                }
-            by_property[pid].append(entry)
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "properties": [
-            {"property_id": str(pid), "ranges": found} for pid, found in by_property.items()
-        ],
-    }
+    stmt = _ranges_statement(ids, start, end, names=not actor.is_owner)
+    return str((await session.execute(stmt)).scalar_one())

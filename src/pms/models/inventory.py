@@ -43,7 +43,7 @@ class OccupiedRange(Base):
         Index(
             "ix_occupied_ranges_agency_id_property_id_start", "agency_id", "property_id", "start"
         ),
-        # Partial on the active statuses (migration 0010): overlap queries of a window read
+        # Partial on the active statuses (migration 0011): overlap queries of a window read
         # the ranges ending after it starts, not a property's whole history.
         Index(
             "ix_occupied_ranges_property_id_end",
