@@ -62,7 +62,9 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[str]:
     statuses = {"422", "503"}
     if op.get("security"):
         statuses |= {"400", "401", "403"}
-    if "{" in path:
+    # A path parameter names an object; so may a signed-in caller's body or query (a
+    # property_id in a new block): either may be missing, or another agency's.
+    if "{" in path or op.get("security"):
         statuses.add("404")
     if method in _WRITES:
         statuses.add("409")

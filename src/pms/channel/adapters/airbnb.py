@@ -29,6 +29,7 @@ from pms.channel.adapters.base import (
     TokenExpired,
     VerifiedWebhook,
 )
+from pms.core.errors import Unprocessable
 from pms.core.money import minor_unit_exponent
 from pms.settings import Settings
 
@@ -211,6 +212,11 @@ class AirbnbAdapter:
         )
 
     async def check_credentials(self, credentials: Mapping[str, Any]) -> Grant:
+        if not credentials.get("access_token"):
+            raise Unprocessable(
+                "Airbnb credentials need an access_token (or connect with an authorization_code).",
+                errors=[{"field": "credentials.access_token", "in": "body", "message": "required"}],
+            )
         await self.list_listings(credentials)
         return Grant(account_id="", credentials=dict(credentials))
 
