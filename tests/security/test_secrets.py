@@ -11,6 +11,8 @@ import pytest
 
 from pms.settings import (
     DEV_SECRET_KEY,
+    SANDBOX_AIRBNB_CLIENT_SECRET,
+    SANDBOX_AIRBNB_WEBHOOK_SECRET,
     SANDBOX_STRIPE_SECRET_KEY,
     SANDBOX_STRIPE_WEBHOOK_SECRET,
     InsecureSettings,
@@ -25,6 +27,8 @@ SECRET_VARIABLES = (
     "SUPABASE_JWT_SECRET",
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
+    "AIRBNB_CLIENT_SECRET",
+    "AIRBNB_WEBHOOK_SECRET",
 )
 
 
@@ -60,6 +64,10 @@ def test_a_short_secret_key_is_refused() -> None:
         ("stripe_secret_key", SANDBOX_STRIPE_SECRET_KEY),
         ("supabase_jwt_secret", "jwt-xq7"),
         ("secret_key_previous", f"{STRONG},{DEV_SECRET_KEY}"),
+        # The sandbox's Airbnb secrets are in this repository: a webhook signed with them would
+        # be believed by every agency's Airbnb connection.
+        ("airbnb_webhook_secret", SANDBOX_AIRBNB_WEBHOOK_SECRET),
+        ("airbnb_client_secret", SANDBOX_AIRBNB_CLIENT_SECRET),
     ],
 )
 def test_every_other_secret_is_checked_too(variable: str, value: str) -> None:
@@ -73,6 +81,8 @@ def test_strong_secrets_start_and_development_keeps_its_defaults() -> None:
         environment="production",
         secret_key=STRONG,  # type: ignore[arg-type]
         stripe_webhook_secret="whsec_" + "w" * 32,  # type: ignore[arg-type]
+        airbnb_client_secret="a" * 40,  # type: ignore[arg-type]
+        airbnb_webhook_secret="b" * 40,  # type: ignore[arg-type]
     )
     assert s.secret_key.get_secret_value() == STRONG
     assert Settings(environment="development").secret_key.get_secret_value() == DEV_SECRET_KEY
