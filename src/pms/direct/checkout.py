@@ -89,14 +89,6 @@ class Checkout:
     amount: Money | None
 
 
-def quoted_total(booking: Booking, currency: str) -> Money | None:
-    """The total of the quote stored on the booking (None: the stay was not priced)."""
-    total = (booking.quote or {}).get("total")
-    if isinstance(total, dict) and isinstance(total.get("amount_minor"), int):
-        return Money(total["amount_minor"], str(total.get("currency") or currency))
-    return None
-
-
 async def _pay(
     session: AsyncSession,
     booking: Booking,
@@ -105,7 +97,7 @@ async def _pay(
     method: str,
     capture_method: CaptureMethod = CaptureMethod.AUTOMATIC,
 ) -> tuple[StartedPayment | None, Money | None]:
-    amount = quoted_total(booking, currency)
+    amount = bookings.quoted_total(booking)
     if amount is None or amount.amount_minor <= 0:
         return None, amount
     provider = OfflineProvider() if provider_name is PaymentProviderName.OFFLINE else None
@@ -137,7 +129,7 @@ async def book(
     hold.guest_id = guest.id
     await session.flush()
     if data.payment_method == "stripe":
-        if quoted_total(hold, prop.currency) is None:
+        if bookings.quoted_total(hold) is None:
             raise Unprocessable(
                 "This stay has no price, so it cannot be paid by card.",
                 errors=[{"field": "payment_method", "in": "body", "message": "not available"}],
