@@ -178,7 +178,10 @@ class AirbnbAdapter:
             raise PlatformError(f"Airbnb {what}: {type(exc).__name__}", retryable=True) from None
         if not response.is_success:
             raise _error(response, what)
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise PlatformError(f"Airbnb {what}: not a JSON answer", retryable=True) from None
 
     async def _token(self, form: dict[str, str]) -> Grant:
         body = await self._request(
@@ -191,15 +194,19 @@ class AirbnbAdapter:
                 "client_secret": self.client_secret.get_secret_value(),
             },
         )
-        expires = datetime.now(UTC) + timedelta(seconds=int(body.get("expires_in", 3600)))
-        return Grant(
-            account_id=str(body["user_id"]),
-            credentials={
-                "access_token": body["access_token"],
-                "refresh_token": body["refresh_token"],
-                "expires_at": expires.isoformat(),
-            },
-        )
+        try:
+            expires = datetime.now(UTC) + timedelta(seconds=int(body.get("expires_in", 3600)))
+            return Grant(
+                account_id=str(body["user_id"]),
+                credentials={
+                    "access_token": body["access_token"],
+                    "refresh_token": body["refresh_token"],
+                    "expires_at": expires.isoformat(),
+                },
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # Whatever answered is not Airbnb's token endpoint: a platform failure, not ours.
+            raise PlatformError("Airbnb token: an answer without a token") from None
 
     # --- accounts ----------------------------------------------------------------------------
 
