@@ -4,6 +4,8 @@ change in the same transaction."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +13,10 @@ import asyncpg
 import httpx
 import pytest
 
+from pms import db
+from pms.core import ari_store
 from pms.core.permissions import Role
+from pms.models.rates import RatePlan
 from tests.factories import Agency, full_agency
 from tests.services import plain
 
@@ -510,3 +515,77 @@ async def test_one_default_plan_per_property(client: httpx.AsyncClient, agency: 
         headers=h,
     )
     assert r.status_code == 404  # no plan, nothing to quote
+
+
+async def test_a_booking_closes_its_open_nights_in_every_plan_and_announces_just_those(
+    client: httpx.AsyncClient, agency: Agency, database_url: str
+) -> None:
+    """A new booking writes its ARI rows without recompiling them (its nights were free and no
+    rule changed): the rows must still equal a from-scratch compile, per plan, and each plan's
+    ari.changed must name exactly the nights that changed."""
+    h = agency.auth()
+    first = await plan(client, agency)
+    second = await plan(client, agency, name="Non-refundable", base_price_minor=9000)
+    # The stay's first night is already closed in the second plan: only nights 3-4 change there.
+    r = await client.put(
+        f"/api/v1/rate-plans/{second}/days",
+        json={"ranges": [{"start": day(2), "end": day(3), "closed": True}]},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        before = await conn.fetchval("SELECT max(id) FROM outbox_events")
+        r = await client.post(
+            "/api/v1/bookings",
+            json={
+                "property_id": agency.property_id,
+                "check_in": day(2),
+                "check_out": day(5),
+                "guest_id": agency.guest_id,
+                "override_restrictions": True,
+            },
+            headers=agency.auth(Role.MANAGER),
+        )
+        assert r.status_code == 201, r.text
+        rows = await conn.fetch(
+            "SELECT event_type, aggregate_id, payload FROM outbox_events WHERE id > $1 "
+            "AND event_type = 'ari.changed' ORDER BY id",
+            before,
+        )
+    finally:
+        await conn.close()
+    spans = {r["aggregate_id"]: json.loads(r["payload"]) for r in rows}
+    assert spans == {
+        first: {
+            "property_id": agency.property_id,
+            "rate_plan_id": first,
+            "start": day(2),
+            "end": day(5),
+        },
+        second: {
+            "property_id": agency.property_id,
+            "rate_plan_id": second,
+            "start": day(3),
+            "end": day(5),
+        },
+    }
+    r = await client.get(
+        f"/api/v1/properties/{agency.property_id}/ari",
+        params={"start": day(1), "end": day(6)},
+        headers=h,
+    )
+    by_plan = {p["rate_plan_id"]: p["days"] for p in r.json()["rate_plans"]}
+    assert [d["available"] for d in by_plan[first]] == [True, False, False, False, True]
+    assert [d["available"] for d in by_plan[second]] == [True, False, False, False, True]
+    # The stored rows are what a full recompilation gives.
+    async with db.get_sessionmaker()() as session, session.begin():
+        await db.system_access(session)
+        for plan_id in (first, second):
+            stored = await session.get(RatePlan, uuid.UUID(plan_id))
+            assert stored is not None
+            compiled = await ari_store.compile_stored_window(
+                session, stored, stored.ari_start, stored.ari_end
+            )
+            kept = await ari_store.stored_rows(session, stored.id, stored.ari_start, stored.ari_end)
+            assert kept == compiled

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Date, String, bindparam, delete, select, text
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import ari, inventory, outbox, properties
@@ -266,6 +267,63 @@ async def recompute_property(
     )
     for plan in plans.scalars().all():
         await recompute(session, plan, start, end, locked=True)
+
+
+# A stay or block that the inventory guard has just admitted takes nights that no other stay
+# occupied, and changes no rule. By the compile rule (available = not occupied and not
+# closed) the only change to the stored rows is that its open nights close, so no rule needs
+# reading and no row recompiling. The property's plans are locked first, in their own
+# statement (as `recompute_property` does: in id order, after the stay is written), so a
+# recomputation of the same plan running meanwhile has committed before the next statement
+# takes its snapshot, and one starting later waits and then sees this stay. That statement
+# closes the nights and announces each plan's changed span with ari.changed, exactly what
+# `recompute_property` would write.
+_LOCK_PLANS = text("SELECT id FROM rate_plans WHERE property_id = :property ORDER BY id FOR UPDATE")
+_NIGHTS_TAKEN = text(
+    """
+    WITH plans AS (
+      SELECT id, agency_id FROM rate_plans WHERE property_id = :property
+    ), taken AS (
+      UPDATE ari_days SET available = false
+       WHERE rate_plan_id IN (SELECT id FROM plans)
+         AND day >= :start AND day < :end AND available
+      RETURNING rate_plan_id, day
+    )
+    INSERT INTO outbox_events (agency_id, event_type, aggregate_type, aggregate_id, payload,
+                               request_id)
+    SELECT p.agency_id, 'ari.changed', 'rate_plan', CAST(p.id AS text),
+           jsonb_build_object(
+             'property_id', CAST(:property AS text), 'rate_plan_id', CAST(p.id AS text),
+             'start', to_char(min(t.day), 'YYYY-MM-DD'),
+             'end', to_char(max(t.day) + 1, 'YYYY-MM-DD')),
+           :request_id
+      FROM taken t JOIN plans p ON p.id = t.rate_plan_id
+     GROUP BY p.id, p.agency_id
+     ORDER BY p.id
+    """
+).bindparams(
+    bindparam("property", type_=PG_UUID(as_uuid=True)),
+    bindparam("start", type_=Date),
+    bindparam("end", type_=Date),
+    bindparam("request_id", type_=String),
+)
+
+
+async def nights_taken(
+    session: AsyncSession, property_id: uuid.UUID, start: date, end: date
+) -> None:
+    """Nights `[start, end)` of a property were just taken by a stay or block the inventory
+    guard admitted (so none of them was occupied): close them in every plan's rows."""
+    await session.execute(_LOCK_PLANS, {"property": property_id})
+    await session.execute(
+        _NIGHTS_TAKEN,
+        {
+            "property": property_id,
+            "start": start,
+            "end": end,
+            "request_id": outbox.current_request_id(),
+        },
+    )
 
 
 async def availability_changed(

@@ -13,6 +13,11 @@ from pms.logs import request_id_var
 from pms.models.outbox import OutboxEvent
 
 
+def current_request_id() -> str | None:
+    """The request id events carry (for a service that writes them in its own statement)."""
+    return request_id_var.get()
+
+
 def event(
     *,
     agency_id: uuid.UUID,
@@ -29,7 +34,7 @@ def event(
         "aggregate_type": aggregate_type,
         "aggregate_id": str(aggregate_id),
         "payload": payload,
-        "request_id": request_id_var.get(),
+        "request_id": current_request_id(),
     }
 
 

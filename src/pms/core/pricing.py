@@ -42,9 +42,13 @@ def money(amount: Money) -> MoneyOut:
 
 
 async def property_pricing(
-    session: AsyncSession, prop: Property, plan: RatePlan
+    session: AsyncSession, prop: Property, plan: RatePlan, *, extras: bool = True
 ) -> quotes.PropertyPricing:
-    """Everything besides the ARI rows that prices a stay at `prop` under `plan`."""
+    """Everything besides the ARI rows that prices a stay at `prop` under `plan`.
+    ``extras=False`` says the caller knows the property has no pricing assignment and no
+    fees: then no tax class can apply either, and nothing more is read."""
+    if not extras:
+        return build_pricing(prop, plan, None, (), ())
     # One round trip for the assignment with its visitor tax and policy, one for the agency's
     # tax classes, one for the fees: a quote is read far more often than anything else.
     assigned_row = (
@@ -199,10 +203,11 @@ async def price(
     guests: quotes.Guests,
     *,
     today: date | None = None,
+    extras: bool = True,
 ) -> quotes.Quote:
     read = rows_read_by(stay)
     rows = await ari_store.stored_rows(session, plan.id, read.check_in, read.check_out)
-    pricing = await property_pricing(session, prop, plan)
+    pricing = await property_pricing(session, prop, plan, extras=extras)
     return quotes.quote(
         pricing, rows, stay, guests, today=today or ari_store.local_today(prop.timezone)
     )
@@ -311,6 +316,8 @@ async def _not_occupancy(
 ) -> list[Reason]:
     """The reasons without nights taken by bookings, holds or blocks: those are the inventory
     guard's to refuse (a 409 naming the clash), so only closed or uncompiled nights stay."""
+    if not any(reason.rule is Rule.UNAVAILABLE for reason in reasons):
+        return list(reasons)
     ranges = await inventory.occupied(session, [property_id], stay.check_in, stay.check_out)
     taken = {
         day
@@ -346,7 +353,22 @@ async def booking_quote(
     plan = await rates.plans.default_plan(session, prop.id)
     if plan is None:
         return None
-    result = await price(session, prop, plan, stay, guests)
+    return await plan_quote(session, prop, plan, stay, guests, exclude_booking=exclude_booking)
+
+
+async def plan_quote(
+    session: AsyncSession,
+    prop: Property,
+    plan: RatePlan,
+    stay: Stay,
+    guests: quotes.Guests,
+    *,
+    exclude_booking: uuid.UUID | None = None,
+    extras: bool = True,
+) -> tuple[q.Quote, list[Reason]]:
+    """`booking_quote` with the plan (and whether the property has pricing extras, see
+    `property_pricing`) already read by the caller."""
+    result = await price(session, prop, plan, stay, guests, extras=extras)
     reasons = await _not_occupancy(session, prop.id, stay, result.reasons, exclude_booking)
     schema = to_schema(result, prop.id, plan.id)
     schema.reasons = [reason_schema(r) for r in reasons]

@@ -8,10 +8,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, func, insert, select, union_all
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from pms.core import (
     ari_store,
@@ -36,7 +47,7 @@ from pms.models.booking import Booking, BookingSource
 from pms.models.guest import Guest
 from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
-from pms.models.rates import RatePlan
+from pms.models.rates import PropertyFee, PropertyPricing, RatePlan
 from pms.schemas.booking import BookingCreate
 
 DEFAULT_HOLD_MINUTES = 15
@@ -47,22 +58,22 @@ _RESTRICTED_SOURCES = {BookingSource.DIRECT, BookingSource.MANUAL}
 
 
 async def _priced(
-    session: AsyncSession,
-    prop: Property,
-    data: BookingCreate,
+    session: AsyncSession, ctx: _CreateContext, data: BookingCreate
 ) -> dict[str, Any] | None:
-    """The quote stored on a new booking. A stay that breaks a restriction is refused (422,
-    one error per rule) unless a role that may change rates overrides it explicitly. A
-    property without a rate plan is not priced and has no restrictions to break."""
-    priced = await pricing.booking_quote(
+    """The quote stored on a new booking, on the property's default plan. A stay that breaks
+    a restriction is refused (422, one error per rule) unless a role that may change rates
+    overrides it explicitly. A property without a rate plan is not priced and has no
+    restrictions to break."""
+    if ctx.default_plan is None:
+        return None
+    quote, reasons = await pricing.plan_quote(
         session,
-        prop,
+        ctx.prop,
+        ctx.default_plan,
         Stay(data.check_in, data.check_out),
         party_of(data.adults, data.children, data.pets, data.children_ages),
+        extras=ctx.has_pricing_extras,
     )
-    if priced is None:
-        return None
-    quote, reasons = priced
     enforced = data.source in _RESTRICTED_SOURCES and data.status is not BookingStatus.INQUIRY
     if reasons and enforced and not data.override_restrictions:
         raise StayNotBookable(reasons)
@@ -79,6 +90,8 @@ class _CreateContext:
     guest: Guest | None
     now: datetime  # the transaction's timestamp: the created_at/updated_at the defaults give
     has_rate_plans: bool
+    default_plan: RatePlan | None
+    has_pricing_extras: bool  # a pricing assignment or fees (`pricing.property_pricing`)
     expired_hold_ids: list[uuid.UUID] | None  # holds of the property expired just now
 
 
@@ -97,12 +110,26 @@ def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
         ),
     )
     if guest:
-        stmt = stmt.add_columns(Guest).outerjoin(
-            Guest, guests.by_id(agency_id, bindparam("ctx_guest", type_=Guest.id.type))
+        stmt = stmt.add_columns(Guest).join_from(
+            Property,
+            Guest,
+            guests.by_id(agency_id, bindparam("ctx_guest", type_=Guest.id.type)),
+            isouter=True,
         )
-    return stmt.add_columns(
+    default = aliased(RatePlan, name="default_plan")
+    return stmt.join_from(
+        Property,
+        default,
+        and_(default.property_id == Property.id, default.is_default),
+        isouter=True,
+    ).add_columns(
         func.now(),
         exists().where(RatePlan.property_id == Property.id),
+        default,
+        or_(
+            exists().where(PropertyPricing.property_id == Property.id),
+            exists().where(PropertyFee.property_id == Property.id),
+        ),
         select(func.array_agg(expired.c.id)).scalar_subquery(),
     )
 
@@ -134,8 +161,8 @@ async def _create_context(
     values: tuple[Any, ...] = tuple(row)
     if data.guest_id is None:
         values = (values[0], None, *values[1:])
-    prop, guest, now, has_plans, expired_ids = values
-    return _CreateContext(prop, guest, now, has_plans, expired_ids)
+    prop, guest, now, has_plans, default_plan, extras, expired_ids = values
+    return _CreateContext(prop, guest, now, has_plans, default_plan, extras, expired_ids)
 
 
 # A booking, its outbox events and its audit row go to the database in one statement: the
@@ -322,7 +349,7 @@ async def _written(
     make_transient_to_detached(booking)
     session.add(booking)
     if occupies(booking.status) and has_rate_plans:
-        await ari_store.recompute_property(
+        await ari_store.nights_taken(
             session, booking.property_id, booking.check_in, booking.check_out
         )
 
@@ -360,7 +387,7 @@ async def create(
     if data.override_restrictions:
         actor.require(Permission.RATES_WRITE)
     # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
-    quote = await _priced(session, prop, data) if ctx.has_rate_plans else None
+    quote = await _priced(session, ctx, data)
     booking = _new_booking(prop, guest, data, quote, ctx.now, hold_minutes)
     statement, params = _create_params(actor, booking)
     try:
