@@ -481,7 +481,9 @@ async def bench(
     seconds = await add_plans(base, token, property_ids, args.seed)
     say(f"{len(property_ids):,} default rate plans (24 months of ARI rows each) in {seconds:.1f} s")
     t = time.perf_counter()
-    bookers = await booking_agencies(base, args.agencies, args.seed)
+    bookers = (
+        await booking_agencies(base, args.agencies, args.seed) if "booking" in args.only else []
+    )
     say(
         f"{len(bookers)} booking agencies, {2 * PER_AGENCY} properties each, in "
         f"{time.perf_counter() - t:.1f} s"

@@ -5,20 +5,30 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core.errors import NotFound
-from pms.core.tenancy import Actor, scope_transaction
+from pms.core.tenancy import Actor
 from pms.models.agency import Agency
 from pms.models.property import Property
 
 
 async def agency_by_slug(session: AsyncSession, slug: str) -> tuple[Agency, Actor]:
-    agency = (await session.execute(select(Agency).where(Agency.slug == slug))).scalar_one_or_none()
-    if agency is None:
+    """The agency, with the transaction scoped to it for row-level security (no user) by the
+    same round trip, as `tenancy.scope_transaction` would scope it."""
+    row = (
+        await session.execute(
+            select(
+                Agency,
+                func.set_config("app.user_id", "", True),
+                func.set_config("app.agency_id", cast(Agency.id, String), True),
+            ).where(Agency.slug == slug)
+        )
+    ).first()
+    if row is None:
         raise NotFound("No such agency.")
-    await scope_transaction(session, user_id=None, agency_id=agency.id)
+    agency: Agency = row[0]
     return agency, Actor.guest_of(agency.id)
 
 

@@ -106,8 +106,12 @@ class Candidate(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Hit:
     candidate: Candidate
-    total: Money
+    total_minor: int
     distance_km: float | None
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.candidate.currency)
 
 
 def _uuids(ids: Iterable[uuid.UUID]) -> BindParameter[list[uuid.UUID]]:
@@ -456,25 +460,32 @@ async def search(
     if not kept:
         return []
     by_key = await tariffs(session, agency_id, [c for c, _ in kept], guests.count)
-    totals = {
+    pricers = {
         key: quote_totals.pricer(tariff, stay.nights, guests) for key, tariff in by_key.items()
     }
-    hits = [
-        Hit(c, Money(total(c.subtotal), c.currency), dist)
-        for c, dist in kept
-        if (total := totals.get(c.tariff_key)) is not None
-    ]
+    # Many properties share a tariff and a nightly sum: each pair is priced once.
+    totals: dict[tuple[str, int], int] = {}
+    hits: list[Hit] = []
+    for c, dist in kept:
+        price = pricers.get(c.tariff_key)
+        if price is None:
+            continue
+        priced = (c.tariff_key, c.subtotal)
+        total = totals.get(priced)
+        if total is None:
+            total = totals[priced] = price(c.subtotal)
+        hits.append(Hit(c, total, dist))
     if sort == "distance":
         hits.sort(
             key=lambda h: (
                 h.distance_km is None,  # properties without a position last
                 h.distance_km or 0.0,
-                h.total.amount_minor,
+                h.total_minor,
                 h.candidate.name,
             )
         )
     else:
-        hits.sort(key=lambda h: (h.total.amount_minor, h.candidate.name, h.candidate.id))
+        hits.sort(key=lambda h: (h.total_minor, h.candidate.name, h.candidate.id))
     return hits
 
 
