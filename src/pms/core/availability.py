@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     String,
     Text,
+    any_,
     bindparam,
     case,
     cast,
@@ -25,7 +26,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import inventory, properties
+from pms.core import inventory, properties, sqlarrays
 from pms.core.booking_status import BLOCK_MARKER, BookingStatus
 from pms.core.errors import NotFound, Unprocessable
 from pms.core.tenancy import Actor
@@ -50,7 +51,7 @@ async def _visible_ids(
                 f"At most {MAX_PROPERTIES} properties per request.",
                 errors=[{"field": "property_ids", "in": "query", "message": "too many"}],
             )
-        stmt = stmt.where(Property.id.in_(property_ids))
+        stmt = stmt.where(Property.id == any_(sqlarrays.uuid_array(property_ids)))
     ids = list((await session.execute(stmt)).scalars().all())
     if property_ids and len(ids) != len(set(property_ids)):
         raise NotFound("One or more properties were not found.")

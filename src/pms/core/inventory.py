@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, literal, select
+from sqlalchemy import ColumnElement, and_, any_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
+from pms.core import sqlarrays
 from pms.core.booking_status import BLOCK_MARKER, INVENTORY_ACTIVE, BookingStatus
 from pms.core.errors import Conflict
 from pms.models.inventory import EXCLUSION_CONSTRAINT, OccupiedRange
@@ -162,7 +163,7 @@ def active_overlapping(
     daterange overlap) so PostgreSQL can answer it from the constraint's GiST index, which
     holds exactly the active rows, instead of scanning every past stay of each property."""
     return and_(
-        OccupiedRange.property_id.in_(property_ids),
+        OccupiedRange.property_id == any_(sqlarrays.uuid_array(property_ids)),
         _ACTIVE_PREDICATE,
         # The same overlap in plain date comparisons, which row-level security lets into an
         # index condition (``&&`` is not leakproof): with ix_occupied_ranges_property_id_end

@@ -14,14 +14,12 @@ import asyncio
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
-    ARRAY,
-    BindParameter,
     Date,
     Float,
     Integer,
@@ -39,11 +37,19 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import ari, ari_store, inventory, listing, pricing, quote_totals, quotes
+from pms.core import (
+    ari,
+    ari_store,
+    inventory,
+    listing,
+    pricing,
+    quote_totals,
+    quotes,
+    sqlarrays,
+)
 from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.money import Money
@@ -112,13 +118,6 @@ class Hit:
     @property
     def total(self) -> Money:
         return Money(self.total_minor, self.candidate.currency)
-
-
-def _uuids(ids: Iterable[uuid.UUID]) -> BindParameter[list[uuid.UUID]]:
-    """Many ids as one array parameter (``= ANY(:ids)``): one bind instead of an IN list of a
-    thousand, which costs compiling and planning on every search."""
-    array_type: Any = ARRAY(PG_UUID(as_uuid=True))
-    return bindparam("ids", list(ids), type_=array_type, unique=True)
 
 
 def _invalid(field: str, message: str) -> Unprocessable:
@@ -371,7 +370,7 @@ async def tariffs(
                     VisitorTaxLocation.id == PropertyPricing.visitor_tax_location_id,
                 )
                 .outerjoin(PolicyRow, PolicyRow.id == PropertyPricing.cancellation_policy_id)
-                .where(PropertyPricing.property_id == any_(_uuids(ids)))
+                .where(PropertyPricing.property_id == any_(sqlarrays.uuid_array(ids)))
             )
         ).all():
             assigned[row[0].property_id] = row
@@ -384,14 +383,14 @@ async def tariffs(
             await session.execute(
                 select(PropertyFee.property_id, Fee)
                 .join(Fee, Fee.id == PropertyFee.fee_id)
-                .where(PropertyFee.property_id == any_(_uuids(ids)))
+                .where(PropertyFee.property_id == any_(sqlarrays.uuid_array(ids)))
                 .order_by(PropertyFee.property_id, PropertyFee.position)
             )
         ).all():
             fees[property_id].append(fee)
     plan_rows = await session.execute(
         select(RatePlan.id, RatePlan.los_discounts).where(
-            RatePlan.id == any_(_uuids(c.plan_id for c in reps.values()))
+            RatePlan.id == any_(sqlarrays.uuid_array(c.plan_id for c in reps.values()))
         )
     )
     discounts: dict[uuid.UUID, list[dict[str, Any]]] = {r[0]: r[1] for r in plan_rows}
