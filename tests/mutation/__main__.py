@@ -32,7 +32,7 @@ from pms import migrate
 from pms.embedded.postgres import EmbeddedPostgres
 from pms.embedded.process import free_port
 from pms.embedded.redis import EmbeddedRedis
-from tests.mutation.modules import TESTS_BY_MODULE, source_file
+from tests.mutation.modules import DESELECTED, TESTS_BY_MODULE, source_file
 from tests.services import REPO, with_database
 
 DATA = REPO / ".data" / "mutation"
@@ -86,7 +86,12 @@ def prepare(work: Path, module: str, tests_dir: Path) -> None:
         "source_paths": ["src"],
         "only_mutate": [source_file(module)],
         "also_copy": ["migrations", "alembic.ini"],
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "--hypothesis-profile=mutation"],
+        "pytest_add_cli_args": [
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-profile=mutation",
+            *[f"--deselect={t}" for t in DESELECTED if t.split("::")[0] in tests],
+        ],
         "pytest_add_cli_args_test_selection": tests,
         "use_git_change_detection": False,
     }

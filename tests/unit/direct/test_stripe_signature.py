@@ -99,3 +99,51 @@ def test_within_the_tolerance_is_accepted() -> None:
 def test_a_signed_body_that_is_not_an_event_is_refused(body: bytes) -> None:
     with pytest.raises(InvalidWebhook, match="not a Stripe event"):
         parse_event(body)
+
+
+def event_body(**fields: object) -> bytes:
+    return json.dumps({"id": "evt_1", "type": "t", "data": {"object": {}}, **fields}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        event_body(type=1),
+        event_body(data={"object": []}),
+        event_body(data={"object": "pi_1"}),
+        event_body(data={}),
+        json.dumps({"type": "t", "data": {"object": {}}}).encode(),
+        json.dumps({"id": "evt_1", "data": {"object": {}}}).encode(),
+    ],
+)
+def test_a_body_without_a_string_id_and_type_and_an_object_is_not_an_event(body: bytes) -> None:
+    with pytest.raises(InvalidWebhook, match=r"^The webhook body is not a Stripe event\.$"):
+        parse_event(body)
+
+
+@pytest.mark.parametrize("event_id", ["", "e" * 256])
+def test_an_empty_or_overlong_event_id_is_refused(event_id: str) -> None:
+    with pytest.raises(InvalidWebhook, match=r"^The webhook's event id is invalid\.$") as exc:
+        parse_event(event_body(id=event_id))
+    assert exc.value.status == 400
+
+
+def test_an_event_keeps_its_id_type_object_and_creation_time() -> None:
+    event = parse_event(event_body(id="e" * 255, type="charge.refunded", created=NOW))
+    assert (event.id, event.type, event.object, event.created) == (
+        "e" * 255,
+        "charge.refunded",
+        {},
+        NOW,
+    )
+    assert parse_event(event_body(created="yesterday")).created is None
+    assert parse_event(event_body()).created is None
+
+
+def test_verify_event_applies_the_tolerance_it_is_given() -> None:
+    header = signature_header(SECRET, BODY, NOW)
+    with pytest.raises(InvalidWebhook, match="tolerance"):
+        verify_event(BODY, header, SECRET, now=NOW + 400)
+    assert verify_event(BODY, header, SECRET, tolerance=500, now=NOW + 400).id == "evt_1"
+    with pytest.raises(InvalidWebhook, match="matches"):
+        verify_event(BODY, header, "whsec_other", now=NOW)
