@@ -52,11 +52,13 @@ class Score:
     survived: list[str] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
+    not_run: int = 0
     seconds: float = 0.0
 
     @property
     def total(self) -> int:
-        return self.killed + len(self.survived) + len(self.untested) + len(self.other)
+        tried = self.killed + len(self.survived) + len(self.untested) + len(self.other)
+        return tried + self.not_run
 
     @property
     def percent(self) -> float:
@@ -116,6 +118,8 @@ def score(work: Path, module: str) -> Score:
             result.survived.append(name)
         elif code in UNTESTED:
             result.untested.append(name)
+        elif code is None:
+            result.not_run += 1
         else:
             result.other.append(f"{name} (exit {code})")
     return result
@@ -126,6 +130,8 @@ def report(label: str, table: dict[str, Score]) -> bool:
     for module, s in table.items():
         print(f"{module:<32} {s.killed:>7} {s.total:>6} {s.percent:>6.1f}% {s.seconds:>8.0f}")
     for module, s in table.items():
+        if s.not_run:
+            print(f"\n--- {module}: {s.not_run} mutants not run (see mutmut's output above)")
         named = [(n, "survived") for n in s.survived] + [(n, "no test") for n in s.untested]
         named += [(n, "not run to the end") for n in s.other]
         for name, why in named:
