@@ -32,7 +32,11 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     "pms.core.quote_totals": ("tests/unit/test_quote_totals.py", "tests/unit/test_quotes.py"),
     "pms.core.money": ("tests/unit/test_money.py", "tests/unit/test_cancellation.py"),
     "pms.core.cancellation": ("tests/unit/test_cancellation.py",),
-    "pms.core.restrictions": ("tests/unit/test_quotes.py", "tests/unit/test_quote_totals.py"),
+    "pms.core.restrictions": (
+        "tests/unit/test_restrictions.py",
+        "tests/unit/test_quotes.py",
+        "tests/unit/test_quote_totals.py",
+    ),
     "pms.core.permissions": ("tests/integration/test_permissions.py",),
     "pms.direct.search": (
         "tests/integration/direct/test_search_property.py",
