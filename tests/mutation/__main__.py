@@ -159,8 +159,10 @@ def main(argv: list[str]) -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     # Stopped with SIGTERM: still stop the servers (the ``finally`` below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    pg = EmbeddedPostgres(DATA / "pg", free_port(), durable=False)
-    redis = EmbeddedRedis(DATA / "redis", free_port(), durable=False)
+    # Servers of this run only (another run, of another module, may be going on).
+    servers = DATA / f"servers-{os.getpid()}"
+    pg = EmbeddedPostgres(servers / "pg", free_port(), durable=False)
+    redis = EmbeddedRedis(servers / "redis", free_port(), durable=False)
     table: dict[str, Score] = {}
     pg.start()
     try:
@@ -191,6 +193,7 @@ def main(argv: list[str]) -> int:
     finally:
         redis.stop()
         pg.stop()
+        shutil.rmtree(servers, ignore_errors=True)
     return 0 if report(args.label, table) else 1
 
 
