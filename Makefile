@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test install lint format typecheck pytest lock bench clean web-install web-check web-api web-bench
+.PHONY: run test install lint format typecheck pytest lock bench clean web-install web-check web-api web-bench mutation
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -68,6 +68,13 @@ typecheck: install
 # first compilation of a query can take ~150 ms, so CI allows 250 ms (the design target is 100).
 pytest: install
 	PMS_TEST_SLOW_CALLBACK_MS=$${PMS_TEST_SLOW_CALLBACK_MS:-250} $(VENV)/bin/pytest
+
+# Mutation testing (mutmut) of the modules that hold the rules, each with its own tests
+# (tests/mutation/modules.py): the score per module and the surviving mutants. Slow (hours for
+# all modules on a small machine), so not part of `make test`; MODULES="pms.core.money" runs
+# one. See docs/testing.md.
+mutation: install
+	$(VENV)/bin/python -m tests.mutation $(MODULES)
 
 # Re-resolve dependencies after editing pyproject.toml; commit uv.lock.
 lock: $(UV)

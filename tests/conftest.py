@@ -15,6 +15,8 @@ import httpx
 import pytest
 import redis
 import uvicorn
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from pms import db
 from pms.embedded.process import free_port
@@ -32,12 +34,19 @@ from tests.services import (
     wait_for,
 )
 
+# `make mutation` (--hypothesis-profile=mutation): the same examples for every mutant, and no
+# health check failing a test because mutmut's trampolines make input generation slow.
+hypothesis_settings.register_profile(
+    "mutation", derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+)
+
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     cluster = start_postgres()
     yield cluster
-    asyncio.run(drop_template(cluster)) if cluster.server is None else None
+    if cluster.server is None and cluster.owns_template:
+        asyncio.run(drop_template(cluster))
     if cluster.server:
         cluster.server.stop()
 

@@ -70,6 +70,7 @@ class PgCluster:
     url: str  # server URL, database "postgres"
     template: str
     server: EmbeddedPostgres | None = None
+    owns_template: bool = True
 
     async def create_db(self) -> str:
         name = f"t_{uuid.uuid4().hex[:16]}"
@@ -94,6 +95,11 @@ def start_postgres() -> PgCluster:
     server = None
     if external:
         url = with_database(external, "postgres")
+        # A template migrated once by whoever started the server (``make mutation`` runs
+        # pytest once per mutant): reuse it, leave it in place.
+        shared = os.environ.get("TEST_TEMPLATE_DATABASE")
+        if shared:
+            return PgCluster(url=url, template=shared, owns_template=False)
     else:
         server = EmbeddedPostgres(TEST_DATA / f"pg-{os.getpid()}", free_port(), durable=False)
         server.start()

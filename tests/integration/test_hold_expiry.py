@@ -143,6 +143,68 @@ async def test_booking_over_a_stale_hold_expires_it_with_the_same_events(
     assert types == ["booking.created", "booking.status_changed"]
 
 
+async def calendar_of(client: httpx.AsyncClient, a: Agency) -> tuple[list[str], list[str]]:
+    """The hold's nights on the day calendar, and the kinds of the range calendar's bars."""
+    r = await client.get(
+        f"/api/v1/properties/{a.property_id}/availability",
+        params={"start": START, "end": END},
+        headers=a.auth(),
+    )
+    assert r.status_code == 200, r.text
+    days = [d["status"] for d in r.json()["days"]]
+    r = await client.get(
+        "/api/v1/calendar/ranges",
+        params={"start": START, "end": END, "property_id": a.property_id},
+        headers=a.auth(),
+    )
+    assert r.status_code == 200, r.text
+    (prop,) = [p for p in r.json()["properties"] if p["property_id"] == a.property_id]
+    return days, [bar["kind"] for bar in prop["ranges"]]
+
+
+async def test_a_lapsed_hold_frees_its_nights_on_the_calendar(
+    client: httpx.AsyncClient, admin: asyncpg.Connection
+) -> None:
+    a = await full_agency(client)
+    live = await hold(client, a)
+    assert await calendar_of(client, a) == (["hold"] * 3, ["hold"])
+    await make_stale(admin, live)
+    # Not swept yet (no job ran, nobody booked): still free on both calendars at once.
+    assert await calendar_of(client, a) == (["free"] * 3, [])
+    assert await status(client, a, live) == "hold"
+
+
+async def test_a_booking_moved_onto_a_stale_holds_nights_is_accepted(
+    client: httpx.AsyncClient, admin: asyncpg.Connection
+) -> None:
+    a = await full_agency(client)
+    stale = await hold(client, a)
+    await make_stale(admin, stale)
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": a.owned_property_id,
+            "check_in": START,
+            "check_out": END,
+            "guest_id": a.guest_id,
+        },
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    moved = r.json()
+    r = await client.patch(
+        f"/api/v1/bookings/{moved['id']}",
+        json={"version": moved["version"], "property_id": a.property_id},
+        headers=a.auth(),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["property_id"] == a.property_id
+    # The move expired the hold in passing, with the status change's events.
+    assert await status(client, a, stale) == "expired"
+    types = [e["type"] for e in await events_of(admin, stale)]
+    assert types == ["booking.created", "booking.status_changed"]
+
+
 async def test_the_scheduled_task_runs_the_job_in_the_worker(
     client: httpx.AsyncClient, admin: asyncpg.Connection, worker: Worker
 ) -> None:

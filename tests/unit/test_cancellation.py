@@ -77,7 +77,7 @@ def test_a_policy_without_rules_never_refunds() -> None:
 
 
 def test_two_rules_for_the_same_day_are_refused() -> None:
-    with pytest.raises(ValueError, match="same days_before"):
+    with pytest.raises(ValueError, match=r"^two refund rules with the same days_before$"):
         CancellationPolicy([RefundRule(7, Decimal(10)), RefundRule(7, Decimal(20))])
 
 

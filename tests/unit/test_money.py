@@ -129,3 +129,42 @@ def test_amount_must_be_an_integer_of_minor_units() -> None:
 
 def test_refund_percent_on_money_keeps_the_currency() -> None:
     assert Money(9999, "EUR").percent(12) == Money(1200, "EUR")
+
+
+def test_each_refusal_says_what_was_wrong() -> None:
+    with pytest.raises(CurrencyError, match=r"^unknown or unsupported currency 'EURO'$"):
+        Money(100, "EURO")
+    with pytest.raises(CurrencyError, match=r"^cannot combine EUR with USD$"):
+        Money(100, "EUR") + Money(100, "USD")
+    with pytest.raises(CurrencyError, match=r"^318\.5 has more decimals than JPY allows$"):
+        Money.of("318.5", "JPY")
+    with pytest.raises(TypeError, match=r"^amount_minor must be an int$"):
+        Money(10.5, "EUR")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^expected Decimal or int, got float$"):
+        percent_of(100, 0.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^expected Money, got int$"):
+        Money.total([1], "EUR")  # type: ignore[list-item]
+    with pytest.raises(CurrencyError, match=r"^cannot combine EUR with USD$"):
+        Money.total([Money(1, "EUR"), Money(1, "USD")], "EUR")
+
+
+def test_amounts_compare_and_negate_within_one_currency() -> None:
+    low, high = Money(100, "EUR"), Money(250, "EUR")
+    assert low < high
+    assert not high < low
+    assert not low < Money(100, "EUR")
+    assert low <= high
+    assert low <= Money(100, "EUR")
+    assert not high <= low
+    with pytest.raises(CurrencyError):
+        _ = low <= Money(100, "USD")
+    assert -low == Money(-100, "EUR")
+    assert -Money(-5, "JPY") == Money(5, "JPY")
+
+
+def test_money_multiplies_by_whole_numbers_only() -> None:
+    assert 3 * Money(100, "EUR") == Money(300, "EUR")
+    with pytest.raises(TypeError):
+        _ = Money(100, "EUR") * True
+    with pytest.raises(TypeError):
+        _ = Money(100, "EUR") * 1.5  # type: ignore[operator]

@@ -3,12 +3,16 @@ that choice is audited), and pays it back: a card payment at (the fake) Stripe."
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from pms.core.permissions import Role
-from tests.integration.direct.engine import GUEST, day
+from pms.db import transaction
+from pms.models.outbox import OutboxEvent
+from tests.integration.direct.engine import GUEST, day, search_params
 from tests.integration.direct.stripe_env import Env, checkout_by_card
 
 
@@ -46,6 +50,37 @@ async def cancel(
         json=body,
         headers=env.e.agency.auth(role),
     )
+
+
+async def availability_events(env: Env) -> list[dict[str, Any]]:
+    async with transaction(uuid.UUID(env.e.agency.id)) as session:
+        rows = await session.execute(
+            select(OutboxEvent.payload)
+            .where(
+                OutboxEvent.event_type == "availability.changed",
+                OutboxEvent.aggregate_id == env.e.property_id,
+            )
+            .order_by(OutboxEvent.id)
+        )
+        return [dict(p) for p in rows.scalars()]
+
+
+async def test_a_staff_cancel_frees_the_nights_and_announces_it(env: Env) -> None:
+    booking = await staff_booking(env, 20, 23)
+    search = env.e.url("/search")
+    assert (await env.http.get(search, params=search_params(20, 23))).json()["count"] == 0
+    before = await availability_events(env)
+
+    r = await cancel(env, booking["id"])
+    assert r.status_code == 200, r.text
+    # One availability.changed for exactly the nights it held (the channels and the iCal
+    # exports hear of them from it), in the cancel's own transaction.
+    nights = {"property_id": env.e.property_id, "start": day(20), "end": day(23)}
+    assert await availability_events(env) == [*before, nights]
+    assert (await env.http.get(search, params=search_params(20, 23))).json()["count"] == 1
+    # Cancelling again changes nothing, and announces nothing.
+    assert (await cancel(env, booking["id"])).status_code == 200
+    assert await availability_events(env) == [*before, nights]
 
 
 async def test_a_staff_cancel_stores_and_returns_the_policy_refund(env: Env) -> None:

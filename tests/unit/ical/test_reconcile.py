@@ -129,25 +129,37 @@ def test_a_person_can_confirm_that_a_feed_really_is_empty() -> None:
 
 
 @pytest.mark.parametrize(
-    ("outcome", "reason"),
+    ("outcome", "reason", "detail"),
     [
-        (FetchError("http_status", "HTTP 500", 500), HoldReason.FETCH_FAILED),
-        (FetchError("timeout", "ReadTimeout"), HoldReason.FETCH_FAILED),
-        (FetchError("too_large", "body exceeds 5242880 bytes"), HoldReason.FETCH_FAILED),
+        (
+            FetchError("http_status", "HTTP 500", 500),
+            HoldReason.FETCH_FAILED,
+            "http_status: HTTP 500",
+        ),
+        (FetchError("timeout", "ReadTimeout"), HoldReason.FETCH_FAILED, "timeout: ReadTimeout"),
+        (
+            FetchError("too_large", "body exceeds 5242880 bytes"),
+            HoldReason.FETCH_FAILED,
+            "too_large: body exceeds 5242880 bytes",
+        ),
         (
             FetchError("blocked_address", "x resolves to a non-public address"),
             HoldReason.FETCH_FAILED,
+            "blocked_address: x resolves to a non-public address",
         ),
-        (ParseError("not_a_calendar", "no BEGIN:VCALENDAR line"), HoldReason.UNPARSEABLE),
+        (
+            ParseError("not_a_calendar", "no BEGIN:VCALENDAR line"),
+            HoldReason.UNPARSEABLE,
+            "not_a_calendar: no BEGIN:VCALENDAR line",
+        ),
     ],
 )
-def test_failures_hold_the_last_good_state(
-    outcome: FetchError | ParseError, reason: HoldReason
+def test_failures_hold_the_last_good_state_and_say_why(
+    outcome: FetchError | ParseError, reason: HoldReason, detail: str
 ) -> None:
     for previous in ([], [block("2026-07-01", "2026-07-06")]):
         decision = decide(previous, outcome, today=TODAY)
-        assert isinstance(decision, Hold)
-        assert decision.reason is reason
+        assert decision == Hold(reason, detail)
 
 
 def test_not_modified_rewrites_nothing() -> None:

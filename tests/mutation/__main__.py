@@ -1,0 +1,201 @@
+"""``make mutation``: mutmut over the modules that hold the rules, one module at a time, each
+mutant tested by the tests mapped to its module (tests/mutation/modules.py); then the score per
+module and the surviving mutants.
+
+Each module gets a work directory under .data/mutation/ (the sources, migrations and tests
+linked in, and a pyproject.toml whose ``[tool.mutmut]`` names that module and its tests), so
+mutmut's first pass, which runs every selected test once to learn which tests call which
+function, runs only that module's tests. Results stay there: a second run tests only what
+changed. One embedded PostgreSQL and Redis serve every mutant's pytest run (mutmut forks one
+per mutant), with one migrated template database, so a mutant costs its tests and not a server
+start and a migration.
+
+    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME]
+
+``--tests`` tests another tests directory (e.g. an older one, for a before/after table);
+``--label`` keeps its results apart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pms import migrate
+from pms.embedded.postgres import EmbeddedPostgres
+from pms.embedded.process import free_port
+from pms.embedded.redis import EmbeddedRedis
+from tests.mutation.modules import DESELECTED, TESTS_BY_MODULE, source_file
+from tests.services import REPO, with_database
+
+DATA = REPO / ".data" / "mutation"
+TEMPLATE = "pms_template_mutation"
+MUTMUT = Path(sys.executable).with_name("mutmut")
+TARGET = 90.0
+
+# mutmut's exit codes: 1 and 3 (a failing test, a pytest error) kill, and so does running out
+# of time; 0 survived; 5 and 33 mean that no test runs the mutated code.
+KILLED = {1, 3, 24, -24, 36, 152, 255}
+UNTESTED = {5, 33}
+
+
+@dataclass
+class Score:
+    killed: int = 0
+    survived: list[str] = field(default_factory=list)
+    untested: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    not_run: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        tried = self.killed + len(self.survived) + len(self.untested) + len(self.other)
+        return tried + self.not_run
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.killed / self.total if self.total else 0.0
+
+
+def workdir(label: str, module: str) -> Path:
+    return DATA / label / module
+
+
+def prepare(work: Path, module: str, tests_dir: Path) -> None:
+    """The work directory: links to the sources, and a pyproject.toml that is the project's
+    with a ``[tool.mutmut]`` for this module and its tests."""
+    work.mkdir(parents=True, exist_ok=True)
+    for name, target in (
+        ("src", REPO / "src"),
+        ("migrations", REPO / "migrations"),
+        ("alembic.ini", REPO / "alembic.ini"),
+        ("tests", tests_dir),
+    ):
+        link = work / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target.resolve())
+    tests = [t for t in TESTS_BY_MODULE[module] if (tests_dir / t.removeprefix("tests/")).exists()]
+    config = {
+        "source_paths": ["src"],
+        "only_mutate": [source_file(module)],
+        "also_copy": ["migrations", "alembic.ini"],
+        "pytest_add_cli_args": [
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-profile=mutation",
+            *[f"--deselect={t}" for t in DESELECTED if t.split("::")[0] in tests],
+        ],
+        "pytest_add_cli_args_test_selection": tests,
+        "use_git_change_detection": False,
+    }
+    lines = ["", "[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
+    (work / "pyproject.toml").write_text(
+        (REPO / "pyproject.toml").read_text() + "\n".join(lines) + "\n"
+    )
+    # The copy of the tests mutmut made last time would be used as it is: take it afresh.
+    shutil.rmtree(work / "mutants" / "tests", ignore_errors=True)
+
+
+def score(work: Path, module: str) -> Score:
+    result = Score()
+    meta = work / "mutants" / (source_file(module) + ".meta")
+    if not meta.exists():
+        return result
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    for name, code in sorted(codes.items()):
+        if code in KILLED:
+            result.killed += 1
+        elif code == 0:
+            result.survived.append(name)
+        elif code in UNTESTED:
+            result.untested.append(name)
+        elif code is None:
+            result.not_run += 1
+        else:
+            result.other.append(f"{name} (exit {code})")
+    return result
+
+
+def report(label: str, table: dict[str, Score]) -> bool:
+    print(f"\n{'module':<32} {'killed':>7} {'total':>6} {'score':>7} {'seconds':>8}")
+    for module, s in table.items():
+        print(f"{module:<32} {s.killed:>7} {s.total:>6} {s.percent:>6.1f}% {s.seconds:>8.0f}")
+    for module, s in table.items():
+        if s.not_run:
+            print(f"\n--- {module}: {s.not_run} mutants not run (see mutmut's output above)")
+        named = [(n, "survived") for n in s.survived] + [(n, "no test") for n in s.untested]
+        named += [(n, "not run to the end") for n in s.other]
+        for name, why in named:
+            shown = subprocess.run(
+                [str(MUTMUT), "show", name.split(" ")[0]],
+                cwd=workdir(label, module),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            print(f"\n--- {why}: {name}\n{shown.stdout.strip()}")
+    return all(s.percent >= TARGET for s in table.values())
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutation")
+    parser.add_argument("modules", nargs="*", help="default: all of tests/mutation/modules.py")
+    parser.add_argument("--tests", type=Path, default=REPO / "tests")
+    parser.add_argument("--label", default="current")
+    args = parser.parse_args(argv)
+    modules: list[str] = args.modules or list(TESTS_BY_MODULE)
+    unknown = [m for m in modules if m not in TESTS_BY_MODULE]
+    if unknown:
+        parser.error(f"not a listed module: {', '.join(unknown)} (see tests/mutation/modules.py)")
+    DATA.mkdir(parents=True, exist_ok=True)
+    # Stopped with SIGTERM: still stop the servers (the ``finally`` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Servers of this run only (another run, of another module, may be going on).
+    servers = DATA / f"servers-{os.getpid()}"
+    pg = EmbeddedPostgres(servers / "pg", free_port(), durable=False)
+    redis = EmbeddedRedis(servers / "redis", free_port(), durable=False)
+    table: dict[str, Score] = {}
+    pg.start()
+    try:
+        redis.start()
+        template_url = with_database(pg.url, TEMPLATE)
+        migrate.ensure_database(template_url)
+        migrate.upgrade(template_url)
+        env = {
+            **os.environ,
+            "TEST_DATABASE_URL": pg.url,
+            "TEST_REDIS_URL": redis.url,
+            "TEST_TEMPLATE_DATABASE": TEMPLATE,
+            # Mutated code runs through mutmut's trampolines, on a shared machine: the
+            # loop-blocking check would fail tests for the tool's slowness, not the mutant's.
+            "PMS_TEST_SLOW_CALLBACK_MS": "10000",
+        }
+        for module in modules:
+            work = workdir(args.label, module)
+            prepare(work, module, args.tests.resolve())
+            print(f"\n=== {module}", flush=True)
+            started = time.monotonic()
+            # One pytest at a time: every mutant's run shares the one Redis (tests flush it).
+            subprocess.run(
+                [str(MUTMUT), "run", "--max-children", "1"], cwd=work, env=env, check=False
+            )
+            table[module] = score(work, module)
+            table[module].seconds = time.monotonic() - started
+    finally:
+        redis.stop()
+        pg.stop()
+        shutil.rmtree(servers, ignore_errors=True)
+    return 0 if report(args.label, table) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

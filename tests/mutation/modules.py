@@ -1,0 +1,65 @@
+"""The modules that hold the rules, each with the tests that cover it.
+
+mutmut runs once per module, in a work directory of its own whose configuration selects only
+that module's tests; of those, a mutant runs only the ones that call the mutated function
+(mutmut records which tests call what)."""
+
+from __future__ import annotations
+
+TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
+    "pms.core.booking_status": (
+        "tests/integration/test_booking_status_nights.py",
+        "tests/integration/test_bookings.py",
+    ),
+    "pms.core.inventory": (
+        "tests/integration/test_booking_status_nights.py",
+        "tests/integration/test_bookings.py",
+        "tests/integration/test_booking_races.py",
+        "tests/security/test_holds_abuse.py",
+        "tests/integration/test_hold_expiry.py",
+    ),
+    "pms.core.holds": (
+        "tests/integration/test_hold_expiry.py",
+        "tests/integration/test_bookings.py",
+        "tests/integration/test_booking_status_nights.py",
+    ),
+    "pms.core.availability": (
+        "tests/integration/test_hold_expiry.py",
+        "tests/integration/test_calendar_ranges.py",
+        "tests/integration/test_booking_status_nights.py",
+    ),
+    "pms.core.quotes": ("tests/unit/test_quotes.py",),
+    "pms.core.quote_totals": ("tests/unit/test_quote_totals.py", "tests/unit/test_quotes.py"),
+    "pms.core.money": ("tests/unit/test_money.py", "tests/unit/test_cancellation.py"),
+    "pms.core.cancellation": ("tests/unit/test_cancellation.py",),
+    "pms.core.restrictions": (
+        "tests/unit/test_restrictions.py",
+        "tests/unit/test_quotes.py",
+        "tests/unit/test_quote_totals.py",
+    ),
+    "pms.core.permissions": ("tests/integration/test_permissions.py",),
+    "pms.direct.search": (
+        "tests/integration/direct/test_search_property.py",
+        "tests/integration/direct/test_booking_engine.py",
+    ),
+    "pms.api.idempotency": ("tests/integration/test_idempotency.py",),
+    "pms.channel.ical.reconcile": ("tests/unit/ical/test_reconcile.py",),
+    "pms.channel.ical.fetch": (
+        "tests/integration/ical/test_fetch.py",
+        "tests/security/test_ical_feed_urls.py",
+    ),
+    "pms.direct.payments.signature": ("tests/unit/direct/test_stripe_signature.py",),
+    "pms.core.tokens": ("tests/integration/test_auth.py",),
+}
+
+# Tests whose rule runs in another process (a Celery worker started by the test): that process
+# imports the sources, not mutmut's mutated copy, so these cannot kill a mutant.
+DESELECTED: tuple[str, ...] = (
+    "tests/integration/test_hold_expiry.py::test_the_scheduled_task_runs_the_job_in_the_worker",
+    "tests/integration/direct/test_booking_engine.py::"
+    "test_search_calendar_quote_hold_book_mail_link_cancel_refund_free_again",
+)
+
+
+def source_file(module: str) -> str:
+    return "src/" + module.replace(".", "/") + ".py"
