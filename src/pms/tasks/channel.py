@@ -107,12 +107,8 @@ async def on_message_received(event: EventMessage) -> None:
 def flush_account(connection_id: str) -> str:
     report = run(flush.flush_account(uuid.UUID(connection_id), get_settings()))
     platform = report.platform
-    if report.outcome == "busy":
-        # The holder loops while changes arrive; this makes sure one runs after it anyway.
-        platform = platform or _platform_of(connection_id)
-        if platform:
-            schedule_flush(connection_id, platform)
-    elif report.more and platform:
+    # "busy": the flush holding the account reads this change, or hands it on (see flush).
+    if report.more and platform:
         flush_now(connection_id, platform)
     elif report.outcome == "circuit_open" and report.retry_in is not None and platform:
         flush_now(connection_id, platform, countdown=report.retry_in)
@@ -124,16 +120,6 @@ def flush_account(connection_id: str) -> str:
         calls=report.calls,
     )
     return report.outcome
-
-
-def _platform_of(connection_id: str) -> str | None:
-    async def read() -> str | None:
-        async with db.transaction(None) as session:
-            await db.system_access(session)
-            row = await session.get(ChannelConnection, uuid.UUID(connection_id))
-            return row.platform if row is not None else None
-
-    return run(read())
 
 
 @celery_app.task(name="pms.channel.flush", ignore_result=True, acks_late=True)

@@ -11,6 +11,7 @@ commits, and pushing the same values again is harmless."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ CONNECTION_TOUCH = timedelta(seconds=5)
 ROUND_LISTINGS = 100
 # A flush keeps going while changes keep arriving, but hands over after this long.
 ROUND_BUDGET_SECONDS = 30.0
+# Listings pushed at the same time within a round (the account's token bucket still rules).
+PUSH_CONCURRENCY = 8
 
 
 @dataclass
@@ -194,8 +197,9 @@ async def flush_account(
     budget_seconds: float = ROUND_BUDGET_SECONDS,
 ) -> FlushReport:
     """Push what is dirty for the account's listings (or ``only`` these). ``busy`` if another
-    flush holds the account (it loops until nothing is left) and ``wait`` is false; ``more``
-    when the time budget ran out with work left (the caller schedules another)."""
+    flush holds the account and ``wait`` is false: that one loops until nothing is left, and
+    looks once more after releasing the account. ``more``: work is left (the time budget ran
+    out, or changes arrived after the last round); the caller schedules another flush."""
     async with db.get_sessionmaker()() as holder, holder.begin():
         key = {"k": f"channel-flush:{connection_id}"}
         if wait:
@@ -206,28 +210,55 @@ async def flush_account(
             )
         ).scalar_one():
             return FlushReport("busy")
-        report = FlushReport()
-        deadline = time.monotonic() + budget_seconds
-        while True:
-            step = await _round(connection_id, settings, only)
-            report.calls += step.calls
-            report.nights += step.nights
-            report.listings += step.listings
-            report.platform = step.platform or report.platform
-            if step.outcome != "idle":
-                report.outcome = _worse(report.outcome, step.outcome)
-            if step.outcome in _ENDS:
-                report.retry_in = step.retry_in
-                return report
-            if time.monotonic() > deadline:
-                report.more = True
-                return report
+        report = await _rounds(connection_id, settings, only, budget_seconds)
+    # The lock is released. A flush that found it busy while this one ran has left its changes
+    # to this one; those committed after its last read are seen here and handed on.
+    if only is None and report.outcome not in _HALTS and not report.more:
+        report.more = await _still_dirty(connection_id)
+    return report
+
+
+async def _rounds(
+    connection_id: uuid.UUID,
+    settings: Settings,
+    only: set[uuid.UUID] | None,
+    budget_seconds: float,
+) -> FlushReport:
+    report = FlushReport()
+    deadline = time.monotonic() + budget_seconds
+    while True:
+        step = await _round(connection_id, settings, only)
+        report.calls += step.calls
+        report.nights += step.nights
+        report.listings += step.listings
+        report.platform = step.platform or report.platform
+        if step.outcome != "idle":
+            report.outcome = _worse(report.outcome, step.outcome)
+        if step.outcome in _ENDS:
+            report.retry_in = step.retry_in
+            return report
+        if time.monotonic() > deadline:
+            report.more = True
+            return report
+
+
+async def _still_dirty(connection_id: uuid.UUID) -> bool:
+    async with db.transaction(None) as s:
+        await db.system_access(s)
+        found = await s.execute(
+            select(ChannelDirty.mapping_id)
+            .join(ChannelMapping, ChannelMapping.id == ChannelDirty.mapping_id)
+            .where(ChannelMapping.connection_id == connection_id)
+            .limit(1)
+        )
+        return found.first() is not None
 
 
 # What a flush reports when its rounds ended differently: the one that needs attention.
 _RANK = ("idle", "unchanged", "pushed", "dead_letter", "stopped", "circuit_open")
 # Round outcomes after which the flush stops (nothing left, or nothing can go out now).
 _ENDS = ("idle", "stopped", "circuit_open")
+_HALTS = ("stopped", "circuit_open")
 
 
 def _worse(a: str, b: str) -> str:
@@ -248,6 +279,7 @@ class _Listing:
 async def _round(
     connection_id: uuid.UUID, settings: Settings, only: set[uuid.UUID] | None
 ) -> FlushReport:
+    t0 = time.monotonic()
     async with db.get_sessionmaker()() as s, s.begin():
         await db.system_access(s)
         connection = await s.get(ChannelConnection, connection_id)
@@ -266,7 +298,7 @@ async def _round(
             stmt = stmt.where(ChannelDirty.mapping_id.in_(only))
         rows = (await s.execute(stmt)).all()
         if not rows:
-            return FlushReport("idle")
+            return FlushReport("idle", platform=connection.platform)
         gone = [(d.mapping_id, d.seq) for d, m, _, _ in rows if not m.active]
         if gone:
             await dirty.clear_many(s, gone)
@@ -300,9 +332,21 @@ async def _round(
         want = {r.day: platform_values(r, x.mapping) for r in stored.get(x.mapping.id, ())}
         x.batches = adapter.batches(changed_runs(want, have.get(x.mapping.id, {})))
     report = FlushReport("unchanged", platform=connection.platform, listings=len(listings))
+    t1 = time.monotonic()
     if any(x.batches for x in listings):
         await _push(connection, settings, adapter, listings, report)
+    t2 = time.monotonic()
     await _finish(settings, connection, listings, report)
+    log.info(
+        "channel.flush_round",
+        connection_id=str(connection_id),
+        listings=len(listings),
+        calls=report.calls,
+        outcome=report.outcome,
+        read_ms=round(1000 * (t1 - t0)),
+        push_ms=round(1000 * (t2 - t1)),
+        record_ms=round(1000 * (time.monotonic() - t2)),
+    )
     return report
 
 
@@ -313,8 +357,9 @@ async def _push(
     listings: list[_Listing],
     report: FlushReport,
 ) -> None:
-    """Push each listing's batches in turn; stop at the first failure that concerns the whole
-    account (open circuit, refused credentials)."""
+    """Push the listings' batches, several listings at a time (each listing's batches in
+    order); after a failure that concerns the whole account (open circuit, refused
+    credentials) no further listing is started."""
     try:
         account = await Account.open(connection, settings)
     except CredentialsRefused as exc:
@@ -325,41 +370,47 @@ async def _push(
         _skip_all(listings, str(exc))
         report.outcome, report.retry_in = "circuit_open", settings.channel_retry_max_seconds
         return
-    for i, x in enumerate(listings):
-        if not x.batches:
-            continue
-        before = account.attempts
-        try:
-            for batch in x.batches:
-                await call(
-                    account,
-                    partial(
-                        adapter.push_ari,
-                        listing_id=x.mapping.remote_listing_id,
-                        currency=x.currency,
-                        batch=batch,
-                    ),
-                )
-                x.acked.update(_batch_nights(batch))
-                x.entry.calls += 1
-                x.entry.nights += batch.nights
-            x.outcome = "pushed"
-        except Exhausted as exc:
-            x.outcome, x.entry.error = "dead_letter", str(exc.error)
-        except (CircuitOpen, CredentialsRefused, PlatformError) as exc:
-            x.outcome, x.entry.error = "circuit_open", str(exc)
-            if isinstance(exc, CircuitOpen):
-                report.retry_in = exc.retry_in
-            elif isinstance(exc, CredentialsRefused):
-                report.outcome = "stopped"
-            else:
-                report.retry_in = settings.channel_retry_max_seconds
-            _skip_all(listings[i + 1 :], None)
-            break
-        finally:
-            x.entry.attempts = account.attempts - before
-        report.calls += x.entry.calls
-        report.nights += x.entry.nights
+    gate = asyncio.Semaphore(PUSH_CONCURRENCY)
+    stop: list[str] = []  # the account-wide failure that stops the listings not started yet
+
+    async def one(x: _Listing) -> None:
+        async with gate:
+            if stop:
+                x.outcome, x.entry.error = "skipped", stop[0]
+                return
+            mine = account.fork()
+            try:
+                for batch in x.batches:
+                    await call(
+                        mine,
+                        partial(
+                            adapter.push_ari,
+                            listing_id=x.mapping.remote_listing_id,
+                            currency=x.currency,
+                            batch=batch,
+                        ),
+                    )
+                    x.acked.update(_batch_nights(batch))
+                    x.entry.calls += 1
+                    x.entry.nights += batch.nights
+                x.outcome = "pushed"
+            except Exhausted as exc:
+                x.outcome, x.entry.error = "dead_letter", str(exc.error)
+            except (CircuitOpen, CredentialsRefused, PlatformError) as exc:
+                x.outcome, x.entry.error = "circuit_open", str(exc)
+                stop.append(str(exc))
+                if isinstance(exc, CircuitOpen):
+                    report.retry_in = exc.retry_in
+                elif isinstance(exc, CredentialsRefused):
+                    report.outcome = "stopped"
+                else:
+                    report.retry_in = settings.channel_retry_max_seconds
+            finally:
+                x.entry.attempts = mine.attempts
+
+    await asyncio.gather(*(one(x) for x in listings if x.batches))
+    report.calls = sum(x.entry.calls for x in listings)
+    report.nights = sum(x.entry.nights for x in listings)
 
 
 def _skip_all(listings: list[_Listing], error: str | None) -> None:
