@@ -209,8 +209,16 @@ def reconcile_all() -> int:
     return len(ids)
 
 
+@register(reconcile.REQUESTED)
+async def on_reconcile_requested(event: EventMessage) -> None:
+    p = event["payload"]
+    reconcile_connection.apply_async(
+        (p["connection_id"], int(p["sync_log_id"])), queue=queue_for(p["platform"])
+    )
+
+
 @celery_app.task(name="pms.channel.reconcile", ignore_result=True)
-def reconcile_connection(connection_id: str) -> int:
-    report = run(reconcile.reconcile(uuid.UUID(connection_id), get_settings()))
+def reconcile_connection(connection_id: str, sync_log_id: int | None = None) -> int:
+    report = run(reconcile.reconcile(uuid.UUID(connection_id), get_settings(), sync_log_id))
     _log.info("channel.reconciled", connection_id=connection_id, mismatches=report.mismatches)
     return report.mismatches

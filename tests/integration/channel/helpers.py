@@ -16,7 +16,7 @@ import httpx
 from pms.channel.connections import seal
 from pms.settings import get_settings
 from tests.factories import Agency, full_agency
-from tests.services import plain
+from tests.services import eventually, plain
 
 HOST_CODE = "code-host-1001"
 
@@ -137,11 +137,13 @@ class ChannelIds:
     mapping_id: str
     dead_letter_id: str
     conflict_id: str
+    sync_log_id: int = 0
 
 
 async def channel_objects(database_url: str, a: Agency) -> ChannelIds:
-    """A connection, a mapping, a dead letter and a conflict of agency ``a``, written straight
-    into its tables (no platform needed): the objects another agency must never reach."""
+    """A connection, a mapping, a dead letter, a conflict and a sync log entry of agency ``a``,
+    written straight into its tables (no platform needed): the objects another agency must
+    never reach."""
     ids = ChannelIds(*(str(uuid.uuid4()) for _ in range(4)))
     conn = await asyncpg.connect(plain(database_url))
     try:
@@ -180,6 +182,32 @@ async def channel_objects(database_url: str, a: Agency) -> ChannelIds:
             uuid.UUID(a.property_id),
             uuid.UUID(a.booking_id),
         )
+        ids.sync_log_id = await conn.fetchval(
+            "INSERT INTO channel_sync_log (agency_id, connection_id, kind, outcome, started_at, "
+            "finished_at) VALUES ($1, $2, 'reconcile', 'ok', now(), now()) RETURNING id",
+            uuid.UUID(a.id),
+            uuid.UUID(ids.connection_id),
+        )
     finally:
         await conn.close()
     return ids
+
+
+async def reconciled(
+    client: httpx.AsyncClient, h: dict[str, str], connection_id: str, within: float = 60
+) -> dict[str, Any]:
+    """Ask for a reconciliation (202) and wait for its sync log entry to report the outcome."""
+    r = await client.post(f"/api/v1/channel-connections/{connection_id}/reconcile", headers=h)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["outcome"] == "queued", body
+    assert r.headers["location"] == body["location"]
+
+    async def finished() -> dict[str, Any] | None:
+        entry: dict[str, Any] = (await client.get(body["location"], headers=h)).json()
+        return entry if entry["outcome"] not in ("queued", "running") else None
+
+    entry: dict[str, Any] = await eventually(finished, within, "the reconciliation to finish")
+    assert entry["kind"] == "reconcile", entry
+    assert entry["id"] == body["sync_log_id"], entry
+    return entry

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.channel.helpers import connect, priced_agency, window
+from tests.integration.channel.helpers import connect, priced_agency, reconciled, window
 from tests.sandbox.conftest import Served
 from tests.services import Worker, eventually
 
@@ -102,13 +102,12 @@ async def test_faults_then_reconciliation_finds_nothing_to_fix(
     (await sandbox.delete("/control/airbnb/faults")).raise_for_status()
     (await sandbox.post("/control/airbnb/webhooks/flush")).raise_for_status()
 
-    async def reconciled() -> dict[str, Any] | None:
-        r = await api.post(f"{base}/reconcile", headers=h)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        return body if body["mismatches"] == 0 and body["outcome"] == "ok" else None
+    async def in_line() -> dict[str, Any] | None:
+        entry = await reconciled(api, h, c.connection_id, 60)
+        ok = entry["details"]["mismatches"] == 0 and entry["outcome"] == "ok"
+        return entry if ok else None
 
-    await eventually(reconciled, 120, "reconciliation with 0 mismatches")
+    await eventually(in_line, 120, "reconciliation with 0 mismatches")
 
     remote = {
         x["confirmation_code"]: x

@@ -448,11 +448,6 @@ async def _finish(
                 x.entry.outcome = x.outcome
                 s.add(x.entry.row())
         if ok:
-            for x in ok:
-                if x.outcome == "pushed":
-                    PUSH_LATENCY.labels(connection.platform).observe(
-                        (now - x.dirty.since).total_seconds()
-                    )
             await s.execute(
                 update(ChannelMapping)
                 .where(ChannelMapping.id.in_([x.mapping.id for x in ok]))
@@ -501,6 +496,9 @@ async def _finish(
                 if x.outcome == "circuit_open":
                     break  # one failure per round for the account
         await dirty.clear_many(s, [(x.mapping.id, x.dirty.seq) for x in done])
+    for x in listings:
+        if x.outcome == "pushed":
+            await PUSH_LATENCY.observe(connection.platform, (now - x.dirty.since).total_seconds())
 
 
 async def _failed(
