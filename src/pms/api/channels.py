@@ -49,6 +49,9 @@ from pms.schemas.common import Page, PageParams, page_params
 from pms.schemas.dates import DateWindow
 
 router = APIRouter(tags=["channels"])
+# The platforms' webhooks: included ahead of every other router, so the busiest unauthenticated
+# route is the first one FastAPI tries (matching walks the routes in order).
+webhook_router = APIRouter(tags=["channels"])
 _404: Responses = {404: {"description": "No such connection, mapping or object in this agency"}}
 _502: Responses = {502: {"description": "The platform did not answer as expected"}}
 
@@ -386,7 +389,7 @@ async def channel_days(
     return [ChannelDay.model_validate(d) for d in days]
 
 
-@router.post(
+@webhook_router.post(
     "/channels/{platform}/webhooks",
     response_model=WebhookReceipt,
     summary="Receive a platform's webhook (signed); stored once, applied by a worker",
