@@ -43,6 +43,7 @@ _IDS = {
     "channel-mappings": lambda a: _CHANNEL[a.id].mapping_id,
     "dead-letters": lambda a: _CHANNEL[a.id].dead_letter_id,
     "channel-conflicts": lambda a: _CHANNEL[a.id].conflict_id,
+    "sync-log": lambda a: _CHANNEL[a.id].sync_log_id,
 }
 # Channel objects per agency id (written by channel_objects: no platform needed).
 _CHANNEL: dict[str, ChannelIds] = {}

@@ -25,7 +25,6 @@ from pms.channel import (
 from pms.channel.adapters.base import InvalidWebhook
 from pms.channel.engine import dirty
 from pms.channel.errors import WebhookRefused
-from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
 from pms.models.channel import ChannelConnection, ChannelMapping, ConnectionStatus
 from pms.schemas.channel import (
@@ -41,7 +40,7 @@ from pms.schemas.channel import (
     Mapping,
     MappingCreate,
     MappingUpdate,
-    ReconcileResult,
+    ReconcileQueued,
     RemoteListing,
     SyncLogEntry,
     WebhookReceipt,
@@ -50,6 +49,9 @@ from pms.schemas.common import Page, PageParams, page_params
 from pms.schemas.dates import DateWindow
 
 router = APIRouter(tags=["channels"])
+# The platforms' webhooks: included ahead of every other router, so the busiest unauthenticated
+# route is the first one FastAPI tries (matching walks the routes in order).
+webhook_router = APIRouter(tags=["channels"])
 _404: Responses = {404: {"description": "No such connection, mapping or object in this agency"}}
 _502: Responses = {502: {"description": "The platform did not answer as expected"}}
 
@@ -279,6 +281,18 @@ async def sync_log(
 
 
 @router.get(
+    "/channel-connections/{connection_id}/sync-log/{entry_id}",
+    response_model=SyncLogEntry,
+    summary="One sync log entry (e.g. a queued reconciliation, to follow it)",
+    responses=_404,
+)
+async def sync_log_entry(
+    connection_id: uuid.UUID, entry_id: int, session: DB, actor: ChannelsRead
+) -> SyncLogEntry:
+    return SyncLogEntry.model_validate(await synclog.get(session, actor, connection_id, entry_id))
+
+
+@router.get(
     "/channel-connections/{connection_id}/dead-letters",
     response_model=list[DeadLetter],
     summary="Changes that failed every try",
@@ -307,29 +321,20 @@ async def retry_dead_letter(
 
 @router.post(
     "/channel-connections/{connection_id}/reconcile",
-    response_model=ReconcileResult,
-    summary="Read back the platform's window, compare with Core, push the differences",
-    responses={**_404, **_502},
+    response_model=ReconcileQueued,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Queue a read-back of the platform's window, compared with Core, differences pushed",
+    description="Answers at once with the sync log entry that reports the run: `queued`, then "
+    "`running`, then its outcome with the mismatches found in `details`.",
+    responses=_404,
 )
 async def reconcile_connection(
-    connection_id: uuid.UUID, session: DB, actor: ChannelsManage, settings: AppSettings
-) -> ReconcileResult:
-    c = await connections.get(session, actor, connection_id)
-    actor.require(Permission.CHANNELS_MANAGE)
-    report = await reconcile.reconcile(c.id, settings)
-    return ReconcileResult(
-        outcome=report.outcome,
-        mismatches=report.mismatches,
-        listings=[
-            {
-                "mapping_id": str(x.mapping_id),
-                "mismatches": x.mismatches,
-                "reservations_applied": x.reservations_applied,
-                "mismatched_nights": x.mismatched_nights[:50],
-            }
-            for x in report.listings
-        ],
-    )
+    connection_id: uuid.UUID, session: DB, actor: ChannelsManage, response: Response
+) -> ReconcileQueued:
+    row = await reconcile.request(session, actor, connection_id)
+    location = f"/api/v1/channel-connections/{row.connection_id}/sync-log/{row.id}"
+    response.headers["Location"] = location
+    return ReconcileQueued(sync_log_id=row.id, outcome=row.outcome, location=location)
 
 
 @router.get(
@@ -384,7 +389,7 @@ async def channel_days(
     return [ChannelDay.model_validate(d) for d in days]
 
 
-@router.post(
+@webhook_router.post(
     "/channels/{platform}/webhooks",
     response_model=WebhookReceipt,
     summary="Receive a platform's webhook (signed); stored once, applied by a worker",

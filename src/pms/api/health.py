@@ -96,5 +96,5 @@ async def ready() -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics() -> Response:
-    await channel_metrics.refresh_gauges()
+    await channel_metrics.refresh()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

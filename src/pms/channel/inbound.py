@@ -105,8 +105,8 @@ async def apply_message(inbox_id: int, settings: Settings) -> str:
         row.status = InboxStatus.SUPERSEDED if outcome == "superseded" else InboxStatus.APPLIED
         row.applied_at = datetime.now(UTC)
         row.last_error = None
-    INBOUND_APPLY_LATENCY.labels(row.platform).observe(
-        (datetime.now(UTC) - row.received_at).total_seconds()
+    await INBOUND_APPLY_LATENCY.observe(
+        row.platform, (datetime.now(UTC) - row.received_at).total_seconds()
     )
     log.info(
         "channel_message_applied",

@@ -82,6 +82,24 @@ async def list_for_connection(
     )
 
 
+def _same_currency(listing: dict[str, Any], currency: str) -> None:
+    """Prices go out and bookings come in in the listing's currency, and there is no exchange
+    rate source: a listing priced in another currency than the property cannot be mapped."""
+    theirs = str(listing.get("currency") or "")
+    if theirs and theirs != currency:
+        raise Unprocessable(
+            f"The listing is priced in {theirs} and the property in {currency}; change the "
+            "listing's currency on the platform or map it to a property in that currency.",
+            errors=[
+                {
+                    "field": "property_id",
+                    "in": "body",
+                    "message": f"currency {currency} differs from the listing's {theirs}",
+                }
+            ],
+        )
+
+
 async def _plan(
     session: AsyncSession, property_id: uuid.UUID, rate_plan_id: uuid.UUID | None
 ) -> RatePlan:
@@ -122,13 +140,14 @@ async def create(
 ) -> ChannelMapping:
     actor.require(Permission.CHANNELS_MANAGE)
     connection = await connections.get(session, actor, connection_id)
-    known = {str(x.get("id")) for x in connection.remote_listings}
+    known = {str(x.get("id")): x for x in connection.remote_listings}
     if data.remote_listing_id not in known:
         raise Unprocessable(
             "This listing is not one of the connection's listings (list them first).",
             errors=[{"field": "remote_listing_id", "in": "body", "message": "unknown listing"}],
         )
     prop = await properties.get(session, actor, data.property_id)
+    _same_currency(known[data.remote_listing_id], prop.currency)
     plan = await _plan(session, prop.id, data.rate_plan_id)
     mapping = ChannelMapping(
         id=uuid.uuid4(),

@@ -1,16 +1,85 @@
-"""Prometheus metrics of the Channel Manager (exposed at /metrics by the process doing the work)."""
+"""Prometheus metrics of the Channel Manager.
+
+The latency histograms are observed in the worker processes (several, possibly on several
+machines) and exposed by the API's /metrics: each observation adds to counters in Redis (one
+pipelined round trip), and /metrics renders them, so every API replica shows the sum over all
+workers, and a restarted worker loses nothing. Gauges are read from PostgreSQL when scraped."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import bisect
+import contextlib
+from collections.abc import Iterator, Sequence
+
+from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-PUSH_LATENCY = Histogram(
+from pms.logs import get_logger
+from pms.redis_client import get_redis
+
+log = get_logger(__name__)
+_PREFIX = "pms:metrics:"
+
+
+class SharedHistogram(Collector):
+    """A histogram with one label (the platform) whose counts live in Redis: per label a hash
+    of per-bucket counts (not cumulative; the last field is +Inf), the count and the sum."""
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.buckets = tuple(float(b) for b in buckets)
+        self._snapshot: dict[str, dict[str, float]] = {}
+        REGISTRY.register(self)
+
+    def _key(self, label: str) -> str:
+        return f"{_PREFIX}{self.name}:{label}"
+
+    async def observe(self, platform: str, seconds: float) -> None:
+        """Add one observation; with Redis away it is dropped (metrics never fail the work)."""
+        field = f"b{bisect.bisect_left(self.buckets, seconds)}"
+        try:
+            pipe = get_redis().pipeline(transaction=False)
+            pipe.hincrby(self._key(platform), field, 1)
+            pipe.hincrbyfloat(self._key(platform), "sum", seconds)
+            pipe.sadd(f"{_PREFIX}{self.name}", platform)
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("metrics.observe_failed", metric=self.name, error=type(exc).__name__)
+
+    async def refresh(self) -> None:
+        """Read every label's counts from Redis (called by /metrics before rendering)."""
+        redis = get_redis()
+        labels = sorted(str(x) for x in await redis.smembers(f"{_PREFIX}{self.name}"))
+        pipe = redis.pipeline(transaction=False)
+        for label in labels:
+            pipe.hgetall(self._key(label))
+        found = await pipe.execute()
+        self._snapshot = {
+            str(label): {str(k): float(v) for k, v in values.items()}
+            for label, values in zip(labels, found, strict=True)
+        }
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=["platform"])
+        for label, values in self._snapshot.items():
+            running = 0.0
+            cumulative = []
+            for i, bound in enumerate((*self.buckets, float("inf"))):
+                running += values.get(f"b{i}", 0.0)
+                cumulative.append(("+Inf" if bound == float("inf") else f"{bound:g}", running))
+            family.add_metric([label], cumulative, values.get("sum", 0.0))
+        yield family
+
+
+PUSH_LATENCY = SharedHistogram(
     "pms_channel_push_latency_seconds",
     "From the oldest change in a flushed range to the platform acknowledging it",
-    ["platform"],
-    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+    (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
 PLATFORM_CALLS = Counter(
     "pms_channel_platform_calls_total", "Platform calls by outcome", ["platform", "outcome"]
@@ -19,11 +88,10 @@ PUSH_FAILURES = Counter(
     "pms_channel_push_failures_total", "Flushes that ended in a dead letter", ["platform"]
 )
 QUEUE_DEPTH = Gauge("pms_channel_dirty_mappings", "Mappings with changes not yet on the platform")
-INBOUND_APPLY_LATENCY = Histogram(
+INBOUND_APPLY_LATENCY = SharedHistogram(
     "pms_channel_inbound_apply_latency_seconds",
     "From webhook receipt to the committed Core change",
-    ["platform"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+    (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 
 LAG_SECONDS = Gauge(
@@ -41,6 +109,15 @@ _GAUGES_SQL = text(
     " (SELECT count(*) FROM channel_dead_letters WHERE retried_at IS NULL),"
     " (SELECT count(*) FROM channel_inbox WHERE status IN ('pending', 'failed', 'unmapped'))"
 )
+
+
+async def refresh() -> None:
+    """Everything /metrics shows that lives outside this process."""
+    await refresh_gauges()
+    for histogram in (PUSH_LATENCY, INBOUND_APPLY_LATENCY):
+        # With Redis away, /metrics still answers with the last counts it read.
+        with contextlib.suppress(RedisError, OSError):
+            await histogram.refresh()
 
 
 async def refresh_gauges() -> None:

@@ -6,26 +6,39 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
-from pms.channel import synclog
+from pms.channel import connections, synclog
 from pms.channel.adapters import adapter_for
 from pms.channel.adapters.base import Adapter, CredentialsRefused, NightValues
 from pms.channel.engine import dirty, flush
 from pms.channel.engine.breaker import CircuitOpen
 from pms.channel.engine.calls import Account, Exhausted, call
 from pms.channel.inbound import apply_snapshot
-from pms.core import ari_store
+from pms.core import ari_store, outbox
+from pms.core.permissions import Permission
+from pms.core.tenancy import Actor
 from pms.logs import get_logger
-from pms.models.channel import ChannelConnection, ChannelMapping, ChannelReservation
+from pms.models.channel import (
+    ChannelConnection,
+    ChannelMapping,
+    ChannelReservation,
+    ChannelSyncLog,
+)
 from pms.models.property import Property
 from pms.settings import Settings
 
 log = get_logger(__name__)
+REQUESTED = "channel.reconcile_requested"
+# An on-demand reconciliation's sync log entry: queued → running → ok | partial | stopped |
+# revoked | missing | failed.
+QUEUED, RUNNING = "queued", "running"
 
 
 @dataclass
@@ -67,7 +80,83 @@ def differs(want: NightValues, have: NightValues, code: str | None, pending: set
     return any(w is not None and w != h for w, h in pairs)
 
 
-async def reconcile(connection_id: uuid.UUID, settings: Settings) -> ReconcileReport:
+async def request(session: AsyncSession, actor: Actor, connection_id: uuid.UUID) -> ChannelSyncLog:
+    """Ask for a reconciliation now: a sync log entry (``queued``) the caller can follow, and
+    the outbox event that has a worker run it; both in the caller's transaction."""
+    actor.require(Permission.CHANNELS_MANAGE)
+    connection = await connections.get(session, actor, connection_id)
+    now = datetime.now(UTC)
+    entry = synclog.Entry("reconcile", connection.id, connection.agency_id, outcome=QUEUED)
+    entry.started_at = now
+    row = entry.row()
+    row.finished_at = now  # until it has run
+    session.add(row)
+    await session.flush()
+    outbox.emit(
+        session,
+        agency_id=connection.agency_id,
+        event_type=REQUESTED,
+        aggregate_type="channel_connection",
+        aggregate_id=connection.id,
+        payload={
+            "connection_id": str(connection.id),
+            "platform": connection.platform,
+            "sync_log_id": row.id,
+        },
+    )
+    return row
+
+
+async def reconcile(
+    connection_id: uuid.UUID, settings: Settings, sync_log_id: int | None = None
+) -> ReconcileReport:
+    """Reconcile every mapped listing of the connection; with ``sync_log_id`` (an on-demand
+    request) that entry shows ``running`` and then the outcome and mismatches."""
+    started = datetime.now(UTC)
+    if sync_log_id is not None:
+        await _summary(sync_log_id, outcome=RUNNING, started_at=started, finished_at=started)
+    try:
+        report = await _reconcile(connection_id, settings)
+    except Exception as exc:
+        if sync_log_id is not None:
+            await _summary(
+                sync_log_id,
+                outcome="failed",
+                error=f"{type(exc).__name__}: {exc}"[:1000],
+                finished_at=datetime.now(UTC),
+            )
+        raise
+    if sync_log_id is not None:
+        finished = datetime.now(UTC)
+        await _summary(
+            sync_log_id,
+            outcome=report.outcome,
+            finished_at=finished,
+            latency_ms=int((finished - started).total_seconds() * 1000),
+            details={
+                "mismatches": report.mismatches,
+                "listings": [
+                    {
+                        "mapping_id": str(x.mapping_id),
+                        "mismatches": x.mismatches,
+                        "reservations_applied": x.reservations_applied,
+                    }
+                    for x in report.listings
+                ],
+            },
+        )
+    return report
+
+
+async def _summary(sync_log_id: int, **values: Any) -> None:
+    async with db.transaction(None) as s:
+        await db.system_access(s)
+        await s.execute(
+            update(ChannelSyncLog).where(ChannelSyncLog.id == sync_log_id).values(**values)
+        )
+
+
+async def _reconcile(connection_id: uuid.UUID, settings: Settings) -> ReconcileReport:
     report = ReconcileReport(connection_id)
     async with db.get_sessionmaker()() as s, s.begin():
         await db.system_access(s)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.channel import connections
+from pms.core.errors import NotFound
 from pms.core.tenancy import Actor
 from pms.models.channel import ChannelSyncLog
 
@@ -66,3 +67,19 @@ async def list_(
         stmt = stmt.where(ChannelSyncLog.id < before_id)
     rows = await session.execute(stmt.order_by(ChannelSyncLog.id.desc()).limit(limit))
     return list(rows.scalars())
+
+
+async def get(
+    session: AsyncSession, actor: Actor, connection_id: uuid.UUID, entry_id: int
+) -> ChannelSyncLog:
+    connection = await connections.get(session, actor, connection_id)
+    row = (
+        await session.execute(
+            select(ChannelSyncLog).where(
+                ChannelSyncLog.id == entry_id, ChannelSyncLog.connection_id == connection.id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("Sync log entry not found.")
+    return row

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, bindparam, delete, select, text
+from sqlalchemy import Date, String, Uuid, bindparam, column, delete, select, text, values
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -145,6 +145,43 @@ async def stored_rows(
         )
         for day, available, price, min_stay, max_stay, cta, ctd, source in rows
     ]
+
+
+async def stored_rows_many(
+    session: AsyncSession, windows: Sequence[tuple[uuid.UUID, uuid.UUID, date, date]]
+) -> dict[uuid.UUID, list[ari.AriDay]]:
+    """The stored rows of many windows in one statement: ``(key, rate plan, start, end)`` each,
+    answered per key (two keys may name the same plan)."""
+    if not windows:
+        return {}
+    t = AriRow.__table__.c
+    w = values(
+        column("key", Uuid),
+        column("plan", Uuid),
+        column("s", Date),
+        column("e", Date),
+        name="w",
+    ).data(list(windows))
+    rows = await session.execute(
+        select(w.c.key, t.day, *(t[c] for c in _VALUE_COLUMNS))
+        .join(w, (t.rate_plan_id == w.c.plan) & (t.day >= w.c.s) & (t.day < w.c.e))
+        .order_by(w.c.key, t.day)
+    )
+    out: dict[uuid.UUID, list[ari.AriDay]] = {key: [] for key, *_ in windows}
+    for key, day, available, price, min_stay, max_stay, cta, ctd, source in rows:
+        out[key].append(
+            ari.AriDay(
+                day=day,
+                available=available,
+                price_minor=price,
+                min_stay=min_stay,
+                max_stay=max_stay,
+                closed_to_arrival=cta,
+                closed_to_departure=ctd,
+                min_stay_source=ari.RuleSource(source),
+            )
+        )
+    return out
 
 
 async def compile_stored_window(

@@ -143,10 +143,10 @@ class DeadLetter(ReadModel):
     retried_at: datetime | None
 
 
-class ReconcileResult(ReadModel):
-    outcome: str
-    mismatches: int
-    listings: list[dict[str, Any]]
+class ReconcileQueued(ReadModel):
+    sync_log_id: int = Field(description="The sync log entry that reports the run's outcome.")
+    outcome: str = Field(description="`queued`; the entry goes `running`, then its outcome.")
+    location: str = Field(description="Where to follow it (also the `Location` header).")
 
 
 class ChannelConflict(ReadModel):

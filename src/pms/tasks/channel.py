@@ -6,17 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from redis.exceptions import RedisError
+
 from pms import db
-from pms.channel import inbound, reconcile
+from pms.channel import inbound, inbox, reconcile
 from pms.channel.engine import dirty, flush
 from pms.channel.inbox import RECEIVED
 from pms.core.outbox import EventMessage
 from pms.logs import get_logger
 from pms.models.channel import ChannelConnection, ChannelInbox, InboxStatus
-from pms.redis_client import get_redis
 from pms.settings import get_settings
 from pms.tasks.app import celery_app
-from pms.tasks.consumers import register
+from pms.tasks.consumers import register, sync_redis
 from pms.tasks.runtime import run
 
 _log = get_logger("pms.tasks.channel")
@@ -32,44 +33,45 @@ def inbound_queue_for(platform: str) -> str:
     return f"channel.{platform}.inbound"
 
 
-def schedule_flush(
-    mapping_id: uuid.UUID | str, platform: str, countdown: float | None = None
-) -> None:
-    flush_mapping.apply_async(
-        (str(mapping_id),),
-        queue=queue_for(platform),
-        countdown=get_settings().channel_debounce_seconds if countdown is None else countdown,
-    )
+def flush_now(connection_id: uuid.UUID | str, platform: str, countdown: float = 0) -> None:
+    """Schedule a flush of the account unconditionally (a retry after an open circuit, a flush
+    that handed over with work left, the sweep)."""
+    flush_account.apply_async((str(connection_id),), queue=queue_for(platform), countdown=countdown)
 
 
-async def _debounced(targets: list[tuple[uuid.UUID, str]]) -> list[tuple[uuid.UUID, str]]:
-    """One pending flush per mapping within the debounce window (Redis NX key)."""
-    window = max(1, int(get_settings().channel_debounce_seconds * 1000))
-    out = []
-    for mapping_id, platform in targets:
-        try:
-            fresh = await get_redis().set(
-                f"pms:channel:flush-pending:{mapping_id}", "1", nx=True, px=window
+def schedule_flush(connection_id: uuid.UUID | str, platform: str) -> bool:
+    """At most one flush per account within the debounce window: a Redis key lives as long as
+    the window and the flush runs when it has passed, so every change made while the key lives
+    is read by that flush (or by the one it hands over to). False: one is already due."""
+    window = get_settings().channel_debounce_seconds
+    try:
+        fresh = bool(
+            sync_redis().set(
+                f"pms:channel:flush-pending:{connection_id}",
+                "1",
+                nx=True,
+                px=max(1, int(window * 1000)),
             )
-        except Exception:  # noqa: BLE001 (Redis away: schedule anyway, flushes are idempotent)
-            fresh = True
-        if fresh:
-            out.append((mapping_id, platform))
-    return out
+        )
+    except RedisError:  # Redis away: schedule anyway, flushes are idempotent
+        fresh = True
+    if fresh:
+        flush_now(connection_id, platform, countdown=window)
+    return fresh
 
 
 async def _mark(property_id: str, start: str, end: str, rate_plan_id: str | None) -> None:
     async with db.transaction(None) as session:
         await db.system_access(session)
-        targets = await dirty.mark_for_property(
+        accounts = await dirty.mark_for_property(
             session,
             uuid.UUID(property_id),
             date.fromisoformat(start),
             date.fromisoformat(end),
             uuid.UUID(rate_plan_id) if rate_plan_id else None,
         )
-    for mapping_id, platform in await _debounced(targets):
-        schedule_flush(mapping_id, platform)
+    for connection_id, platform in accounts:
+        schedule_flush(connection_id, platform)
 
 
 @register("ari.changed")
@@ -92,7 +94,7 @@ async def on_sync_requested(event: EventMessage) -> None:
 
         mapping = await session.get(ChannelMapping, uuid.UUID(event["payload"]["mapping_id"]))
     if mapping is not None:
-        schedule_flush(mapping.id, mapping.platform, countdown=0)
+        schedule_flush(mapping.connection_id, mapping.platform)
 
 
 @register(RECEIVED)
@@ -101,11 +103,29 @@ async def on_message_received(event: EventMessage) -> None:
     apply_message.apply_async((int(p["inbox_id"]),), queue=inbound_queue_for(p["platform"]))
 
 
+@celery_app.task(name="pms.channel.flush_account", ignore_result=True, acks_late=True)
+def flush_account(connection_id: str) -> str:
+    report = run(flush.flush_account(uuid.UUID(connection_id), get_settings()))
+    platform = report.platform
+    # "busy": the flush holding the account reads this change, or hands it on (see flush).
+    if report.more and platform:
+        flush_now(connection_id, platform)
+    elif report.outcome == "circuit_open" and report.retry_in is not None and platform:
+        flush_now(connection_id, platform, countdown=report.retry_in)
+    _log.info(
+        "channel.flush",
+        connection_id=connection_id,
+        outcome=report.outcome,
+        listings=report.listings,
+        calls=report.calls,
+    )
+    return report.outcome
+
+
 @celery_app.task(name="pms.channel.flush", ignore_result=True, acks_late=True)
 def flush_mapping(mapping_id: str) -> str:
+    """One listing (tasks queued before flushes went per account)."""
     report = run(flush.flush(uuid.UUID(mapping_id), get_settings()))
-    if report.outcome == "circuit_open" and report.retry_in is not None and report.platform:
-        schedule_flush(mapping_id, report.platform, countdown=report.retry_in)
     _log.info("channel.flush", mapping_id=mapping_id, outcome=report.outcome, calls=report.calls)
     return report.outcome
 
@@ -132,6 +152,7 @@ async def _sweep() -> tuple[int, int]:
     async with db.transaction(None) as session:
         await db.system_access(session)
         late = await dirty.overdue(session, now - timedelta(seconds=10))
+        await inbox.forget_expired_signatures(session)
         from sqlalchemy import select
 
         open_messages = (
@@ -155,8 +176,8 @@ async def _sweep() -> tuple[int, int]:
         )
         for connection in failing:
             await flush.raise_if_failing_long(session, get_settings(), connection, now)
-    for mapping_id, platform in late:
-        schedule_flush(mapping_id, platform, countdown=0)
+    for connection_id, platform in late:
+        flush_now(connection_id, platform)
     for inbox_id, platform in open_messages:
         apply_message.apply_async((inbox_id,), queue=inbound_queue_for(platform))
     return len(late), len(open_messages)
@@ -189,8 +210,16 @@ def reconcile_all() -> int:
     return len(ids)
 
 
+@register(reconcile.REQUESTED)
+async def on_reconcile_requested(event: EventMessage) -> None:
+    p = event["payload"]
+    reconcile_connection.apply_async(
+        (p["connection_id"], int(p["sync_log_id"])), queue=queue_for(p["platform"])
+    )
+
+
 @celery_app.task(name="pms.channel.reconcile", ignore_result=True)
-def reconcile_connection(connection_id: str) -> int:
-    report = run(reconcile.reconcile(uuid.UUID(connection_id), get_settings()))
+def reconcile_connection(connection_id: str, sync_log_id: int | None = None) -> int:
+    report = run(reconcile.reconcile(uuid.UUID(connection_id), get_settings(), sync_log_id))
     _log.info("channel.reconciled", connection_id=connection_id, mismatches=report.mismatches)
     return report.mismatches

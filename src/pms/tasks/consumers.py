@@ -56,7 +56,7 @@ def processed_key(event_id: str) -> str:
 _client: redis.Redis | None = None
 
 
-def _redis() -> redis.Redis:
+def sync_redis() -> redis.Redis:
     # Created lazily, so each forked worker process has its own connections.
     global _client
     if _client is None:
@@ -67,7 +67,7 @@ def _redis() -> redis.Redis:
 
 
 def consume(event: EventMessage) -> Outcome:
-    r = _redis()
+    r = sync_redis()
     key = processed_key(event["event_id"])
     claim_seconds = get_settings().celery_task_time_limit + 60
     if not r.set(key, b"processing", nx=True, ex=claim_seconds):

@@ -3,7 +3,10 @@ mapped Airbnb account, and comparisons of the simulator's calendar with Core's A
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,7 +19,7 @@ import httpx
 from pms.channel.connections import seal
 from pms.settings import get_settings
 from tests.factories import Agency, full_agency
-from tests.services import plain
+from tests.services import eventually, plain
 
 HOST_CODE = "code-host-1001"
 
@@ -137,11 +140,13 @@ class ChannelIds:
     mapping_id: str
     dead_letter_id: str
     conflict_id: str
+    sync_log_id: int = 0
 
 
 async def channel_objects(database_url: str, a: Agency) -> ChannelIds:
-    """A connection, a mapping, a dead letter and a conflict of agency ``a``, written straight
-    into its tables (no platform needed): the objects another agency must never reach."""
+    """A connection, a mapping, a dead letter, a conflict and a sync log entry of agency ``a``,
+    written straight into its tables (no platform needed): the objects another agency must
+    never reach."""
     ids = ChannelIds(*(str(uuid.uuid4()) for _ in range(4)))
     conn = await asyncpg.connect(plain(database_url))
     try:
@@ -180,6 +185,150 @@ async def channel_objects(database_url: str, a: Agency) -> ChannelIds:
             uuid.UUID(a.property_id),
             uuid.UUID(a.booking_id),
         )
+        ids.sync_log_id = await conn.fetchval(
+            "INSERT INTO channel_sync_log (agency_id, connection_id, kind, outcome, started_at, "
+            "finished_at) VALUES ($1, $2, 'reconcile', 'ok', now(), now()) RETURNING id",
+            uuid.UUID(a.id),
+            uuid.UUID(ids.connection_id),
+        )
     finally:
         await conn.close()
     return ids
+
+
+async def reconciled(
+    client: httpx.AsyncClient, h: dict[str, str], connection_id: str, within: float = 60
+) -> dict[str, Any]:
+    """Ask for a reconciliation (202) and wait for its sync log entry to report the outcome."""
+    r = await client.post(f"/api/v1/channel-connections/{connection_id}/reconcile", headers=h)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["outcome"] == "queued", body
+    assert r.headers["location"] == body["location"]
+
+    async def finished() -> dict[str, Any] | None:
+        entry: dict[str, Any] = (await client.get(body["location"], headers=h)).json()
+        return entry if entry["outcome"] not in ("queued", "running") else None
+
+    entry: dict[str, Any] = await eventually(finished, within, "the reconciliation to finish")
+    assert entry["kind"] == "reconcile", entry
+    assert entry["id"] == body["sync_log_id"], entry
+    return entry
+
+
+async def reconciled_in_line(
+    client: httpx.AsyncClient, h: dict[str, str], connection_id: str, within: float = 120
+) -> None:
+    """Reconcile until a run finds 0 mismatches (the first runs push what they find)."""
+
+    async def in_line() -> dict[str, Any] | None:
+        entry = await reconciled(client, h, connection_id, 60)
+        ok = entry["details"]["mismatches"] == 0 and entry["outcome"] == "ok"
+        return entry if ok else None
+
+    await eventually(in_line, within, "reconciliation with 0 mismatches")
+
+
+# A simulator reservation's status → the Core booking's.
+_STATUS = {"accepted": "confirmed", "cancelled": "cancelled"}
+
+
+async def every_booking_once(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, h: dict[str, str], within: float = 60
+) -> None:
+    """Every reservation on the simulator is in Core exactly once, in its latest state."""
+    remote = {
+        x["confirmation_code"]: x
+        for x in (await sandbox.get("/control/airbnb/reservations")).json()
+    }
+    last: list[Any] = []
+
+    async def bookings_match() -> bool:
+        r = await client.get(
+            "/api/v1/bookings", params={"limit": 200, "source": "airbnb"}, headers=h
+        )
+        ours = [b for b in r.json()["items"] if b["channel_booking_id"] in remote]
+        counts = Counter(b["channel_booking_id"] for b in ours)
+        wrong = [
+            (b["channel_booking_id"], b["status"], remote[b["channel_booking_id"]]["status"])
+            for b in ours
+            if b["status"] != _STATUS[remote[b["channel_booking_id"]]["status"]]
+            or b["check_in"] != remote[b["channel_booking_id"]]["start_date"]
+        ]
+        last[:] = [
+            # A reservation cancelled before Core ever saw it needs no booking here.
+            {k for k in set(remote) - set(counts) if remote[k]["status"] != "cancelled"},
+            [k for k, n in counts.items() if n > 1],
+            wrong,
+            r.status_code,
+            [(b["channel_booking_id"], b["status"]) for b in r.json().get("items", [])][:20],
+        ]
+        return not any(last[:3])
+
+    try:
+        await eventually(bookings_match, within, "every Airbnb booking once in Core")
+    except AssertionError as exc:
+        raise AssertionError(f"missing, doubled, wrong: {last}") from exc
+
+
+async def traffic(
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    a: Agency,
+    seconds: float,
+    *,
+    seed: int,
+) -> tuple[int, list[str]]:
+    """For ``seconds``: ARI changes in Core one after the other; every 4th change a guest books
+    on Airbnb (listing 50001), every 9th one of them cancels. Returns (changes, booking codes)."""
+    rng = random.Random(seed)
+    start, _ = window()
+    codes: list[str] = []
+    changes = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        night = start + timedelta(days=rng.randrange(1, 300))
+        r = await client.put(
+            f"/api/v1/rate-plans/{a.rate_plan_id}/days",
+            json={
+                "ranges": [
+                    {
+                        "start": night.isoformat(),
+                        "end": (night + timedelta(days=rng.randrange(1, 8))).isoformat(),
+                        "price_minor": rng.randrange(8000, 30000),
+                        "min_stay": rng.choice([1, 2, 3]),
+                    }
+                ]
+            },
+            headers=a.auth(),
+        )
+        assert r.status_code == 200, r.text
+        changes += 1
+        if changes % 4 == 0:
+            arrival = start + timedelta(days=rng.randrange(1, 300))
+            r = await sandbox.post(
+                "/control/airbnb/bookings",
+                json={
+                    "listing_id": "50001",
+                    "arrival": arrival.isoformat(),
+                    "departure": (arrival + timedelta(days=3)).isoformat(),
+                    "price_per_night": f"{rng.randrange(80, 200)}.00",
+                },
+            )
+            if r.status_code == 201:
+                codes.append(r.json()["id"])
+        if changes % 9 == 0 and codes:
+            await sandbox.post(f"/control/airbnb/bookings/{rng.choice(codes)}/cancel")
+    return changes, codes
+
+
+async def fully_synced(
+    client: httpx.AsyncClient, h: dict[str, str], connection_id: str, within: float = 90
+) -> None:
+    """Nothing waits to go out on the connection (its lag is none)."""
+
+    async def quiet() -> bool:
+        r = await client.get(f"/api/v1/channel-connections/{connection_id}", headers=h)
+        return r.json()["health"]["lag_seconds"] is None
+
+    await eventually(quiet, within, "the connection to be in step")

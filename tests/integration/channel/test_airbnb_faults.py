@@ -7,17 +7,19 @@ held a night). ``CHANNEL_FAULT_SECONDS`` sets how long changes are made (the iss
 from __future__ import annotations
 
 import os
-import random
-import time
-from collections import Counter
-from datetime import timedelta
-from typing import Any
 
 import httpx
 
-from tests.integration.channel.helpers import connect, priced_agency, window
+from tests.integration.channel.helpers import (
+    connect,
+    every_booking_once,
+    fully_synced,
+    priced_agency,
+    reconciled_in_line,
+    traffic,
+)
 from tests.sandbox.conftest import Served
-from tests.services import Worker, eventually
+from tests.services import Worker
 
 FAULTS = {
     "seed": 42,
@@ -31,7 +33,6 @@ FAULTS = {
     "webhook_duplicate_rate": 0.10,
     "webhook_reorder_rate": 0.10,
 }
-_STATUS = {"accepted": "confirmed", "cancelled": "cancelled"}
 
 
 async def test_faults_then_reconciliation_finds_nothing_to_fix(
@@ -50,96 +51,17 @@ async def test_faults_then_reconciliation_finds_nothing_to_fix(
     h = a.auth()
     c = await connect(api, a, ("50001", "50002"))
     base = f"/api/v1/channel-connections/{c.connection_id}"
-    start, _ = window()
-
-    async def quiet() -> bool:
-        r = await api.get(base, headers=h)
-        return r.json()["health"]["lag_seconds"] is None
-
-    await eventually(quiet, 90, "the full sync")
+    await fully_synced(api, h, c.connection_id)
     (await sandbox.put("/control/airbnb/faults", json=FAULTS)).raise_for_status()
 
-    rng = random.Random(7)
-    codes: list[str] = []
-    changes = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        night = start + timedelta(days=rng.randrange(1, 300))
-        r = await api.put(
-            f"/api/v1/rate-plans/{a.rate_plan_id}/days",
-            json={
-                "ranges": [
-                    {
-                        "start": night.isoformat(),
-                        "end": (night + timedelta(days=rng.randrange(1, 8))).isoformat(),
-                        "price_minor": rng.randrange(8000, 30000),
-                        "min_stay": rng.choice([1, 2, 3]),
-                    }
-                ]
-            },
-            headers=h,
-        )
-        assert r.status_code == 200, r.text
-        changes += 1
-        if changes % 4 == 0:
-            arrival = start + timedelta(days=rng.randrange(1, 300))
-            r = await sandbox.post(
-                "/control/airbnb/bookings",
-                json={
-                    "listing_id": "50001",
-                    "arrival": arrival.isoformat(),
-                    "departure": (arrival + timedelta(days=3)).isoformat(),
-                    "price_per_night": f"{rng.randrange(80, 200)}.00",
-                },
-            )
-            if r.status_code == 201:
-                codes.append(r.json()["id"])
-        if changes % 9 == 0 and codes:
-            await sandbox.post(f"/control/airbnb/bookings/{rng.choice(codes)}/cancel")
+    changes, codes = await traffic(api, sandbox, a, seconds, seed=7)
     assert changes > 10
     assert codes
 
     (await sandbox.delete("/control/airbnb/faults")).raise_for_status()
     (await sandbox.post("/control/airbnb/webhooks/flush")).raise_for_status()
 
-    async def reconciled() -> dict[str, Any] | None:
-        r = await api.post(f"{base}/reconcile", headers=h)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        return body if body["mismatches"] == 0 and body["outcome"] == "ok" else None
-
-    await eventually(reconciled, 120, "reconciliation with 0 mismatches")
-
-    remote = {
-        x["confirmation_code"]: x
-        for x in (await sandbox.get("/control/airbnb/reservations")).json()
-    }
-
-    last: list[Any] = []
-
-    async def bookings_match() -> bool:
-        r = await api.get("/api/v1/bookings", params={"limit": 200, "source": "airbnb"}, headers=h)
-        ours = [b for b in r.json()["items"] if b["channel_booking_id"] in remote]
-        counts = Counter(b["channel_booking_id"] for b in ours)
-        wrong = [
-            (b["channel_booking_id"], b["status"], remote[b["channel_booking_id"]]["status"])
-            for b in ours
-            if b["status"] != _STATUS[remote[b["channel_booking_id"]]["status"]]
-            or b["check_in"] != remote[b["channel_booking_id"]]["start_date"]
-        ]
-        last[:] = [
-            # A reservation cancelled before Core ever saw it needs no booking here.
-            {k for k in set(remote) - set(counts) if remote[k]["status"] != "cancelled"},
-            [k for k, n in counts.items() if n > 1],
-            wrong,
-            r.status_code,
-            [(b["channel_booking_id"], b["status"]) for b in r.json().get("items", [])][:20],
-        ]
-        return not any(last[:3])
-
-    try:
-        await eventually(bookings_match, 60, "every Airbnb booking once in Core")
-    except AssertionError as exc:
-        raise AssertionError(f"missing, doubled, wrong: {last}") from exc
+    await reconciled_in_line(api, h, c.connection_id)
+    await every_booking_once(api, sandbox, h)
     r = await api.get(f"{base}/sync-log", params={"limit": 500}, headers=h)
     assert any(e["attempts"] > e["calls"] for e in r.json() if e["kind"] == "push")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.channel.helpers import connect, priced_agency, window
+from tests.integration.channel.helpers import connect, priced_agency, reconciled, window
 from tests.sandbox.conftest import Served
 from tests.services import Worker, eventually
 
@@ -105,8 +105,7 @@ async def test_request_accept_decline_expiry_and_alteration(
 
     # The sandbox's clock is now a day ahead, so its webhooks fail our timestamp tolerance (as
     # a platform with a broken clock would): reconciliation pulls the expiry instead.
-    r = await api.post(f"/api/v1/channel-connections/{c.connection_id}/reconcile", headers=a.auth())
-    assert r.status_code == 200, r.text
+    await reconciled(api, a.auth(), c.connection_id)
     await eventually(expired, 30, "the request to expire in Core")
 
 

@@ -31,21 +31,48 @@ class Exhausted(Exception):
 
 
 @dataclass
+class _Grant:
+    """The credentials shared by every ``Account`` of one flush, refreshed by one of them at a
+    time (refresh tokens are single use: two refreshes at once would revoke the grant)."""
+
+    credentials: dict[str, Any]
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
 class Account:
     connection: ChannelConnection
     settings: Settings
-    credentials: dict[str, Any] = field(default_factory=dict)
+    grant: _Grant = field(default_factory=lambda: _Grant({}))
     attempts: int = 0  # platform requests made through this account object
 
     @property
     def connection_id(self) -> uuid.UUID:
         return self.connection.id
 
+    @property
+    def credentials(self) -> dict[str, Any]:
+        return self.grant.credentials
+
     @classmethod
     async def open(cls, connection: ChannelConnection, settings: Settings) -> Account:
-        account = cls(connection, settings)
-        account.credentials = await connections.fresh_credentials(settings, connection)
-        return account
+        return cls(
+            connection, settings, _Grant(await connections.fresh_credentials(settings, connection))
+        )
+
+    def fork(self) -> Account:
+        """Another account object on the same grant, counting its own attempts (one per
+        listing pushed concurrently)."""
+        return Account(self.connection, self.settings, self.grant)
+
+    async def refresh(self, failed: dict[str, Any]) -> None:
+        """The platform said these credentials expired: refresh them, unless another account
+        object of this grant already did."""
+        async with self.grant.lock:
+            if self.grant.credentials is failed:
+                self.grant.credentials = await connections.fresh_credentials(
+                    self.settings, self.connection, force=True
+                )
 
 
 def _bucket(settings: Settings, platform: str) -> tuple[float, int]:
@@ -68,14 +95,15 @@ async def call(account: Account, fn: Callable[[dict[str, Any]], Awaitable[T]]) -
         )
         tries += 1
         account.attempts += 1
+        used = account.credentials
         try:
-            result = await fn(account.credentials)
+            result = await fn(used)
         except TokenExpired as exc:
             PLATFORM_CALLS.labels(conn.platform, "token_expired").inc()
             if refreshed:
                 raise Exhausted(exc, tries) from None
             refreshed = True
-            account.credentials = await connections.fresh_credentials(s, conn, force=True)
+            await account.refresh(used)
             continue
         except CredentialsRefused:
             PLATFORM_CALLS.labels(conn.platform, "refused").inc()

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Date, DateTime, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,18 +87,47 @@ async def mark_for_property(
     end: date,
     rate_plan_id: uuid.UUID | None = None,
 ) -> list[tuple[uuid.UUID, str]]:
-    """An outbox event changed nights of a property (and plan): mark its active mappings.
-    Returns (mapping id, platform) of each, for the flush tasks."""
-    stmt = select(ChannelMapping.id, ChannelMapping.platform, ChannelMapping.agency_id).where(
-        ChannelMapping.property_id == property_id, ChannelMapping.active
-    )
-    if rate_plan_id is not None:
-        stmt = stmt.where(ChannelMapping.rate_plan_id == rate_plan_id)
-    rows = (await session.execute(stmt)).all()
-    if not rows:
+    """An outbox event changed nights of a property (and plan): mark its active mappings, in
+    one statement. Returns (connection id, platform) of each account concerned, for the flush
+    tasks (one per account, not per listing)."""
+    if end <= start:
         return []
-    await mark(session, rows[0].agency_id, [r.id for r in rows], start, end)
-    return [(r.id, r.platform) for r in rows]
+    m = ChannelMapping.__table__.c
+    which = [m.property_id == property_id, m.active]
+    if rate_plan_id is not None:
+        which.append(m.rate_plan_id == rate_plan_id)
+    targets = select(m.id, m.agency_id, m.connection_id, m.platform).where(*which).cte("targets")
+    at = datetime.now(UTC)
+    stmt = insert(ChannelDirty).from_select(
+        ["mapping_id", "agency_id", "start", "end", "since"],
+        select(
+            targets.c.id,
+            targets.c.agency_id,
+            literal(start, Date),
+            literal(end, Date),
+            literal(at, DateTime(timezone=True)),
+        ),
+    )
+    t = ChannelDirty.__table__.c
+    upsert = (
+        stmt.on_conflict_do_update(
+            index_elements=[t.mapping_id],
+            set_={
+                "start": func.least(t.start, stmt.excluded.start),
+                "end": func.greatest(t.end, stmt.excluded.end),
+                "since": func.least(t.since, stmt.excluded.since),
+                "seq": t.seq + 1,
+            },
+        )
+        .returning(t.mapping_id)
+        .cte("marked")
+    )
+    rows = await session.execute(
+        select(targets.c.connection_id, targets.c.platform)
+        .join(upsert, upsert.c.mapping_id == targets.c.id)
+        .distinct()
+    )
+    return [(r.connection_id, r.platform) for r in rows]
 
 
 async def read(session: AsyncSession, mapping_id: uuid.UUID) -> Dirty | None:
@@ -118,11 +147,25 @@ async def clear(session: AsyncSession, mapping_id: uuid.UUID, seq: int) -> bool:
     return result.first() is not None
 
 
-async def overdue(session: AsyncSession, older_than: datetime) -> list[tuple[uuid.UUID, str]]:
-    """Dirty mappings whose flush seems lost (the beat sweep's safety net)."""
-    rows = await session.execute(
-        select(ChannelDirty.mapping_id, ChannelMapping.platform)
-        .join(ChannelMapping, ChannelMapping.id == ChannelDirty.mapping_id)
-        .where(ChannelDirty.since < older_than)
+async def clear_many(session: AsyncSession, seen: list[tuple[uuid.UUID, int]]) -> set[uuid.UUID]:
+    """``clear`` for many (mapping id, seq) pairs in one statement: the mappings removed."""
+    if not seen:
+        return set()
+    result = await session.execute(
+        delete(ChannelDirty)
+        .where(tuple_(ChannelDirty.mapping_id, ChannelDirty.seq).in_(seen))
+        .returning(ChannelDirty.mapping_id)
     )
-    return [(r.mapping_id, r.platform) for r in rows]
+    return set(result.scalars())
+
+
+async def overdue(session: AsyncSession, older_than: datetime) -> list[tuple[uuid.UUID, str]]:
+    """Accounts with dirty listings whose flush seems lost (the beat sweep's safety net):
+    (connection id, platform)."""
+    rows = await session.execute(
+        select(ChannelMapping.connection_id, ChannelMapping.platform)
+        .join(ChannelDirty, ChannelMapping.id == ChannelDirty.mapping_id)
+        .where(ChannelDirty.since < older_than)
+        .distinct()
+    )
+    return [(r.connection_id, r.platform) for r in rows]

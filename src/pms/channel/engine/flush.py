@@ -1,26 +1,32 @@
-"""One flush of one mapping: read the CURRENT ARI of its dirty range, turn it into platform
-values, diff against what the platform acknowledged, push the runs in batches, record each
-acknowledged batch, then drop the dirty range if nothing was added meanwhile.
+"""Flushing one platform account: every dirty listing of a connection in one task. A round
+reads the dirty ranges, the CURRENT ARI and what the platform acknowledged for all of them in
+three statements, turns them into platform values, diffs, pushes the runs in batches, then
+records the acknowledged nights, the sync log, health and the cleared ranges in one
+transaction. Rounds repeat while changes keep arriving.
 
-Flushes of one mapping never overlap (a PostgreSQL advisory lock), and each reads the state at
-send time, so a retry or a late task can never overwrite a newer state with an older one."""
+Flushes of one account never overlap (a PostgreSQL advisory lock), and each reads the state at
+send time, so a retry or a late task can never overwrite a newer state with an older one. A
+crash between a push and its record loses nothing: the dirty range stays until the record
+commits, and pushing the same values again is harmless."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Date, Uuid, column, or_, select, text, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
 from pms.channel import alerting, synclog
 from pms.channel.adapters import adapter_for
-from pms.channel.adapters.base import Batch, CredentialsRefused, NightValues, PlatformError
+from pms.channel.adapters.base import Adapter, Batch, CredentialsRefused, NightValues, PlatformError
 from pms.channel.engine import dirty
 from pms.channel.engine.breaker import CircuitOpen
 from pms.channel.engine.calls import Account, Exhausted, call
@@ -32,6 +38,7 @@ from pms.logs import get_logger
 from pms.models.channel import (
     ChannelConnection,
     ChannelDeadLetter,
+    ChannelDirty,
     ChannelMapping,
     ChannelNight,
     ConnectionStatus,
@@ -42,8 +49,13 @@ from pms.settings import Settings
 log = get_logger(__name__)
 _STOPPED = (ConnectionStatus.PAUSED, ConnectionStatus.REVOKED)
 CONNECTION_TOUCH = timedelta(seconds=5)
-# A flush keeps going while changes keep arriving, but hands over after this many rounds.
-MAX_ROUNDS = 20
+# A round takes the account's oldest dirty listings, up to this many (a full sync of a large
+# account goes out in several rounds, each recorded when it ends).
+ROUND_LISTINGS = 100
+# A flush keeps going while changes keep arriving, but hands over after this long.
+ROUND_BUDGET_SECONDS = 30.0
+# Listings pushed at the same time within a round (the account's token bucket still rules).
+PUSH_CONCURRENCY = 8
 
 
 @dataclass
@@ -53,6 +65,8 @@ class FlushReport:
     nights: int = 0
     retry_in: float | None = None
     platform: str | None = None
+    listings: int = 0
+    more: bool = False  # the time budget ran out with work left
 
 
 def _upsert_nights() -> Any:
@@ -122,6 +136,32 @@ async def acknowledged(
     return {r[0]: NightValues(*r[1:]) for r in rows}
 
 
+async def acknowledged_many(
+    session: AsyncSession, windows: list[tuple[uuid.UUID, date, date]]
+) -> dict[uuid.UUID, dict[date, NightValues]]:
+    """``acknowledged`` for many (mapping, start, end) windows in one statement."""
+    if not windows:
+        return {}
+    t = ChannelNight.__table__.c
+    w = values(column("m", Uuid), column("s", Date), column("e", Date), name="w").data(windows)
+    rows = await session.execute(
+        select(
+            t.mapping_id,
+            t.night,
+            t.available,
+            t.price_minor,
+            t.min_stay,
+            t.max_stay,
+            t.closed_to_arrival,
+            t.closed_to_departure,
+        ).join(w, (t.mapping_id == w.c.m) & (t.night >= w.c.s) & (t.night < w.c.e))
+    )
+    out: dict[uuid.UUID, dict[date, NightValues]] = {}
+    for r in rows:
+        out.setdefault(r[0], {})[r[1]] = NightValues(*r[2:])
+    return out
+
+
 async def wanted(
     session: AsyncSession, mapping: ChannelMapping, start: date, end: date
 ) -> dict[date, NightValues]:
@@ -134,124 +174,287 @@ def _batch_nights(batch: Batch) -> dict[date, NightValues]:
 
 
 async def flush(mapping_id: uuid.UUID, settings: Settings) -> FlushReport:
-    """Push what is dirty for this mapping; ``busy`` if another flush holds it (that one
-    loops until nothing is left, so this change is not lost)."""
-    async with db.get_sessionmaker()() as holder, holder.begin():
-        got = (
-            await holder.execute(
-                text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
-                {"k": f"channel-flush:{mapping_id}"},
-            )
-        ).scalar_one()
-        if not got:
-            return FlushReport("busy")
-        report = FlushReport()
-        for _ in range(MAX_ROUNDS):
-            step, done = await _round(mapping_id, settings)
-            report.calls += step.calls
-            report.nights += step.nights
-            if step.outcome != "idle" or report.outcome == "idle":
-                report.outcome = step.outcome if step.outcome != "idle" else report.outcome
-            report.retry_in = step.retry_in
-            report.platform = step.platform or report.platform
-            if done:
-                break
-        return report
-
-
-async def _round(mapping_id: uuid.UUID, settings: Settings) -> tuple[FlushReport, bool]:
+    """Push what is dirty for this one mapping now, waiting for a flush of its account that is
+    under way (reconciliation and tests call this; the tasks flush whole accounts)."""
     async with db.get_sessionmaker()() as s, s.begin():
         await db.system_access(s)
-        d = await dirty.read(s, mapping_id)
-        if d is None:
-            return FlushReport("idle"), True
-        mapping = await s.get(ChannelMapping, mapping_id)
-        if mapping is None or not mapping.active:
-            await dirty.clear(s, mapping_id, d.seq)
-            return FlushReport("idle"), True
-        await db.set_tenant(s, mapping.agency_id)  # properties are seen only in their agency
-        connection = await s.get(ChannelConnection, mapping.connection_id)
-        prop = await s.get(Property, mapping.property_id)
-        assert connection is not None
-        assert prop is not None
+        connection_id = (
+            await s.execute(
+                select(ChannelMapping.connection_id).where(ChannelMapping.id == mapping_id)
+            )
+        ).scalar_one_or_none()
+    if connection_id is None:
+        return FlushReport("idle")
+    return await flush_account(connection_id, settings, only={mapping_id}, wait=True)
+
+
+async def flush_account(
+    connection_id: uuid.UUID,
+    settings: Settings,
+    *,
+    only: set[uuid.UUID] | None = None,
+    wait: bool = False,
+    budget_seconds: float = ROUND_BUDGET_SECONDS,
+) -> FlushReport:
+    """Push what is dirty for the account's listings (or ``only`` these). ``busy`` if another
+    flush holds the account and ``wait`` is false: that one loops until nothing is left, and
+    looks once more after releasing the account. ``more``: work is left (the time budget ran
+    out, or changes arrived after the last round); the caller schedules another flush."""
+    async with db.get_sessionmaker()() as holder, holder.begin():
+        key = {"k": f"channel-flush:{connection_id}"}
+        if wait:
+            await holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), key)
+        elif not (
+            await holder.execute(
+                text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), key
+            )
+        ).scalar_one():
+            return FlushReport("busy")
+        report = await _rounds(connection_id, settings, only, budget_seconds)
+    # The lock is released. A flush that found it busy while this one ran has left its changes
+    # to this one; those committed after its last read are seen here and handed on.
+    if only is None and report.outcome not in _HALTS and not report.more:
+        report.more = await _still_dirty(connection_id)
+    return report
+
+
+async def _rounds(
+    connection_id: uuid.UUID,
+    settings: Settings,
+    only: set[uuid.UUID] | None,
+    budget_seconds: float,
+) -> FlushReport:
+    report = FlushReport()
+    deadline = time.monotonic() + budget_seconds
+    while True:
+        step = await _round(connection_id, settings, only)
+        report.calls += step.calls
+        report.nights += step.nights
+        report.listings += step.listings
+        report.platform = step.platform or report.platform
+        if step.outcome != "idle":
+            report.outcome = _worse(report.outcome, step.outcome)
+        if step.outcome in _ENDS:
+            report.retry_in = step.retry_in
+            return report
+        if time.monotonic() > deadline:
+            report.more = True
+            return report
+
+
+async def _still_dirty(connection_id: uuid.UUID) -> bool:
+    async with db.transaction(None) as s:
+        await db.system_access(s)
+        found = await s.execute(
+            select(ChannelDirty.mapping_id)
+            .join(ChannelMapping, ChannelMapping.id == ChannelDirty.mapping_id)
+            .where(ChannelMapping.connection_id == connection_id)
+            .limit(1)
+        )
+        return found.first() is not None
+
+
+# What a flush reports when its rounds ended differently: the one that needs attention.
+_RANK = ("idle", "unchanged", "pushed", "dead_letter", "stopped", "circuit_open")
+# Round outcomes after which the flush stops (nothing left, or nothing can go out now).
+_ENDS = ("idle", "stopped", "circuit_open")
+_HALTS = ("stopped", "circuit_open")
+
+
+def _worse(a: str, b: str) -> str:
+    return a if _RANK.index(a) >= _RANK.index(b) else b
+
+
+@dataclass
+class _Listing:
+    mapping: ChannelMapping
+    dirty: dirty.Dirty
+    currency: str
+    entry: synclog.Entry
+    batches: list[Batch] = field(default_factory=list)
+    outcome: str = "unchanged"  # unchanged | pushed | dead_letter | circuit_open | skipped
+    acked: dict[date, NightValues] = field(default_factory=dict)
+
+
+async def _round(
+    connection_id: uuid.UUID, settings: Settings, only: set[uuid.UUID] | None
+) -> FlushReport:
+    t0 = time.monotonic()
+    async with db.get_sessionmaker()() as s, s.begin():
+        await db.system_access(s)
+        connection = await s.get(ChannelConnection, connection_id)
+        if connection is None:
+            return FlushReport("idle")
+        await db.set_tenant(s, connection.agency_id)  # properties are seen only in their agency
+        stmt = (
+            select(ChannelDirty, ChannelMapping, Property.timezone, Property.currency)
+            .join(ChannelMapping, ChannelMapping.id == ChannelDirty.mapping_id)
+            .join(Property, Property.id == ChannelMapping.property_id)
+            .where(ChannelMapping.connection_id == connection_id)
+            .order_by(ChannelDirty.since)
+            .limit(ROUND_LISTINGS)
+        )
+        if only is not None:
+            stmt = stmt.where(ChannelDirty.mapping_id.in_(only))
+        rows = (await s.execute(stmt)).all()
+        if not rows:
+            return FlushReport("idle", platform=connection.platform)
+        gone = [(d.mapping_id, d.seq) for d, m, _, _ in rows if not m.active]
+        if gone:
+            await dirty.clear_many(s, gone)
         if connection.status in _STOPPED:
-            return FlushReport("stopped"), True
-        adapter = adapter_for(mapping.platform, settings)
-        today = ari_store.local_today(prop.timezone)
-        start = max(d.start, today)
+            return FlushReport("stopped", platform=connection.platform)
+        adapter = adapter_for(connection.platform, settings)
         days = min(settings.channel_sync_days, adapter.window_days)
-        end = min(d.end, today + timedelta(days=days))
-        # The state as it is NOW (read after the dirty range: never older than the change).
-        want = await wanted(s, mapping, start, end) if start < end else {}
-        have = await acknowledged(s, mapping.id, start, end) if start < end else {}
-        s.expunge_all()
-    entry = synclog.Entry(
-        "push", connection.id, connection.agency_id, mapping.id, start, max(start, end)
-    )
-    report = FlushReport("unchanged", platform=mapping.platform)
-    if start < end:
-        batches = adapter.batches(changed_runs(want, have))
-        try:
-            account = await Account.open(connection, settings)
-            for batch in batches:
-                await call(
-                    account,
-                    partial(
-                        adapter.push_ari,
-                        listing_id=mapping.remote_listing_id,
-                        currency=prop.currency,
-                        batch=batch,
-                    ),
+        listings: list[_Listing] = []
+        for d, m, timezone, currency in rows:
+            if not m.active:
+                continue
+            today = ari_store.local_today(timezone)
+            start = max(d.start, today)
+            end = max(start, min(d.end, today + timedelta(days=days)))
+            entry = synclog.Entry("push", connection.id, connection.agency_id, m.id, start, end)
+            listings.append(
+                _Listing(
+                    m, dirty.Dirty(d.mapping_id, d.start, d.end, d.since, d.seq), currency, entry
                 )
-                async with db.transaction(mapping.agency_id) as s:
-                    await acknowledge(s, mapping, _batch_nights(batch))
-                entry.calls += 1
-                entry.nights += batch.nights
-            report.outcome = "pushed" if batches else "unchanged"
-        except CircuitOpen as exc:
-            report.outcome, report.retry_in, entry.error = "circuit_open", exc.retry_in, str(exc)
-        except CredentialsRefused as exc:
-            report.outcome, entry.error = "stopped", str(exc)
-        except Exhausted as exc:
-            report.outcome, entry.error = "dead_letter", str(exc.error)
-        except PlatformError as exc:  # refreshing the token failed on the way
-            report.outcome, entry.error = "circuit_open", str(exc)
-            report.retry_in = settings.channel_retry_max_seconds
-        finally:
-            entry.attempts = account_attempts(locals().get("account"))
-    entry.outcome = report.outcome
-    report.calls, report.nights = entry.calls, entry.nights
-    done = await _finish(settings, connection, mapping, d, entry, report)
-    return report, done
+            )
+        # The state as it is NOW (read after the dirty ranges: never older than the changes).
+        windows = [
+            (x.mapping.id, x.mapping.rate_plan_id, x.entry.start, x.entry.end)
+            for x in listings
+            if x.entry.start is not None and x.entry.end is not None and x.entry.start < x.entry.end
+        ]
+        stored = await ari_store.stored_rows_many(s, windows)
+        have = await acknowledged_many(s, [(k, a, b) for k, _, a, b in windows])
+        s.expunge_all()
+    for x in listings:
+        want = {r.day: platform_values(r, x.mapping) for r in stored.get(x.mapping.id, ())}
+        x.batches = adapter.batches(changed_runs(want, have.get(x.mapping.id, {})))
+    report = FlushReport("unchanged", platform=connection.platform, listings=len(listings))
+    t1 = time.monotonic()
+    if any(x.batches for x in listings):
+        await _push(connection, settings, adapter, listings, report)
+    t2 = time.monotonic()
+    await _finish(settings, connection, listings, report)
+    log.info(
+        "channel.flush_round",
+        connection_id=str(connection_id),
+        listings=len(listings),
+        calls=report.calls,
+        outcome=report.outcome,
+        read_ms=round(1000 * (t1 - t0)),
+        push_ms=round(1000 * (t2 - t1)),
+        record_ms=round(1000 * (time.monotonic() - t2)),
+    )
+    return report
 
 
-def account_attempts(account: object) -> int:
-    return account.attempts if isinstance(account, Account) else 0
+async def _push(
+    connection: ChannelConnection,
+    settings: Settings,
+    adapter: Adapter,
+    listings: list[_Listing],
+    report: FlushReport,
+) -> None:
+    """Push the listings' batches, several listings at a time (each listing's batches in
+    order); after a failure that concerns the whole account (open circuit, refused
+    credentials) no further listing is started."""
+    try:
+        account = await Account.open(connection, settings)
+    except CredentialsRefused as exc:
+        _skip_all(listings, str(exc))
+        report.outcome = "stopped"
+        return
+    except PlatformError as exc:  # refreshing the token failed
+        _skip_all(listings, str(exc))
+        report.outcome, report.retry_in = "circuit_open", settings.channel_retry_max_seconds
+        return
+    gate = asyncio.Semaphore(PUSH_CONCURRENCY)
+    stop: list[str] = []  # the account-wide failure that stops the listings not started yet
+
+    async def one(x: _Listing) -> None:
+        async with gate:
+            if stop:
+                x.outcome, x.entry.error = "skipped", stop[0]
+                return
+            mine = account.fork()
+            try:
+                for batch in x.batches:
+                    await call(
+                        mine,
+                        partial(
+                            adapter.push_ari,
+                            listing_id=x.mapping.remote_listing_id,
+                            currency=x.currency,
+                            batch=batch,
+                        ),
+                    )
+                    x.acked.update(_batch_nights(batch))
+                    x.entry.calls += 1
+                    x.entry.nights += batch.nights
+                x.outcome = "pushed"
+            except Exhausted as exc:
+                x.outcome, x.entry.error = "dead_letter", str(exc.error)
+            except (CircuitOpen, CredentialsRefused, PlatformError) as exc:
+                x.outcome, x.entry.error = "circuit_open", str(exc)
+                stop.append(str(exc))
+                if isinstance(exc, CircuitOpen):
+                    report.retry_in = exc.retry_in
+                elif isinstance(exc, CredentialsRefused):
+                    report.outcome = "stopped"
+                else:
+                    report.retry_in = settings.channel_retry_max_seconds
+            finally:
+                x.entry.attempts = mine.attempts
+
+    await asyncio.gather(*(one(x) for x in listings if x.batches))
+    report.calls = sum(x.entry.calls for x in listings)
+    report.nights = sum(x.entry.nights for x in listings)
+
+
+def _skip_all(listings: list[_Listing], error: str | None) -> None:
+    for x in listings:
+        if x.batches:
+            x.outcome, x.entry.error = "skipped", error
 
 
 async def _finish(
     settings: Settings,
     connection: ChannelConnection,
-    mapping: ChannelMapping,
-    d: dirty.Dirty,
-    entry: synclog.Entry,
+    listings: list[_Listing],
     report: FlushReport,
-) -> bool:
-    """Log the round, update health, and drop the dirty range when it is dealt with (pushed,
-    or handed to a dead letter). True when this flush is done."""
+) -> None:
+    """One transaction for the round: the acknowledged nights (the next diff's base), a sync log
+    entry per listing, health, dead letters, and the dirty ranges dealt with (pushed, unchanged
+    or handed to a dead letter) removed unless a change arrived meanwhile."""
     now = datetime.now(UTC)
-    async with db.transaction(mapping.agency_id) as s:
-        s.add(entry.row())
-        if report.outcome in ("pushed", "unchanged"):
-            if report.outcome == "pushed":
-                PUSH_LATENCY.labels(mapping.platform).observe((now - d.since).total_seconds())
+    done = [x for x in listings if x.outcome in ("pushed", "unchanged", "dead_letter")]
+    ok = [x for x in listings if x.outcome in ("pushed", "unchanged")]
+    if report.outcome not in ("stopped", "circuit_open"):
+        outcomes = {x.outcome for x in listings}
+        for worst in ("circuit_open", "dead_letter", "pushed"):
+            if worst in outcomes:
+                report.outcome = worst
+                break
+    async with db.transaction(connection.agency_id) as s:
+        acked = [
+            acknowledged_row(x.mapping, n, v, now) for x in listings for n, v in x.acked.items()
+        ]
+        if acked:
+            await s.execute(_UPSERT_NIGHTS, acked)
+        for x in listings:
+            if x.outcome != "skipped":
+                x.entry.outcome = x.outcome
+                s.add(x.entry.row())
+        if ok:
             await s.execute(
                 update(ChannelMapping)
-                .where(ChannelMapping.id == mapping.id)
+                .where(ChannelMapping.id.in_([x.mapping.id for x in ok]))
                 .values(last_push_at=now, failures_in_row=0, last_error=None)
             )
             # One row shared by every listing of the account: written only when its health
-            # changes or every few seconds, so flushes of many listings do not queue on it.
+            # changes or every few seconds.
             await s.execute(
                 update(ChannelConnection)
                 .where(
@@ -273,26 +476,29 @@ async def _finish(
                     status=ConnectionStatus.ACTIVE,
                 )
             )
-            return await dirty.clear(s, mapping.id, d.seq)
-        if report.outcome == "dead_letter":
-            PUSH_FAILURES.labels(mapping.platform).inc()
-            s.add(
-                ChannelDeadLetter(
-                    agency_id=mapping.agency_id,
-                    connection_id=connection.id,
-                    mapping_id=mapping.id,
-                    start=entry.start or d.start,
-                    end=entry.end or d.end,
-                    attempts=entry.attempts,
-                    error=(entry.error or "failed")[:1000],
+        for x in listings:
+            if x.outcome == "dead_letter":
+                PUSH_FAILURES.labels(connection.platform).inc()
+                s.add(
+                    ChannelDeadLetter(
+                        agency_id=connection.agency_id,
+                        connection_id=connection.id,
+                        mapping_id=x.mapping.id,
+                        start=x.entry.start or x.dirty.start,
+                        end=x.entry.end or x.dirty.end,
+                        attempts=x.entry.attempts,
+                        error=(x.entry.error or "failed")[:1000],
+                    )
                 )
-            )
-            await _failed(s, settings, connection, mapping, entry.error or "failed", now)
-            await dirty.clear(s, mapping.id, d.seq)
-            return True
-        if report.outcome == "circuit_open":
-            await _failed(s, settings, connection, mapping, entry.error or "circuit open", now)
-        return True
+        for x in listings:
+            if x.outcome in ("dead_letter", "circuit_open"):
+                await _failed(s, settings, connection, x.mapping, x.entry.error or "failed", now)
+                if x.outcome == "circuit_open":
+                    break  # one failure per round for the account
+        await dirty.clear_many(s, [(x.mapping.id, x.dirty.seq) for x in done])
+    for x in listings:
+        if x.outcome == "pushed":
+            await PUSH_LATENCY.observe(connection.platform, (now - x.dirty.since).total_seconds())
 
 
 async def _failed(
