@@ -9,6 +9,7 @@ import { useBookings, type Booking, type BookingFilters } from "@/hooks/bookings
 import { useProperties } from "@/hooks/properties";
 import { formatDate } from "@/lib/dates";
 import { formatMoney } from "@/lib/money";
+import { DateField } from "@/components/DateField";
 
 const STATUSES: Booking["status"][] = ["inquiry", "requested", "hold", "confirmed", "checked_in", "checked_out", "conflict", "cancelled", "declined", "expired", "no_show"];
 const SOURCES: Booking["source"][] = ["direct", "airbnb", "booking_com", "expedia", "fewo_direkt", "google", "ical", "manual"];
@@ -53,8 +54,8 @@ export default function BookingsPage() {
         <Select label={t("status")} clearable placeholder={t("all")} value={status} onChange={reset(setStatus)} data={STATUSES.map((s) => ({ value: s, label: tc(`status.${s}`) }))} w={160} />
         <Select label={t("source")} clearable placeholder={t("all")} value={source} onChange={reset(setSource)} data={SOURCES.map((s) => ({ value: s, label: tc(`source.${s}`) }))} w={170} />
         <Select label={t("property")} clearable placeholder={t("all")} value={property} onChange={reset(setProperty)} data={(properties.data ?? []).map((p) => ({ value: p.id, label: p.name }))} w={200} searchable />
-        <TextInput type="date" label={t("from")} value={from} onChange={(e) => reset(setFrom)(e.currentTarget.value)} w={150} />
-        <TextInput type="date" label={t("to")} value={to} onChange={(e) => reset(setTo)(e.currentTarget.value)} w={150} />
+        <DateField label={t("from")} value={from} onChange={reset(setFrom)} clearable w={150} />
+        <DateField label={t("to")} value={to} onChange={reset(setTo)} clearable w={150} />
         <TextInput label={t("guestFilter")} value={guest} onChange={(e) => setGuest(e.currentTarget.value)} w={170} />
         <Select label={t("sort")} allowDeselect={false} value={sort} onChange={(v) => v && reset(setSort)(v)} data={SORTS.map((s) => ({ value: s, label: t(`sortBy.${s}`) }))} w={200} />
       </Group>

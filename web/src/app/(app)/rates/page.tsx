@@ -10,6 +10,7 @@ import { useAri, useCreateAndAssignPolicy, useCreateRatePlan, usePolicies, usePr
 import { weekdayRanges } from "@/lib/bulk";
 import { addDays, formatDate, today } from "@/lib/dates";
 import { formatMoney, parseMajor } from "@/lib/money";
+import { DateField } from "@/components/DateField";
 
 function Rates() {
   const t = useTranslations("rates");
@@ -100,8 +101,8 @@ function Grid({ propertyId, planId, currency, tz, mayWrite }: { propertyId: stri
             <Stack gap="xs">
               <ProblemAlert error={set.error} />
               <Group align="flex-end" wrap="wrap">
-                <TextInput type="date" label={t("from")} value={from} onChange={(e) => setFrom(e.currentTarget.value)} error={errors.start} />
-                <TextInput type="date" label={t("to")} value={to} onChange={(e) => setTo(e.currentTarget.value)} error={errors.end} />
+                <DateField label={t("from")} value={from} onChange={setFrom} error={errors.start} />
+                <DateField label={t("to")} value={to} onChange={setTo} error={errors.end} />
                 <TextInput label={`${t("price")} (${currency})`} placeholder={t("unchanged")} value={price} onChange={(e) => setPrice(e.currentTarget.value)} error={errors.price_minor} inputMode="decimal" w={140} />
                 <NumberInput label={t("minStay")} placeholder={t("unchanged")} min={1} value={minStay} onChange={(v) => setMinStay(v === "" ? "" : Number(v))} error={errors.min_stay} w={120} />
                 <Select label={t("closed")} allowDeselect={false} value={closed} onChange={(v) => v && setClosed(v)} w={140}

@@ -1,5 +1,5 @@
 "use client";
-import { Alert, Anchor, Button, Card, Group, Modal, NumberInput, SimpleGrid, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Card, Group, Modal, NumberInput, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useLocale, useTranslations } from "next-intl";
 import Link from "next/link";
 import { useParams } from "next/navigation";
@@ -14,6 +14,7 @@ import { QuoteSummary } from "@/components/QuoteSummary";
 import { formatDate, today } from "@/lib/dates";
 import { formatMoney } from "@/lib/money";
 import { refundOn } from "@/lib/refunds";
+import { DateField } from "@/components/DateField";
 
 export default function BookingPage() {
   const { id } = useParams<{ id: string }>();
@@ -134,8 +135,8 @@ function BookingDetail({ booking }: { booking: Booking }) {
           <form onSubmit={(e) => { e.preventDefault(); update.mutate({ id: booking.id, version: booking.version, ...edit }, { onSuccess: () => setEdit(null) }); }}>
             <Stack>
               <ProblemAlert error={update.error} />
-              <TextInput type="date" label={t("checkIn")} value={edit.check_in} onChange={(e) => setEdit({ ...edit, check_in: e.currentTarget.value })} error={editErrors.check_in} />
-              <TextInput type="date" label={t("checkOut")} value={edit.check_out} onChange={(e) => setEdit({ ...edit, check_out: e.currentTarget.value })} error={editErrors.check_out} />
+              <DateField label={t("checkIn")} value={edit.check_in} onChange={(v) => setEdit({ ...edit, check_in: v })} error={editErrors.check_in} />
+              <DateField label={t("checkOut")} value={edit.check_out} onChange={(v) => setEdit({ ...edit, check_out: v })} error={editErrors.check_out} />
               <NumberInput label={t("adults")} min={1} value={edit.adults} onChange={(v) => setEdit({ ...edit, adults: Number(v) || 1 })} error={editErrors.adults} />
               {editQuote.data && <QuoteSummary quote={editQuote.data} reasons={false} />}
               <Button type="submit" loading={update.isPending}>{t("edit")}</Button>
