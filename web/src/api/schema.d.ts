@@ -6761,6 +6761,8 @@ export interface operations {
                 status?: components["schemas"]["BookingStatus"][] | null;
                 source?: components["schemas"]["BookingSource"] | null;
                 guest_id?: string | null;
+                /** @description Part of the guest's name or e-mail, or of the booking reference (case-insensitive; owners match names and references only) */
+                guest?: string | null;
                 /** @description Stays overlapping [start, end) */
                 start?: string | null;
                 end?: string | null;

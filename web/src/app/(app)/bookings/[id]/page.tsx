@@ -68,7 +68,11 @@ function BookingDetail({ booking }: { booking: Booking }) {
         </Card>
         <Card withBorder>
           <Title order={2} size="h5">{t("guest")}</Title>
-          <Text data-testid="guest-name">{[guest?.first_name, guest?.last_name].filter(Boolean).join(" ") || "—"}</Text>
+          {guest && can("guests.read") ? (
+            <Anchor component={Link} href={`/guests/${guest.id}`} data-testid="guest-name">{[guest.first_name, guest.last_name].filter(Boolean).join(" ") || guest.email || "—"}</Anchor>
+          ) : (
+            <Text data-testid="guest-name">{[guest?.first_name, guest?.last_name].filter(Boolean).join(" ") || "—"}</Text>
+          )}
           {role === "owner" ? (
             <Text size="sm" c="gray.7" data-testid="contact-hidden">{t("contact")}: {t("hidden")}</Text>
           ) : (
