@@ -1,5 +1,5 @@
 "use client";
-import { Alert, Badge, Button, Card, Checkbox, Group, NumberInput, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Card, Checkbox, Group, NumberInput, Select, Stack, Table, Tabs, Text, TextInput, Title } from "@mantine/core";
 import { useLocale, useTranslations } from "next-intl";
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
@@ -10,10 +10,12 @@ import { useAri, useCreateAndAssignPolicy, useCreateRatePlan, usePolicies, usePr
 import { weekdayRanges } from "@/lib/bulk";
 import { addDays, formatDate, today } from "@/lib/dates";
 import { formatMoney, parseMajor } from "@/lib/money";
+import { FeesAndTaxes, PlansAndSeasons, QuotePreview } from "@/rates/PricingSetup";
 import { DateField } from "@/components/DateField";
 
 function Rates() {
   const t = useTranslations("rates");
+  const tp = useTranslations("pricing");
   const { can } = useAuth();
   const params = useSearchParams();
   const router = useRouter();
@@ -32,11 +34,28 @@ function Rates() {
           onChange={(v) => v && router.replace(`/rates?property=${v}`)} />
       </Group>
       {!mayWrite && <Alert color="gray" data-testid="rates-readonly">{t("readOnly")}</Alert>}
-      {property && plans.data && !plan && (
-        mayWrite ? <CreatePlan propertyId={property.id} currency={property.currency} /> : <Text>{t("noPlan")}</Text>
+      {property && (
+        <Tabs defaultValue="grid" keepMounted={false}>
+          <Tabs.List>
+            <Tabs.Tab value="grid">{tp("tabs.grid")}</Tabs.Tab>
+            <Tabs.Tab value="plans">{tp("tabs.plans")}</Tabs.Tab>
+            <Tabs.Tab value="fees">{tp("tabs.fees")}</Tabs.Tab>
+            <Tabs.Tab value="quote">{tp("tabs.quote")}</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="grid" pt="sm">
+            <Stack>
+              {plans.data && !plan && (
+                mayWrite ? <CreatePlan propertyId={property.id} currency={property.currency} /> : <Text>{t("noPlan")}</Text>
+              )}
+              {plan && <Grid propertyId={property.id} planId={plan.id} currency={property.currency} tz={property.timezone} mayWrite={mayWrite} />}
+              {mayWrite && <Policy propertyId={property.id} />}
+            </Stack>
+          </Tabs.Panel>
+          <Tabs.Panel value="plans" pt="sm"><PlansAndSeasons property={property} canWrite={mayWrite} /></Tabs.Panel>
+          <Tabs.Panel value="fees" pt="sm"><FeesAndTaxes property={property} canWrite={mayWrite} /></Tabs.Panel>
+          <Tabs.Panel value="quote" pt="sm"><QuotePreview property={property} /></Tabs.Panel>
+        </Tabs>
       )}
-      {property && plan && <Grid propertyId={property.id} planId={plan.id} currency={property.currency} tz={property.timezone} mayWrite={mayWrite} />}
-      {property && mayWrite && <Policy propertyId={property.id} />}
     </Stack>
   );
 }
