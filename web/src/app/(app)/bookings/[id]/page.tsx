@@ -11,6 +11,8 @@ import { ACTION_PERMISSION, NEXT_ACTIONS, useAudit, useBooking, useBookingAction
 import { useProperty } from "@/hooks/properties";
 import { useQuote, type Quote } from "@/hooks/quotes";
 import { QuoteSummary } from "@/components/QuoteSummary";
+import { PaymentsTable } from "@/components/PaymentsTable";
+import { usePayments } from "@/hooks/payments";
 import { formatDate, today } from "@/lib/dates";
 import { formatMoney } from "@/lib/money";
 import { refundOn } from "@/lib/refunds";
@@ -34,6 +36,7 @@ function BookingDetail({ booking }: { booking: Booking }) {
   const action = useBookingAction();
   const update = useUpdateBooking();
   const audit = useAudit(booking.id, can("audit.read"));
+  const payments = usePayments({ booking_id: booking.id, limit: 50 });
   const [cancelling, setCancelling] = useState(false);
   const [edit, setEdit] = useState<{ check_in: string; check_out: string; adults: number } | null>(null);
   const quote = booking.quote as Quote | null;
@@ -95,6 +98,11 @@ function BookingDetail({ booking }: { booking: Booking }) {
             </Table.Tbody>
           </Table>
         ) : <Text size="sm">{t("noQuote")}</Text>}
+      </Card>
+      <Card withBorder data-testid="booking-payments">
+        <Title order={2} size="h5">{t("payments")}</Title>
+        <ProblemAlert error={payments.error} />
+        {payments.data && payments.data.items.length === 0 && !booking.refund ? <Text size="sm">{t("noPayments")}</Text> : <PaymentsTable items={payments.data?.items ?? []} withBooking={false} />}
       </Card>
       <Card withBorder>
         <Title order={2} size="h5">{t("actions")}</Title>
