@@ -19,6 +19,7 @@ const NAV: { href: string; label: string; permission: Permission }[] = [
   { href: "/guests", label: "guests", permission: "guests.read" },
   { href: "/team", label: "team", permission: "team.read" },
   { href: "/channels", label: "channels", permission: "channels.read" },
+  { href: "/channel-manager", label: "channelManager", permission: "channels.read" },
 ];
 
 export default function AppLayout({ children }: { children: ReactNode }) {
