@@ -356,3 +356,59 @@ async def test_a_clash_leaves_nothing_of_the_request_behind(
     assert found.json()["total"] == 0
     again = await book(client, agency, 33, 35)
     assert again.status_code == 201, again.text
+
+
+async def test_the_list_filters_by_guest_name_email_or_reference(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    greta = (await book(client, agency, 0, 2)).json()
+    other = {"email": "q.flosser@example.org", "last_name": "Quastenflosser", "first_name": "Marta"}
+    max_ = (await book(client, agency, 4, 6, guest=other)).json()
+    h = agency.auth()
+
+    async def found(query: str, headers: dict[str, str] = h) -> list[str]:
+        r = await client.get("/api/v1/bookings", params={"guest": query}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["total"] == len(r.json()["items"])
+        return [b["id"] for b in r.json()["items"]]
+
+    assert await found("greta") == [greta["id"]]
+    assert await found("QUASTEN") == [max_["id"]]
+    assert await found("example.org") == [max_["id"]]
+    assert sorted(await found("ta")) == sorted([greta["id"], max_["id"]])  # Greta, Marta
+    assert await found(max_["reference"]) == [max_["id"]]
+    assert await found("nobody") == []
+    # LIKE wildcards are text, not patterns.
+    assert await found("%") == []
+    assert await found("_") == []
+    # With the other filters: AND.
+    r = await client.get("/api/v1/bookings", params={"guest": "ta", "start": day(3)}, headers=h)
+    assert [b["id"] for b in r.json()["items"]] == [max_["id"]]
+    # Bad input is a clear 422.
+    r = await client.get("/api/v1/bookings", params={"guest": ""}, headers=h)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = await client.get("/api/v1/bookings", params={"guest": "x" * 201}, headers=h)
+    assert r.status_code == 422
+
+
+async def test_owners_find_guests_by_name_but_not_by_contact_details(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    mine = await client.post(
+        "/api/v1/bookings",
+        json={**booking_body(agency, 0, 2), "property_id": agency.owned_property_id},
+        headers=agency.auth(),
+    )
+    assert mine.status_code == 201, mine.text
+    await book(client, agency, 0, 2)  # not the owner's property
+    owner = agency.auth(Role.OWNER)
+
+    async def found(query: str) -> list[str]:
+        r = await client.get("/api/v1/bookings", params={"guest": query}, headers=owner)
+        assert r.status_code == 200, r.text
+        return [b["id"] for b in r.json()["items"]]
+
+    assert await found("greta") == [mine.json()["id"]]
+    assert await found("guest@example.com") == []
+    assert await found("example.com") == []

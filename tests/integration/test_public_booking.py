@@ -225,3 +225,28 @@ async def test_reserved_words_never_become_slugs(client: httpx.AsyncClient) -> N
     token = r.json()["access_token"]
     me = (await client.get("/api/v1/agency", headers={"Authorization": f"Bearer {token}"})).json()
     assert me["slug"] == "bookings-agency"
+
+
+async def test_an_upload_with_an_idempotency_key_is_stored_once_and_replayed(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    """The web app sends an Idempotency-Key on every POST, uploads included (a form FastAPI
+    has parsed before the key is claimed)."""
+    url = f"/api/v1/properties/{agency.property_id}/photos"
+    before = [p["id"] for p in (await client.get(url, headers=agency.auth())).json()]
+    h = {**agency.auth(), "Idempotency-Key": "upload-1"}
+    first = await client.post(
+        url, files={"file": ("x.png", PNG, "image/png")}, data={"caption": "See"}, headers=h
+    )
+    assert first.status_code == 201, first.text
+    again = await client.post(
+        url, files={"file": ("x.png", PNG, "image/png")}, data={"caption": "See"}, headers=h
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    other = await client.post(
+        url, files={"file": ("y.png", PNG, "image/png")}, data={"caption": "Berg"}, headers=h
+    )
+    assert other.status_code == 422, other.text  # the same key for another upload
+    listed = await client.get(url, headers=agency.auth())
+    assert [p["id"] for p in listed.json()] == [*before, first.json()["id"]]

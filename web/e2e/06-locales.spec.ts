@@ -15,6 +15,9 @@ test("German and English both render, with dates and money per locale", async ({
   await expect(page.getByTestId("booking-total")).toContainText("€");
   const totalEn = await page.getByTestId("booking-total").innerText();
   expect(totalEn).toMatch(/^€[\d,]+\.\d\d$/);
+  await page.getByRole("button", { name: "Change dates" }).click();
+  await expect(page.getByRole("dialog").getByRole("textbox", { name: "Arrival" })).toHaveValue("12/24/2027");
+  await page.keyboard.press("Escape");
   await shot(page, info, "en");
 
   await page.locator("label").filter({ hasText: /^DE$/ }).click();
@@ -26,6 +29,19 @@ test("German and English both render, with dates and money per locale", async ({
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Buchung");
   await shot(page, info, "de");
   await expectAccessible(page, "booking detail (de)");
+  // Date inputs read and show dates the German way, never the browser's mm/dd/yyyy.
+  await page.getByRole("button", { name: "Daten ändern" }).click();
+  const arrival = page.getByRole("dialog").getByRole("textbox", { name: "Anreise" });
+  await expect(arrival).toHaveValue("24.12.2027");
+  await page.keyboard.press("Escape");
+  await page.getByRole("navigation").getByRole("link", { name: "Buchungen" }).click();
+  const fromInput = page.getByRole("textbox", { name: "Von" });
+  await expect(fromInput).toHaveAttribute("placeholder", "TT.MM.JJJJ");
+  await fromInput.fill("25.12.2027");
+  await expect(page.getByTestId("bookings-count")).toHaveText("1 Buchung");
+  await fromInput.fill("26.12.2027"); // the stay is [24, 26): it has left by then
+  await expect(page.getByTestId("bookings-count")).toHaveText("Keine Buchungen");
+  await shot(page, info, "date-filter-de");
 
   await page.getByRole("navigation").getByRole("link", { name: "Kalender" }).click();
   await expect(page.getByTestId("calendar-grid")).toBeVisible();

@@ -21,6 +21,8 @@ test("every page passes axe-core with no serious or critical violation", async (
     ["/guests", null],
     ["/team", "members-table"],
     [`/channels?property=${property.id}`, null],
+    ["/payments", "payments-table"],
+    ["/channel-manager", "conflict-inbox"],
   ] as const) {
     await page.goto(path);
     if (testId) await expect(page.getByTestId(testId)).toBeVisible();

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { call, createProperty, isoDay, login, shot, signupApi } from "./helpers";
+import { call, createProperty, isoDay, login, usDate, shot, signupApi } from "./helpers";
 
 test("the calendar works by keyboard: select nights, open the dialog, move a stay", async ({ page, request }, info) => {
   const admin = await signupApi(request, "Keyboard Agency");
@@ -20,8 +20,8 @@ test("the calendar works by keyboard: select nights, open the dialog, move a sta
   await shot(page, info, "selected-by-keyboard");
   await page.keyboard.press("Enter");
   const dialog = page.getByRole("dialog");
-  await expect(dialog.getByLabel(/arrival/i)).toHaveValue(isoDay(2));
-  await expect(dialog.getByLabel(/departure/i)).toHaveValue(isoDay(5));
+  await expect(dialog.getByLabel(/arrival/i)).toHaveValue(usDate(isoDay(2)));
+  await expect(dialog.getByLabel(/departure/i)).toHaveValue(usDate(isoDay(5)));
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
 

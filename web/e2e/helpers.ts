@@ -19,6 +19,11 @@ export function isoDay(offset: number): string {
   return new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 }
 
+/** An ISO date as the English date inputs show it (MM/DD/YYYY). */
+export function usDate(iso: string): string {
+  return `${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 4)}`;
+}
+
 /** A screenshot of what a person sees now, kept as an artifact of the flow. */
 export async function shot(page: Page, info: TestInfo, step: string): Promise<void> {
   const dir = join(ARTIFACTS, info.titlePath.slice(1).join(" - ").replace(/[^\w.-]+/g, "_"));

@@ -89,6 +89,15 @@ async def list_bookings(
     ] = None,
     source: BookingSource | None = None,
     guest_id: uuid.UUID | None = None,
+    guest: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Part of the guest's name or e-mail, or of the booking reference "
+            "(case-insensitive; owners match names and references only)",
+        ),
+    ] = None,
     start: Annotated[date | None, Query(description="Stays overlapping [start, end)")] = None,
     end: date | None = None,
     sort: Annotated[
@@ -102,6 +111,7 @@ async def list_bookings(
         statuses=status_ or [],
         source=source,
         guest_id=guest_id,
+        guest=guest,
         start=start,
         end=end,
         sort=sort,

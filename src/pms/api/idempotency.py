@@ -73,7 +73,7 @@ async def _claim(request: Request, session: DB) -> None:
     key = _valid_key(raw)
     who = await caller(request, session)
     scope = f"user:{who.user.id}" if who is not None else "anonymous"
-    body = await request.body()
+    body = await _body_of(request)
     digest = hashlib.sha256(
         b"\0".join([request.url.path.encode(), request.url.query.encode(), body])
     ).hexdigest()
@@ -94,6 +94,25 @@ async def _claim(request: Request, session: DB) -> None:
             raise Replay(existing.status_code, existing.content_type or "", existing.body or b"")
     if claimed:
         request.state.__setattr__(_PENDING, (scope, key))
+
+
+async def _body_of(request: Request) -> bytes:
+    """The request's body as sent; for a form FastAPI has already parsed (an upload), its
+    fields and files in order, since the raw stream is consumed by then."""
+    try:
+        return await request.body()
+    except RuntimeError:
+        pass
+    parts: list[bytes] = []
+    for name, value in (await request.form()).multi_items():
+        parts.append(name.encode())
+        if isinstance(value, str):
+            parts.append(value.encode())
+        else:
+            parts += [(value.filename or "").encode(), (value.content_type or "").encode()]
+            parts.append(await value.read())
+            await value.seek(0)
+    return b"\0".join(parts)
 
 
 async def _insert(session: AsyncSession, scope: str, key: str, digest: str, now: datetime) -> bool:

@@ -412,6 +412,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List payments, newest first */
+        get: operations["list_payments_api_v1_payments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/blocks": {
         parameters: {
             query?: never;
@@ -3203,6 +3220,20 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** Page[PaymentOut] */
+        Page_PaymentOut_: {
+            /** Items */
+            items: components["schemas"]["PaymentOut"][];
+            /**
+             * Total
+             * @description Number of items matching the filters, over all pages.
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
         /** Page[Property] */
         Page_Property_: {
             /** Items */
@@ -3237,6 +3268,57 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * PaymentMethod
+         * @enum {string}
+         */
+        PaymentMethod: "card" | "bank_transfer" | "pay_on_arrival";
+        /** PaymentOut */
+        PaymentOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Booking Id
+             * Format: uuid
+             */
+            booking_id: string;
+            /** Booking Reference */
+            booking_reference: string;
+            /**
+             * Property Id
+             * Format: uuid
+             */
+            property_id: string;
+            provider: components["schemas"]["PaymentProviderName"];
+            method: components["schemas"]["PaymentMethod"];
+            status: components["schemas"]["PaymentStatus"];
+            amount: components["schemas"]["MoneyOut"];
+            refunded: components["schemas"]["MoneyOut"];
+            /** Failure Reason */
+            failure_reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Succeeded At */
+            succeeded_at: string | null;
+            /** Refunded At */
+            refunded_at: string | null;
+        };
+        /**
+         * PaymentProviderName
+         * @enum {string}
+         */
+        PaymentProviderName: "offline" | "stripe";
+        /**
+         * PaymentStatus
+         * @enum {string}
+         */
+        PaymentStatus: "pending" | "authorized" | "succeeded" | "failed" | "partially_refunded" | "refunded" | "canceled";
         /** Photo */
         Photo: {
             /**
@@ -6761,6 +6843,8 @@ export interface operations {
                 status?: components["schemas"]["BookingStatus"][] | null;
                 source?: components["schemas"]["BookingSource"] | null;
                 guest_id?: string | null;
+                /** @description Part of the guest's name or e-mail, or of the booking reference (case-insensitive; owners match names and references only) */
+                guest?: string | null;
                 /** @description Stays overlapping [start, end) */
                 start?: string | null;
                 end?: string | null;
@@ -7324,6 +7408,93 @@ export interface operations {
             };
             /** @description Stripe refused to capture (confirm) or release (decline, cancel) the card authorisation of a request, or the channel (Airbnb) did not take the decision on its reservation request; nothing changed */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis) is unavailable; nothing was changed (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_payments_api_v1_payments_get: {
+        parameters: {
+            query?: {
+                booking_id?: string | null;
+                /** @description Repeat for several. */
+                status?: components["schemas"]["PaymentStatus"][] | null;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+            };
+            header?: {
+                /** @description The agency to act in, when you belong to several. */
+                "x-agency-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PaymentOut_"];
+                };
+            };
+            /** @description Bad request (e.g. several agencies and no X-Agency-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another agency's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field or rule */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,12 +1,15 @@
 "use client";
 // Properties as rows, nights as columns, rows virtualised. Free nights are selected with the
 // pointer or the keyboard (arrows move, Shift+arrows extend, Enter opens the selection); bars
-// are dragged to move a stay or by an edge to change its dates (Alt+arrows by keyboard).
+// are dragged to move a stay (also onto another property's row) or by an edge to change its
+// dates (Alt+arrows by keyboard; Alt+Up/Down to the property above or below). Open requests to
+// book are drawn dashed; the rates overlay shows each free night's price and minimum stay.
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useFormatter, useTranslations } from "next-intl";
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
 import { addDays, weekday, type IsoDate } from "@/lib/dates";
-import { barsOf, colorKey, moved, SOURCE_COLORS, type Bar, type Booking } from "./model";
+import { minorDigits } from "@/lib/money";
+import { barsOf, colorKey, moved, requestBarsOf, rowAfterDrag, SOURCE_COLORS, type Bar, type Booking, type DayRate } from "./model";
 import css from "./Calendar.module.css";
 import type { components } from "@/api/schema";
 
@@ -17,8 +20,10 @@ export const NAME = 180;
 type PropertyCalendar = components["schemas"]["PropertyCalendar"];
 export type Row = { id: string; name: string; currency: string; cal: PropertyCalendar };
 export type Selection = { propertyId: string; start: IsoDate; end: IsoDate };
-export type Move = { booking: Booking; check_in: IsoDate; check_out: IsoDate };
-type Drag = { key: string; mode: "move" | "start" | "end"; x0: number; days: number; moved: boolean };
+/** A stay's new dates, and its new property when it was dragged to another row. */
+export type Move = { booking: Booking; check_in: IsoDate; check_out: IsoDate; property_id?: string };
+type Drag = { key: string; mode: "move" | "start" | "end"; x0: number; y0: number; row: number; days: number; rows: number; moved: boolean };
+type Pending = { key: string; days: number; rows: number; mode: Drag["mode"] };
 
 type Props = {
   start: IsoDate;
@@ -26,7 +31,10 @@ type Props = {
   today: IsoDate;
   rows: Row[];
   bookings: Map<string, Booking>;
-  prices?: Map<string, Map<IsoDate, number>>;
+  /** The rates overlay: per property, each night's price, minimum stay and closedness. */
+  rates?: Map<string, Map<IsoDate, DayRate>>;
+  /** Told which properties' rows are on screen (the overlay loads only those). */
+  onVisible?: (propertyIds: string[]) => void;
   canSelect: boolean;
   canMove: boolean;
   onSelect: (s: Selection) => void;
@@ -45,7 +53,7 @@ export function CalendarGrid(props: Props) {
   const [anchor, setAnchor] = useState<{ row: number; col: number } | null>(null);
   const [selecting, setSelecting] = useState(false);
   const [drag, setDrag] = useState<Drag | null>(null);
-  const [pending, setPending] = useState<{ key: string; days: number; mode: Drag["mode"] } | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
   const end = addDays(start, dates.length);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- the grid is not memoised by the compiler
@@ -57,6 +65,10 @@ export function CalendarGrid(props: Props) {
   });
 
   const barsByRow = useMemo(() => rows.map((r) => barsOf(r.cal, start, end)), [rows, start, end]);
+  const requestsByRow = useMemo(() => {
+    const all = [...props.bookings.values()];
+    return rows.map((r) => requestBarsOf(all, r.id, start, end));
+  }, [rows, props.bookings, start, end]);
 
   const selection = useMemo(() => {
     if (!anchor) return null;
@@ -141,33 +153,39 @@ export function CalendarGrid(props: Props) {
     return () => window.removeEventListener("pointerup", up);
   }, [selecting, commitSelection]);
 
-  const tryMove = async (bar: Bar, mode: Drag["mode"], days: number) => {
+  const tryMove = async (bar: Bar, mode: Drag["mode"], days: number, fromRow: number, rowDelta = 0) => {
     const booking = bar.bookingId ? props.bookings.get(bar.bookingId) : undefined;
     if (!booking) return;
-    const next = moved(booking, mode, days, addDays);
+    const target = mode === "move" ? rows[rowAfterDrag(fromRow, rowDelta * ROW, ROW, rows.length)] : undefined;
+    const otherProperty = target && target.id !== booking.property_id ? target.id : undefined;
+    const next = moved(booking, mode, days, addDays) ?? (otherProperty ? { check_in: booking.check_in, check_out: booking.check_out } : null);
     if (!next) return;
-    setPending({ key: bar.key, days, mode });
+    setPending({ key: bar.key, days, rows: otherProperty ? rowDelta : 0, mode });
     try {
-      await props.onMove({ booking, ...next });
+      await props.onMove({ booking, ...next, ...(otherProperty ? { property_id: otherProperty } : {}) });
     } finally {
       setPending(null);
     }
   };
 
-  const onBarDown = (e: PointerEvent<HTMLElement>, bar: Bar) => {
+  const onBarDown = (e: PointerEvent<HTMLElement>, bar: Bar, row: number) => {
     if (e.button !== 0) return;
     e.stopPropagation();
     const rect = e.currentTarget.getBoundingClientRect();
     const offset = e.clientX - rect.left;
     const mode: Drag["mode"] = offset < 8 ? "start" : offset > rect.width - 8 ? "end" : "move";
     e.currentTarget.setPointerCapture(e.pointerId);
-    setDrag({ key: bar.key, mode, x0: e.clientX, days: 0, moved: false });
+    setDrag({ key: bar.key, mode, x0: e.clientX, y0: e.clientY, row, days: 0, rows: 0, moved: false });
   };
   const onBarMove = (e: PointerEvent<HTMLElement>) => {
     if (!drag) return;
     const dx = e.clientX - drag.x0;
+    const dy = e.clientY - drag.y0;
     const days = Math.round(dx / CELL);
-    if (days !== drag.days || (!drag.moved && Math.abs(dx) > 4)) setDrag({ ...drag, days, moved: drag.moved || Math.abs(dx) > 4 });
+    // Only a whole stay changes property; an edge changes dates only.
+    const rowsMoved = drag.mode === "move" ? rowAfterDrag(drag.row, dy, ROW, rows.length) - drag.row : 0;
+    const far = Math.abs(dx) > 4 || Math.abs(dy) > 4;
+    if (days !== drag.days || rowsMoved !== drag.rows || (!drag.moved && far)) setDrag({ ...drag, days, rows: rowsMoved, moved: drag.moved || far });
   };
   const onBarUp = (bar: Bar) => {
     if (!drag) return;
@@ -178,9 +196,9 @@ export function CalendarGrid(props: Props) {
       if (booking) props.onOpen(booking);
       return;
     }
-    if (d.days !== 0 && props.canMove) void tryMove(bar, d.mode, d.days);
+    if ((d.days !== 0 || d.rows !== 0) && props.canMove) void tryMove(bar, d.mode, d.days, d.row, d.rows);
   };
-  const onBarKey = (e: KeyboardEvent<HTMLElement>, bar: Bar) => {
+  const onBarKey = (e: KeyboardEvent<HTMLElement>, bar: Bar, row: number) => {
     const booking = bar.bookingId ? props.bookings.get(bar.bookingId) : undefined;
     if (!booking) return;
     if (e.key === "Enter" || e.key === " ") {
@@ -188,7 +206,10 @@ export function CalendarGrid(props: Props) {
       props.onOpen(booking);
     } else if (props.canMove && e.altKey && (e.key === "ArrowLeft" || e.key === "ArrowRight")) {
       e.preventDefault();
-      void tryMove(bar, e.shiftKey ? "end" : "move", e.key === "ArrowLeft" ? -1 : 1);
+      void tryMove(bar, e.shiftKey ? "end" : "move", e.key === "ArrowLeft" ? -1 : 1, row);
+    } else if (props.canMove && e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown") && bar.kind !== "request") {
+      e.preventDefault();
+      void tryMove(bar, "move", 0, row, e.key === "ArrowUp" ? -1 : 1);
     }
   };
 
@@ -218,6 +239,11 @@ export function CalendarGrid(props: Props) {
 
   const width = NAME + dates.length * CELL;
   const items = virtualizer.getVirtualItems();
+  const visibleIds = items.map((vi) => rows[vi.index]?.id ?? "").join(",");
+  const onVisible = props.onVisible;
+  useEffect(() => {
+    onVisible?.(visibleIds ? visibleIds.split(",") : []);
+  }, [visibleIds, onVisible]);
 
   return (
     <div
@@ -241,8 +267,9 @@ export function CalendarGrid(props: Props) {
               row={row}
               dates={dates}
               bars={barsByRow[vi.index] ?? []}
+              requests={requestsByRow[vi.index] ?? NO_BARS}
               bookings={props.bookings}
-              prices={props.prices?.get(row.id)}
+              rates={props.rates?.get(row.id)}
               focus={focus.row === vi.index ? focus.col : -1}
               selection={selection && selection.row === vi.index ? selection : null}
               drag={drag}
@@ -257,6 +284,8 @@ export function CalendarGrid(props: Props) {
     </div>
   );
 }
+
+const NO_BARS: Bar[] = [];
 
 const Header = memo(function Header({ dates, today, width }: { dates: IsoDate[]; today: IsoDate; width: number }) {
   const t = useTranslations("calendar");
@@ -287,6 +316,7 @@ type Translate = ReturnType<typeof useTranslations<"calendar">>;
 function describeBar(bar: Bar, booking: Booking | undefined, t: Translate, date: (d: IsoDate) => string): string {
   const when = `${date(bar.start)} – ${date(bar.end)}`;
   if (bar.kind === "block") return `${bar.label.startsWith("ical") ? t("icalBlock") : t("block")}: ${when}`;
+  if (bar.kind === "request") return [t("request"), bar.label, booking?.guest?.last_name, when].filter(Boolean).join(", ");
   const guest = booking?.guest ? [booking.guest.first_name, booking.guest.last_name].filter(Boolean).join(" ") : "";
   const status = booking ? t(`status.${booking.status}`) : bar.kind === "hold" ? t("status.hold") : "";
   const source = booking ? t(`source.${booking.source}`) : "";
@@ -299,12 +329,13 @@ type RowProps = {
   row: Row;
   dates: IsoDate[];
   bars: Bar[];
+  requests: Bar[];
   bookings: Map<string, Booking>;
-  prices: Map<IsoDate, number> | undefined;
+  rates: Map<IsoDate, DayRate> | undefined;
   focus: number;
   selection: { from: number; to: number } | null;
   drag: Drag | null;
-  pending: { key: string; days: number; mode: Drag["mode"] } | null;
+  pending: Pending | null;
   canMove: boolean;
   width: number;
   h: Handlers;
@@ -315,17 +346,25 @@ type Handlers = {
   onCellEnter: (row: number, col: number) => void;
   onCellKey: (e: KeyboardEvent<HTMLButtonElement>, row: number, col: number) => void;
   onCellFocus: (row: number, col: number) => void;
-  onBarDown: (e: PointerEvent<HTMLElement>, bar: Bar) => void;
+  onBarDown: (e: PointerEvent<HTMLElement>, bar: Bar, row: number) => void;
   onBarMove: (e: PointerEvent<HTMLElement>) => void;
   onBarUp: (bar: Bar) => void;
-  onBarKey: (e: KeyboardEvent<HTMLElement>, bar: Bar) => void;
+  onBarKey: (e: KeyboardEvent<HTMLElement>, bar: Bar, row: number) => void;
   onOpen: (booking: Booking) => void;
   describe: (bar: Bar, booking: Booking | undefined) => string;
 };
 
 const CalendarRow = memo(function CalendarRow(p: RowProps) {
   const t = useTranslations("calendar");
+  const format = useFormatter();
   const h = p.h;
+  const digits = p.rates ? minorDigits(p.row.currency) : 0;
+  const rateText = (r: DayRate) =>
+    [
+      format.number(r.price / 10 ** digits, { style: "currency", currency: p.row.currency }),
+      t("minStayLong", { nights: r.minStay }),
+      r.closed ? t("closed") : "",
+    ].filter(Boolean).join(", ");
   return (
     <div className={css.row} style={{ top: p.top, height: ROW, width: p.width }} data-testid="calendar-row" data-property={p.row.id}>
       <div className={css.name} style={{ width: NAME, minWidth: NAME }} title={p.row.name}>{p.row.name}</div>
@@ -335,7 +374,7 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
           const day = p.row.cal.days[col];
           const isFree = day?.status === "free";
           const selected = p.selection && col >= p.selection.from && col <= p.selection.to;
-          const price = p.prices?.get(d);
+          const rate = p.rates?.get(d);
           return (
             <button
               type="button"
@@ -343,16 +382,47 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
               data-cell={`${p.index}:${col}`}
               data-date={d}
               tabIndex={p.focus === col || (p.focus < 0 && p.index === 0 && col === 0) ? 0 : -1}
-              aria-label={`${p.row.name}, ${d}, ${isFree ? t("free") : t("taken")}`}
+              aria-label={`${p.row.name}, ${d}, ${isFree ? t("free") : t("taken")}${rate ? `, ${rateText({ ...rate, closed: rate.closed && isFree })}` : ""}`}
               aria-pressed={selected ? true : undefined}
-              className={[css.cell, wd === 0 || wd === 6 ? css.cellWeekend : "", selected ? css.selected : ""].join(" ")}
+              className={[css.cell, wd === 0 || wd === 6 ? css.cellWeekend : "", selected ? css.selected : "", rate?.closed && isFree ? css.cellClosed : ""].join(" ")}
+              data-price={rate?.price}
+              data-min-stay={rate?.minStay}
               style={{ width: CELL, minWidth: CELL, height: ROW - 1 }}
               onPointerDown={(e) => h.onCellDown(e, p.index, col)}
               onPointerEnter={() => h.onCellEnter(p.index, col)}
               onKeyDown={(e) => h.onCellKey(e, p.index, col)}
               onFocus={() => h.onCellFocus(p.index, col)}
             >
-              {price !== undefined && <span className={css.price} style={{ width: CELL }}>{Math.round(price / 100)}</span>}
+              {rate && (
+                <span className={css.rate} aria-hidden>
+                  <span>{Math.round(rate.price / 10 ** digits)}</span>
+                  {rate.minStay > 1 && <span className={css.minStay}>{t("minStayShort", { nights: rate.minStay })}</span>}
+                </span>
+              )}
+            </button>
+          );
+        })}
+        {p.requests.map((bar) => {
+          const booking = p.bookings.get(bar.bookingId!);
+          const colors = SOURCE_COLORS[colorKey(bar, booking)];
+          const text = h.describe(bar, booking);
+          return (
+            <button
+              type="button"
+              key={bar.key}
+              className={[css.bar, css.barRequest, bar.clippedStart ? css.clipStart : "", bar.clippedEnd ? css.clipEnd : ""].join(" ")}
+              data-testid="calendar-request"
+              data-booking={bar.bookingId ?? undefined}
+              data-status={booking?.status}
+              data-start={bar.start}
+              data-end={bar.end}
+              aria-label={text}
+              title={text}
+              style={{ left: bar.col * CELL + 2, width: bar.span * CELL - 4, borderColor: colors.bg, color: "#212529" }}
+              onClick={() => booking && h.onOpen(booking)}
+              onKeyDown={(e) => h.onBarKey(e, bar, p.index)}
+            >
+              <span style={{ overflow: "hidden", textOverflow: "ellipsis" }}>{booking?.guest?.last_name ?? bar.label}</span>
             </button>
           );
         })}
@@ -362,6 +432,7 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
           const live = p.drag?.key === bar.key ? p.drag : p.pending?.key === bar.key ? p.pending : null;
           let col = bar.col;
           let span = bar.span;
+          const rowShift = live && "rows" in live ? live.rows : 0;
           if (live && live.days) {
             if (live.mode === "move") col += live.days;
             else if (live.mode === "start") { col += live.days; span -= live.days; }
@@ -399,12 +470,12 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
               tabIndex={bar.kind === "block" ? -1 : 0}
               aria-label={text}
               title={text}
-              style={{ left: col * CELL + 2, width: span * CELL - 4, background: colors.bg, color: colors.fg, cursor: movable ? undefined : "pointer" }}
-              onPointerDown={(e) => (movable ? h.onBarDown(e, bar) : undefined)}
+              style={{ left: col * CELL + 2, width: span * CELL - 4, background: colors.bg, color: colors.fg, cursor: movable ? undefined : "pointer", transform: rowShift ? `translateY(${rowShift * ROW}px)` : undefined }}
+              onPointerDown={(e) => (movable ? h.onBarDown(e, bar, p.index) : undefined)}
               onPointerMove={h.onBarMove}
               onPointerUp={() => h.onBarUp(bar)}
               onClick={() => { if (!movable && booking) h.onOpen(booking); }}
-              onKeyDown={(e) => h.onBarKey(e, bar)}
+              onKeyDown={(e) => h.onBarKey(e, bar, p.index)}
             >
               {movable && <span className={`${css.edge} ${css.edgeStart}`} aria-hidden />}
               <span style={{ overflow: "hidden", textOverflow: "ellipsis" }}>{label}</span>
@@ -430,6 +501,7 @@ export function Legend() {
       ))}
       <span className={css.legend} role="listitem"><span className={css.swatch} style={{ background: SOURCE_COLORS.ical_block.bg }} />{t("icalBlock")}</span>
       <span className={css.legend} role="listitem"><span className={css.swatch} style={{ background: SOURCE_COLORS.block.bg }} />{t("block")}</span>
+      <span className={css.legend} role="listitem"><span className={css.swatch} style={{ border: "2px dashed #495057", boxSizing: "border-box" }} />{t("request")}</span>
     </div>
   );
 }

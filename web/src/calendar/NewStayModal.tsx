@@ -10,6 +10,7 @@ import { useCreateBlock, useCreateBooking } from "@/hooks/bookings";
 import { useQuote } from "@/hooks/quotes";
 import type { components } from "@/api/schema";
 import type { Selection } from "./CalendarGrid";
+import { DateField } from "@/components/DateField";
 
 type Source = components["schemas"]["BookingSource"];
 type BlockKind = components["schemas"]["BlockKind"];
@@ -67,8 +68,8 @@ export function NewStayModal({ selection, propertyName, onClose }: { selection: 
           )}
           <ProblemAlert error={error} testId="stay-problem" />
           <Group grow>
-            <TextInput type="date" label={kind === "booking" ? t("checkIn") : t("from")} value={checkIn} onChange={(e) => setCheckIn(e.currentTarget.value)} error={errors.check_in ?? errors.start} required />
-            <TextInput type="date" label={kind === "booking" ? t("checkOut") : t("until")} value={checkOut} onChange={(e) => setCheckOut(e.currentTarget.value)} error={errors.check_out ?? errors.end} required />
+            <DateField label={kind === "booking" ? t("checkIn") : t("from")} value={checkIn} onChange={setCheckIn} error={errors.check_in ?? errors.start} required />
+            <DateField label={kind === "booking" ? t("checkOut") : t("until")} value={checkOut} onChange={setCheckOut} error={errors.check_out ?? errors.end} required />
           </Group>
           {kind === "booking" ? (
             <>

@@ -11,7 +11,8 @@ export type Source = components["schemas"]["BookingSource"];
 
 export type Bar = {
   key: string;
-  kind: "booking" | "hold" | "block";
+  /** A request (or inquiry) holds no nights; it is drawn apart so a manager sees it. */
+  kind: "booking" | "hold" | "block" | "request";
   bookingId: string | null;
   blockId: string | null;
   label: string;
@@ -68,6 +69,52 @@ export function barsOf(cal: PropertyCalendar, windowStart: IsoDate, windowEnd: I
 function nextDay(d: IsoDate): IsoDate {
   const t = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)) + 1);
   return new Date(t).toISOString().slice(0, 10);
+}
+
+/** Open requests to book (and inquiries) of one property, clipped to the window. */
+export const REQUEST_STATUSES: ReadonlySet<Booking["status"]> = new Set(["requested", "inquiry"]);
+
+export function requestBarsOf(bookings: Iterable<Booking>, propertyId: string, windowStart: IsoDate, windowEnd: IsoDate): Bar[] {
+  const bars: Bar[] = [];
+  for (const b of bookings) {
+    if (b.property_id !== propertyId || !REQUEST_STATUSES.has(b.status)) continue;
+    if (b.check_out <= windowStart || b.check_in >= windowEnd) continue;
+    const start = b.check_in < windowStart ? windowStart : b.check_in;
+    const end = b.check_out > windowEnd ? windowEnd : b.check_out;
+    bars.push({
+      key: `request:${b.id}`,
+      kind: "request",
+      bookingId: b.id,
+      blockId: null,
+      label: b.reference,
+      start,
+      end,
+      col: diffDays(windowStart, start),
+      span: diffDays(start, end),
+      clippedStart: b.check_in < windowStart,
+      clippedEnd: b.check_out > windowEnd,
+    });
+  }
+  return bars.sort((a, b) => a.col - b.col);
+}
+
+/** A night's rate for the overlay: the default plan's price, minimum stay and closedness. */
+export type DayRate = { price: number; minStay: number; closed: boolean; cta: boolean; ctd: boolean };
+type Ari = components["schemas"]["Ari"];
+
+export function ratesOf(ari: Ari): Map<IsoDate, DayRate> {
+  const plan = ari.rate_plans.find((p) => p.is_default) ?? ari.rate_plans[0];
+  return new Map(
+    (plan?.days ?? []).map((d) => [
+      d.date,
+      { price: d.price.amount_minor, minStay: d.min_stay, closed: !d.available, cta: d.closed_to_arrival, ctd: d.closed_to_departure },
+    ]),
+  );
+}
+
+/** Which row a bar dragged `dy` pixels down (up when negative) lands on, within the rows. */
+export function rowAfterDrag(index: number, dy: number, rowHeight: number, count: number): number {
+  return Math.max(0, Math.min(count - 1, index + Math.round(dy / rowHeight)));
 }
 
 /** The nights of [start, end) in a row are all free (a selection may become a booking). */

@@ -1,21 +1,26 @@
 "use client";
-import { Button, Checkbox, Group, NumberInput, SegmentedControl, Select, Stack, TextInput, Textarea } from "@mantine/core";
+import { Button, Checkbox, Group, MultiSelect, NumberInput, SegmentedControl, Select, Stack, TextInput, Textarea } from "@mantine/core";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { useAuth } from "@/auth/AuthProvider";
 import { ProblemAlert, errorsOf } from "@/components/ProblemAlert";
+import type { components } from "@/api/schema";
 import type { Property, PropertyCreate } from "@/hooks/properties";
 import { useMembers } from "@/hooks/team";
 
 export type PropertyValues = Pick<PropertyCreate, "name" | "timezone" | "currency" | "max_guests"> & {
   bedrooms: number; city: string; country: string; description: string; is_listed: boolean; instant_book: boolean; owner_user_id: string | null;
+  amenities: Amenity[];
 };
+type Amenity = components["schemas"]["Amenity"];
+export const AMENITIES: Amenity[] = ["wifi", "kitchen", "parking", "pool", "washer", "dryer", "air_conditioning", "heating", "tv", "pets_allowed", "sauna", "balcony", "garden", "sea_view", "elevator", "wheelchair_accessible", "ev_charger", "workspace", "crib", "bbq"];
 
 export function initialValues(p?: Property): PropertyValues {
   return {
     name: p?.name ?? "", timezone: p?.timezone ?? "Europe/Berlin", currency: p?.currency ?? "EUR", max_guests: p?.max_guests ?? 4,
     bedrooms: p?.bedrooms ?? 1, city: p?.city ?? "", country: p?.country ?? "", description: p?.description ?? "",
     is_listed: p?.is_listed ?? false, instant_book: p?.instant_book ?? true, owner_user_id: p?.owner_user_id ?? null,
+    amenities: (p?.amenities ?? []) as Amenity[],
   };
 }
 
@@ -55,6 +60,8 @@ export function PropertyForm({ initial, onSubmit, error, pending, submitLabel }:
             <Select label={t("owner")} clearable placeholder={t("noOwner")} value={v.owner_user_id} onChange={(o) => setV({ ...v, owner_user_id: o })}
               data={owners.map((m) => ({ value: m.user_id, label: m.full_name ? `${m.full_name} <${m.email}>` : m.email }))} error={errors.owner_user_id} />
           )}
+          <MultiSelect label={t("amenities")} data={AMENITIES.map((a) => ({ value: a, label: t(`amenity.${a}`) }))} value={v.amenities}
+            onChange={(a) => setV({ ...v, amenities: a as Amenity[] })} error={errors.amenities} searchable clearable data-testid="amenities" />
           <Checkbox label={t("listed")} checked={v.is_listed} onChange={(e) => setV({ ...v, is_listed: e.currentTarget.checked })} />
           <SegmentedControl aria-label={t("instantBook")} value={v.instant_book ? "instant" : "request"} onChange={(x) => setV({ ...v, instant_book: x === "instant" })}
             data={[{ value: "instant", label: t("instantBook") }, { value: "request", label: t("requestBook") }]} />

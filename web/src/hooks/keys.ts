@@ -1,6 +1,6 @@
 // Query keys: every key starts with the agency, so answers of one agency are never shown in
 // another (switching agency also clears the cache).
-export type Resource = "calendar" | "bookings" | "booking" | "blocks" | "properties" | "property" | "rates" | "ari" | "guests" | "guest" | "members" | "ical" | "alerts" | "pricing" | "policies" | "audit";
+export type Resource = "calendar" | "bookings" | "booking" | "blocks" | "properties" | "property" | "rates" | "ari" | "guests" | "guest" | "members" | "ical" | "alerts" | "pricing" | "policies" | "audit" | "payments" | "channel";
 
 export function key(agency: string | null, resource: Resource, ...rest: unknown[]): unknown[] {
   return [agency ?? "-", resource, ...rest];
@@ -8,7 +8,7 @@ export function key(agency: string | null, resource: Resource, ...rest: unknown[
 
 /** Which cached reads an event of the live stream makes stale. */
 export function staleBy(eventType: string): Resource[] {
-  if (eventType.startsWith("booking.")) return ["calendar", "bookings", "booking", "guest", "audit"];
+  if (eventType.startsWith("booking.")) return ["calendar", "bookings", "booking", "guest", "audit", "payments"];
   if (eventType.startsWith("block.")) return ["calendar", "blocks"];
   if (eventType === "availability.changed") return ["calendar"];
   if (eventType === "ari.changed") return ["ari", "rates"];

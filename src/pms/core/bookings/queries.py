@@ -6,8 +6,10 @@ import uuid
 from datetime import date
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     func,
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +60,7 @@ async def list_(
     statuses: list[BookingStatus],
     source: BookingSource | None,
     guest_id: uuid.UUID | None,
+    guest: str | None,
     start: date | None,
     end: date | None,
     sort: str,
@@ -73,6 +76,8 @@ async def list_(
         stmt = stmt.where(Booking.source == source)
     if guest_id is not None:
         stmt = stmt.where(Booking.guest_id == guest_id)
+    if guest:
+        stmt = stmt.where(guest_matches(actor, guest))
     if start is not None:
         stmt = stmt.where(Booking.check_out > start)
     if end is not None:
@@ -83,6 +88,16 @@ async def list_(
     ).scalar_one()
     rows = (await session.execute(stmt.limit(limit).offset(offset))).all()
     return [(r[0], r[1]) for r in rows], int(total)
+
+
+def guest_matches(actor: Actor, text: str) -> ColumnElement[bool]:
+    """The guest's first or last name, e-mail or the booking's reference contains ``text``
+    (case-insensitive). Owners, who never see guests' contact details, cannot search by them."""
+    pattern = f"%{listing.escape_like(text.strip())}%"
+    fields = [Guest.first_name, Guest.last_name, Booking.reference]
+    if not actor.is_owner:
+        fields.append(Guest.email)
+    return or_(*(f.ilike(pattern, escape="\\") for f in fields))
 
 
 SORTABLE: dict[str, Sortable] = {

@@ -13,11 +13,13 @@ import { useLiveEvents } from "@/hooks/live";
 const NAV: { href: string; label: string; permission: Permission }[] = [
   { href: "/calendar", label: "calendar", permission: "bookings.read" },
   { href: "/bookings", label: "bookings", permission: "bookings.read" },
+  { href: "/payments", label: "payments", permission: "bookings.read" },
   { href: "/properties", label: "properties", permission: "properties.read" },
   { href: "/rates", label: "rates", permission: "rates.read" },
   { href: "/guests", label: "guests", permission: "guests.read" },
   { href: "/team", label: "team", permission: "team.read" },
   { href: "/channels", label: "channels", permission: "channels.read" },
+  { href: "/channel-manager", label: "channelManager", permission: "channels.read" },
 ];
 
 export default function AppLayout({ children }: { children: ReactNode }) {

@@ -1,5 +1,6 @@
 "use client";
 import { Anchor, Group, Pagination, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
 import { useLocale, useTranslations } from "next-intl";
 import Link from "next/link";
 import { useMemo, useState } from "react";
@@ -9,6 +10,7 @@ import { useBookings, type Booking, type BookingFilters } from "@/hooks/bookings
 import { useProperties } from "@/hooks/properties";
 import { formatDate } from "@/lib/dates";
 import { formatMoney } from "@/lib/money";
+import { DateField } from "@/components/DateField";
 
 const STATUSES: Booking["status"][] = ["inquiry", "requested", "hold", "confirmed", "checked_in", "checked_out", "conflict", "cancelled", "declined", "expired", "no_show"];
 const SOURCES: Booking["source"][] = ["direct", "airbnb", "booking_com", "expedia", "fewo_direkt", "google", "ical", "manual"];
@@ -26,6 +28,7 @@ export default function BookingsPage() {
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const [guest, setGuest] = useState("");
+  const [guestQuery] = useDebouncedValue(guest.trim(), 250);
   const [sort, setSort] = useState<string>("-created_at");
   const [page, setPage] = useState(1);
   const filters: BookingFilters = {
@@ -34,16 +37,14 @@ export default function BookingsPage() {
     property_id: property ?? undefined,
     start: from || undefined,
     end: to || undefined,
+    guest: guestQuery || undefined,
     sort,
     limit: PAGE,
     offset: (page - 1) * PAGE,
   };
   const list = useBookings(filters);
   const names = useMemo(() => new Map((properties.data ?? []).map((p) => [p.id, p.name])), [properties.data]);
-  const needle = guest.trim().toLowerCase();
-  const items = (list.data?.items ?? []).filter(
-    (b) => !needle || [b.guest?.first_name, b.guest?.last_name, b.guest?.email, b.reference].some((v) => v?.toLowerCase().includes(needle)),
-  );
+  const items = list.data?.items ?? [];
   const total = list.data?.total ?? 0;
   const reset = <T,>(set: (v: T) => void) => (v: T) => { set(v); setPage(1); };
   return (
@@ -53,9 +54,9 @@ export default function BookingsPage() {
         <Select label={t("status")} clearable placeholder={t("all")} value={status} onChange={reset(setStatus)} data={STATUSES.map((s) => ({ value: s, label: tc(`status.${s}`) }))} w={160} />
         <Select label={t("source")} clearable placeholder={t("all")} value={source} onChange={reset(setSource)} data={SOURCES.map((s) => ({ value: s, label: tc(`source.${s}`) }))} w={170} />
         <Select label={t("property")} clearable placeholder={t("all")} value={property} onChange={reset(setProperty)} data={(properties.data ?? []).map((p) => ({ value: p.id, label: p.name }))} w={200} searchable />
-        <TextInput type="date" label={t("from")} value={from} onChange={(e) => reset(setFrom)(e.currentTarget.value)} w={150} />
-        <TextInput type="date" label={t("to")} value={to} onChange={(e) => reset(setTo)(e.currentTarget.value)} w={150} />
-        <TextInput label={t("guestFilter")} value={guest} onChange={(e) => setGuest(e.currentTarget.value)} w={170} />
+        <DateField label={t("from")} value={from} onChange={reset(setFrom)} clearable w={150} />
+        <DateField label={t("to")} value={to} onChange={reset(setTo)} clearable w={150} />
+        <TextInput label={t("guestFilter")} value={guest} onChange={(e) => { setGuest(e.currentTarget.value); setPage(1); }} w={170} data-testid="guest-filter" />
         <Select label={t("sort")} allowDeselect={false} value={sort} onChange={(v) => v && reset(setSort)(v)} data={SORTS.map((s) => ({ value: s, label: t(`sortBy.${s}`) }))} w={200} />
       </Group>
       <ProblemAlert error={list.error} />

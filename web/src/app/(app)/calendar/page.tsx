@@ -1,15 +1,16 @@
 "use client";
-import { Alert, Button, Group, Loader, Stack, Text, Title } from "@mantine/core";
+import { Alert, Button, Group, Loader, Stack, Switch, Text, Title } from "@mantine/core";
 import { useQueryClient } from "@tanstack/react-query";
 import { useFormatter, useTranslations } from "next-intl";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, unwrap } from "@/api/client";
 import { ApiError } from "@/api/problem";
 import { useAuth } from "@/auth/AuthProvider";
 import { CalendarGrid, Legend, type Move, type Row, type Selection } from "@/calendar/CalendarGrid";
 import { NewStayModal } from "@/calendar/NewStayModal";
 import { useUpdateBooking } from "@/hooks/bookings";
+import { useRatesOverlay } from "@/hooks/ariOverlay";
 import { useBookingsInRange, useCalendar } from "@/hooks/calendar";
 import { key } from "@/hooks/keys";
 import { useProperties } from "@/hooks/properties";
@@ -33,6 +34,10 @@ export default function CalendarPage() {
   const update = useUpdateBooking();
   const [selection, setSelection] = useState<Selection | null>(null);
   const [refused, setRefused] = useState<string | null>(null);
+  const [overlay, setOverlay] = useState(false);
+  const [visible, setVisible] = useState<string[]>([]);
+  const onVisible = useCallback((ids: string[]) => setVisible((old) => (old.join(",") === ids.join(",") ? old : ids)), []);
+  const rates = useRatesOverlay(visible, start, end, overlay && can("rates.read"));
 
   // The next and previous windows are fetched ahead, so moving a month shows no gap.
   useEffect(() => {
@@ -59,7 +64,7 @@ export default function CalendarPage() {
   const onMove = async (m: Move) => {
     setRefused(null);
     try {
-      await update.mutateAsync({ id: m.booking.id, version: m.booking.version, check_in: m.check_in, check_out: m.check_out });
+      await update.mutateAsync({ id: m.booking.id, version: m.booking.version, check_in: m.check_in, check_out: m.check_out, ...(m.property_id ? { property_id: m.property_id } : {}) });
     } catch (e) {
       // The server decides: its words are shown and the bar goes back where it was.
       setRefused(e instanceof ApiError ? e.message : t("moveFailed"));
@@ -83,7 +88,12 @@ export default function CalendarPage() {
           <Button variant="default" size="xs" onClick={() => setStart(addMonths(start, 1))}>{t("nextMonth")}</Button>
         </Group>
       </Group>
-      <Legend />
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <Legend />
+        {can("rates.read") && (
+          <Switch size="sm" label={t("ratesOverlay")} checked={overlay} onChange={(e) => setOverlay(e.currentTarget.checked)} data-testid="rates-overlay" />
+        )}
+      </Group>
       <Text id="calendar-help" size="xs" c="gray.7">{t("help")}</Text>
       {refused && (
         <Alert color="red" role="alert" withCloseButton onClose={() => setRefused(null)} data-testid="calendar-problem" title={t("moveRefused")}>
@@ -108,6 +118,8 @@ export default function CalendarPage() {
           onSelect={setSelection}
           onMove={onMove}
           onOpen={(b) => router.push(`/bookings/${b.id}`)}
+          rates={overlay ? rates : undefined}
+          onVisible={onVisible}
           ready={!!bookings.data && !bookings.isPlaceholderData && !calendar.isPlaceholderData}
         />
       )}

@@ -1,7 +1,8 @@
 "use client";
-import { Alert, Badge, Button, Card, Code, Group, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Card, Code, Group, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useLocale, useTranslations } from "next-intl";
+import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
 import { api, unwrap } from "@/api/client";
@@ -10,6 +11,7 @@ import { useAuth } from "@/auth/AuthProvider";
 import { ProblemAlert, errorsOf } from "@/components/ProblemAlert";
 import { key } from "@/hooks/keys";
 import { useProperties } from "@/hooks/properties";
+import { formatDate } from "@/lib/dates";
 
 type FeedSource = components["schemas"]["FeedSource"];
 const SOURCES: FeedSource[] = ["airbnb", "booking_com", "fewo_direkt", "vrbo", "other"];
@@ -47,6 +49,19 @@ function Channels() {
     mutationFn: () => unwrap(api.POST("/api/v1/properties/{property_id}/ical-feeds", { params: { path: { property_id: propertyId! } }, body: feed })),
     onSuccess: invalidate,
   });
+  const rotate = useMutation({
+    mutationFn: (id: string) => unwrap(api.POST("/api/v1/properties/{property_id}/ical-exports/{export_id}/rotate", { params: { path: { property_id: propertyId!, export_id: id } } })),
+    onSuccess: invalidate,
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/properties/{property_id}/ical-exports/{export_id}", { params: { path: { property_id: propertyId!, export_id: id } } })),
+    onSuccess: invalidate,
+  });
+  const removeFeed = useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/ical-feeds/{feed_id}", { params: { path: { feed_id: id } } })),
+    onSuccess: invalidate,
+  });
+  const [openConflicts, setOpenConflicts] = useState<string | null>(null);
   const sync = useMutation({ mutationFn: (id: string) => unwrap(api.POST("/api/v1/ical-feeds/{feed_id}/sync", { params: { path: { feed_id: id } } })), onSettled: invalidate });
   const feedErrors = errorsOf(createFeed.error);
   return (
@@ -64,23 +79,35 @@ function Channels() {
       </Card>
       <Card withBorder>
         <Title order={2} size="h5" mb="xs">{t("exports")}</Title>
-        <ProblemAlert error={exports.error ?? createExport.error} />
+        <ProblemAlert error={exports.error ?? createExport.error ?? rotate.error ?? revoke.error} />
         {manage && (
           <Group align="flex-end" mb="xs">
             <Select label={t("excludeSource")} clearable value={exclude} onChange={setExclude} data={SOURCES} w={200} />
             <Button onClick={() => createExport.mutate()} loading={createExport.isPending}>{t("newExport")}</Button>
           </Group>
         )}
-        {createExport.data && <Alert color="teal" role="status">{t("issued")} <Code>{createExport.data.url}</Code></Alert>}
+        {(rotate.data ?? createExport.data) && <Alert color="teal" role="status" data-testid="export-url">{t("issued")} <Code>{(rotate.data ?? createExport.data)!.url}</Code></Alert>}
         {(exports.data ?? []).length === 0 ? <Text size="sm">{t("noExports")}</Text> : (
-          <Table><Table.Thead><Table.Tr><Table.Th>{t("hint")}</Table.Th><Table.Th>{t("excludeSource")}</Table.Th><Table.Th>{t("created")}</Table.Th></Table.Tr></Table.Thead>
-            <Table.Tbody>{exports.data!.map((x) => <Table.Tr key={x.id}><Table.Td>{x.token_hint}…</Table.Td><Table.Td>{x.exclude_source ?? "—"}</Table.Td><Table.Td>{when(x.created_at)}</Table.Td></Table.Tr>)}</Table.Tbody>
+          <Table><Table.Thead><Table.Tr><Table.Th>{t("hint")}</Table.Th><Table.Th>{t("excludeSource")}</Table.Th><Table.Th>{t("created")}</Table.Th><Table.Th>{t("rotated")}</Table.Th>{manage && <Table.Th>{t("actions")}</Table.Th>}</Table.Tr></Table.Thead>
+            <Table.Tbody>{exports.data!.map((x) => (
+              <Table.Tr key={x.id} data-testid="export-row">
+                <Table.Td>{x.token_hint}…</Table.Td><Table.Td>{x.exclude_source ?? "—"}</Table.Td><Table.Td>{when(x.created_at)}</Table.Td><Table.Td>{x.rotated_at ? when(x.rotated_at) : "—"}</Table.Td>
+                {manage && (
+                  <Table.Td>
+                    <Group gap={4} wrap="nowrap">
+                      <Button size="compact-xs" variant="default" onClick={() => rotate.mutate(x.id)} loading={rotate.isPending && rotate.variables === x.id}>{t("rotate")}</Button>
+                      <Button size="compact-xs" variant="default" color="red.9" onClick={() => { if (window.confirm(t("revokeConfirm"))) revoke.mutate(x.id); }} loading={revoke.isPending && revoke.variables === x.id}>{t("revoke")}</Button>
+                    </Group>
+                  </Table.Td>
+                )}
+              </Table.Tr>
+            ))}</Table.Tbody>
           </Table>
         )}
       </Card>
       <Card withBorder>
         <Title order={2} size="h5" mb="xs">{t("feeds")}</Title>
-        <ProblemAlert error={feeds.error ?? createFeed.error ?? sync.error} />
+        <ProblemAlert error={feeds.error ?? createFeed.error ?? sync.error ?? removeFeed.error} />
         {manage && (
           <form onSubmit={(e) => { e.preventDefault(); createFeed.mutate(); }}>
             <Group align="flex-end" mb="xs">
@@ -97,13 +124,59 @@ function Channels() {
               <Table.Tr key={f.id}>
                 <Table.Td>{f.name}<Text size="xs" c="gray.7">{f.url}</Text></Table.Td>
                 <Table.Td><Badge color={f.health.status === "ok" ? "teal.9" : "orange.9"}>{f.health.status}</Badge>{f.health.last_error && <Text size="xs">{f.health.last_error}</Text>}</Table.Td>
-                <Table.Td>{when(f.health.last_success_at)}</Table.Td><Table.Td>{f.health.event_count}</Table.Td><Table.Td>{f.health.open_conflicts}</Table.Td>
-                <Table.Td>{manage && <Button size="xs" variant="default" onClick={() => sync.mutate(f.id)} loading={sync.isPending && sync.variables === f.id}>{t("syncNow")}</Button>}</Table.Td>
+                <Table.Td>{when(f.health.last_success_at)}</Table.Td><Table.Td>{f.health.event_count}</Table.Td><Table.Td>
+                  <Button size="compact-xs" variant={openConflicts === f.id ? "filled" : "default"} onClick={() => setOpenConflicts(openConflicts === f.id ? null : f.id)} data-testid="feed-conflicts">
+                    {t("showConflicts", { count: f.health.open_conflicts })}
+                  </Button>
+                </Table.Td>
+                <Table.Td>{manage && (
+                  <Group gap={4} wrap="nowrap">
+                    <Button size="compact-xs" variant="default" onClick={() => sync.mutate(f.id)} loading={sync.isPending && sync.variables === f.id}>{t("syncNow")}</Button>
+                    <Button size="compact-xs" variant="default" color="red.9" onClick={() => { if (window.confirm(t("removeFeedConfirm"))) removeFeed.mutate(f.id); }}>{t("removeFeed")}</Button>
+                  </Group>
+                )}</Table.Td>
               </Table.Tr>
             ))}</Table.Tbody>
           </Table>
         )}
+        {openConflicts && <FeedConflicts feedId={openConflicts} />}
       </Card>
+    </Stack>
+  );
+}
+
+/** A feed's conflicts: imported nights that clash with our bookings or blocks. */
+function FeedConflicts({ feedId }: { feedId: string }) {
+  const t = useTranslations("channels");
+  const locale = useLocale();
+  const { agencyId } = useAuth();
+  const conflicts = useQuery({
+    queryKey: key(agencyId, "ical", "conflicts", feedId),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/ical-feeds/{feed_id}/conflicts", { params: { path: { feed_id: feedId }, query: { open_only: false } }, signal })),
+  });
+  const d = (s: string) => formatDate(s, locale);
+  return (
+    <Stack gap={4} mt="sm" data-testid="conflicts">
+      <Title order={3} size="h6">{t("conflicts")}</Title>
+      <ProblemAlert error={conflicts.error} />
+      {conflicts.data && conflicts.data.length === 0 ? <Text size="sm">{t("noConflicts")}</Text> : (
+        <Table>
+          <Table.Thead><Table.Tr><Table.Th>{t("imported")}</Table.Th><Table.Th>{t("clashesWith")}</Table.Th><Table.Th>{t("detected")}</Table.Th><Table.Th>{t("state")}</Table.Th></Table.Tr></Table.Thead>
+          <Table.Tbody>
+            {(conflicts.data ?? []).map((c) => (
+              <Table.Tr key={c.id} data-testid="conflict-row">
+                <Table.Td>{d(c.start)} – {d(c.end)}</Table.Td>
+                <Table.Td>
+                  {c.booking_id ? <Anchor component={Link} href={`/bookings/${c.booking_id}`}>{t(`clash.${c.clash_type === "block" ? "block" : "booking"}`)}</Anchor> : t(`clash.${c.clash_type === "block" ? "block" : "booking"}`)}
+                  {" "}({d(c.clash_start)} – {d(c.clash_end)})
+                </Table.Td>
+                <Table.Td>{new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(c.detected_at))}</Table.Td>
+                <Table.Td>{c.resolved_at ? <Badge color="gray.8">{t("resolved")}</Badge> : <Badge color="orange.9">{t("open")}</Badge>}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
     </Stack>
   );
 }

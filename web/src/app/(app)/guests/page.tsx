@@ -1,38 +1,22 @@
 "use client";
-import { Button, Group, Modal, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Anchor, Button, Group, Modal, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
 import { useTranslations } from "next-intl";
+import Link from "next/link";
 import { useState } from "react";
-import { api, unwrap } from "@/api/client";
 import { useAuth } from "@/auth/AuthProvider";
 import { ProblemAlert } from "@/components/ProblemAlert";
-import { key } from "@/hooks/keys";
+import { downloadGuestExport, guestName, useEraseGuest, useGuests } from "@/hooks/guests";
 
 export default function GuestsPage() {
   const t = useTranslations("guests");
   const tc = useTranslations("common");
-  const { can, agencyId } = useAuth();
-  const qc = useQueryClient();
+  const { can } = useAuth();
   const [q, setQ] = useState("");
+  const [query] = useDebouncedValue(q.trim(), 250);
   const [erasing, setErasing] = useState<string | null>(null);
-  const guests = useQuery({
-    queryKey: key(agencyId, "guests", q),
-    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/guests", { params: { query: { q: q || undefined, limit: 100 } }, signal })),
-    placeholderData: keepPreviousData,
-  });
-  const erase = useMutation({
-    mutationFn: (id: string) => unwrap(api.POST("/api/v1/guests/{guest_id}/erase", { params: { path: { guest_id: id } } })),
-    onSuccess: () => { setErasing(null); void qc.invalidateQueries({ queryKey: key(agencyId, "guests") }); },
-  });
-  const exportGuest = async (id: string) => {
-    const data = await unwrap(api.GET("/api/v1/guests/{guest_id}/export", { params: { path: { guest_id: id } } }));
-    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `guest-${id}.json`;
-    a.click();
-    URL.revokeObjectURL(url);
-  };
+  const guests = useGuests(query);
+  const erase = useEraseGuest();
   const gdpr = can("guests.export_erase");
   return (
     <Stack>
@@ -40,18 +24,20 @@ export default function GuestsPage() {
       <TextInput label={t("search")} value={q} onChange={(e) => setQ(e.currentTarget.value)} maw={360} />
       <ProblemAlert error={guests.error ?? erase.error} />
       <Table.ScrollContainer minWidth={560}>
-        <Table striped>
-          <Table.Thead><Table.Tr><Table.Th>{t("name")}</Table.Th><Table.Th>{t("email")}</Table.Th><Table.Th>{t("phone")}</Table.Th>{gdpr && <Table.Th />}</Table.Tr></Table.Thead>
+        <Table striped data-testid="guests-table">
+          <Table.Thead><Table.Tr><Table.Th>{t("name")}</Table.Th><Table.Th>{t("email")}</Table.Th><Table.Th>{t("phone")}</Table.Th>{gdpr && <Table.Th>{t("gdpr")}</Table.Th>}</Table.Tr></Table.Thead>
           <Table.Tbody>
             {(guests.data?.items ?? []).map((g) => (
-              <Table.Tr key={g.id}>
-                <Table.Td>{g.erased_at ? <Text c="gray.7" size="sm">{t("erased")}</Text> : [g.first_name, g.last_name].filter(Boolean).join(" ")}</Table.Td>
+              <Table.Tr key={g.id} data-testid="guest-row">
+                <Table.Td>
+                  <Anchor component={Link} href={`/guests/${g.id}`}>{g.erased_at ? t("erased") : guestName(g) || g.email || g.id.slice(0, 8)}</Anchor>
+                </Table.Td>
                 <Table.Td>{g.email}</Table.Td><Table.Td>{g.phone}</Table.Td>
                 {gdpr && (
                   <Table.Td>
                     {!g.erased_at && (
                       <Group gap="xs">
-                        <Button size="xs" variant="default" onClick={() => void exportGuest(g.id)}>{t("export")}</Button>
+                        <Button size="xs" variant="default" onClick={() => void downloadGuestExport(g.id)}>{t("export")}</Button>
                         <Button size="xs" color="red.9" onClick={() => setErasing(g.id)}>{t("erase")}</Button>
                       </Group>
                     )}
@@ -67,7 +53,7 @@ export default function GuestsPage() {
           <Text>{t("eraseConfirm")}</Text>
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setErasing(null)}>{tc("cancel")}</Button>
-            <Button color="red.9" loading={erase.isPending} onClick={() => erasing && erase.mutate(erasing)}>{t("erase")}</Button>
+            <Button color="red.9" loading={erase.isPending} onClick={() => erasing && erase.mutate(erasing, { onSuccess: () => setErasing(null) })}>{t("erase")}</Button>
           </Group>
         </Stack>
       </Modal>

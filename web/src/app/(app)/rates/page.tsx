@@ -1,5 +1,5 @@
 "use client";
-import { Alert, Badge, Button, Card, Checkbox, Group, NumberInput, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Card, Checkbox, Group, NumberInput, Select, Stack, Table, Tabs, Text, TextInput, Title } from "@mantine/core";
 import { useLocale, useTranslations } from "next-intl";
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
@@ -10,9 +10,12 @@ import { useAri, useCreateAndAssignPolicy, useCreateRatePlan, usePolicies, usePr
 import { weekdayRanges } from "@/lib/bulk";
 import { addDays, formatDate, today } from "@/lib/dates";
 import { formatMoney, parseMajor } from "@/lib/money";
+import { FeesAndTaxes, PlansAndSeasons, QuotePreview } from "@/rates/PricingSetup";
+import { DateField } from "@/components/DateField";
 
 function Rates() {
   const t = useTranslations("rates");
+  const tp = useTranslations("pricing");
   const { can } = useAuth();
   const params = useSearchParams();
   const router = useRouter();
@@ -31,11 +34,28 @@ function Rates() {
           onChange={(v) => v && router.replace(`/rates?property=${v}`)} />
       </Group>
       {!mayWrite && <Alert color="gray" data-testid="rates-readonly">{t("readOnly")}</Alert>}
-      {property && plans.data && !plan && (
-        mayWrite ? <CreatePlan propertyId={property.id} currency={property.currency} /> : <Text>{t("noPlan")}</Text>
+      {property && (
+        <Tabs defaultValue="grid" keepMounted={false}>
+          <Tabs.List>
+            <Tabs.Tab value="grid">{tp("tabs.grid")}</Tabs.Tab>
+            <Tabs.Tab value="plans">{tp("tabs.plans")}</Tabs.Tab>
+            <Tabs.Tab value="fees">{tp("tabs.fees")}</Tabs.Tab>
+            <Tabs.Tab value="quote">{tp("tabs.quote")}</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="grid" pt="sm">
+            <Stack>
+              {plans.data && !plan && (
+                mayWrite ? <CreatePlan propertyId={property.id} currency={property.currency} /> : <Text>{t("noPlan")}</Text>
+              )}
+              {plan && <Grid propertyId={property.id} planId={plan.id} currency={property.currency} tz={property.timezone} mayWrite={mayWrite} />}
+              {mayWrite && <Policy propertyId={property.id} />}
+            </Stack>
+          </Tabs.Panel>
+          <Tabs.Panel value="plans" pt="sm"><PlansAndSeasons property={property} canWrite={mayWrite} /></Tabs.Panel>
+          <Tabs.Panel value="fees" pt="sm"><FeesAndTaxes property={property} canWrite={mayWrite} /></Tabs.Panel>
+          <Tabs.Panel value="quote" pt="sm"><QuotePreview property={property} /></Tabs.Panel>
+        </Tabs>
       )}
-      {property && plan && <Grid propertyId={property.id} planId={plan.id} currency={property.currency} tz={property.timezone} mayWrite={mayWrite} />}
-      {property && mayWrite && <Policy propertyId={property.id} />}
     </Stack>
   );
 }
@@ -100,8 +120,8 @@ function Grid({ propertyId, planId, currency, tz, mayWrite }: { propertyId: stri
             <Stack gap="xs">
               <ProblemAlert error={set.error} />
               <Group align="flex-end" wrap="wrap">
-                <TextInput type="date" label={t("from")} value={from} onChange={(e) => setFrom(e.currentTarget.value)} error={errors.start} />
-                <TextInput type="date" label={t("to")} value={to} onChange={(e) => setTo(e.currentTarget.value)} error={errors.end} />
+                <DateField label={t("from")} value={from} onChange={setFrom} error={errors.start} />
+                <DateField label={t("to")} value={to} onChange={setTo} error={errors.end} />
                 <TextInput label={`${t("price")} (${currency})`} placeholder={t("unchanged")} value={price} onChange={(e) => setPrice(e.currentTarget.value)} error={errors.price_minor} inputMode="decimal" w={140} />
                 <NumberInput label={t("minStay")} placeholder={t("unchanged")} min={1} value={minStay} onChange={(v) => setMinStay(v === "" ? "" : Number(v))} error={errors.min_stay} w={120} />
                 <Select label={t("closed")} allowDeselect={false} value={closed} onChange={(v) => v && setClosed(v)} w={140}

@@ -1,5 +1,5 @@
 "use client";
-import { Alert, Anchor, Button, Card, Group, Modal, NumberInput, SimpleGrid, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Card, Group, Modal, NumberInput, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useLocale, useTranslations } from "next-intl";
 import Link from "next/link";
 import { useParams } from "next/navigation";
@@ -11,9 +11,12 @@ import { ACTION_PERMISSION, NEXT_ACTIONS, useAudit, useBooking, useBookingAction
 import { useProperty } from "@/hooks/properties";
 import { useQuote, type Quote } from "@/hooks/quotes";
 import { QuoteSummary } from "@/components/QuoteSummary";
+import { PaymentsTable } from "@/components/PaymentsTable";
+import { usePayments } from "@/hooks/payments";
 import { formatDate, today } from "@/lib/dates";
 import { formatMoney } from "@/lib/money";
 import { refundOn } from "@/lib/refunds";
+import { DateField } from "@/components/DateField";
 
 export default function BookingPage() {
   const { id } = useParams<{ id: string }>();
@@ -33,6 +36,7 @@ function BookingDetail({ booking }: { booking: Booking }) {
   const action = useBookingAction();
   const update = useUpdateBooking();
   const audit = useAudit(booking.id, can("audit.read"));
+  const payments = usePayments({ booking_id: booking.id, limit: 50 });
   const [cancelling, setCancelling] = useState(false);
   const [edit, setEdit] = useState<{ check_in: string; check_out: string; adults: number } | null>(null);
   const quote = booking.quote as Quote | null;
@@ -67,7 +71,11 @@ function BookingDetail({ booking }: { booking: Booking }) {
         </Card>
         <Card withBorder>
           <Title order={2} size="h5">{t("guest")}</Title>
-          <Text data-testid="guest-name">{[guest?.first_name, guest?.last_name].filter(Boolean).join(" ") || "—"}</Text>
+          {guest && can("guests.read") ? (
+            <Anchor component={Link} href={`/guests/${guest.id}`} data-testid="guest-name">{[guest.first_name, guest.last_name].filter(Boolean).join(" ") || guest.email || "—"}</Anchor>
+          ) : (
+            <Text data-testid="guest-name">{[guest?.first_name, guest?.last_name].filter(Boolean).join(" ") || "—"}</Text>
+          )}
           {role === "owner" ? (
             <Text size="sm" c="gray.7" data-testid="contact-hidden">{t("contact")}: {t("hidden")}</Text>
           ) : (
@@ -90,6 +98,11 @@ function BookingDetail({ booking }: { booking: Booking }) {
             </Table.Tbody>
           </Table>
         ) : <Text size="sm">{t("noQuote")}</Text>}
+      </Card>
+      <Card withBorder data-testid="booking-payments">
+        <Title order={2} size="h5">{t("payments")}</Title>
+        <ProblemAlert error={payments.error} />
+        {payments.data && payments.data.items.length === 0 && !booking.refund ? <Text size="sm">{t("noPayments")}</Text> : <PaymentsTable items={payments.data?.items ?? []} withBooking={false} />}
       </Card>
       <Card withBorder>
         <Title order={2} size="h5">{t("actions")}</Title>
@@ -134,8 +147,8 @@ function BookingDetail({ booking }: { booking: Booking }) {
           <form onSubmit={(e) => { e.preventDefault(); update.mutate({ id: booking.id, version: booking.version, ...edit }, { onSuccess: () => setEdit(null) }); }}>
             <Stack>
               <ProblemAlert error={update.error} />
-              <TextInput type="date" label={t("checkIn")} value={edit.check_in} onChange={(e) => setEdit({ ...edit, check_in: e.currentTarget.value })} error={editErrors.check_in} />
-              <TextInput type="date" label={t("checkOut")} value={edit.check_out} onChange={(e) => setEdit({ ...edit, check_out: e.currentTarget.value })} error={editErrors.check_out} />
+              <DateField label={t("checkIn")} value={edit.check_in} onChange={(v) => setEdit({ ...edit, check_in: v })} error={editErrors.check_in} />
+              <DateField label={t("checkOut")} value={edit.check_out} onChange={(v) => setEdit({ ...edit, check_out: v })} error={editErrors.check_out} />
               <NumberInput label={t("adults")} min={1} value={edit.adults} onChange={(v) => setEdit({ ...edit, adults: Number(v) || 1 })} error={editErrors.adults} />
               {editQuote.data && <QuoteSummary quote={editQuote.data} reasons={false} />}
               <Button type="submit" loading={update.isPending}>{t("edit")}</Button>

@@ -6,6 +6,10 @@ import { useParams } from "next/navigation";
 import { useState } from "react";
 import { useAuth } from "@/auth/AuthProvider";
 import { ProblemAlert } from "@/components/ProblemAlert";
+import { PropertyPhotos } from "@/components/PropertyPhotos";
+import { useQuery } from "@tanstack/react-query";
+import { api, unwrap } from "@/api/client";
+import { key } from "@/hooks/keys";
 import { PropertyForm, initialValues, toBody } from "@/components/PropertyForm";
 import { useProperty, useUpdateProperty } from "@/hooks/properties";
 
@@ -17,6 +21,8 @@ export default function PropertyPage() {
   const property = useProperty(id);
   const update = useUpdateProperty(id);
   const [saved, setSaved] = useState(false);
+  const { agencyId } = useAuth();
+  const agency = useQuery({ queryKey: key(agencyId, "properties", "agency"), queryFn: ({ signal }) => unwrap(api.GET("/api/v1/agency", { signal })), enabled: !!agencyId });
   if (property.error) return <ProblemAlert error={property.error} />;
   if (!property.data) return <Text>{tc("loading")}</Text>;
   return (
@@ -31,6 +37,7 @@ export default function PropertyPage() {
       {saved && <Text c="teal.9" role="status">{tc("saved")}</Text>}
       <PropertyForm key={property.data.updated_at} initial={initialValues(property.data)} error={update.error} pending={update.isPending} submitLabel={tc("save")}
         onSubmit={(v) => update.mutate(toBody(v), { onSuccess: () => setSaved(true) })} />
+      <PropertyPhotos propertyId={id} listed={property.data.is_listed} agencySlug={agency.data?.slug ?? null} canWrite={can("properties.write")} />
     </Stack>
   );
 }

@@ -1,0 +1,37 @@
+import { expect, test } from "@playwright/test";
+import { createProperty, expectAccessible, login, shot, signupApi } from "./helpers";
+
+// A 1×1 PNG.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkaPhfDwAEhAGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+
+test("a property's amenities are edited and its photos uploaded and deleted", async ({ page, request }, info) => {
+  const admin = await signupApi(request, "Photo Agency");
+  const property = await createProperty(request, admin, "Haus Bild", { is_listed: true });
+  await login(page, admin.email);
+  await page.goto(`/properties/${property.id}`);
+
+  const amenities = page.getByRole("combobox", { name: "Amenities" });
+  await amenities.click({ force: true }); // its pill box takes the pointer
+  await page.getByRole("option", { name: "Sauna" }).click();
+  await page.getByRole("option", { name: "Wi-Fi" }).click();
+  await page.keyboard.press("Escape");
+  await page.getByTestId("save-property").click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId("amenities")).toBeVisible();
+  await expect(page.locator(".mantine-Pill-label", { hasText: "Sauna" })).toBeVisible();
+  await expect(page.locator(".mantine-Pill-label", { hasText: "Wi-Fi" })).toBeVisible();
+
+  const photos = page.getByTestId("photos");
+  await expect(photos).toContainText("No photos yet.");
+  await photos.getByRole("textbox", { name: "Caption" }).fill("Blick auf den See");
+  await photos.locator('input[type="file"]').setInputFiles({ name: "see.png", mimeType: "image/png", buffer: PNG });
+  await expect(photos.getByTestId("photo")).toHaveCount(1);
+  await expect(photos.getByRole("img", { name: "Blick auf den See" })).toBeVisible();
+  await expect.poll(() => photos.getByRole("img").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
+  await shot(page, info, "photo-and-amenities");
+  await expectAccessible(page, "property with photos");
+  page.once("dialog", (d) => void d.accept());
+  await photos.getByRole("button", { name: "Delete" }).click();
+  await expect(photos.getByTestId("photo")).toHaveCount(0);
+});
