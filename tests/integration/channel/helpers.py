@@ -221,12 +221,28 @@ async def reconciled_in_line(
 ) -> None:
     """Reconcile until a run finds 0 mismatches (the first runs push what they find)."""
 
+    last: list[Any] = []
+
     async def in_line() -> dict[str, Any] | None:
         entry = await reconciled(client, h, connection_id, 60)
         ok = entry["details"]["mismatches"] == 0 and entry["outcome"] == "ok"
+        if not ok:  # what the listings' own entries found, for the failure message
+            r = await client.get(
+                f"/api/v1/channel-connections/{connection_id}/sync-log",
+                params={"limit": 20},
+                headers=h,
+            )
+            last[:] = [
+                (e["mapping_id"], e["details"].get("mismatched_nights"))
+                for e in r.json()
+                if e["kind"] == "reconcile" and e["mapping_id"] and e["details"].get("mismatches")
+            ][:4]
         return entry if ok else None
 
-    await eventually(in_line, within, "reconciliation with 0 mismatches")
+    try:
+        await eventually(in_line, within, "reconciliation with 0 mismatches")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last mismatched nights per listing: {last}") from exc
 
 
 # A simulator reservation's status → the Core booking's.
