@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from redis.exceptions import RedisError
 
 from pms import db
-from pms.channel import inbound, inbox, reconcile
+from pms.channel import conflicts, inbound, inbox, reconcile
 from pms.channel.engine import dirty, flush
 from pms.channel.inbox import RECEIVED
 from pms.core.outbox import EventMessage
@@ -83,6 +83,15 @@ async def on_ari_changed(event: EventMessage) -> None:
 @register("availability.changed")
 async def on_availability_changed(event: EventMessage) -> None:
     p = event["payload"]
+    if event["agency_id"] is not None:
+        # First: nights a conflict still needs stay closed (their flush then sees them so).
+        async with db.transaction(uuid.UUID(event["agency_id"])) as session:
+            await conflicts.hold_freed(
+                session,
+                uuid.UUID(p["property_id"]),
+                date.fromisoformat(p["start"]),
+                date.fromisoformat(p["end"]),
+            )
     await _mark(p["property_id"], p["start"], p["end"], None)
 
 

@@ -245,8 +245,10 @@ async def reconciled_in_line(
         raise AssertionError(f"{exc}; last mismatched nights per listing: {last}") from exc
 
 
-# A simulator reservation's status → the Core booking's.
-_STATUS = {"accepted": "confirmed", "cancelled": "cancelled"}
+# A simulator reservation's status → the Core booking's. An accepted reservation may be a
+# `conflict` in Core: when its webhook overtook the cancellation of the stay it collided with,
+# Core kept it (never lost) as a conflict for a person to resolve, its nights held closed.
+_STATUS = {"accepted": ("confirmed", "conflict"), "cancelled": ("cancelled",)}
 
 
 async def every_booking_once(
@@ -268,7 +270,7 @@ async def every_booking_once(
         wrong = [
             (b["channel_booking_id"], b["status"], remote[b["channel_booking_id"]]["status"])
             for b in ours
-            if b["status"] != _STATUS[remote[b["channel_booking_id"]]["status"]]
+            if b["status"] not in _STATUS[remote[b["channel_booking_id"]]["status"]]
             or b["check_in"] != remote[b["channel_booking_id"]]["start_date"]
         ]
         last[:] = [
