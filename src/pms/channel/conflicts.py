@@ -38,6 +38,43 @@ async def list_open(
     return await listing.page(session, stmt, limit, offset)
 
 
+async def hold_freed(session: AsyncSession, property_id: uuid.UUID, start: date, end: date) -> int:
+    """Nights of ``[start, end)`` changed: an open conflict there whose clashing stay has since
+    gone (cancelled, moved) would leave its nights open while the platform's guest still holds
+    them; close them too (another block each). Returns how many conflicts got new holds."""
+    from pms.channel.inbound import hold_free_nights, system_actor
+
+    rows = (
+        await session.execute(
+            select(ChannelConflict, Booking.source, Booking.channel_booking_id)
+            .join(Booking, Booking.id == ChannelConflict.booking_id)
+            .where(
+                ChannelConflict.property_id == property_id,
+                ChannelConflict.resolved_at.is_(None),
+                ChannelConflict.start < end,
+                ChannelConflict.end > start,
+            )
+            .with_for_update(of=ChannelConflict)
+        )
+    ).all()
+    grown = 0
+    for conflict, source, code in rows:
+        platform = str(getattr(source, "value", source))
+        held = await hold_free_nights(
+            session,
+            system_actor(conflict.agency_id, platform),
+            property_id,
+            conflict.start,
+            conflict.end,
+            platform,
+            str(code or conflict.booking_id),
+        )
+        if held:
+            conflict.held_block_ids = [*conflict.held_block_ids, *held]
+            grown += 1
+    return grown
+
+
 async def resolve(
     session: AsyncSession,
     actor: Actor,

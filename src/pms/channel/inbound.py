@@ -369,7 +369,9 @@ async def _record_conflict(
         start=res.check_in,
         end=res.check_out,
     )
-    conflict.held_block_ids = await _hold_free_nights(s, actor, mapping, res)
+    conflict.held_block_ids = await hold_free_nights(
+        s, actor, mapping.property_id, res.check_in, res.check_out, mapping.platform, res.code
+    )
     s.add(conflict)
     await s.flush()
     other = (
@@ -390,17 +392,23 @@ async def _record_conflict(
     )
 
 
-async def _hold_free_nights(
-    s: AsyncSession, actor: Actor, mapping: ChannelMapping, res: InboundReservation
+async def hold_free_nights(
+    s: AsyncSession,
+    actor: Actor,
+    property_id: uuid.UUID,
+    check_in: date,
+    check_out: date,
+    platform: str,
+    code: str,
 ) -> list[str]:
     """Close the conflicting stay's nights that no other stay holds, everywhere (a block), so
     no channel sells them while a person resolves the conflict."""
     taken = {
         n
-        for r in await inventory.occupied(s, [mapping.property_id], res.check_in, res.check_out)
-        for n in stay_nights(max(r.start, res.check_in), min(r.end, res.check_out))
+        for r in await inventory.occupied(s, [property_id], check_in, check_out)
+        for n in stay_nights(max(r.start, check_in), min(r.end, check_out))
     }
-    free = [n for n in stay_nights(res.check_in, res.check_out) if n not in taken]
+    free = [n for n in stay_nights(check_in, check_out) if n not in taken]
     held: list[str] = []
     start: date | None = None
     for i, night in enumerate(free):
@@ -411,11 +419,11 @@ async def _hold_free_nights(
                 s,
                 actor,
                 BlockCreate(
-                    property_id=mapping.property_id,
+                    property_id=property_id,
                     start=start,
                     end=night + timedelta(days=1),
                     kind=BlockKind.MANUAL,
-                    note=f"Held for the conflicting {mapping.platform} booking {res.code}",
+                    note=f"Held for the conflicting {platform} booking {code}",
                 ),
             )
             held.append(str(block.id))

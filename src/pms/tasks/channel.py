@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from redis.exceptions import RedisError
 
 from pms import db
-from pms.channel import inbound, inbox, reconcile
+from pms.channel import conflicts, inbound, inbox, reconcile
 from pms.channel.engine import dirty, flush
 from pms.channel.inbox import RECEIVED
 from pms.core.outbox import EventMessage
@@ -83,6 +83,15 @@ async def on_ari_changed(event: EventMessage) -> None:
 @register("availability.changed")
 async def on_availability_changed(event: EventMessage) -> None:
     p = event["payload"]
+    if event["agency_id"] is not None:
+        # First: nights a conflict still needs stay closed (their flush then sees them so).
+        async with db.transaction(uuid.UUID(event["agency_id"])) as session:
+            await conflicts.hold_freed(
+                session,
+                uuid.UUID(p["property_id"]),
+                date.fromisoformat(p["start"]),
+                date.fromisoformat(p["end"]),
+            )
     await _mark(p["property_id"], p["start"], p["end"], None)
 
 
@@ -188,38 +197,45 @@ def sweep() -> list[int]:
     return list(run(_sweep()))
 
 
-async def _connections() -> list[uuid.UUID]:
+async def _connections() -> list[tuple[uuid.UUID, str]]:
     async with db.transaction(None) as session:
         await db.system_access(session)
         from sqlalchemy import select
 
-        return list(
-            (
-                await session.execute(
-                    select(ChannelConnection.id).where(ChannelConnection.status != "revoked")
-                )
-            ).scalars()
+        rows = await session.execute(
+            select(ChannelConnection.id, ChannelConnection.platform).where(
+                ChannelConnection.status != "revoked"
+            )
         )
+        return [(r.id, r.platform) for r in rows]
 
 
 @celery_app.task(name="pms.channel.reconcile_all", ignore_result=True)
 def reconcile_all() -> int:
-    ids = run(_connections())
-    for connection_id in ids:
-        reconcile_connection.delay(str(connection_id))
-    return len(ids)
+    accounts = run(_connections())
+    for connection_id, platform in accounts:
+        reconcile_connection.apply_async(
+            (str(connection_id), None, platform), queue=queue_for(platform)
+        )
+    return len(accounts)
 
 
 @register(reconcile.REQUESTED)
 async def on_reconcile_requested(event: EventMessage) -> None:
     p = event["payload"]
     reconcile_connection.apply_async(
-        (p["connection_id"], int(p["sync_log_id"])), queue=queue_for(p["platform"])
+        (p["connection_id"], int(p["sync_log_id"]), p["platform"]), queue=queue_for(p["platform"])
     )
 
 
 @celery_app.task(name="pms.channel.reconcile", ignore_result=True)
-def reconcile_connection(connection_id: str, sync_log_id: int | None = None) -> int:
+def reconcile_connection(
+    connection_id: str, sync_log_id: int | None = None, platform: str | None = None
+) -> int:
     report = run(reconcile.reconcile(uuid.UUID(connection_id), get_settings(), sync_log_id))
+    if platform:
+        # Its flushes held the account: a flush task that found it busy meanwhile left its
+        # changes to them, but they pushed only the reconciled listings. This takes the rest.
+        flush_now(connection_id, platform)
     _log.info("channel.reconciled", connection_id=connection_id, mismatches=report.mismatches)
     return report.mismatches

@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/{platform}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receive a platform's webhook (signed); stored once, applied by a worker */
+        post: operations["receive_webhook_api_v1_channels__platform__webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/signup": {
         parameters: {
             query?: never;
@@ -1110,6 +1127,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channel-connections/{connection_id}/sync-log/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One sync log entry (e.g. a queued reconciliation, to follow it) */
+        get: operations["sync_log_entry_api_v1_channel_connections__connection_id__sync_log__entry_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channel-connections/{connection_id}/dead-letters": {
         parameters: {
             query?: never;
@@ -1153,7 +1187,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Read back the platform's window, compare with Core, push the differences */
+        /**
+         * Queue a read-back of the platform's window, compared with Core, differences pushed
+         * @description Answers at once with the sync log entry that reports the run: `queued`, then `running`, then its outcome with the mismatches found in `details`.
+         */
         post: operations["reconcile_connection_api_v1_channel_connections__connection_id__reconcile_post"];
         delete?: never;
         options?: never;
@@ -1206,23 +1243,6 @@ export interface paths {
         get: operations["channel_days_api_v1_properties__property_id__channel_days_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/channels/{platform}/webhooks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Receive a platform's webhook (signed); stored once, applied by a worker */
-        post: operations["receive_webhook_api_v1_channels__platform__webhooks_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3954,16 +3974,23 @@ export interface components {
              */
             source: string | null;
         };
-        /** ReconcileResult */
-        ReconcileResult: {
-            /** Outcome */
+        /** ReconcileQueued */
+        ReconcileQueued: {
+            /**
+             * Sync Log Id
+             * @description The sync log entry that reports the run's outcome.
+             */
+            sync_log_id: number;
+            /**
+             * Outcome
+             * @description `queued`; the entry goes `running`, then its outcome.
+             */
             outcome: string;
-            /** Mismatches */
-            mismatches: number;
-            /** Listings */
-            listings: {
-                [key: string]: unknown;
-            }[];
+            /**
+             * Location
+             * @description Where to follow it (also the `Location` header).
+             */
+            location: string;
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -4486,6 +4513,75 @@ export interface operations {
                 };
             };
             /** @description A dependency is down; `failed` names it */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_webhook_api_v1_channels__platform__webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                platform: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description Missing, forged, stale or replayed signature */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another agency's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state (see `conflict_type`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field or rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis) is unavailable; nothing was changed (see Retry-After) */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13344,6 +13440,88 @@ export interface operations {
             };
         };
     };
+    sync_log_entry_api_v1_channel_connections__connection_id__sync_log__entry_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The agency to act in, when you belong to several. */
+                "x-agency-id"?: string | null;
+            };
+            path: {
+                connection_id: string;
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncLogEntry"];
+                };
+            };
+            /** @description Bad request (e.g. several agencies and no X-Agency-Id) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such connection, mapping or object in this agency */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field or rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis) is unavailable; nothing was changed (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_dead_letters_api_v1_channel_connections__connection_id__dead_letters_get: {
         parameters: {
             query?: {
@@ -13533,12 +13711,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReconcileResult"];
+                    "application/json": components["schemas"]["ReconcileQueued"];
                 };
             };
             /** @description Bad request (e.g. several agencies and no X-Agency-Id) */
@@ -13588,15 +13766,6 @@ export interface operations {
             };
             /** @description Invalid input: `errors` names each field or rule */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The platform did not answer as expected */
-            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13861,75 +14030,6 @@ export interface operations {
             };
             /** @description No such connection, mapping or object in this agency */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input: `errors` names each field or rule */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency (database, Redis) is unavailable; nothing was changed (see Retry-After) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    receive_webhook_api_v1_channels__platform__webhooks_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                platform: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookReceipt"];
-                };
-            };
-            /** @description Missing, forged, stale or replayed signature */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or another agency's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict with the current state (see `conflict_type`) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
