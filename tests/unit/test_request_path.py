@@ -5,6 +5,7 @@ caches in front of them) are gone for good."""
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,30 @@ def test_bookings_are_created_by_one_function() -> None:
 
     assert not hasattr(bookings, "create_many")
     assert not hasattr(bookings, "from_front")
+
+
+def test_every_route_but_the_signed_platform_webhooks_takes_an_idempotency_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Routes are matched in the order of their domains, and every POST claims its
+    Idempotency-Key; the platforms' webhooks are idempotent by their own message ids."""
+    from fastapi.routing import APIRoute
+
+    from pms.api.idempotency import IdempotentRoute
+
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    app = create_app()
+
+    def routes(items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for r in items:
+            nested = getattr(r, "original_router", None)  # an included router
+            out += routes(nested.routes) if nested is not None else [r]
+        return out
+
+    plain = [
+        r.path
+        for r in routes(app.routes)
+        if isinstance(r, APIRoute) and not isinstance(r, IdempotentRoute)
+    ]
+    assert plain == ["/channels/{platform}/webhooks"]

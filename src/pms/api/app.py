@@ -72,7 +72,6 @@ def create_app() -> FastAPI:
     openapi.install(app)
     app.include_router(health.router)
     # By domain: the team's core records, then rates and quotes, then what runs beside them.
-    app.include_router(channels.webhook_router, prefix="/api/v1")
     for router in (
         auth.router,
         agency.router,
@@ -89,6 +88,7 @@ def create_app() -> FastAPI:
         ical.router,
         alerts.router,
         channels.router,
+        channels.webhook_router,
         audit.router,
         events.router,
         public.router,

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from pms.api.deps import DB, AppSettings, BookingsRead, ChannelsManage, ChannelsRead
+from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.channel import (
     conflicts,
@@ -48,9 +49,9 @@ from pms.schemas.channel import (
 from pms.schemas.common import Page, PageParams, page_params
 from pms.schemas.dates import DateWindow
 
-router = APIRouter(tags=["channels"])
-# The platforms' webhooks: included ahead of every other router, so the busiest unauthenticated
-# route is the first one FastAPI tries (matching walks the routes in order).
+router = APIRouter(route_class=IdempotentRoute, tags=["channels"])
+# The platforms' webhooks: signed, and made idempotent by the platform's own message id (the
+# inbox stores each once), so they take no Idempotency-Key and need no request transaction.
 webhook_router = APIRouter(tags=["channels"])
 _404: Responses = {404: {"description": "No such connection, mapping or object in this agency"}}
 _502: Responses = {502: {"description": "The platform did not answer as expected"}}
