@@ -70,8 +70,8 @@ pytest: install
 	PMS_TEST_SLOW_CALLBACK_MS=$${PMS_TEST_SLOW_CALLBACK_MS:-250} $(VENV)/bin/pytest
 
 # Mutation testing (mutmut) of the modules that hold the rules, each with its own tests
-# (tests/mutation/modules.py): the score per module and the surviving mutants. Slow (hours for
-# all modules on a small machine), so not part of `make test`; MODULES="pms.core.money" runs
+# (tests/mutation/modules.py): the score per module and the surviving mutants. Slow (a day for
+# all modules on a small shared machine), so not part of `make test`; MODULES="pms.core.money" runs
 # one. See docs/testing.md.
 mutation: install
 	$(VENV)/bin/python -m tests.mutation $(MODULES)

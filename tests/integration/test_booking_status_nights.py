@@ -75,28 +75,28 @@ async def act(client: httpx.AsyncClient, a: Agency, booking_id: str, action: str
     assert r.status_code == 200, r.text
 
 
+# How the product brings a booking into each status: what it is created as, then the status
+# actions it goes through.
+CREATED_AS = {"inquiry": "inquiry", "requested": "requested", "hold": "hold", "expired": "hold"}
+CREATED_AS |= {"declined": "requested", "conflict": "requested"}
+ACTIONS = {
+    "checked_in": ["check-in"],
+    "checked_out": ["check-in", "check-out"],
+    "no_show": ["no-show"],
+    "declined": ["decline"],
+    "cancelled": ["cancel"],
+}
+
+
 async def booking_in(
     status: str, client: httpx.AsyncClient, a: Agency, admin: asyncpg.Connection
 ) -> str:
-    """A booking of nights 2-5 brought into ``status`` the way the product gets it there."""
-    created_as = {"inquiry": "inquiry", "requested": "requested", "hold": "hold"}.get(
-        status, "requested" if status in ("declined", "conflict") else "confirmed"
-    )
-    if status == "expired":
-        created_as = "hold"
-    r = await book(client, a, 2, 5, status=created_as)
+    """A booking of nights 2-5 brought into ``status``."""
+    r = await book(client, a, 2, 5, status=CREATED_AS.get(status, "confirmed"))
     assert r.status_code == 201, r.text
     booking_id: str = r.json()["id"]
-    if status in ("checked_in", "checked_out"):
-        await act(client, a, booking_id, "check-in")
-    if status == "checked_out":
-        await act(client, a, booking_id, "check-out")
-    if status == "no_show":
-        await act(client, a, booking_id, "no-show")
-    if status == "declined":
-        await act(client, a, booking_id, "decline")
-    if status == "cancelled":
-        await act(client, a, booking_id, "cancel")
+    for action in ACTIONS.get(status, []):
+        await act(client, a, booking_id, action)
     if status == "expired":
         await admin.execute(
             "UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1::uuid",

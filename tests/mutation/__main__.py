@@ -5,15 +5,15 @@ module and the surviving mutants.
 Each module gets a work directory under .data/mutation/ (the sources, migrations and tests
 linked in, and a pyproject.toml whose ``[tool.mutmut]`` names that module and its tests), so
 mutmut's first pass, which runs every selected test once to learn which tests call which
-function, runs only that module's tests. Results stay there: a second run tests only what
-changed. One embedded PostgreSQL and Redis serve every mutant's pytest run (mutmut forks one
-per mutant), with one migrated template database, so a mutant costs its tests and not a server
-start and a migration.
+function, runs only that module's tests. One embedded PostgreSQL and Redis serve every
+mutant's pytest run (mutmut forks one per mutant), with one migrated template database, so a
+mutant costs its tests and not a server start and a migration.
 
-    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME]
+    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME] [--keep]
 
 ``--tests`` tests another tests directory (e.g. an older one, for a before/after table);
-``--label`` keeps its results apart."""
+``--label`` keeps its results apart; ``--keep`` resumes an interrupted run (mutmut keeps each
+mutant's result but does not notice a changed test, so by default every run starts afresh)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def workdir(label: str, module: str) -> Path:
     return DATA / label / module
 
 
-def prepare(work: Path, module: str, tests_dir: Path) -> None:
+def prepare(work: Path, module: str, tests_dir: Path, keep: bool) -> None:
     """The work directory: links to the sources, and a pyproject.toml that is the project's
     with a ``[tool.mutmut]`` for this module and its tests."""
     work.mkdir(parents=True, exist_ok=True)
@@ -101,8 +101,8 @@ def prepare(work: Path, module: str, tests_dir: Path) -> None:
     (work / "pyproject.toml").write_text(
         (REPO / "pyproject.toml").read_text() + "\n".join(lines) + "\n"
     )
-    # The copy of the tests mutmut made last time would be used as it is: take it afresh.
-    shutil.rmtree(work / "mutants" / "tests", ignore_errors=True)
+    # mutmut keeps results, but does not notice a changed test: start afresh unless resuming.
+    shutil.rmtree(work / "mutants" if not keep else work / "mutants" / "tests", ignore_errors=True)
 
 
 def score(work: Path, module: str) -> Score:
@@ -151,6 +151,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("modules", nargs="*", help="default: all of tests/mutation/modules.py")
     parser.add_argument("--tests", type=Path, default=REPO / "tests")
     parser.add_argument("--label", default="current")
+    parser.add_argument(
+        "--keep", action="store_true", help="resume: keep the results of an earlier run"
+    )
     args = parser.parse_args(argv)
     modules: list[str] = args.modules or list(TESTS_BY_MODULE)
     unknown = [m for m in modules if m not in TESTS_BY_MODULE]
@@ -181,7 +184,7 @@ def main(argv: list[str]) -> int:
         }
         for module in modules:
             work = workdir(args.label, module)
-            prepare(work, module, args.tests.resolve())
+            prepare(work, module, args.tests.resolve(), args.keep)
             print(f"\n=== {module}", flush=True)
             started = time.monotonic()
             # One pytest at a time: every mutant's run shares the one Redis (tests flush it).

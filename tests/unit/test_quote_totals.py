@@ -4,11 +4,15 @@ the search prices many properties with it, so every amount it shows must be the 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pms.core import quote_totals
 from pms.core.ari import compile_ari
 from pms.core.dates import Stay
+from pms.core.money import round_half_up
 from pms.core.quote_totals import Tariff, total_minor
 from pms.core.quotes import Guests, PropertyPricing, quote
 from pms.core.restrictions import rows_read_by
@@ -46,3 +50,18 @@ def test_a_worked_example_with_every_kind_of_charge() -> None:
         visitor_tax=None,
     )
     assert total_minor(tariff, 20000, 2, Guests(2)) == 31850
+
+
+@given(p=st.integers(-(10**9), 10**9), q=st.integers(1, 10**6))
+def test_the_integer_rounding_is_round_half_up_of_the_exact_quotient(p: int, q: int) -> None:
+    # Negative amounts too (a discount line): halves away from zero, like money.round_half_up.
+    assert quote_totals._rounded(p, q) == round_half_up(Decimal(p) / Decimal(q))
+
+
+def test_negative_halves_round_away_from_zero() -> None:
+    assert [quote_totals._rounded(p, q) for p, q in ((-5, 2), (-1, 4), (-3, 4), (-7, 1))] == [
+        -3,
+        0,
+        -1,
+        -7,
+    ]
