@@ -22,6 +22,9 @@ test("a property's amenities are edited and its photos uploaded, reordered and d
   await expect(page.locator(".mantine-Pill-label", { hasText: "Sauna" })).toBeVisible();
   await expect(page.locator(".mantine-Pill-label", { hasText: "Wi-Fi" })).toBeVisible();
 
+  // Not mapped to any platform: the channels-per-night card says so.
+  await expect(page.getByTestId("no-channel-nights")).toContainText("not mapped to any platform listing");
+
   const photos = page.getByTestId("photos");
   await expect(photos).toContainText("No photos yet.");
   await photos.getByRole("textbox", { name: "Caption" }).fill("Blick auf den See");
