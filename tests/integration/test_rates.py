@@ -495,6 +495,49 @@ async def test_configuration_refuses_duplicates_objects_in_use_and_foreign_curre
     assert (await client.delete(f"/api/v1/tax-classes/{vat}", headers=h)).status_code == 204
 
 
+async def test_a_cancellation_policy_is_edited_and_deleted_only_when_unused(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    h = agency.auth()
+    policy = await post(
+        client,
+        agency,
+        "/cancellation-policies",
+        {"name": "Flex", "rules": [{"days_before": 14, "refund_percent": "100"}]},
+    )
+    url = f"/api/v1/cancellation-policies/{policy}"
+    r = await client.patch(
+        url,
+        json={
+            "name": "Moderate",
+            "rules": [
+                {"days_before": 30, "refund_percent": "100"},
+                {"days_before": 7, "refund_percent": "50"},
+            ],
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Moderate"
+    assert [(x["days_before"], x["refund_percent"]) for x in r.json()["rules"]] == [
+        (30, "100"),
+        (7, "50"),
+    ]
+    r = await client.patch(url, json={"rules": []}, headers=h)
+    assert r.status_code == 422  # a policy keeps at least one rule
+    r = await client.patch(url, json={"name": None}, headers=h)
+    assert r.status_code == 422
+    await assign(client, agency, cancellation_policy_id=policy)
+    r = await client.delete(url, headers=h)
+    assert r.status_code == 409
+    assert r.json()["detail"] == "The cancellation policy is in use; unassign it first."
+    assert (await client.get(url, headers=h)).status_code == 200
+    await assign(client, agency)
+    assert (await client.delete(url, headers=h)).status_code == 204
+    assert (await client.get(url, headers=h)).status_code == 404
+    assert (await client.delete(url, headers=h)).status_code == 404
+
+
 async def test_one_default_plan_per_property(client: httpx.AsyncClient, agency: Agency) -> None:
     h = agency.auth()
     first = await plan(client, agency, is_default=False)  # the first plan is the default anyway
