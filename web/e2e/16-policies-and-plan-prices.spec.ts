@@ -30,3 +30,31 @@ test("cancellation policies are edited and deleted (one in use is refused with t
   await expect(policies.getByTestId("policy-row")).toHaveCount(1);
   await shot(page, info, "policies");
 });
+
+test("a rate plan's weekday prices and long-stay discounts are edited", async ({ page, request }, info) => {
+  const admin = await signupApi(request, "Weekday Agency");
+  const property = await createProperty(request, admin, "Haus Woche");
+  const plan = await call(request, admin, "POST", `/api/v1/properties/${property.id}/rate-plans`, { name: "Standard", base_price_minor: 10000 });
+  await login(page, admin.email);
+  await page.goto(`/rates?property=${property.id}`);
+  await page.getByRole("tab", { name: "Plans and seasons" }).click();
+
+  const card = page.getByTestId("plan-prices");
+  await card.getByRole("textbox", { name: "Friday" }).fill("zwölf");
+  await card.getByTestId("save-plan-prices").click();
+  await expect(card.getByText("not an amount")).toBeVisible();
+  await card.getByRole("textbox", { name: "Friday" }).fill("120");
+  await card.getByRole("textbox", { name: "Saturday" }).fill("130,50");
+  await card.getByRole("button", { name: "Add a discount" }).click();
+  await card.getByRole("textbox", { name: "Discount %" }).fill("15");
+  await card.getByTestId("save-plan-prices").click();
+  await expect(card.getByRole("status")).toHaveText("Saved.");
+  const stored = await call(request, admin, "GET", `/api/v1/rate-plans/${plan.id}`);
+  expect(stored.weekday_prices).toEqual({ "4": 12000, "5": 13050 });
+  expect(stored.los_discounts).toEqual([{ min_nights: 7, percent: "15" }]);
+  await page.reload();
+  await page.getByRole("tab", { name: "Plans and seasons" }).click();
+  await expect(card.getByRole("textbox", { name: "Friday" })).toHaveValue("120.00");
+  await expect(card.getByTestId("los-row")).toHaveCount(1);
+  await shot(page, info, "plan-weekday-prices");
+});
