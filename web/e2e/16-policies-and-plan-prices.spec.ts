@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { call, createProperty, login, shot, signupApi } from "./helpers";
+import { call, createProperty, expectAccessible, login, shot, signupApi } from "./helpers";
 
 test("cancellation policies are edited and deleted (one in use is refused with the API's words)", async ({ page, request }, info) => {
   const admin = await signupApi(request, "Policy Agency");
@@ -18,6 +18,7 @@ test("cancellation policies are edited and deleted (one in use is refused with t
   await form.getByRole("button", { name: "Add a rule" }).click();
   await form.getByRole("textbox", { name: "Days before arrival" }).nth(1).fill("3");
   await form.getByRole("textbox", { name: "Refund %" }).nth(1).fill("50");
+  await expectAccessible(page, "policy editor");
   await form.getByTestId("save-policy").click();
   await expect(form).toHaveCount(0);
   await expect(page.getByTestId("policy-current")).toContainText("Moderat");
