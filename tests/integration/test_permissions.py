@@ -42,7 +42,7 @@ CASES: list[Case] = [
     ("PATCH", "/api/v1/guests/{guest}", lambda a: {"notes": "VIP"}, {A, M}),
     ("GET", "/api/v1/guests/{guest}/export", None, {A}),
     ("GET", "/api/v1/bookings", None, ALL),
-    ("GET", "/api/v1/payments", None, ALL),
+    ("GET", "/api/v1/payments", None, READERS),
     ("GET", "/api/v1/bookings/{booking}", None, READERS),
     ("POST", "/api/v1/bookings", lambda a: _booking(a), {A, M, S}),
     (

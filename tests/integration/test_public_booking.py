@@ -4,6 +4,7 @@ CORS and abuse limits."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
+from pms.core.permissions import Role
 from tests.factories import Agency, full_agency
 
 D = date(2031, 9, 1)
@@ -89,6 +91,52 @@ async def test_photos_are_checked_by_content_and_served_publicly(
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/png"
     assert r.content == PNG
+
+
+async def test_photos_are_reordered_and_served_publicly_in_that_order(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    url = f"/api/v1/properties/{agency.property_id}/photos"
+    for caption in ("a", "b", "c"):
+        r = await client.post(
+            url,
+            files={"file": ("x.png", PNG, "image/png")},
+            data={"caption": caption},
+            headers=agency.auth(),
+        )
+        assert r.status_code == 201, r.text
+    # Deleting one and adding another keeps positions distinct (the new one comes last).
+    listed = (await client.get(url, headers=agency.auth())).json()
+    r = await client.delete(f"{url}/{listed[0]['id']}", headers=agency.auth())
+    assert r.status_code == 204
+    r = await client.post(
+        url,
+        files={"file": ("x.png", PNG, "image/png")},
+        data={"caption": "d"},
+        headers=agency.auth(),
+    )
+    now = (await client.get(url, headers=agency.auth())).json()
+    ids = [p["id"] for p in now]
+    assert ids == [*(p["id"] for p in listed[1:]), r.json()["id"]]
+    assert len({p["position"] for p in now}) == len(now)
+    wanted = list(reversed(ids))
+    r = await client.put(f"{url}/order", json={"photo_ids": wanted}, headers=agency.auth())
+    assert r.status_code == 200, r.text
+    assert [p["id"] for p in r.json()] == wanted
+    assert [p["position"] for p in r.json()] == list(range(len(wanted)))
+    s = await slug(client, agency)
+    public = (await client.get(f"/api/v1/public/{s}/properties/{agency.property_id}")).json()
+    assert [p["id"] for p in public["photos"]] == wanted
+    assert [p["caption"] for p in public["photos"]][:3] == ["d", "c", "b"]
+    # A missing, a repeated or a foreign id is refused and changes nothing.
+    for bad in (wanted[:2], [*wanted[:2], wanted[0]], [*wanted[:2], str(uuid.uuid4())]):
+        r = await client.put(f"{url}/order", json={"photo_ids": bad}, headers=agency.auth())
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "photo_ids"
+    assert [p["id"] for p in (await client.get(url, headers=agency.auth())).json()] == wanted
+    # Staff see the photos but may not reorder them.
+    r = await client.put(f"{url}/order", json={"photo_ids": ids}, headers=agency.auth(Role.STAFF))
+    assert r.status_code == 403, r.text
 
 
 async def test_hold_book_view_ics_cancel_frees_the_dates(

@@ -500,6 +500,78 @@ async def test_configuration_refuses_duplicates_objects_in_use_and_foreign_curre
     assert (await client.delete(f"/api/v1/tax-classes/{vat}", headers=h)).status_code == 204
 
 
+async def test_a_cancellation_policy_is_edited_and_deleted_only_when_unused(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    h = agency.auth()
+    policy = await post(
+        client,
+        agency,
+        "/cancellation-policies",
+        {"name": "Flex", "rules": [{"days_before": 14, "refund_percent": "100"}]},
+    )
+    url = f"/api/v1/cancellation-policies/{policy}"
+    r = await client.patch(
+        url,
+        json={
+            "name": "Moderate",
+            "rules": [
+                {"days_before": 30, "refund_percent": "100"},
+                {"days_before": 7, "refund_percent": "50"},
+            ],
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Moderate"
+    assert [(x["days_before"], x["refund_percent"]) for x in r.json()["rules"]] == [
+        (30, "100"),
+        (7, "50"),
+    ]
+    r = await client.patch(url, json={"rules": []}, headers=h)
+    assert r.status_code == 422  # a policy keeps at least one rule
+    r = await client.patch(url, json={"name": None}, headers=h)
+    assert r.status_code == 422
+    await assign(client, agency, cancellation_policy_id=policy)
+    r = await client.delete(url, headers=h)
+    assert r.status_code == 409
+    assert r.json()["detail"] == "The cancellation policy is in use; unassign it first."
+    assert (await client.get(url, headers=h)).status_code == 200
+    await assign(client, agency)
+    assert (await client.delete(url, headers=h)).status_code == 204
+    assert (await client.get(url, headers=h)).status_code == 404
+    assert (await client.delete(url, headers=h)).status_code == 404
+
+
+async def test_a_plans_weekday_prices_and_long_stay_discounts_are_changed(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    """What the web app's rate plan editor sends: the whole weekday map and discount list."""
+    h = agency.auth()
+    url = f"/api/v1/rate-plans/{await plan(client, agency)}"
+    body = {
+        "weekday_prices": {"4": 12000, "5": 13000},
+        "los_discounts": [{"min_nights": 7, "percent": "10"}],
+    }
+    r = await client.patch(url, json=body, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["weekday_prices"] == {"4": 12000, "5": 13000}
+    assert r.json()["los_discounts"] == [{"min_nights": 7, "percent": "10"}]
+    r = await client.patch(url, json={"weekday_prices": {}, "los_discounts": []}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["weekday_prices"] == {}
+    assert r.json()["los_discounts"] == []
+    for bad in (
+        {"weekday_prices": {"7": 100}},
+        {"weekday_prices": {"1": -1}},
+        {"los_discounts": [{"min_nights": 0, "percent": "10"}]},
+        {"los_discounts": [{"min_nights": 7, "percent": "101"}]},
+    ):
+        r = await client.patch(url, json=bad, headers=h)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["errors"], r.text
+
+
 async def test_one_default_plan_per_property(client: httpx.AsyncClient, agency: Agency) -> None:
     h = agency.auth()
     first = await plan(client, agency, is_default=False)  # the first plan is the default anyway

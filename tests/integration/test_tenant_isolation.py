@@ -70,6 +70,7 @@ _BODIES: dict[tuple[str, str], Any] = {
         "ranges": [{"start": "2027-01-01", "end": "2027-01-02", "closed": True}]
     },
     ("PUT", "/api/v1/properties/{property_id}/pricing"): {"fee_ids": []},
+    ("PUT", "/api/v1/properties/{property_id}/photos/order"): {"photo_ids": []},
     ("POST", "/api/v1/properties/{property_id}/ical-feeds"): {
         "url": "https://calendar.example/feed.ics",
         "name": "x",

@@ -1,4 +1,4 @@
-"""The payments of the agency's bookings, newest first (owners: of their properties' bookings)."""
+"""The payments of the agency's bookings, newest first (not for owners)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
-from pms.api.deps import DB, BookingsRead
+from pms.api.deps import DB, PaymentsRead
 from pms.api.idempotency import IdempotentRoute
 from pms.core.bookings.queries import visible
 from pms.core.money import Money
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/payments", route_class=IdempotentRoute, tags=["payme
 @router.get("", response_model=Page[PaymentOut], summary="List payments, newest first")
 async def list_payments(
     session: DB,
-    actor: BookingsRead,
+    actor: PaymentsRead,
     paging: Annotated[PageParams, Depends(page_params)],
     booking_id: uuid.UUID | None = None,
     status_: Annotated[

@@ -6,12 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pms.api.deps import DB, PropertiesRead, PropertiesWrite
 from pms.api.idempotency import IdempotentRoute
 from pms.api.responses import Responses
 from pms.core import photos, properties
+from pms.models.photo import PropertyPhoto
 
 router = APIRouter(
     route_class=IdempotentRoute, prefix="/properties/{property_id}/photos", tags=["properties"]
@@ -27,19 +28,26 @@ class Photo(BaseModel):
     position: int
 
 
+class PhotoOrder(BaseModel):
+    photo_ids: list[uuid.UUID] = Field(
+        max_length=photos.MAX_PER_PROPERTY, description="Every photo of the property, first first"
+    )
+
+
+def _out(p: PropertyPhoto) -> Photo:
+    return Photo(
+        id=p.id,
+        content_type=p.content_type,
+        size_bytes=p.size_bytes,
+        caption=p.caption,
+        position=p.position,
+    )
+
+
 @router.get("", response_model=list[Photo], summary="A property's photos", responses=_404)
 async def list_photos(property_id: uuid.UUID, session: DB, actor: PropertiesRead) -> list[Photo]:
     prop = await properties.get(session, actor, property_id)
-    return [
-        Photo(
-            id=p.id,
-            content_type=p.content_type,
-            size_bytes=p.size_bytes,
-            caption=p.caption,
-            position=p.position,
-        )
-        for p in await photos.list_for(session, [prop.id])
-    ]
+    return [_out(p) for p in await photos.list_for(session, [prop.id])]
 
 
 @router.post(
@@ -57,14 +65,19 @@ async def upload_photo(
     caption: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Photo:
     data = await file.read(photos.MAX_BYTES + 1)
-    p = await photos.add(session, actor, property_id, data, caption)
-    return Photo(
-        id=p.id,
-        content_type=p.content_type,
-        size_bytes=p.size_bytes,
-        caption=p.caption,
-        position=p.position,
-    )
+    return _out(await photos.add(session, actor, property_id, data, caption))
+
+
+@router.put(
+    "/order",
+    response_model=list[Photo],
+    summary="Reorder a property's photos (the public property lists them in this order)",
+    responses={**_404, 422: {"description": "The ids are not each of the property's photos once"}},
+)
+async def reorder_photos(
+    property_id: uuid.UUID, body: PhotoOrder, session: DB, actor: PropertiesWrite
+) -> list[Photo]:
+    return [_out(p) for p in await photos.reorder(session, actor, property_id, body.photo_ids)]
 
 
 @router.delete(

@@ -455,5 +455,8 @@ async def update_policy(
 )
 async def delete_policy(policy_id: uuid.UUID, session: DB, actor: RatesWrite) -> Response:
     row = await rates.config.get_config(session, actor, m.CancellationPolicy, policy_id, "policy")
-    await rates.config.delete_config(session, actor, row, "cancellation_policy", "policy")
+    # "The cancellation policy is in use; unassign it first." while a property uses it.
+    await rates.config.delete_config(
+        session, actor, row, "cancellation_policy", "cancellation policy"
+    )
     return Response(status_code=_NO_CONTENT)

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     BOOKINGS_UPDATE = "bookings.update"
     BOOKINGS_OPERATE = "bookings.operate"  # confirm, check in, check out, no-show
     BOOKINGS_CANCEL = "bookings.cancel"  # cancel, decline, refunds
+    PAYMENTS_READ = "payments.read"
     BLOCKS_WRITE = "blocks.write"
     OWNER_BLOCKS_WRITE = "owner_blocks.write"
     RATES_READ = "rates.read"
@@ -40,6 +41,7 @@ _READ_ALL = {
     P.PROPERTIES_READ,
     P.GUESTS_READ,
     P.BOOKINGS_READ,
+    P.PAYMENTS_READ,
     P.RATES_READ,
     P.CHANNELS_READ,
 }

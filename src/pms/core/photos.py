@@ -53,9 +53,13 @@ async def add(
             "Only JPEG, PNG and WebP images are accepted.",
             errors=[{"field": "file", "in": "body", "message": "not a JPEG, PNG or WebP image"}],
         )
-    count = (
-        await session.execute(select(func.count()).where(PropertyPhoto.property_id == prop.id))
-    ).scalar_one()
+    count, last = (
+        await session.execute(
+            select(func.count(), func.max(PropertyPhoto.position)).where(
+                PropertyPhoto.property_id == prop.id
+            )
+        )
+    ).one()
     if count >= MAX_PER_PROPERTY:
         raise Unprocessable(
             f"A property has at most {MAX_PER_PROPERTY} photos.",
@@ -68,7 +72,7 @@ async def add(
         content_type=kind,
         size_bytes=len(data),
         caption=caption,
-        position=int(count),
+        position=0 if last is None else int(last) + 1,  # after deletes, count may be taken
         data=data,
     )
     session.add(photo)
@@ -92,6 +96,41 @@ async def list_for(session: AsyncSession, property_ids: list[uuid.UUID]) -> list
         .order_by(PropertyPhoto.property_id, PropertyPhoto.position)
     )
     return list(rows.scalars().all())
+
+
+async def reorder(
+    session: AsyncSession, actor: Actor, property_id: uuid.UUID, photo_ids: list[uuid.UUID]
+) -> list[PropertyPhoto]:
+    """Put a property's photos in the given order: every photo exactly once."""
+    prop = await properties.get_for_update(session, actor, property_id)
+    current = await list_for(session, [prop.id])
+    if len(set(photo_ids)) != len(photo_ids) or set(photo_ids) != {p.id for p in current}:
+        raise Unprocessable(
+            "The order must name each of the property's photos exactly once.",
+            errors=[
+                {
+                    "field": "photo_ids",
+                    "in": "body",
+                    "message": f"expected the {len(current)} photo ids of this property, once each",
+                }
+            ],
+        )
+    by_id = {p.id: p for p in current}
+    before = [str(p.id) for p in current]
+    for position, photo_id in enumerate(photo_ids):
+        by_id[photo_id].position = position
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        agency_id=prop.agency_id,
+        entity_type="property",
+        entity_id=prop.id,
+        action="photos_reordered",
+        before={"photo_ids": before},
+        after={"photo_ids": [str(i) for i in photo_ids]},
+    )
+    return [by_id[i] for i in photo_ids]
 
 
 async def get_data(session: AsyncSession, photo_id: uuid.UUID) -> PropertyPhoto:

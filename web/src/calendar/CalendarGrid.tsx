@@ -393,7 +393,7 @@ const CalendarRow = memo(function CalendarRow(p: RowProps) {
               onKeyDown={(e) => h.onCellKey(e, p.index, col)}
               onFocus={() => h.onCellFocus(p.index, col)}
             >
-              {rate && (
+              {rate && isFree && (
                 <span className={css.rate} aria-hidden>
                   <span>{Math.round(rate.price / 10 ** digits)}</span>
                   {rate.minStay > 1 && <span className={css.minStay}>{t("minStayShort", { nights: rate.minStay })}</span>}

@@ -1,5 +1,5 @@
 "use client";
-// A property's photos: upload (several at once, with a caption), list and delete. The images are
+// A property's photos: upload (several at once, with a caption), list, reorder and delete. The images are
 // served by the public API, so thumbnails show once the property is listed.
 import { Button, Card, FileButton, Group, Image, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -33,6 +33,19 @@ export function PropertyPhotos({ propertyId, listed, agencySlug, canWrite }: { p
     onSuccess: () => { setCaption(""); void refresh(); },
     onError: () => void refresh(),
   });
+  const reorder = useMutation({
+    mutationFn: (ids: string[]) => unwrap(api.PUT("/api/v1/properties/{property_id}/photos/order", { params: { path: { property_id: propertyId } }, body: { photo_ids: ids } })),
+    onSuccess: (data) => { qc.setQueryData(key(agency, "property", propertyId, "photos"), data); },
+    onError: () => void refresh(),
+  });
+  const sorted = [...(photos.data ?? [])].sort((a, b) => a.position - b.position);
+  const move = (index: number, by: -1 | 1) => {
+    const ids = sorted.map((p) => p.id);
+    const [moved] = ids.splice(index, 1);
+    if (moved === undefined) return;
+    ids.splice(index + by, 0, moved);
+    reorder.mutate(ids);
+  };
   const remove = useMutation({
     mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/properties/{property_id}/photos/{photo_id}", { params: { path: { property_id: propertyId, photo_id: id } } })),
     onSuccess: () => void refresh(),
@@ -40,19 +53,23 @@ export function PropertyPhotos({ propertyId, listed, agencySlug, canWrite }: { p
   return (
     <Card withBorder data-testid="photos">
       <Title order={2} size="h5" mb="xs">{t("photos")}</Title>
-      <ProblemAlert error={photos.error ?? upload.error ?? remove.error} />
+      <ProblemAlert error={photos.error ?? upload.error ?? reorder.error ?? remove.error} />
       {photos.data && photos.data.length === 0 && <Text size="sm">{t("noPhotos")}</Text>}
       <SimpleGrid cols={{ base: 2, sm: 3 }} mb="sm">
-        {[...(photos.data ?? [])].sort((a, b) => a.position - b.position).map((p) => (
+        {sorted.map((p, i) => (
           <Stack key={p.id} gap={4} data-testid="photo">
             {listed && agencySlug ? (
               <Image src={`/api/v1/public/${agencySlug}/photos/${p.id}`} alt={p.caption ?? ""} h={110} fit="cover" radius="sm" />
             ) : (
               <Text size="xs" c="gray.7" h={110} bg="gray.1" p="xs" style={{ borderRadius: 4 }}>{t("photoHidden")}</Text>
             )}
-            <Text size="xs">{p.position + 1}. {p.caption ?? ""} · {Math.round(p.size_bytes / 1024)} kB</Text>
+            <Text size="xs">{i + 1}. {p.caption ?? ""} · {Math.round(p.size_bytes / 1024)} kB</Text>
             {canWrite && (
-              <Button size="compact-xs" variant="default" color="red.9" onClick={() => { if (window.confirm(t("deletePhotoConfirm"))) remove.mutate(p.id); }}>{t("deletePhoto")}</Button>
+              <Group gap={4}>
+                <Button size="compact-xs" variant="default" disabled={i === 0 || reorder.isPending} aria-label={t("photoEarlier", { n: i + 1 })} onClick={() => move(i, -1)}>↑</Button>
+                <Button size="compact-xs" variant="default" disabled={i === sorted.length - 1 || reorder.isPending} aria-label={t("photoLater", { n: i + 1 })} onClick={() => move(i, 1)}>↓</Button>
+                <Button size="compact-xs" variant="default" color="red.9" onClick={() => { if (window.confirm(t("deletePhotoConfirm"))) remove.mutate(p.id); }}>{t("deletePhoto")}</Button>
+              </Group>
             )}
           </Stack>
         ))}

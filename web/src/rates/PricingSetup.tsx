@@ -14,6 +14,7 @@ import { useQuote } from "@/hooks/quotes";
 import { usePolicies, usePricing, useRatePlans } from "@/hooks/rates";
 import { addDays, today, type IsoDate } from "@/lib/dates";
 import type { Field } from "./fields";
+import { PlanPrices } from "./PlanPrices";
 import { ResourceEditor } from "./ResourceEditor";
 
 const FEE_KINDS = ["per_stay", "per_night", "per_guest_per_night", "per_extra_guest_per_night", "per_pet", "percent_of_accommodation"] as const;
@@ -60,6 +61,7 @@ export function PlansAndSeasons({ property, canWrite }: { property: Property; ca
             create={(b) => pricingApi.createSeason(plan.id, b)} update={(id, b) => pricingApi.updateSeason(plan.id, id, b)}
             remove={(id) => pricingApi.deleteSeason(plan.id, id)} onChanged={invalidate}
           />
+          <PlanPrices key={plan.id} plan={plan} canWrite={canWrite} onSaved={invalidate} />
         </>
       )}
     </Stack>

@@ -13,7 +13,7 @@ import { useLiveEvents } from "@/hooks/live";
 const NAV: { href: string; label: string; permission: Permission }[] = [
   { href: "/calendar", label: "calendar", permission: "bookings.read" },
   { href: "/bookings", label: "bookings", permission: "bookings.read" },
-  { href: "/payments", label: "payments", permission: "bookings.read" },
+  { href: "/payments", label: "payments", permission: "payments.read" },
   { href: "/properties", label: "properties", permission: "properties.read" },
   { href: "/rates", label: "rates", permission: "rates.read" },
   { href: "/guests", label: "guests", permission: "guests.read" },

@@ -6,6 +6,7 @@ import { Suspense, useState } from "react";
 import { useAuth } from "@/auth/AuthProvider";
 import { ProblemAlert, errorsOf } from "@/components/ProblemAlert";
 import { useProperties } from "@/hooks/properties";
+import { PolicyEditor } from "@/rates/PolicyEditor";
 import { useAri, useCreateAndAssignPolicy, useCreateRatePlan, usePolicies, usePricing, useRatePlans, useSetDays } from "@/hooks/rates";
 import { weekdayRanges } from "@/lib/bulk";
 import { addDays, formatDate, today } from "@/lib/dates";
@@ -185,6 +186,7 @@ function Policy({ propertyId }: { propertyId: string }) {
           </Group>
         </Stack>
       </form>
+      <PolicyEditor />
     </Card>
   );
 }

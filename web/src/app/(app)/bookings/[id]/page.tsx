@@ -36,7 +36,7 @@ function BookingDetail({ booking }: { booking: Booking }) {
   const action = useBookingAction();
   const update = useUpdateBooking();
   const audit = useAudit(booking.id, can("audit.read"));
-  const payments = usePayments({ booking_id: booking.id, limit: 50 });
+  const payments = usePayments({ booking_id: booking.id, limit: 50 }, can("payments.read"));
   const [cancelling, setCancelling] = useState(false);
   const [edit, setEdit] = useState<{ check_in: string; check_out: string; adults: number } | null>(null);
   const quote = booking.quote as Quote | null;
@@ -99,11 +99,13 @@ function BookingDetail({ booking }: { booking: Booking }) {
           </Table>
         ) : <Text size="sm">{t("noQuote")}</Text>}
       </Card>
+      {can("payments.read") && (
       <Card withBorder data-testid="booking-payments">
         <Title order={2} size="h5">{t("payments")}</Title>
         <ProblemAlert error={payments.error} />
         {payments.data && payments.data.items.length === 0 && !booking.refund ? <Text size="sm">{t("noPayments")}</Text> : <PaymentsTable items={payments.data?.items ?? []} withBooking={false} />}
       </Card>
+      )}
       <Card withBorder>
         <Title order={2} size="h5">{t("actions")}</Title>
         {booking.refund && <Text size="sm" data-testid="booking-refund">{t("refunded", { amount: money(booking.refund) })}</Text>}

@@ -7,6 +7,7 @@ import { useState } from "react";
 import { useAuth } from "@/auth/AuthProvider";
 import { ProblemAlert } from "@/components/ProblemAlert";
 import { PropertyPhotos } from "@/components/PropertyPhotos";
+import { ChannelNights } from "@/components/ChannelNights";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { key } from "@/hooks/keys";
@@ -38,6 +39,7 @@ export default function PropertyPage() {
       <PropertyForm key={property.data.updated_at} initial={initialValues(property.data)} error={update.error} pending={update.isPending} submitLabel={tc("save")}
         onSubmit={(v) => update.mutate(toBody(v), { onSuccess: () => setSaved(true) })} />
       <PropertyPhotos propertyId={id} listed={property.data.is_listed} agencySlug={agency.data?.slug ?? null} canWrite={can("properties.write")} />
+      {can("channels.read") && <ChannelNights propertyId={id} currency={property.data.currency} tz={property.data.timezone} />}
     </Stack>
   );
 }
