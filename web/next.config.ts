@@ -12,6 +12,10 @@ const config: NextConfig = {
   // the build does not check the types a second time.
   typescript: { ignoreBuildErrors: true },
   experimental: { optimizePackageImports: ["@mantine/core", "@mantine/hooks"] },
+  // Every page's <title> and metadata are rendered in <head> with the first bytes, for every
+  // browser: streamed metadata would leave a page without a title (an accessibility failure)
+  // while a refresh, e.g. after switching the language, is still arriving.
+  htmlLimitedBots: /.*/,
 };
 
 export default withNextIntl(config);

@@ -224,7 +224,7 @@ async def reconciled_in_line(
     last: list[Any] = []
 
     async def in_line() -> dict[str, Any] | None:
-        entry = await reconciled(client, h, connection_id, 60)
+        entry = await reconciled(client, h, connection_id, within)
         ok = entry["details"]["mismatches"] == 0 and entry["outcome"] == "ok"
         if not ok:  # what the listings' own entries found, for the failure message
             r = await client.get(
