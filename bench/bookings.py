@@ -42,6 +42,7 @@ from bench.harness import (
     run_load,
     say,
     serve,
+    server_env,
     services,
     tree_cpu,
 )
@@ -463,15 +464,7 @@ def main() -> int:
         for note in svc.notes:
             say(note)
         say(f"services up and database migrated in {time.perf_counter() - t:.1f} s")
-        env = {
-            **os.environ,
-            "DATABASE_URL": svc.database_url,
-            "REDIS_URL": svc.redis_url,
-            "ACCESS_TOKEN_TTL_SECONDS": "86400",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("DATABASE_ADMIN_URL", None)
+        env = server_env(svc)
         api_port, ref_port = free_port(), free_port()
         api_argv = [python(), "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(api_port)]
         if args.profile:

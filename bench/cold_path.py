@@ -58,6 +58,7 @@ from bench.harness import (
     run_load,
     say,
     serve,
+    server_env,
     services,
     tree_cpu,
 )
@@ -595,18 +596,7 @@ def main() -> int:
         svc = stack.enter_context(services())
         for note in svc.notes:
             say(note)
-        env = {
-            **os.environ,
-            "DATABASE_URL": svc.database_url,
-            "REDIS_URL": svc.redis_url,
-            "ACCESS_TOKEN_TTL_SECONDS": "86400",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-            "PUBLIC_REQUESTS_PER_MINUTE_PER_IP": "100000000",
-            "PUBLIC_REQUESTS_PER_MINUTE_PER_AGENCY": "100000000",
-            "SIGNUP_ATTEMPTS_PER_IP": "100000",
-        }
-        env.pop("DATABASE_ADMIN_URL", None)
+        env = server_env(svc)
         api_port, ref_port = free_port(), free_port()
         api_argv = [python(), "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(api_port)]
         if args.profile:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import signal
 import sys
@@ -41,7 +40,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench.harness import python, say, serve, services
+from bench.harness import python, say, serve, server_env, services
 from pms.embedded.process import free_port
 
 PASSWORD = "bench-password-123456"
@@ -493,16 +492,7 @@ def main() -> int:
         svc = stack.enter_context(services())
         for note in svc.notes:
             say(note)
-        env = {
-            **os.environ,
-            "DATABASE_URL": svc.database_url,
-            "REDIS_URL": svc.redis_url,
-            "ACCESS_TOKEN_TTL_SECONDS": "86400",
-            "LOG_LEVEL": "WARNING",
-            "PUBLIC_REQUESTS_PER_MINUTE_PER_IP": "100000000",
-            "PUBLIC_REQUESTS_PER_MINUTE_PER_AGENCY": "100000000",
-        }
-        env.pop("DATABASE_ADMIN_URL", None)
+        env = server_env(svc)
         env.pop("VIRTUAL_ENV", None)
         after_port, before_port = free_port(), free_port()
         after_argv = [

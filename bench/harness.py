@@ -117,6 +117,25 @@ def services(keep_db: bool = False) -> Iterator[Services]:
         yield Services(database_url, server_url, redis_url, notes, postgres_pid)
 
 
+def server_env(svc: Services) -> dict[str, str]:
+    """The environment every bench serves the app (and its reference) with: these services,
+    quiet logs, long-lived tokens, and no per-address limits (the load generator is one address,
+    and the set-up signs up many agencies)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": svc.database_url,
+        "REDIS_URL": svc.redis_url,
+        "ACCESS_TOKEN_TTL_SECONDS": "86400",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+        "PUBLIC_REQUESTS_PER_MINUTE_PER_IP": "100000000",
+        "PUBLIC_REQUESTS_PER_MINUTE_PER_AGENCY": "100000000",
+        "SIGNUP_ATTEMPTS_PER_IP": "100000",
+    }
+    env.pop("DATABASE_ADMIN_URL", None)
+    return env
+
+
 # --------------------------------------------------------------------------- CPU accounting
 
 _TICK = os.sysconf("SC_CLK_TCK")

@@ -8,12 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Date,
     String,
     Text,
     any_,
-    bindparam,
     case,
     cast,
     func,
@@ -22,7 +20,6 @@ from sqlalchemy import (
     null,
     select,
 )
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -190,7 +187,7 @@ def _ranges_statement(ids: list[uuid.UUID], start: date, end: date, names: bool)
         .subquery("per_property")
     )
     wanted = (
-        func.unnest(bindparam("ids", ids, type_=ARRAY(PG_UUID(as_uuid=True))))
+        func.unnest(sqlarrays.uuid_array(ids))
         .table_valued("id", with_ordinality="n")
         .render_derived(name="wanted")
     )
