@@ -1,8 +1,8 @@
 """Prometheus metrics of the Channel Manager.
 
-The latency histograms are observed in the worker processes (several, possibly on several
-machines) and exposed by the API's /metrics: each observation adds to counters in Redis (one
-pipelined round trip), and /metrics renders them, so every API replica shows the sum over all
+The latency histograms and the counters are observed in the worker processes (several, possibly
+on several machines) and exposed by the API's /metrics: each observation adds to counters in Redis
+(one pipelined round trip), and /metrics renders them, so every API replica shows the sum over all
 workers, and a restarted worker loses nothing. Gauges are read from PostgreSQL when scraped."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import bisect
 import contextlib
 from collections.abc import Iterator, Sequence
 
-from prometheus_client import REGISTRY, Counter, Gauge
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client import REGISTRY, Gauge
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -81,11 +81,50 @@ PUSH_LATENCY = SharedHistogram(
     "From the oldest change in a flushed range to the platform acknowledging it",
     (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
-PLATFORM_CALLS = Counter(
-    "pms_channel_platform_calls_total", "Platform calls by outcome", ["platform", "outcome"]
+
+
+class SharedCounter(Collector):
+    """A counter whose counts live in Redis (one hash per metric: a field per label set), so
+    increments in any worker add up. ``name`` without the ``_total`` suffix Prometheus adds."""
+
+    _SEP = "\x1f"  # between label values in a hash field: never in a platform or outcome
+
+    def __init__(self, name: str, documentation: str, labels: Sequence[str]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = tuple(labels)
+        self._snapshot: dict[tuple[str, ...], float] = {}
+        REGISTRY.register(self)
+
+    async def inc(self, *values: str) -> None:
+        """Add one; with Redis away it is dropped (metrics never fail the work)."""
+        if len(values) != len(self.labels):
+            raise ValueError(f"{self.name} takes the labels {self.labels}")
+        try:
+            await get_redis().hincrby(f"{_PREFIX}{self.name}", self._SEP.join(values), 1)
+        except (RedisError, OSError) as exc:
+            log.warning("metrics.observe_failed", metric=self.name, error=type(exc).__name__)
+
+    async def refresh(self) -> None:
+        found = await get_redis().hgetall(f"{_PREFIX}{self.name}")
+        self._snapshot = {
+            tuple(str(k).split(self._SEP)): float(v)
+            for k, v in found.items()
+            if len(str(k).split(self._SEP)) == len(self.labels)
+        }
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=list(self.labels))
+        for values, count in sorted(self._snapshot.items()):
+            family.add_metric(list(values), count)
+        yield family
+
+
+PLATFORM_CALLS = SharedCounter(
+    "pms_channel_platform_calls", "Platform calls by outcome", ["platform", "outcome"]
 )
-PUSH_FAILURES = Counter(
-    "pms_channel_push_failures_total", "Flushes that ended in a dead letter", ["platform"]
+PUSH_FAILURES = SharedCounter(
+    "pms_channel_push_failures", "Flushes that ended in a dead letter", ["platform"]
 )
 QUEUE_DEPTH = Gauge("pms_channel_dirty_mappings", "Mappings with changes not yet on the platform")
 INBOUND_APPLY_LATENCY = SharedHistogram(
@@ -114,10 +153,10 @@ _GAUGES_SQL = text(
 async def refresh() -> None:
     """Everything /metrics shows that lives outside this process."""
     await refresh_gauges()
-    for histogram in (PUSH_LATENCY, INBOUND_APPLY_LATENCY):
+    for shared in (PUSH_LATENCY, INBOUND_APPLY_LATENCY, PLATFORM_CALLS, PUSH_FAILURES):
         # With Redis away, /metrics still answers with the last counts it read.
         with contextlib.suppress(RedisError, OSError):
-            await histogram.refresh()
+            await shared.refresh()
 
 
 async def refresh_gauges() -> None:

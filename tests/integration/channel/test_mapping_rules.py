@@ -78,8 +78,8 @@ async def test_reconcile_is_queued_and_followed_in_the_sync_log(
     assert r.status_code == 404, r.text
 
 
-def _count(metrics: str, name: str) -> float:
-    line = f'{name}_count{{platform="airbnb"}} '
+def _count(metrics: str, name: str, labels: str = 'platform="airbnb"') -> float:
+    line = f"{name}{{{labels}}} "
     found = [x for x in metrics.splitlines() if x.startswith(line)]
     return float(found[0][len(line) :]) if found else 0.0
 
@@ -88,7 +88,8 @@ async def test_worker_latency_histograms_are_on_the_api_metrics(
     api: httpx.AsyncClient, api_url: str, sandbox_server: Served, relay: Worker, worker: Worker
 ) -> None:
     """Pushes and inbound messages are handled in the worker processes; the API process
-    renders their histograms (kept in Redis), so any replica shows every worker's counts."""
+    renders their histograms and counters (kept in Redis), so any replica shows every worker's
+    counts."""
     sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=10)
     (await sandbox.post("/control/reset")).raise_for_status()
     hook = {"url": f"{api_url}/api/v1/channels/airbnb/webhooks", "backoff_base_s": 0.2}
@@ -110,14 +111,20 @@ async def test_worker_latency_histograms_are_on_the_api_metrics(
 
     async def observed() -> str | None:
         text = (await api.get("/metrics")).text
-        pushed = _count(text, "pms_channel_push_latency_seconds") > _count(
-            before, "pms_channel_push_latency_seconds"
+        pushed = _count(text, "pms_channel_push_latency_seconds_count") > _count(
+            before, "pms_channel_push_latency_seconds_count"
         )
-        applied = _count(text, "pms_channel_inbound_apply_latency_seconds") > _count(
-            before, "pms_channel_inbound_apply_latency_seconds"
+        applied = _count(text, "pms_channel_inbound_apply_latency_seconds_count") > _count(
+            before, "pms_channel_inbound_apply_latency_seconds_count"
         )
-        return text if pushed and applied else None
+        ok_calls = 'outcome="ok",platform="airbnb"'
+        called = _count(text, "pms_channel_platform_calls_total", ok_calls) > _count(
+            before, "pms_channel_platform_calls_total", ok_calls
+        )
+        return text if pushed and applied and called else None
 
-    text = await eventually(observed, 60, "both histograms to count the workers' observations")
+    text = await eventually(
+        observed, 60, "the histograms and the calls counter to count the workers' observations"
+    )
     assert 'pms_channel_push_latency_seconds_bucket{le="+Inf",platform="airbnb"}' in text
     assert "# TYPE pms_channel_inbound_apply_latency_seconds histogram" in text

@@ -99,18 +99,18 @@ async def call(account: Account, fn: Callable[[dict[str, Any]], Awaitable[T]]) -
         try:
             result = await fn(used)
         except TokenExpired as exc:
-            PLATFORM_CALLS.labels(conn.platform, "token_expired").inc()
+            await PLATFORM_CALLS.inc(conn.platform, "token_expired")
             if refreshed:
                 raise Exhausted(exc, tries) from None
             refreshed = True
             await account.refresh(used)
             continue
         except CredentialsRefused:
-            PLATFORM_CALLS.labels(conn.platform, "refused").inc()
+            await PLATFORM_CALLS.inc(conn.platform, "refused")
             await connections.mark_revoked(conn.agency_id, conn.id, "credentials refused")
             raise
         except PlatformError as exc:
-            PLATFORM_CALLS.labels(conn.platform, "error" if exc.retryable else "rejected").inc()
+            await PLATFORM_CALLS.inc(conn.platform, "error" if exc.retryable else "rejected")
             await breaker.failed(
                 redis, str(conn.id), s.channel_breaker_failures, s.channel_breaker_cooldown_seconds
             )
@@ -125,6 +125,6 @@ async def call(account: Account, fn: Callable[[dict[str, Any]], Awaitable[T]]) -
                 )
             )
             continue
-        PLATFORM_CALLS.labels(conn.platform, "ok").inc()
+        await PLATFORM_CALLS.inc(conn.platform, "ok")
         await breaker.succeeded(redis, str(conn.id))
         return result

@@ -478,7 +478,7 @@ async def _finish(
             )
         for x in listings:
             if x.outcome == "dead_letter":
-                PUSH_FAILURES.labels(connection.platform).inc()
+                await PUSH_FAILURES.inc(connection.platform)
                 s.add(
                     ChannelDeadLetter(
                         agency_id=connection.agency_id,
