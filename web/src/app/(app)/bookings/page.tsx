@@ -57,7 +57,7 @@ export default function BookingsPage() {
         <DateField label={t("from")} value={from} onChange={reset(setFrom)} clearable w={150} />
         <DateField label={t("to")} value={to} onChange={reset(setTo)} clearable w={150} />
         <TextInput label={t("guestFilter")} value={guest} onChange={(e) => { setGuest(e.currentTarget.value); setPage(1); }} w={170} data-testid="guest-filter" />
-        <Select label={t("sort")} allowDeselect={false} value={sort} onChange={(v) => v && reset(setSort)(v)} data={SORTS.map((s) => ({ value: s, label: t(`sortBy.${s}`) }))} w={200} />
+        <Select label={t("sort")} allowDeselect={false} value={sort} onChange={(v) => v && reset(setSort)(v)} data={SORTS.map((s) => ({ value: s, label: t(`sortBy.${s}`) }))} w={250} />
       </Group>
       <ProblemAlert error={list.error} />
       <Text size="sm" data-testid="bookings-count">{t("count", { count: total })}</Text>
