@@ -31,6 +31,7 @@ from pms.api import (
     public,
     quotes,
     rates,
+    vrbo,
     webhooks,
 )
 from pms.api.bodylimit import BodyLimitMiddleware
@@ -89,6 +90,7 @@ def create_app() -> FastAPI:
         alerts.router,
         channels.router,
         channels.webhook_router,
+        vrbo.router,
         audit.router,
         events.router,
         public.router,
