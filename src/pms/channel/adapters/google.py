@@ -374,11 +374,16 @@ class GoogleAdapter:
         )
 
     async def check_credentials(self, credentials: Mapping[str, Any]) -> Grant:
-        listings = credentials.get("listings")
-        if not isinstance(listings, list) or not listings or len(listings) > 5000:
+        if not 1 <= len(listing_ids(credentials)) <= 5000:
             raise Unprocessable(
                 "Google needs the Hotel Center listing ids to publish.",
-                errors=[{"field": "credentials.listings", "in": "body", "message": "1..5000 ids"}],
+                errors=[
+                    {
+                        "field": "credentials.listings",
+                        "in": "body",
+                        "message": "1..5000 listing ids, comma-separated",
+                    }
+                ],
             )
         partner = self._partner(credentials)
         return Grant(account_id=partner, credentials={**credentials, "partner_key": partner})
