@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,9 @@ from pms.channel.adapters import vrbo
 from pms.channel.adapters.base import NightValues
 from pms.channel.engine.values import platform_values
 from pms.core import ari_store, pricing
+from pms.core.ari import AriDay
 from pms.core.errors import NotFound, Unauthorized
+from pms.core.quotes import PropertyPricing
 from pms.models.channel import (
     ChannelConnection,
     ChannelFeedDocument,
@@ -81,6 +83,8 @@ async def authorize(
 async def _mappings(
     s: AsyncSession, connection: ChannelConnection, listing_id: str | None
 ) -> list[tuple[ChannelMapping, Property, RatePlan | None]]:
+    """The connection's mapped listings with their property and rate plan (the mapping's, or
+    the property's default), in two statements whatever their number."""
     stmt = (
         select(ChannelMapping, Property)
         .join(Property, Property.id == ChannelMapping.property_id)
@@ -93,40 +97,56 @@ async def _mappings(
     )
     if listing_id is not None:
         stmt = stmt.where(ChannelMapping.remote_listing_id == listing_id)
-    out = []
-    for mapping, prop in (await s.execute(stmt)).all():
-        plan = await pricing.plan_for(s, prop, mapping.rate_plan_id)
-        out.append((mapping, prop, plan))
-    return out
+    found = [(m, p) for m, p in (await s.execute(stmt)).all()]
+    if not found:
+        return []
+    plans = (
+        (
+            await s.execute(
+                select(RatePlan).where(
+                    RatePlan.property_id.in_([p.id for _, p in found]),
+                    or_(
+                        RatePlan.is_default,
+                        RatePlan.id.in_([m.rate_plan_id for m, _ in found if m.rate_plan_id]),
+                    ),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    by_id = {plan.id: plan for plan in plans}
+    default = {plan.property_id: plan for plan in plans if plan.is_default}
+    return [
+        (m, p, by_id.get(m.rate_plan_id) if m.rate_plan_id else default.get(p.id)) for m, p in found
+    ]
 
 
-async def listing_feed(
-    s: AsyncSession,
+def listing_feed(
     settings: Settings,
     mapping: ChannelMapping,
     prop: Property,
     plan: RatePlan | None,
+    rows: Sequence[AriDay],
+    priced: PropertyPricing | None,
 ) -> vrbo.ListingFeed:
+    """One listing's documents' content: ``rows`` from today (Core's stored daily ARI, the
+    mapping's markup applied here) and ``priced`` (fees, taxes, discounts, policy)."""
     today = ari_store.local_today(prop.timezone)
-    days = min(settings.channel_sync_days, vrbo.VrboAdapter.window_days)
     nights: list[NightValues] = []
-    priced = None
-    if plan is not None:
-        rows = await ari_store.stored_rows(s, plan.id, today, today + timedelta(days=days))
-        for row in rows:
-            shown = platform_values(row, mapping)
-            # What the mapping does not sync still has to be said: Core's own value.
-            nights.append(
-                NightValues(
-                    available=row.available if shown.available is None else shown.available,
-                    price_minor=shown.price_minor,
-                    min_stay=shown.min_stay,
-                    max_stay=shown.max_stay,
-                    closed_to_arrival=shown.closed_to_arrival,
-                    closed_to_departure=shown.closed_to_departure,
-                )
+    for row in rows:
+        shown = platform_values(row, mapping)
+        # What the mapping does not sync still has to be said: Core's own value.
+        nights.append(
+            NightValues(
+                available=row.available if shown.available is None else shown.available,
+                price_minor=shown.price_minor,
+                min_stay=shown.min_stay,
+                max_stay=shown.max_stay,
+                closed_to_arrival=shown.closed_to_arrival,
+                closed_to_departure=shown.closed_to_departure,
             )
-        priced = await pricing.property_pricing(s, prop, plan)
+        )
     if not nights:
         nights = [NightValues(available=False)]  # nothing to sell: one closed night
     return vrbo.ListingFeed(
@@ -152,7 +172,7 @@ async def listing_feed(
         amenities=tuple(prop.amenities or ()),
         start=today,
         nights=tuple(nights),
-        min_prior_notify=priced.booking_window.min_lead_days if priced else 0,
+        min_prior_notify=plan.min_lead_days if plan is not None else 0,
         default_nightly_minor=plan.base_price_minor if plan is not None else 0,
         fees=tuple(
             vrbo.FeedFee(f.code, f.kind.value, f.amount_minor, f.percent, f.label)
@@ -226,10 +246,29 @@ async def documents(
     found = await _mappings(s, connection, listing_id)
     if listing_id is not None and not found:
         raise NotFound("No such listing in this feed.")
-    bodies = []
-    for mapping, prop, plan in found:
-        feed = await listing_feed(s, settings, mapping, prop, plan)
-        bodies.append(vrbo.render(vrbo.CONTENT[kind](feed)))
+    # Each document reads only what it says: nights for rates and availability, pricing for
+    # rates and configuration; all listings' rows and pricing in a few statements.
+    rows: dict[uuid.UUID, list[AriDay]] = {}
+    if kind in ("lodgingRateContent", "unitAvailabilityContent"):
+        days = min(settings.channel_sync_days, vrbo.VrboAdapter.window_days)
+        windows = []
+        for m, p, plan in found:
+            if plan is not None:
+                today = ari_store.local_today(p.timezone)
+                windows.append((m.id, plan.id, today, today + timedelta(days=days)))
+        rows = await ari_store.stored_rows_many(s, windows)
+    priced: dict[uuid.UUID, PropertyPricing] = {}
+    if kind in ("lodgingRateContent", "lodgingConfigurationContent"):
+        priced = await pricing.property_pricing_many(
+            s, [(p, plan) for _, p, plan in found if plan is not None]
+        )
+    render = vrbo.CONTENT[kind]
+    bodies = [
+        vrbo.render(
+            render(listing_feed(settings, m, p, plan, rows.get(m.id, []), priced.get(p.id)))
+        )
+        for m, p, plan in found
+    ]
     tags = [vrbo.etag(b) for b in bodies]
     updated = await _versions(s, [m for m, _, _ in found], kind, tags)
     return [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -163,9 +163,26 @@ def rate_amounts(
     return render(root)
 
 
+def merged(runs: Sequence[Run], value: Callable[[NightValues], Any]) -> list[tuple[Run, Any]]:
+    """Adjacent runs whose ``value`` is equal, joined: one message per stretch of one
+    restriction type, however often the other values (e.g. the price) change within it.
+    Runs whose value is None (not synced) are left out."""
+    out: list[tuple[Run, Any]] = []
+    for run in runs:
+        v = value(run.values)
+        if v is None:
+            continue
+        if out and out[-1][1] == v and out[-1][0].end == run.start:
+            out[-1] = (Run(out[-1][0].start, run.end, out[-1][0].values), v)
+        else:
+            out.append((run, v))
+    return out
+
+
 def availability(partner: str, listing_id: str, runs: Sequence[Run], message_id: str) -> bytes:
-    """One message per run and restriction type: Master Open/Close always (closed by default
-    on Google), then min/max stay and closed to arrival/departure where the mapping syncs them."""
+    """Deltas per restriction type, each over the stretches where it is equal: Master
+    Open/Close for every night (Google's Master is closed by default), then min/max stay and
+    closed to arrival/departure where the mapping syncs them."""
     root = ota_root("OTA_HotelAvailNotifRQ", message_id, datetime.now(UTC))
     pos(root, partner)
     messages = ET.SubElement(root, "AvailStatusMessages", {"HotelCode": listing_id})
@@ -175,39 +192,34 @@ def availability(partner: str, listing_id: str, runs: Sequence[Run], message_id:
         status_control(msg, run, listing_id, PACKAGE)
         return msg
 
-    for run in runs:
-        v = run.values
-        sellable = v.available is not False
+    for run, sellable in merged(runs, lambda v: v.available is not False):
         ET.SubElement(
             message(run),
             "RestrictionStatus",
             {"Status": "Open" if sellable else "Close", "Restriction": "Master"},
         )
-        if v.min_stay is not None or v.max_stay is not None:
-            los = ET.SubElement(message(run), "LengthsOfStay")
-            if v.min_stay is not None:
-                ET.SubElement(
-                    los, "LengthOfStay", {"MinMaxMessageType": "SetMinLOS", "Time": str(v.min_stay)}
-                )
+    stays = merged(
+        runs,
+        lambda v: None if v.min_stay is None and v.max_stay is None else (v.min_stay, v.max_stay),
+    )
+    for run, (min_stay, max_stay) in stays:
+        los = ET.SubElement(message(run), "LengthsOfStay")
+        if min_stay is not None:
             ET.SubElement(
-                los,
-                "LengthOfStay",
-                {"MinMaxMessageType": "SetMaxLOS", "Time": str(v.max_stay or 0)},
+                los, "LengthOfStay", {"MinMaxMessageType": "SetMinLOS", "Time": str(min_stay)}
             )
-        if v.closed_to_arrival is not None:
+        ET.SubElement(
+            los, "LengthOfStay", {"MinMaxMessageType": "SetMaxLOS", "Time": str(max_stay or 0)}
+        )
+    for restriction, pick in (
+        ("Arrival", lambda v: v.closed_to_arrival),
+        ("Departure", lambda v: v.closed_to_departure),
+    ):
+        for run, closed in merged(runs, pick):
             ET.SubElement(
                 message(run),
                 "RestrictionStatus",
-                {"Status": "Close" if v.closed_to_arrival else "Open", "Restriction": "Arrival"},
-            )
-        if v.closed_to_departure is not None:
-            ET.SubElement(
-                message(run),
-                "RestrictionStatus",
-                {
-                    "Status": "Close" if v.closed_to_departure else "Open",
-                    "Restriction": "Departure",
-                },
+                {"Status": "Close" if closed else "Open", "Restriction": restriction},
             )
     return render(root)
 
@@ -216,10 +228,9 @@ def inventory(partner: str, listing_id: str, runs: Sequence[Run], message_id: st
     root = ota_root("OTA_HotelInvCountNotifRQ", message_id, datetime.now(UTC))
     pos(root, partner)
     inventories = ET.SubElement(root, "Inventories", {"HotelCode": listing_id})
-    for run in runs:
+    for run, count in merged(runs, lambda v: "0" if v.available is False else "1"):
         inv = ET.SubElement(inventories, "Inventory")
         status_control(inv, run, listing_id)
-        count = "0" if run.values.available is False else "1"
         ET.SubElement(
             ET.SubElement(inv, "InvCounts"), "InvCount", {"Count": count, "CountType": "2"}
         )
