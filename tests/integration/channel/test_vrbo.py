@@ -335,3 +335,48 @@ async def test_bad_input_wrong_credentials_and_other_agencies(
         assert r.status_code == 200, r.text
         assert "<errorCode>DATES_NOT_AVAILABLE</errorCode>" in r.text
         assert "<reservationStatus>" not in r.text
+
+
+async def test_request_to_book_is_unconfirmed_until_staff_confirm(
+    api: httpx.AsyncClient, api_url: str
+) -> None:
+    e = await engine_agency(api, "Vrbo Requests")
+    r = await api.patch(
+        f"/api/v1/properties/{e.property_id}",
+        json={"instant_book": False},
+        headers=e.agency.auth(),
+    )
+    assert r.status_code == 200, r.text
+    v = await connect_vrbo(api, api_url, e, "801")
+    check_in, check_out = stay(60, 3)
+    body = (
+        "<bookingRequest><documentVersion>1.2</documentVersion><bookingRequestDetails>"
+        "<listingExternalId>801</listingExternalId><trackingUuid>R-1</trackingUuid>"
+        "<inquirer><firstName>Ida</firstName><lastName>Lund</lastName>"
+        "<emailAddress>ida@example.com</emailAddress></inquirer>"
+        "<reservation><numberOfAdults>2</numberOfAdults><reservationDates>"
+        f"<beginDate>{check_in}</beginDate><endDate>{check_out}</endDate>"
+        "</reservationDates></reservation></bookingRequestDetails></bookingRequest>"
+    )
+    async with httpx.AsyncClient(timeout=10, auth=(v.username, PASSWORD)) as http:
+        r = await http.post(
+            f"{v.base}/booking", content=body, headers={"Content-Type": "application/xml"}
+        )
+        assert r.status_code == 200, r.text
+        assert "<reservationStatus>UNCONFIRMED</reservationStatus>" in r.text
+        external = r.text.split("<externalId>")[1].split("<")[0]
+        booking = (await api.get(f"/api/v1/bookings/{external}", headers=e.agency.auth())).json()
+        assert booking["status"] == "requested"
+        assert booking["source"] == "fewo_direkt"
+        r = await api.post(
+            f"/api/v1/bookings/{external}/confirm",
+            json={},
+            headers={**e.agency.auth(), "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status_code == 200, r.text
+        updates = await http.get(f"{v.base}/booking-updates")
+        assert f"<externalId>{external}</externalId>" in updates.text
+        assert "<reservationStatus>CONFIRMED</reservationStatus>" in updates.text
+        # A bad `since` is a 422, not a 500.
+        r = await http.get(f"{v.base}/booking-updates", params={"since": "2030-01-01T00:00:00"})
+        assert r.status_code == 422

@@ -628,11 +628,14 @@ class VrboAdapter:
     ) -> dict[date, tuple[NightValues, str | None]]:
         """What travellers see on Vrbo (the sandbox's calendar), as read from our feeds."""
         try:
-            response = await httpx.AsyncClient().get(
-                f"{self.base}/listings/{listing_id}/calendar",
-                params={"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()},
-                timeout=self.timeout,
-            )
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.get(
+                    f"{self.base}/listings/{listing_id}/calendar",
+                    params={
+                        "start": start.isoformat(),
+                        "end": (end - timedelta(days=1)).isoformat(),
+                    },
+                )
         except httpx.HTTPError as exc:
             raise PlatformError(f"Vrbo calendar: {type(exc).__name__}", retryable=True) from None
         if response.status_code == 404:
