@@ -264,6 +264,17 @@ async def test_bad_input_wrong_credentials_and_other_agencies(
     e = await engine_agency(api, "Vrbo A")
     v = await connect_vrbo(api, api_url, e, "701")
     other = await connect_vrbo(api, api_url, await engine_agency(api, "Vrbo B"), "702")
+    # Vrbo quotes from our engine: a markup on the feed's prices would differ from the quote.
+    r = await api.get(
+        f"/api/v1/channel-connections/{v.connection_id}/mappings", headers=e.agency.auth()
+    )
+    [mapping] = r.json()["items"] if isinstance(r.json(), dict) else r.json()
+    r = await api.patch(
+        f"/api/v1/channel-mappings/{mapping['id']}",
+        json={"markup_kind": "percent", "markup_value": 1000},
+        headers={**e.agency.auth(), "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 422, r.text
     index = f"{v.base}/feeds/advertisersContentIndex"
     async with httpx.AsyncClient(timeout=10) as http:
         assert (await http.get(index)).status_code == 401
