@@ -37,6 +37,12 @@ _PROPERTIES = [
     ("Alpine Chalet", "Europe/Vienna", "Kitzbühel", "AT", 8, 4, 26000, 22000, False),
     ("City Studio", "Europe/Berlin", "Berlin", "DE", 2, 1, 8500, 9500, True),
 ]
+# Street, postal code, latitude, longitude: what Google Vacation Rentals require besides the
+# name and capacity (the City Studio has none, so the Google list feed warns about it).
+_ADDRESSES = {
+    "Seaside Loft": ("Strandstraße 12", "25980", Decimal("54.907900"), Decimal("8.310500")),
+    "Alpine Chalet": ("Hahnenkammstraße 3", "6370", Decimal("47.446600"), Decimal("12.392400")),
+}
 _FRI, _SAT = 4, 5
 # (property, guest, first night in days from today, nights, status)
 _STAYS = [
@@ -68,6 +74,7 @@ async def _seed() -> list[str]:
         pricing = await _pricing(session, actor)
         props = []
         for name, tz, city, country, max_guests, bedrooms, price, summer, instant in _PROPERTIES:
+            street, postal_code, latitude, longitude = _ADDRESSES.get(name, (None,) * 4)
             prop = await properties.create(
                 session,
                 actor,
@@ -79,6 +86,10 @@ async def _seed() -> list[str]:
                     bedrooms=bedrooms,
                     city=city,
                     country=country,
+                    address_line1=street,
+                    postal_code=postal_code,
+                    latitude=latitude,
+                    longitude=longitude,
                     is_listed=True,
                     instant_book=instant,
                 ),
@@ -383,6 +394,178 @@ async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
     ]
 
 
+# The demo agency on FeWo-direkt/Vrbo (Vrbo pulls our feeds and books in real time) and on
+# Google Vacation Rentals (sandbox property "fewo-42" of our partner key): listing → property.
+DEMO_VRBO_LISTING = ("fewo-4711", 1)
+DEMO_GOOGLE_LISTING = ("fewo-42", 0)
+
+
+async def _upsert_connection(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    platform: str,
+    account: str,
+    name: str,
+    credentials: dict[str, str],
+    listing: str,
+) -> uuid.UUID:
+    from sqlalchemy import select
+
+    from pms.channel import connections
+    from pms.models.channel import ChannelConnection, ConnectionStatus
+
+    connection = (
+        await session.execute(
+            select(ChannelConnection).where(
+                ChannelConnection.agency_id == agency_id,
+                ChannelConnection.platform == platform,
+                ChannelConnection.account_id == account,
+            )
+        )
+    ).scalar_one_or_none()
+    if connection is None:
+        connection = ChannelConnection(
+            id=uuid.uuid4(),
+            agency_id=agency_id,
+            platform=platform,
+            name=name,
+            account_id=account,
+            failures_in_row=0,
+        )
+        session.add(connection)
+    connection.credentials = connections.seal(get_settings(), credentials)
+    connection.remote_listings = [{"id": listing, "currency": "EUR"}]
+    connection.status = ConnectionStatus.ACTIVE
+    await session.flush()
+    return connection.id
+
+
+async def _map(
+    session: AsyncSession, actor: Actor, connection_id: uuid.UUID, listing: str, index: int
+) -> str | None:
+    from sqlalchemy import select
+
+    from pms.channel import mappings
+    from pms.models.channel import ChannelMapping, MarkupKind
+    from pms.models.property import Property
+
+    props = {
+        p.name: p
+        for p in (await session.execute(properties.visible(actor))).scalars()
+        if isinstance(p, Property)
+    }
+    prop = props.get(_PROPERTIES[index][0])
+    if prop is None:
+        return None
+    existing = (
+        await session.execute(
+            select(ChannelMapping).where(
+                ChannelMapping.connection_id == connection_id,
+                ChannelMapping.remote_listing_id == listing,
+                ChannelMapping.active,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        await mappings.create(
+            session,
+            actor,
+            get_settings(),
+            connection_id,
+            mappings.MappingInput(
+                remote_listing_id=listing,
+                property_id=prop.id,
+                rate_plan_id=None,
+                markup_kind=MarkupKind.NONE,  # the direct engine's price, as Google requires
+                markup_value=0,
+                sync_availability=True,
+                sync_prices=True,
+                sync_restrictions=True,
+            ),
+        )
+    else:
+        await mappings.full_sync(session, get_settings(), existing, prop.timezone)
+    return str(prop.name)
+
+
+async def connect_vrbo_google(sandbox_url: str, api_url: str) -> list[str]:
+    """Connect the demo agency to the Vrbo and Google simulators (idempotent). Vrbo gets a new
+    feed password on every start (the sandbox forgets its configuration), is pointed at our
+    feeds and booking endpoint, and pulls once; Google gets Property Data, then the engine's
+    full sync opens the nights we sell."""
+    import secrets
+
+    import httpx
+
+    from pms.channel import google_listings
+
+    settings = get_settings()
+    password = secrets.token_urlsafe(18)
+    vrbo_listing, vrbo_index = DEMO_VRBO_LISTING
+    google_listing, google_index = DEMO_GOOGLE_LISTING
+    async with db.get_sessionmaker()() as session, session.begin():
+        user = await auth.find_user_by_email(session, DEMO_EMAIL)
+        if user is None:
+            return []
+        actor = await auth.resolve_actor(session, user, None)
+        agency_id = actor.require_agency()
+        await db.set_tenant(session, agency_id)
+        vrbo_id = await _upsert_connection(
+            session,
+            agency_id,
+            "fewo_direkt",
+            "demo-advertiser",
+            "FeWo-direkt/Vrbo (sandbox)",
+            {
+                "username": "demo-vrbo",
+                "password": password,
+                "advertiser_id": "demo-advertiser",
+                "listings": vrbo_listing,
+            },
+            vrbo_listing,
+        )
+        vrbo_name = await _map(session, actor, vrbo_id, vrbo_listing, vrbo_index)
+        google_id = await _upsert_connection(
+            session,
+            agency_id,
+            "google",
+            settings.google_partner_key,
+            "Google Vacation Rentals (sandbox)",
+            {"partner_key": settings.google_partner_key, "listings": google_listing},
+            google_listing,
+        )
+        google_name = await _map(session, actor, google_id, google_listing, google_index)
+    base = f"{api_url}/api/v1/channels/fewo_direkt/{vrbo_id}"
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.put(
+            f"{sandbox_url}/control/vrbo/config",
+            json={
+                "feed_url": f"{base}/feeds/advertisersContentIndex",
+                "booking_url": f"{base}/booking",
+                "username": "demo-vrbo",
+                "password": password,
+                "pull_interval_s": 300,
+            },
+        )
+        r.raise_for_status()
+        pulled = (await http.post(f"{sandbox_url}/control/vrbo/pull")).json()
+    async with db.get_sessionmaker()() as session, session.begin():
+        await db.set_tenant(session, agency_id)
+        pushed, failed = await google_listings.push_property_data(
+            session, actor, settings, google_id
+        )
+    return [
+        f"FeWo-direkt/Vrbo (sandbox) connected: listing {vrbo_listing} → '{vrbo_name}' "
+        f"(request to book: bookings arrive UNCONFIRMED); Vrbo read {len(pulled['fetched'])} "
+        f"feed documents; book as a guest: POST {sandbox_url}/control/vrbo/bookings "
+        f'{{"listing_id": "{vrbo_listing}", "arrival": "…", "departure": "…"}}',
+        f"Google Vacation Rentals (sandbox) connected: listing {google_listing} → "
+        f"'{google_name}'; Property Data {'pushed' if pushed else f'refused: {failed}'}; "
+        f"its nights: GET {sandbox_url}/control/google/listings/{google_listing}/days"
+        "?start=…&end=…",
+    ]
+
+
 async def _run() -> list[str]:
     try:
         return await _seed()
@@ -395,7 +578,8 @@ def connect_demo_channels(sandbox_url: str, api_url: str) -> Iterator[str]:
 
     async def go() -> list[str]:
         try:
-            return await connect_airbnb(sandbox_url, f"{api_url}/api/v1/channels/airbnb/webhooks")
+            lines = await connect_airbnb(sandbox_url, f"{api_url}/api/v1/channels/airbnb/webhooks")
+            return lines + await connect_vrbo_google(sandbox_url, api_url)
         finally:
             await db.dispose_engine()
 

@@ -197,6 +197,27 @@ class Settings(BaseSettings):
         default=4.0, description="Token bucket per Airbnb account, shared by all workers."
     )
     airbnb_burst: int = 10
+    # FeWo-direkt/Vrbo pulls the feeds we host and posts quote and booking requests to us.
+    vrbo_api_base: str = Field(
+        default="http://127.0.0.1:8100/vrbo",
+        description="Vrbo's traveller calendar (sandbox), read back by reconciliation.",
+    )
+    # Google Vacation Rentals: ARI pushed to Hotel Center; guests land on our booking site.
+    google_api_base: str = Field(
+        default="http://127.0.0.1:8100/google",
+        description="Google Hotel Center ARI upload base (sandbox default).",
+    )
+    google_partner_key: str = Field(
+        default="pms_partner_key", description="Our Hotel Center partner key (RequestorID)."
+    )
+    google_requests_per_second: float = Field(
+        default=8.0, description="Token bucket for Google's account-level update rate cap."
+    )
+    google_burst: int = 20
+    booking_site_url: str = Field(
+        default="http://127.0.0.1:3000",
+        description="The public booking site (Google's landing pages point here).",
+    )
     channel_webhook_tolerance_seconds: int = Field(
         default=300, description="Webhook timestamps older or newer than this are refused."
     )

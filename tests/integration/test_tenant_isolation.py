@@ -53,6 +53,9 @@ _CAPABILITY_URLS = {"/ical/{token}.ics"}
 # Platform webhooks carry no token: their signature is the authorisation
 # (tests/integration/channel/test_webhooks.py covers forged, stale and replayed ones).
 _SIGNED_WEBHOOKS = {"/api/v1/channels/{platform}/webhooks"}
+# What Vrbo calls on us: the connection's Basic credentials are the authorisation, and another
+# connection's credentials get a 401 (tests/integration/channel/test_vrbo.py).
+_PLATFORM_CALLS = "/api/v1/channels/fewo_direkt/"
 # Bodies valid enough to get past validation, so a 404 is about the id, not the body.
 _BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/members/{user_id}"): {"role": "manager"},
@@ -155,6 +158,7 @@ async def test_every_route_with_an_id_is_404_for_another_agency(
             or template.startswith("/api/v1/public/")
             or template in _CAPABILITY_URLS
             or template in _SIGNED_WEBHOOKS
+            or template.startswith(_PLATFORM_CALLS)
         ):
             # Public booking-engine routes and secret feed URLs take no token: the agency is
             # named by a slug, a signed link or the URL itself (covered by their own tests).

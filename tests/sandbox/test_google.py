@@ -180,7 +180,60 @@ def test_availability_is_a_delta_per_restriction_with_weekday_flags(sandbox: htt
     assert all(d["min_stay"] == 3 for d in week), "closing arrival keeps the min stay"
     closed = [d["date"] for d in week if d["closed_to_arrival"]]
     assert closed == [d["date"] for d in week if date.fromisoformat(str(d["date"])).weekday() == 5]
-    assert all(d["units"] == 1 and d["available"] for d in week)
+    assert all(d["units"] == 1 for d in week)
+    # Master is closed by default: nobody opened these nights, so they are not sellable...
+    assert not any(d["available"] for d in week)
+    # ...unless the account's "default availability" is open...
+    sandbox.put("/control/google/config", json={"default_availability": "open"}).raise_for_status()
+    assert all(d["available"] for d in days(sandbox, start, end))
+    sandbox.put("/control/google/config", json={}).raise_for_status()
+    # ...or they are opened explicitly; an explicit close wins over the default.
+    ok(
+        post(
+            sandbox,
+            "/ota/hotel_avail_notif",
+            avail_rq(
+                start,
+                end,
+                '<RestrictionStatus Status="Open" Restriction="Master"/>',
+                attrs=' RatePlanCode="standard"',
+            ),
+        )
+    )
+    assert all(d["available"] for d in days(sandbox, start, end))
+    sandbox.put("/control/google/config", json={"default_availability": "open"}).raise_for_status()
+    ok(
+        post(
+            sandbox,
+            "/ota/hotel_avail_notif",
+            avail_rq(
+                start,
+                start,
+                '<RestrictionStatus Status="Close" Restriction="Master"/>',
+                attrs=' RatePlanCode="standard"',
+            ),
+        )
+    )
+    assert [d["available"] for d in days(sandbox, start, end)] == [False] + [True] * 6
+
+
+def test_amount_before_tax_is_kept_beside_after_tax(sandbox: httpx.Client) -> None:
+    both = '<BaseByGuestAmt AmountBeforeTax="90.00" AmountAfterTax="107.10" CurrencyCode="EUR"/>'
+    ok(post(sandbox, "/ota/hotel_rate_amount_notif", rate_rq(soon(4), soon(4), both)))
+    ok(post(sandbox, "/ota/hotel_inv_count_notif", inv_rq(soon(4), soon(4), 1)))
+    [day] = days(sandbox, soon(4), soon(4))
+    assert (day["price"], day["price_before_tax"]) == ("107.10", "90.00")
+
+
+def test_properties_can_be_added_per_partner(sandbox: httpx.Client) -> None:
+    r = sandbox.put("/control/google/properties/vr-9", json={"partner": PARTNER})
+    assert r.status_code == 200
+    taken = sandbox.put("/control/google/properties/vr-9", json={"partner": "other_partner_key"})
+    assert taken.status_code == 409
+    body = rate_rq(soon(3), soon(3), amount("80.00"), hotel="vr-9").replace(
+        f'InvTypeCode="{LISTING}"', 'InvTypeCode="vr-9"'
+    )
+    ok(post(sandbox, "/ota/hotel_rate_amount_notif", body))
 
 
 def test_an_unknown_partner_key_is_refused(sandbox: httpx.Client) -> None:

@@ -220,6 +220,8 @@ def test_a_guest_booking_is_a_booking_request_to_the_pms(
         START + timedelta(2)
     )
     assert request.findtext("bookingRequestDetails/orderItemList/orderItem/totalAmount") == "176.00"
+    # Like the quote request, the booking request names the traveller's listing page.
+    assert request.findtext("bookingRequestDetails/propertyUrl", "").endswith("/501")
     # the stay now blocks those nights in Vrbo's view
     assert [d["available"] for d in days(sandbox, 2)] == [False, False, True]
 
@@ -263,6 +265,46 @@ def test_a_pms_that_answers_too_late_loses_the_booking(
     )
     assert r.json()["status"] == "failed"
     assert r.json()["exchanges"][0]["outcome"] == "timeout"
+
+
+def test_a_refusal_with_an_error_list_books_nothing(
+    sandbox: httpx.Client, receiver: Receiver
+) -> None:
+    pms_answering(sandbox, receiver)
+    receiver.reply = lambda got: Response(
+        "<bookingResponse><bookingResponseDetails><errorList><error>"
+        "<errorCode>DATES_NOT_AVAILABLE</errorCode><errorMessage>taken</errorMessage>"
+        "</error></errorList></bookingResponseDetails></bookingResponse>",
+        media_type="application/xml",
+    )
+    r = sandbox.post(
+        "/control/vrbo/bookings",
+        json={"listing_id": "501", "arrival": str(START), "departure": str(START + timedelta(2))},
+    )
+    assert r.json()["status"] == "failed"
+    assert r.json()["exchanges"][0]["outcome"] == "refused"
+    assert r.json()["exchanges"][0]["error"].startswith("DATES_NOT_AVAILABLE")
+    assert all(d["available"] for d in days(sandbox, 1))
+
+
+def test_unchanged_feeds_are_revalidated_with_their_etag(
+    sandbox: httpx.Client, receiver: Receiver
+) -> None:
+    pms_answering(sandbox, receiver)
+    documents = feeds(receiver.url)
+
+    def reply(got: Received) -> Response:
+        if got.headers.get("if-none-match") == '"v1"':
+            return Response(status_code=304, headers={"ETag": '"v1"'})
+        return Response(documents[got.path], media_type="application/xml", headers={"ETag": '"v1"'})
+
+    receiver.reply = reply
+    sandbox.post("/control/vrbo/pull").raise_for_status()
+    second = sandbox.post("/control/vrbo/pull").json()
+    assert second["errors"] == []
+    index_fetches = [f for f in second["fetched"] if f["kind"].endswith("Index")]
+    assert index_fetches
+    assert {f["status"] for f in index_fetches} == {304}
 
 
 def test_an_answer_in_the_wrong_shape_is_invalid(sandbox: httpx.Client, receiver: Receiver) -> None:

@@ -18,6 +18,7 @@ from pms.api import (
     calendar,
     channels,
     events,
+    google,
     guests,
     health,
     ical,
@@ -31,6 +32,7 @@ from pms.api import (
     public,
     quotes,
     rates,
+    vrbo,
     webhooks,
 )
 from pms.api.bodylimit import BodyLimitMiddleware
@@ -89,6 +91,8 @@ def create_app() -> FastAPI:
         alerts.router,
         channels.router,
         channels.webhook_router,
+        vrbo.router,
+        google.router,
         audit.router,
         events.router,
         public.router,

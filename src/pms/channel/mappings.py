@@ -131,6 +131,19 @@ async def full_sync(
     )
 
 
+# Platforms whose guests pay our own quote (Vrbo asks our quote engine; Google sends guests to
+# our booking page): a markup on what they show would differ from what the guest is charged.
+_QUOTED_BY_US = ("fewo_direkt", "google")
+
+
+def _no_markup_where_we_quote(platform: str, kind: str, value: int) -> None:
+    if platform in _QUOTED_BY_US and (kind != MarkupKind.NONE and value):
+        raise Unprocessable(
+            f"{platform} shows the price our quote engine gives, so its mappings take no markup.",
+            errors=[{"field": "markup_kind", "in": "body", "message": "must be none"}],
+        )
+
+
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -146,6 +159,7 @@ async def create(
             "This listing is not one of the connection's listings (list them first).",
             errors=[{"field": "remote_listing_id", "in": "body", "message": "unknown listing"}],
         )
+    _no_markup_where_we_quote(connection.platform, data.markup_kind, data.markup_value)
     prop = await properties.get(session, actor, data.property_id)
     _same_currency(known[data.remote_listing_id], prop.currency)
     plan = await _plan(session, prop.id, data.rate_plan_id)
@@ -210,6 +224,7 @@ async def update(
     ):
         if key in changes and changes[key] is not None:
             setattr(mapping, key, changes[key])
+    _no_markup_where_we_quote(mapping.platform, mapping.markup_kind, mapping.markup_value)
     if _view(mapping) == before:
         return mapping
     await audit.record(

@@ -82,6 +82,52 @@ async def property_pricing(
     return build_pricing(prop, plan, assigned_row, tax_rows, fee_rows)
 
 
+async def property_pricing_many(
+    session: AsyncSession, pairs: Sequence[tuple[Property, RatePlan]]
+) -> dict[uuid.UUID, quotes.PropertyPricing]:
+    """`property_pricing` of many properties (each with its plan) in three statements, keyed
+    by property id (feeds that describe every listing of an account at once)."""
+    if not pairs:
+        return {}
+    ids = [prop.id for prop, _ in pairs]
+    assigned = {
+        row[0].property_id: row
+        for row in (
+            await session.execute(
+                select(PropertyPricing, VisitorTaxLocation, PolicyRow)
+                .outerjoin(
+                    VisitorTaxLocation,
+                    VisitorTaxLocation.id == PropertyPricing.visitor_tax_location_id,
+                )
+                .outerjoin(PolicyRow, PolicyRow.id == PropertyPricing.cancellation_policy_id)
+                .where(PropertyPricing.property_id.in_(ids))
+            )
+        ).all()
+    }
+    agencies = {prop.agency_id for prop, _ in pairs}
+    taxes: dict[uuid.UUID, list[TaxClass]] = {a: [] for a in agencies}
+    for tax in (
+        await session.execute(select(TaxClass).where(TaxClass.agency_id.in_(agencies)))
+    ).scalars():
+        taxes[tax.agency_id].append(tax)
+    fees: dict[uuid.UUID, list[Fee]] = {i: [] for i in ids}
+    for property_id, fee in (
+        await session.execute(
+            select(PropertyFee.property_id, Fee)
+            .join(Fee, Fee.id == PropertyFee.fee_id)
+            .where(PropertyFee.property_id.in_(ids))
+            .order_by(PropertyFee.property_id, PropertyFee.position)
+        )
+    ).all():
+        fees[property_id].append(fee)
+    return {
+        prop.id: build_pricing(
+            prop, plan, assigned.get(prop.id), taxes[prop.agency_id], fees[prop.id]
+        )
+        for prop, plan in pairs
+    }
+
+
 class PricedProperty(Protocol):
     """What pricing reads of a property (an ORM row, or the columns a search loads)."""
 

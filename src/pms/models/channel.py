@@ -331,3 +331,18 @@ class ChannelConflict(Base):
             postgresql_where=text("resolved_at IS NULL"),
         ),
     )
+
+
+class ChannelFeedDocument(Base):
+    """A feed document we host for a pull platform (Vrbo): the hash of what it last said and
+    when that changed, which is the index's honest ``lastUpdatedDate``."""
+
+    __tablename__ = "channel_feed_documents"
+
+    mapping_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("channel_mappings.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency_id: Mapped[uuid.UUID] = _agency()
+    etag: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

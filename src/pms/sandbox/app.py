@@ -15,7 +15,7 @@ from pms.sandbox.clock import SimClock
 from pms.sandbox.control import Simulator, control_router
 from pms.sandbox.expedia.routes import create_expedia_app, expedia_control_router
 from pms.sandbox.expedia.simulator import ExpediaSimulator
-from pms.sandbox.google import GoogleSimulator, create_google_app
+from pms.sandbox.google import GoogleSimulator, create_google_app, google_control_router
 from pms.sandbox.stripe_fake import FakeStripeConfig, StripeFake, create_stripe_fake_app
 from pms.sandbox.vrbo import VrboSimulator, create_vrbo_app, vrbo_control_router
 from pms.settings import get_settings
@@ -74,6 +74,7 @@ def create_app() -> FastAPI:
     app.include_router(airbnb_control_router(airbnb))
     app.include_router(expedia_control_router(expedia))
     app.include_router(vrbo_control_router(vrbo))
+    app.include_router(google_control_router(google))
     app.mount("/booking", create_booking_app(booking))
     app.mount("/expedia", create_expedia_app(expedia))
     app.mount("/google", create_google_app(google))

@@ -30,6 +30,7 @@ class DayState:
     units: int | None = None
     closed: bool | None = None
     price: Decimal | None = None
+    price_before_tax: Decimal | None = None
     currency: str | None = None
     prices_by_occupancy: dict[int, Decimal] = field(default_factory=dict)
     min_stay: int | None = None
@@ -68,6 +69,8 @@ class DayView(BaseModel):
     available: bool
     units: int | None = None
     price: Decimal | None = None
+    # Where the platform keeps both amounts (Google's AmountBeforeTax beside AmountAfterTax).
+    price_before_tax: Decimal | None = None
     currency: str | None = None
     prices_by_occupancy: dict[int, Decimal] = {}
     min_stay: int | None = None

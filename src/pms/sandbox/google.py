@@ -9,9 +9,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from pydantic import BaseModel, Field
 
 from pms.sandbox import ota, xmlsafe
 from pms.sandbox.clock import SimClock
@@ -25,6 +26,16 @@ XML = "application/xml"
 WEEKDAYS = ("Mon", "Tue", "Weds", "Thur", "Fri", "Sat", "Sun")  # Google's own spelling
 LOS_TYPES = {"SetMinLOS", "SetMaxLOS", "SetForwardMinStay", "SetForwardMaxStay", "FullPatternLOS"}
 MAX_DAYS_AHEAD = 3 * 366  # [GUESS]
+
+
+class GoogleConfig(BaseModel):
+    # Hotel Center's "default availability": what a night nobody opened or closed shows.
+    # Google documents Restriction="Master" as closed by default.
+    default_availability: Literal["closed", "open"] = "closed"
+
+
+class PropertyCreate(BaseModel):
+    partner: str = Field(default="pms_partner_key", min_length=1, max_length=100)
 
 
 class Refused(Exception):
@@ -84,6 +95,7 @@ class GoogleSimulator:
         self.reset()
 
     def reset(self) -> None:
+        self.config = GoogleConfig()
         self.properties = seed_properties()
         self.calendar = Calendar()
         # An account-level update cap is documented; its number was not captured.
@@ -245,9 +257,11 @@ class GoogleSimulator:
             days = self._span(sac)
             room, rate = self._room_rate(prop, sac, rate_required=True)
             prices: dict[int | None, Decimal] = {}
+            before_tax: Decimal | None = None
             currency = None
             for amt in msg.findall(f".//{q('BaseByGuestAmt')}"):
-                value = _amount(amt.get("AmountAfterTax")) or _amount(amt.get("AmountBeforeTax"))
+                before = _amount(amt.get("AmountBeforeTax"))
+                value = _amount(amt.get("AmountAfterTax")) or before
                 currency = amt.get("CurrencyCode")
                 guests = amt.get("NumberOfGuests")
                 if (
@@ -262,19 +276,24 @@ class GoogleSimulator:
                         "BaseByGuestAmt needs an amount and a CurrencyCode",
                     )
                 prices[int(guests) if guests else None] = value
+                if guests is None:
+                    before_tax = before
             if notif != "Remove" and not prices:
                 raise _bad(321, "Required field missing", "BaseByGuestAmt is required")
-            plan.append((days, room, rate, prices, currency))
+            plan.append((days, room, rate, prices, currency, before_tax))
         if not plan:
             raise _bad(321, "Required field missing", "RateAmountMessage")
-        for span, room_id, rate_id, amounts, amount_currency in plan:
+        for span, room_id, rate_id, amounts, amount_currency, amount_before_tax in plan:
             for night in span:
                 day = self.calendar.day((prop.id, room_id, rate_id), night)
                 if notif in ("Overlay", "Remove"):
                     day.price, day.currency, day.prices_by_occupancy = None, None, {}
+                    day.price_before_tax = None
                 if notif == "Remove":
                     continue
                 day.currency = amount_currency
+                if amount_before_tax is not None:
+                    day.price_before_tax = amount_before_tax
                 for occupancy, amount in amounts.items():
                     if occupancy is None:
                         day.price = amount
@@ -320,9 +339,10 @@ class GoogleSimulator:
                         date=night,
                         room_id=key[1],
                         rate_plan_id=key[2],
-                        available=bool(unit.units) and not day.closed and not unit.closed,
+                        available=bool(unit.units) and self._open(unit, day),
                         units=unit.units,
                         price=day.price,
+                        price_before_tax=day.price_before_tax,
                         currency=day.currency,
                         prices_by_occupancy=day.prices_by_occupancy,
                         min_stay=day.min_stay,
@@ -332,6 +352,15 @@ class GoogleSimulator:
                     )
                 )
         return out
+
+    def _open(self, unit: DayState, day: DayState) -> bool:
+        """Master status: a close on the room or the rate closes the night; a night nobody
+        opened shows the account's default availability (closed unless configured open)."""
+        if day.closed or unit.closed:
+            return False
+        if day.closed is False or unit.closed is False:
+            return True
+        return self.config.default_availability == "open"
 
     async def create_booking(self, booking: GuestBooking) -> dict[str, Any]:
         raise ControlError(
@@ -417,3 +446,32 @@ def create_google_app(sim: GoogleSimulator) -> Any:
         return ota.render(root, ruid=False), XML
 
     return FaultInjection(app, sim.faults, render_fault)
+
+
+def google_control_router(sim: GoogleSimulator) -> APIRouter:
+    router = APIRouter(prefix="/control/google", tags=["control: google"])
+
+    @router.put("/config", summary="Hotel Center settings: default availability")
+    async def configure(config: GoogleConfig) -> GoogleConfig:
+        sim.config = config
+        return config
+
+    @router.put("/properties/{property_id}", summary="Add a property to a partner's account")
+    async def add_property(property_id: str, body: PropertyCreate) -> dict[str, str]:
+        if not property_id or len(property_id) > 100:
+            raise HTTPException(422, "property id: 1..100 characters")
+        existing = sim.properties.get(property_id)
+        if existing is not None and existing.partner != body.partner:
+            raise HTTPException(409, "the property belongs to another partner")
+        if existing is None:
+            sim.properties[property_id] = Property(property_id, body.partner)
+        return {"id": property_id, "partner": body.partner}
+
+    @router.get("/properties/{property_id}", summary="Property Data Google holds")
+    async def get_property(property_id: str) -> dict[str, Any]:
+        prop = sim.properties.get(property_id)
+        if prop is None:
+            raise HTTPException(404, f"no property {property_id}")
+        return {"id": prop.id, "rooms": prop.rooms, "packages": sorted(prop.packages)}
+
+    return router

@@ -126,6 +126,7 @@ class VrboSimulator:
         self.listings: dict[str, dict[str, Any]] = {}
         self.pulls: list[PullReport] = []
         self._seen: dict[str, str] = {}  # content URL -> lastUpdatedDate already read
+        self._etags: dict[str, tuple[str, bytes]] = {}  # URL -> (ETag, body) for 304s
         self.stays: dict[str, Stay] = {}
         self.quotes: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
@@ -169,15 +170,23 @@ class VrboSimulator:
         entry: dict[str, Any] = {"url": url, "kind": kind}
         report.fetched.append(entry)
         try:
+            cached = self._etags.get(url)
             response = await self._http().get(
                 url,
                 timeout=self.config.timeout_s,
                 auth=(self.config.username, self.config.password),
+                headers={"If-None-Match": cached[0]} if cached else None,
             )
             entry["status"] = response.status_code
-            if response.status_code != 200:
+            if response.status_code == 304 and cached:
+                body = cached[1]  # unchanged: what we read last time
+            elif response.status_code != 200:
                 raise FeedError(f"{url}: HTTP {response.status_code}")
-            root = xmlsafe.parse(response.content)
+            else:
+                body = response.content
+                if tag := response.headers.get("etag"):
+                    self._etags[url] = (tag, body)
+            root = xmlsafe.parse(body)
             if xmlsafe.local(root.tag) != kind:
                 raise FeedError(f"{url}: expected <{kind}>, got <{xmlsafe.local(root.tag)}>")
             return root
@@ -396,8 +405,18 @@ class VrboSimulator:
         _sub(details, "advertiserAssignedId", "sandbox-advertiser")
         _sub(details, "listingExternalId", listing)
         _sub(details, "unitExternalId", unit)
+        # The traveller's listing page, on quote and booking requests alike (protocol notes §4).
+        _sub(details, "propertyUrl", f"https://www.fewo-direkt.de/ferienwohnung/{listing}")
         _sub(details, "listingChannel", "HOMEAWAY_DE")
         return details
+
+    @staticmethod
+    def _refusal(answer: ET.Element, details: str) -> str | None:
+        """The PMS's documented failure: an errorList instead of a reservation."""
+        error = answer.find(f"{details}/errorList/error")
+        if error is None:
+            return None
+        return f"{error.findtext('errorCode') or ''}: {error.findtext('errorMessage') or ''}"
 
     async def _exchange(
         self, body: ET.Element, expect: str
@@ -443,12 +462,13 @@ class VrboSimulator:
         unit = self._unit(quote.listing_id, quote.unit_id)
         root = ET.Element("quoteRequest")
         details = self._details(root, "quoteRequestDetails", quote.listing_id, unit)
-        _sub(details, "propertyUrl", f"https://www.fewo-direkt.de/ferienwohnung/{quote.listing_id}")
         self._reservation(
             details, quote.arrival, quote.departure, quote.adults, quote.children, quote.pets
         )
         record, answer = await self._exchange(root, "quoteResponse")
-        if answer is not None:
+        if answer is not None and (refusal := self._refusal(answer, "quoteResponseDetails")):
+            record["outcome"], record["error"] = "refused", refusal
+        elif answer is not None:
             items = answer.findall("quoteResponseDetails/orderList/order/orderItemList/orderItem")
             try:
                 record["total"] = str(
@@ -507,7 +527,9 @@ class VrboSimulator:
         _sub(items, "preTaxAmount", f"{total:.2f}")
         _sub(items, "totalAmount", f"{total:.2f}")
         record, answer = await self._exchange(root, "bookingResponse")
-        if answer is not None:
+        if answer is not None and (refusal := self._refusal(answer, "bookingResponseDetails")):
+            record["outcome"], record["error"] = "refused", refusal
+        elif answer is not None:
             status = answer.findtext("bookingResponseDetails/reservationStatus")
             external = answer.findtext("bookingResponseDetails/externalId")
             if status not in ("CONFIRMED", "UNCONFIRMED") or not external:

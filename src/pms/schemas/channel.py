@@ -182,3 +182,27 @@ class WebhookReceipt(ReadModel):
     received: bool
     message_id: str
     outcome: Literal["accepted", "duplicate"]
+
+
+class FidelityWarning(ReadModel):
+    listing_id: str
+    property_id: uuid.UUID
+    missing: list[str] = Field(
+        description="Required by Google and missing: the listing is left out."
+    )
+
+
+class GoogleListingFeed(ReadModel):
+    """Google Vacation Rentals: the Hotel List Feed of a connection, and how guests land."""
+
+    feed: str = Field(description="Hotel List Feed XML of the complete listings.")
+    listings: int
+    warnings: list[FidelityWarning]
+    landing_page_template: str = Field(
+        description="Hotel Center landing page URL template (Google's variables)."
+    )
+
+
+class GooglePropertyData(ReadModel):
+    pushed: list[str] = Field(description="Listing ids whose Property Data Google accepted.")
+    failed: dict[str, str] = Field(description="Listing id → why Google refused it.")

@@ -23,6 +23,10 @@ def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -
     """Before ``settings`` reads the environment (and before worker and relay start)."""
     env = {
         "AIRBNB_API_BASE": f"{sandbox_server.url}/airbnb",
+        "GOOGLE_API_BASE": f"{sandbox_server.url}/google",
+        "VRBO_API_BASE": f"{sandbox_server.url}/vrbo",
+        "GOOGLE_REQUESTS_PER_SECOND": "100",
+        "GOOGLE_BURST": "100",
         "CHANNEL_DEBOUNCE_SECONDS": "0.05",
         "CHANNEL_RETRY_BASE_SECONDS": "0.05",
         "CHANNEL_RETRY_MAX_SECONDS": "1",

@@ -56,3 +56,36 @@ async def test_the_demo_agency_is_connected_to_airbnb(
             want = await flush.wanted(s, loft, night, night + timedelta(days=1))
         shown = await sim_days(sandbox, "50001", night, night + timedelta(days=1))
         assert Decimal(shown[night.isoformat()]["price"]) * 100 == want[night].price_minor
+
+
+async def test_the_demo_agency_is_on_vrbo_and_google(
+    seeded: Settings, sandbox_server: Served, api_url: str
+) -> None:
+    async with httpx.AsyncClient(base_url=sandbox_server.url, timeout=30) as sandbox:
+        (await sandbox.post("/control/reset")).raise_for_status()
+        lines = await demo.connect_vrbo_google(sandbox_server.url, api_url)
+        assert "Vrbo read 9 feed documents" in lines[0], lines
+        assert "Property Data pushed" in lines[1], lines
+        # A restarted sandbox: connecting again is harmless (a new feed password, one mapping).
+        (await sandbox.post("/control/reset")).raise_for_status()
+        again = await demo.connect_vrbo_google(sandbox_server.url, api_url)
+        assert "Vrbo read 9 feed documents" in again[0], again
+        async with db.transaction(None) as s:
+            await db.system_access(s)
+            maps = (
+                (
+                    await s.execute(
+                        select(ChannelMapping).where(
+                            ChannelMapping.active,
+                            ChannelMapping.platform.in_(["fewo_direkt", "google"]),
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert sorted(m.remote_listing_id for m in maps) == ["fewo-42", "fewo-4711"]
+        listings = (await sandbox.get("/control/vrbo/listings")).json()
+        assert "fewo-4711" in listings["rates"]
+        held = (await sandbox.get("/control/google/properties/fewo-42")).json()
+        assert "fewo-42" in held["rooms"]

@@ -170,3 +170,11 @@ class Adapter(Protocol):
     ) -> VerifiedWebhook: ...
 
     def parse_message(self, body: bytes) -> InboundMessage: ...
+
+
+def listing_ids(credentials: Mapping[str, Any]) -> list[RemoteListing]:
+    """Platforms where we publish the listings (Vrbo, Google): the ids are given with the
+    credentials, comma-separated, all in the account's ``currency`` (EUR unless given)."""
+    currency = str(credentials.get("currency") or "EUR")
+    ids = [x.strip() for x in str(credentials.get("listings") or "").split(",")]
+    return [RemoteListing(id=x, currency=currency) for x in ids if x]

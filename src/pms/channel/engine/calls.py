@@ -78,6 +78,8 @@ class Account:
 def _bucket(settings: Settings, platform: str) -> tuple[float, int]:
     if platform == "airbnb":
         return settings.airbnb_requests_per_second, settings.airbnb_burst
+    if platform == "google":
+        return settings.google_requests_per_second, settings.google_burst
     return 1.0, 5
 
 
