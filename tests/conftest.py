@@ -70,7 +70,7 @@ async def database_url(pg_cluster: PgCluster) -> AsyncIterator[str]:
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
+    client.flushdb()
     client.close()
     return redis_server.url
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -119,6 +120,12 @@ async def drop_template(cluster: PgCluster) -> None:
         await conn.close()
 
 
+def make_url_redis(url: str, db: int) -> str:
+    """``url`` with its database number replaced by ``db``."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
 @dataclass
 class RedisServer:
     url: str
@@ -128,6 +135,11 @@ class RedisServer:
 def start_redis() -> RedisServer:
     external = os.environ.get("TEST_REDIS_URL")
     if external:
+        # pytest-xdist workers share an external server: each gets a database of its own
+        # (gw0 -> 1, gw1 -> 2, ...), since every test starts by emptying its database.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        if worker.startswith("gw"):
+            return RedisServer(url=make_url_redis(external, int(worker[2:]) + 1))
         return RedisServer(url=external)
     server = EmbeddedRedis(TEST_DATA / f"redis-{os.getpid()}", free_port(), durable=False)
     server.start()

@@ -33,7 +33,7 @@ def own_redis() -> Iterator[RedisServer]:
 def redis_url(own_redis: RedisServer) -> str:
     """Overrides the suite's: this module's app talks to ``own_redis``."""
     client = redis.Redis.from_url(own_redis.url)
-    client.flushall()
+    client.flushdb()
     client.close()
     return own_redis.url
 
