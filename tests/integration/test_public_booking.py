@@ -64,6 +64,9 @@ async def test_only_listed_live_properties_are_public(
     r = await client.get(f"/api/v1/public/{s}/properties/{agency.owned_property_id}")
     assert r.status_code == 404
     assert (await client.get("/api/v1/public/no-such-agency/properties")).status_code == 404
+    r = await client.get(f"/api/v1/public/{s}")
+    assert r.json() == {"slug": s, "name": "Sunny Stays"}
+    assert (await client.get("/api/v1/public/no-such-agency")).status_code == 404
 
 
 async def test_photos_are_checked_by_content_and_served_publicly(
