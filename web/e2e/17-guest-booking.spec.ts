@@ -28,7 +28,7 @@ test("a guest finds, books and pays, manages and cancels a stay", async ({ page,
   await shot(page, info, "results");
   await expectAccessible(page, "search results");
 
-  await page.getByRole("link", { name: "Dünenhaus Westerland" }).click();
+  await page.getByRole("link", { name: "Dünenhaus Westerland", exact: true }).click();
   await expect(page.getByTestId("quote-total")).toBeVisible();
   const quoted = await page.getByTestId("quote-total").innerText();
   expect(await total.count()).toBe(0);
