@@ -18,7 +18,7 @@ test("a guest finds, books and pays, manages and cancels a stay", async ({ page,
   await page.getByLabel("Check-in").fill(checkIn);
   await page.getByLabel("Check-out").fill(checkOut);
   await page.getByLabel("Guests").fill("2");
-  await page.getByRole("checkbox", { name: "sauna" }).check();
+  await page.getByRole("checkbox", { name: "Sauna" }).check();
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page.getByTestId("result-count")).toHaveText("1 property is free for these dates.");
   const total = page.getByTestId("stay-total");

@@ -8,6 +8,7 @@ import { API, call, expectAccessible, isoDay, login, shot } from "./helpers";
 import { guestAgency, mailTo, SANDBOX } from "./guest";
 
 async function details(page: Page, email: string, payment: RegExp) {
+  await expect(page.getByTestId("countdown")).toContainText(/\d+:\d\d/); // the form is live
   await page.getByLabel("First name").fill("Jonas");
   await page.getByLabel("Last name").fill("Berg");
   await page.getByLabel("E-mail").fill(email);
@@ -78,7 +79,7 @@ test("a declined card and a hold that runs out leave nothing booked or charged",
   await shot(page, info, "hold-expired");
   await expectAccessible(page, "hold expired");
   await page.getByRole("button", { name: "Hold the dates again" }).click();
-  await expect(page.getByTestId("countdown")).toBeVisible();
+  await expect(page.getByTestId("countdown")).toContainText(/\d+:\d\d/);
   await page.getByRole("button", { name: "Confirm booking" }).click();
   await expect(page.getByTestId("confirmed")).toBeVisible();
   await shot(page, info, "booked-after-retry");
@@ -97,6 +98,12 @@ test("the widget on another site prices a stay and books through the booking sit
     const { slug, property } = await guestAgency(request, "Widget Stays", { origins: [origin] });
     html = `<!doctype html><html lang="en"><head><title>Ferienhof Nord</title><style>input{background:red}</style></head><body><main><h1>Ferienhof Nord</h1>` +
       `<script src="${web}/widget.js" data-agency="${slug}" data-property="${property.id}" async></script></main></body></html>`;
+    const granted = await request.fetch(`${web}/api/v1/public/${slug}/quotes`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    expect(granted.headers()["access-control-allow-origin"], JSON.stringify(granted.headers())).toBe(origin);
+    page.on("console", (m) => console.log("widget page:", m.text()));
     await page.goto(origin);
     const widget = page.locator(`[data-pms-widget="${slug}"]`);
     await widget.getByLabel("Check-in").fill(isoDay(90));

@@ -29,17 +29,24 @@ export function CheckoutForm(props: Props) {
   const locale = useLocale();
   const router = useRouter();
   const [hold, setHold] = useState({ token: props.hold, expires: props.expires });
-  const [now, setNow] = useState(() => Date.now());
+  // The clock starts once in the browser: the server's render must match the first one here
+  // (a mismatch would render the form anew and drop what the guest typed meanwhile).
+  const [now, setNow] = useState<number | null>(null);
   const [gone, setGone] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
-  const seconds = left(hold.expires, now);
+  const seconds = now === null ? null : left(hold.expires, now);
   const expired = gone || seconds === 0;
   const errors = fieldErrors(problem ?? undefined);
 
   useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(id);
+    const tick = () => setNow(Date.now());
+    const first = setTimeout(tick, 0);
+    const id = setInterval(tick, 1000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(id);
+    };
   }, []);
 
   async function holdAgain() {
@@ -99,8 +106,7 @@ export function CheckoutForm(props: Props) {
     router.push(`/${agency}/confirmation/${token}`);
   }
 
-  const mm = String(Math.floor(seconds / 60));
-  const ss = String(seconds % 60).padStart(2, "0");
+  const clock = seconds === null ? "" : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
   const err = (k: string) =>
     errors[k] ? (
       <span id={`${k}-error`} className={css.error}>
@@ -120,7 +126,9 @@ export function CheckoutForm(props: Props) {
         </div>
       ) : (
         <p className={css.note} data-testid="countdown">
-          {t("holdCountdown")} <span className={css.countdown} role="timer" aria-live="off">{`${mm}:${ss}`}</span>
+          {t("holdCountdown")} <span className={css.countdown} role="timer" aria-live="off">
+            {clock}
+          </span>
         </p>
       )}
       {problem && !expired && (

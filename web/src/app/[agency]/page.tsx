@@ -28,6 +28,7 @@ export default async function AgencyHome({ params, searchParams }: Props) {
   const { agency } = await params;
   const sp = await searchParams;
   const t = await getTranslations("site");
+  const ta = await getTranslations("properties.amenity");
   const locale = await getLocale();
   const stay = stayOf(sp);
   const adults = adultsOf(sp);
@@ -107,7 +108,7 @@ export default async function AgencyHome({ params, searchParams }: Props) {
             <legend>{t("amenities")}</legend>
             {amenityChoices.map((a) => (
               <label key={a}>
-                <input type="checkbox" name="amenities" value={a} defaultChecked={amenities.includes(a)} /> {a}
+                <input type="checkbox" name="amenities" value={a} defaultChecked={amenities.includes(a)} /> {ta.has(a) ? ta(a) : a}
               </label>
             ))}
           </fieldset>

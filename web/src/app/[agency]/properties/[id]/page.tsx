@@ -32,6 +32,7 @@ export default async function PropertyPage({ params, searchParams }: Props) {
   const { agency, id } = await params;
   const sp = await searchParams;
   const t = await getTranslations("site");
+  const ta = await getTranslations("properties.amenity");
   const locale = await getLocale();
   const api = publicApi();
   const p = await property(agency, id);
@@ -64,8 +65,8 @@ export default async function PropertyPage({ params, searchParams }: Props) {
       <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: ldScript(ld) }} />
       <h1>{p.name}</h1>
       <p className={css.muted}>
-        {[p.city, p.country].filter(Boolean).join(", ")} · {t("sleeps", { count: p.max_guests })} · {t("bedrooms", { count: p.bedrooms })} ·{" "}
-        {t("bathrooms", { count: Number(p.bathrooms) })}
+        {[p.city, p.country].filter(Boolean).join(", ")} · {t("sleeps", { count: p.max_guests })} · {t("bedrooms", { count: p.bedrooms })}
+        {Number(p.bathrooms) > 0 && ` · ${t("bathrooms", { count: Number(p.bathrooms) })}`}
       </p>
       {p.photos.length > 0 && (
         <div className={css.gallery}>
@@ -95,7 +96,7 @@ export default async function PropertyPage({ params, searchParams }: Props) {
               <h2>{t("amenities")}</h2>
               <ul data-testid="amenities">
                 {p.amenities.map((a) => (
-                  <li key={a}>{a}</li>
+                  <li key={a}>{ta.has(a) ? ta(a) : a}</li>
                 ))}
               </ul>
             </section>
