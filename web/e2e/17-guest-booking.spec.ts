@@ -107,7 +107,8 @@ test("a guest finds, books and pays, manages and cancels a stay", async ({ page,
 });
 
 test("Google's landing URL shows the quoted total; the sitemap lists only listed homes; German", async ({ page, request, browser }, info) => {
-  const { slug, property } = await guestAgency(request, "Landing Stays");
+  const { slug, property, unlisted } = await guestAgency(request, "Landing Stays");
+  const other = await guestAgency(request, "Other Stays");
   const [checkIn, checkOut] = [isoDay(60), isoDay(64)];
   const quote = await request.post(`${API}/api/v1/public/${slug}/quotes`, { data: { property_id: property.id, check_in: checkIn, check_out: checkOut, adults: 3 } });
   const total = (await quote.json()).total.amount_minor as number;
@@ -119,6 +120,10 @@ test("Google's landing URL shows the quoted total; the sitemap lists only listed
   expect(sitemap).toContain(`/${slug}/properties/${property.id}</loc>`);
   expect(sitemap.match(/<loc>/g)).toHaveLength(2); // home + the one listed property
   expect((await request.get(`/no-such-agency-xyz/sitemap.xml`)).status()).toBe(404);
+  // Never an unlisted home, nor another agency's.
+  expect((await request.get(`/${slug}/properties/${unlisted.id}`)).status()).toBe(404);
+  expect((await request.get(`/${slug}/properties/${other.property.id}`)).status()).toBe(404);
+  expect((await request.get(`/${other.slug}/properties/${other.property.id}`)).status()).toBe(200);
 
   const de = await browser.newContext({ locale: "de-DE", extraHTTPHeaders: { "accept-language": "de-DE,de;q=0.9" } });
   const seite = await de.newPage();

@@ -22,7 +22,7 @@ export async function guestAgency(request: APIRequestContext, name: string, opts
     amenities: ["wifi", "sauna"],
     description: "A thatched house behind the dunes.",
   });
-  await createProperty(request, admin, "Unlisted Hut", { is_listed: false });
+  const unlisted = await createProperty(request, admin, "Unlisted Hut", { is_listed: false });
   await call(request, admin, "POST", `/api/v1/properties/${property.id}/rate-plans`, { name: "Standard", base_price_minor: 10000 });
   const policy = await call(request, admin, "POST", "/api/v1/cancellation-policies", {
     name: "Moderate",
@@ -38,7 +38,7 @@ export async function guestAgency(request: APIRequestContext, name: string, opts
   });
   expect(photo.ok(), await photo.text()).toBeTruthy();
   const agency = await call(request, admin, "PATCH", "/api/v1/agency", opts.origins ? { public_origins: opts.origins } : {});
-  return { admin, property, slug: agency.slug as string };
+  return { admin, property, unlisted, slug: agency.slug as string };
 }
 
 /** The newest e-mail to `to` whose subject matches, as text, once the worker has sent it. */
