@@ -37,12 +37,17 @@ test("a request to book is approved by staff and the guest is told", async ({ pa
   await page.getByRole("button", { name: "Confirm", exact: true }).click();
   await expect(page.getByText("Confirmed").first()).toBeVisible();
   await shot(page, info, "staff-approved");
+  // The team app shows the property's booking-site link and the widget tag to paste.
+  await page.goto(`/properties/${property.id}`);
+  await expect(page.getByTestId("widget-snippet")).toContainText(`data-agency="${slug}" data-property="${property.id}"`);
+  await shot(page, info, "widget-snippet");
+  await expectAccessible(page, "property with widget snippet");
   const mail = await mailTo(email, /accepted/);
   expect(mail).toContain(reference);
   expect(mail).toMatch(new RegExp(`/${slug}/manage/`));
 });
 
-test("a declined card and a hold that runs out leave nothing booked or charged", async ({ page, request }, info) => {
+test("a declined card charges nothing and may be retried (3-D Secure); a hold that runs out is told", async ({ page, request }, info) => {
   const { slug, property } = await guestAgency(request, "Failure Stays");
   const [checkIn, checkOut] = [isoDay(70), isoDay(72)];
   await page.goto(`/${slug}/properties/${property.id}?check_in=${checkIn}&check_out=${checkOut}&adults=2`);
@@ -62,6 +67,17 @@ test("a declined card and a hold that runs out leave nothing booked or charged",
   await expectAccessible(page, "payment not completed");
   const intents = await (await request.get(`${SANDBOX}/stripe/control/events`)).json();
   expect(intents.map((e: { type: string }) => e.type)).not.toContain("payment_intent.succeeded");
+  // Another card, with the bank's 3-D Secure step: paid and confirmed.
+  await page.getByRole("link", { name: "Try paying again" }).click();
+  await page.getByLabel("Card number").fill("4000 0025 0000 3155");
+  await page.getByLabel("Expiry (MM/YY)").fill("12/34");
+  await page.getByLabel("CVC").fill("123");
+  await page.getByRole("button", { name: /^Pay / }).click();
+  await expect(page.getByRole("heading", { name: "3-D Secure authentication" })).toBeVisible();
+  await shot(page, info, "3-d-secure");
+  await page.getByRole("button", { name: "Complete authentication" }).click();
+  await expect(page.getByTestId("confirmed")).toBeVisible({ timeout: 20_000 });
+  await shot(page, info, "paid-after-3ds");
 
   // The hold runs out while the guest types (released here, as the expiry job would): told, retry.
   const [in2, out2] = [isoDay(80), isoDay(82)];

@@ -23,7 +23,9 @@ export function WidgetSnippet({ slug, propertyId, listed }: { slug: string; prop
           <Text size="sm">{t("notListedSite")}</Text>
         )}
         <Text size="sm">{t("widgetHelp")}</Text>
-        <Code block>{snippet}</Code>
+        <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+          {snippet}
+        </Code>
       </Stack>
     </Paper>
   );
