@@ -115,6 +115,15 @@ test("Google's landing URL shows the quoted total; the sitemap lists only listed
   await page.goto(`/${slug}/properties/${property.id}?check_in=${checkIn}&check_out=${checkOut}&adults=3`);
   await expect(page.getByTestId("quote-total")).toHaveText(new Intl.NumberFormat("en-US", { style: "currency", currency: "EUR" }).format(total / 100));
   await shot(page, info, "landing");
+  await page.getByRole("button", { name: "Deutsch" }).click();
+  await expect(page.getByRole("heading", { name: "Hausregeln" })).toBeVisible();
+  await page.getByRole("button", { name: "English" }).click();
+  await expect(page.getByRole("heading", { name: "House rules" })).toBeVisible();
+
+  // Dates in the past: an answer (no home, or the API's message), not an error page.
+  const past = await page.goto(`/${slug}?check_in=2020-01-01&check_out=2020-01-03&adults=2`);
+  expect(past?.status()).toBe(200);
+  await expect(page.getByTestId("result-count").or(page.getByTestId("search-problem"))).toBeVisible();
 
   const sitemap = await (await request.get(`/${slug}/sitemap.xml`)).text();
   expect(sitemap).toContain(`/${slug}/properties/${property.id}</loc>`);

@@ -39,26 +39,30 @@ export default async function AgencyHome({ params, searchParams }: Props) {
   const all = await orNotFound(api.GET("/api/v1/public/{agency}/properties", { params: { path: { agency } } }));
   const amenityChoices = [...new Set(all.flatMap((p) => p.amenities))].sort();
 
-  let hits: { property: PublicProperty; price: string; total: boolean }[];
-  let count: number;
+  let hits: { property: PublicProperty; price: string; total: boolean }[] = [];
+  let count = 0;
+  let problem: string | null = null;
   if (stay) {
-    const res = await orNotFound(
-      api.GET("/api/v1/public/{agency}/search", {
-        params: {
-          path: { agency },
-          query: {
-            check_in: stay.checkIn,
-            check_out: stay.checkOut,
-            adults,
-            ...(location ? { location } : {}),
-            ...(minBedrooms !== undefined ? { min_bedrooms: minBedrooms } : {}),
-            ...(amenities.length ? { amenities } : {}),
-          },
+    const { data, error, response } = await api.GET("/api/v1/public/{agency}/search", {
+      params: {
+        path: { agency },
+        query: {
+          check_in: stay.checkIn,
+          check_out: stay.checkOut,
+          adults,
+          ...(location ? { location } : {}),
+          ...(minBedrooms !== undefined ? { min_bedrooms: minBedrooms } : {}),
+          ...(amenities.length ? { amenities } : {}),
         },
-      }),
-    );
-    count = res.count;
-    hits = res.results.map((h) => ({ property: h.property, price: formatMoney(h.total.amount_minor, h.total.currency, locale), total: true }));
+      },
+    });
+    if (data) {
+      count = data.count;
+      hits = data.results.map((h) => ({ property: h.property, price: formatMoney(h.total.amount_minor, h.total.currency, locale), total: true }));
+    } else {
+      // E.g. dates in the past: the API's words, and the search form to try again.
+      problem = (error as { detail?: string } | undefined)?.detail ?? t("searchFailed", { status: response.status });
+    }
   } else {
     count = all.length;
     hits = all.map((p) => ({
@@ -117,9 +121,15 @@ export default async function AgencyHome({ params, searchParams }: Props) {
           {t("search")}
         </button>
       </form>
-      <p role="status" data-testid="result-count">
-        {stay ? t("resultCount", { count }) : t("listedCount", { count })}
-      </p>
+      {problem ? (
+        <p role="alert" className={css.alert} data-testid="search-problem">
+          {problem}
+        </p>
+      ) : (
+        <p role="status" data-testid="result-count">
+          {stay ? t("resultCount", { count }) : t("listedCount", { count })}
+        </p>
+      )}
       <div className={css.results}>
         <ul className={css.cards} aria-label={t("results")}>
           {hits.map(({ property: p, price, total }) => (
