@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test install lint format typecheck pytest lock bench clean web-install web-check web-api web-bench mutation
+.PHONY: run test install lint format typecheck pytest lock bench clean web-install web-check web-api web-bench web-bench-guest mutation
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,6 +51,9 @@ web-api: install web-install
 # Time to bars for 200 properties x 62 days, scroll frame times, calendar JS gzipped.
 web-bench: install web-install
 	$(VENV)/bin/python -m bench.web_calendar
+
+web-bench-guest: install web-install
+	$(VENV)/bin/python -m bench.web_guest_site
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench migrations

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
+import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
-from pms.core import auth, blocks, bookings, guests, properties, rates
+from pms.core import auth, blocks, bookings, guests, photos, properties, rates
 from pms.core.ari_store import local_today
 from pms.core.booking_status import BookingStatus
 from pms.core.permissions import Role
@@ -37,13 +39,58 @@ _PROPERTIES = [
     ("Alpine Chalet", "Europe/Vienna", "Kitzbühel", "AT", 8, 4, 26000, 22000, False),
     ("City Studio", "Europe/Berlin", "Berlin", "DE", 2, 1, 8500, 9500, True),
 ]
-# Street, postal code, latitude, longitude: what Google Vacation Rentals require besides the
-# name and capacity (the City Studio has none, so the Google list feed warns about it).
+# Street and postal code: what Google Vacation Rentals require besides the name, position and
+# capacity (the City Studio has none, so the Google list feed warns about it).
 _ADDRESSES = {
-    "Seaside Loft": ("Strandstraße 12", "25980", Decimal("54.907900"), Decimal("8.310500")),
-    "Alpine Chalet": ("Hahnenkammstraße 3", "6370", Decimal("47.446600"), Decimal("12.392400")),
+    "Seaside Loft": ("Strandstraße 12", "25980"),
+    "Alpine Chalet": ("Hahnenkammstraße 3", "6370"),
 }
+# What the guests' booking site shows of each: description, map position, amenities, photo colours.
+_LISTINGS = [
+    (
+        "A bright loft two minutes from the beach, with a balcony facing the dunes.",
+        ("54.9079", "8.3105"),
+        ["wifi", "balcony", "washer", "sea_view"],
+        [(40, 110, 170), (230, 200, 150), (90, 150, 200)],
+    ),
+    (
+        "A timber chalet above the village: sauna, fireplace and the slopes at the door.",
+        ("47.4467", "12.3914"),
+        ["wifi", "sauna", "heating", "parking", "bbq"],
+        [(120, 80, 50), (200, 220, 235), (60, 100, 60)],
+    ),
+    (
+        "A quiet studio in a courtyard in Prenzlauer Berg, close to the tram.",
+        ("52.5389", "13.4244"),
+        ["wifi", "kitchen", "workspace"],
+        [(180, 180, 190), (220, 120, 90), (70, 70, 90)],
+    ),
+]
 _FRI, _SAT = 4, 5
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A small PNG: a vertical gradient from the colour to white (demo photos, no files)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = b""
+    for y in range(height):
+        f = y / (height - 1)
+        px = bytes(int(c + (255 - c) * f * 0.6) for c in rgb)
+        rows += b"\x00" + px * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
 # (property, guest, first night in days from today, nights, status)
 _STAYS = [
     (0, 0, 3, 4, BookingStatus.CONFIRMED),
@@ -73,8 +120,11 @@ async def _seed() -> list[str]:
         actor = Actor(user.id, user.email, agency.id, Role.ADMIN)
         pricing = await _pricing(session, actor)
         props = []
-        for name, tz, city, country, max_guests, bedrooms, price, summer, instant in _PROPERTIES:
-            street, postal_code, latitude, longitude = _ADDRESSES.get(name, (None,) * 4)
+        for i, (name, tz, city, country, max_guests, bedrooms, price, summer, instant) in enumerate(
+            _PROPERTIES
+        ):
+            text, (lat, lng), amenities, colours = _LISTINGS[i]
+            street, postal_code = _ADDRESSES.get(name, (None, None))
             prop = await properties.create(
                 session,
                 actor,
@@ -88,12 +138,17 @@ async def _seed() -> list[str]:
                     country=country,
                     address_line1=street,
                     postal_code=postal_code,
-                    latitude=latitude,
-                    longitude=longitude,
                     is_listed=True,
                     instant_book=instant,
+                    description=text,
+                    latitude=Decimal(lat),
+                    longitude=Decimal(lng),
+                    amenities=amenities,
+                    bathrooms=Decimal(1),
                 ),
             )
+            for n, colour in enumerate(colours, start=1):
+                await photos.add(session, actor, prop.id, _png(480, 320, colour), f"{name} {n}")
             await _rates(session, actor, prop.id, local_today(tz), price, summer, pricing)
             props.append(prop)
         demo_guests = [
@@ -140,6 +195,7 @@ async def _seed() -> list[str]:
         f"{len(demo_guests)} guests, {len(_STAYS)} bookings (one cancelled with a refund of "
         f"{cancelled.refund.amount_minor if cancelled.refund else 0} minor units), 1 block; "
         f"'{_PROPERTIES[1][0]}' takes requests (card authorised, captured on approval)",
+        f"guests' booking site: {settings.booking_site_url}/{agency.slug}",
         *await _ical_export(),
     ]
 

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     )
     # The team's web app (web/, Next.js), started by `pms dev --web` (what `make run` does).
     web_port: int = 3000
+    booking_site_url: str = Field(
+        default="http://127.0.0.1:3000",
+        description="The guests' booking site (web/, /{agency} pages): the base of the "
+        "self-service links in e-mails and of Google's landing pages.",
+    )
 
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRET_KEY),
@@ -162,6 +167,11 @@ class Settings(BaseSettings):
         default=None, description="Handed to the booking page for Stripe.js (not a secret)."
     )
     stripe_webhook_secret: SecretStr | None = None
+    stripe_hosted_page_url: str | None = Field(
+        default=None,
+        description="Development: the sandbox's fake Stripe payment page (<sandbox>/stripe/pay); "
+        "the booking site sends the guest there instead of loading Stripe.js.",
+    )
     stripe_webhook_tolerance_seconds: int = 300
     stripe_timeout_seconds: float = 20.0
 

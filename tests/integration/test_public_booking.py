@@ -64,6 +64,9 @@ async def test_only_listed_live_properties_are_public(
     r = await client.get(f"/api/v1/public/{s}/properties/{agency.owned_property_id}")
     assert r.status_code == 404
     assert (await client.get("/api/v1/public/no-such-agency/properties")).status_code == 404
+    r = await client.get(f"/api/v1/public/{s}")
+    assert r.json() == {"slug": s, "name": "Sunny Stays"}
+    assert (await client.get("/api/v1/public/no-such-agency")).status_code == 404
 
 
 async def test_photos_are_checked_by_content_and_served_publicly(
@@ -273,6 +276,14 @@ async def test_reserved_words_never_become_slugs(client: httpx.AsyncClient) -> N
     token = r.json()["access_token"]
     me = (await client.get("/api/v1/agency", headers={"Authorization": f"Bearer {token}"})).json()
     assert me["slug"] == "bookings-agency"
+    # Nor the team app's pages, whose paths sit beside the booking site's /{slug}.
+    r = await client.post(
+        "/api/v1/auth/signup",
+        json={"email": "c@example.com", "password": "long enough pw", "agency_name": "Calendar"},
+    )
+    token = r.json()["access_token"]
+    me = (await client.get("/api/v1/agency", headers={"Authorization": f"Bearer {token}"})).json()
+    assert me["slug"] == "calendar-agency"
 
 
 async def test_an_upload_with_an_idempotency_key_is_stored_once_and_replayed(

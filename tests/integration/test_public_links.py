@@ -50,6 +50,13 @@ async def test_links_use_the_api_port(
     assert r.status_code == 201, r.text
     link = r.json()["manage_url"]
     assert link.startswith("http://127.0.0.1:8123/api/v1/public/bookings/")
+    token = link.rsplit("/", 1)[1]
+    # E-mails link to the booking site's self-service page (BOOKING_SITE_URL), same token.
+    monkeypatch.setenv("BOOKING_SITE_URL", "https://site.example/")
+    reset_settings_cache()
+    page = f"https://site.example/{e.slug}/manage/{token}"
+    view = await client.get(f"/api/v1/public/bookings/{token}")
+    assert view.json()["manage_page_url"] == page
 
     conn = await asyncpg.connect(plain(settings.require_database_url()))
     try:
@@ -59,7 +66,7 @@ async def test_links_use_the_api_port(
     finally:
         await conn.close()
     assert texts
-    assert all(link in row["text"] for row in texts)
+    assert all(f"http://127.0.0.1:3000/{e.slug}/manage/ey" in row["text"] for row in texts)
 
     r = await client.post(
         f"/api/v1/properties/{e.property_id}/ical-exports", json={}, headers=e.agency.auth()

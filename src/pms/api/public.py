@@ -19,6 +19,7 @@ from pms.core.errors import NotFound, Unprocessable
 from pms.core.money import Money
 from pms.core.tenancy import Actor, scope_transaction
 from pms.direct import checkout, hold_limits, holds, links, public, search, selfservice
+from pms.models.agency import Agency
 from pms.models.booking import Booking
 from pms.models.guest import Guest
 from pms.models.property import Property
@@ -30,6 +31,7 @@ from pms.schemas.public import (
     Hold,
     HoldRequest,
     PaymentInfo,
+    PublicAgency,
     PublicBooking,
     PublicCalendar,
     PublicPhoto,
@@ -94,6 +96,18 @@ def _public_property(
             for ph in pics
         ],
     )
+
+
+@router.get(
+    "/{agency}",
+    response_model=PublicAgency,
+    summary="The agency behind a booking site (its name)",
+    responses={**_404, **_429},
+    dependencies=[Limited],
+)
+async def get_agency(agency: Slug, session: DB) -> PublicAgency:
+    ag, _ = await public.agency_by_slug(session, agency)
+    return PublicAgency(slug=ag.slug, name=ag.name)
 
 
 @router.get(
@@ -348,6 +362,7 @@ async def release_hold(agency: Slug, hold_token: HoldToken, session: DB) -> Resp
 
 def _public_booking(
     settings: Settings,
+    slug: str,
     b: Booking,
     g: Guest | None,
     p: Property,
@@ -374,6 +389,7 @@ def _public_booking(
         guest_name=" ".join(x for x in (g.first_name, g.last_name) if x) if g else None,
         quote=b.quote,
         manage_url=links.manage_url(settings, token),
+        manage_page_url=links.page_url(settings, slug, token),
     )
 
 
@@ -407,19 +423,24 @@ async def create_booking(
         if done.payment is not None and done.amount is not None
         else None
     )
-    return _public_booking(settings, done.booking, done.guest, done.prop, token, payment=payment)
+    return _public_booking(
+        settings, agency, done.booking, done.guest, done.prop, token, payment=payment
+    )
 
 
 async def _by_link(
     session: DB, settings: Settings, token: str
-) -> tuple[Actor, Booking, Guest | None, Property]:
+) -> tuple[Actor, str, Booking, Guest | None, Property]:
     agency_id, booking_id = links.verify(settings, token)
     await scope_transaction(session, user_id=None, agency_id=agency_id)
     booking, guest, prop = await _booking_row(session, booking_id)
     if booking.replaced_by_id is not None:
         # A hold whose checkout became a request to book: the link shows the request.
         booking, guest, prop = await _booking_row(session, booking.replaced_by_id)
-    return Actor.guest_of(agency_id), booking, guest, prop
+    agency = await session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound("No booking behind this link.")
+    return Actor.guest_of(agency_id), agency.slug, booking, guest, prop
 
 
 async def _booking_row(
@@ -446,8 +467,8 @@ async def _booking_row(
     dependencies=[Limited],
 )
 async def view_booking(token: str, session: DB, settings: AppSettings) -> PublicBooking:
-    _, b, g, p = await _by_link(session, settings, token)
-    return _public_booking(settings, b, g, p, token)
+    _, slug, b, g, p = await _by_link(session, settings, token)
+    return _public_booking(settings, slug, b, g, p, token)
 
 
 @router.post(
@@ -460,9 +481,9 @@ async def view_booking(token: str, session: DB, settings: AppSettings) -> Public
 async def cancel_booking(token: str, session: DB, settings: AppSettings) -> PublicBooking:
     """The refund follows the cancellation schedule stored with the booking's quote, as of the
     property's today; a card payment is refunded through Stripe at once."""
-    actor, b, g, p = await _by_link(session, settings, token)
+    actor, slug, b, g, p = await _by_link(session, settings, token)
     b, g, refund = await selfservice.cancel(session, actor, b)
-    return _public_booking(settings, b, g, p, token, refund=refund)
+    return _public_booking(settings, slug, b, g, p, token, refund=refund)
 
 
 @router.get(
@@ -473,7 +494,7 @@ async def cancel_booking(token: str, session: DB, settings: AppSettings) -> Publ
     dependencies=[Limited],
 )
 async def booking_ics(token: str, session: DB, settings: AppSettings) -> Response:
-    _, b, _, p = await _by_link(session, settings, token)
+    _, _, b, _, p = await _by_link(session, settings, token)
     feed = render_feed(
         [ExportEvent(NightRange(b.check_in, b.check_out), "booking", str(b.id), b.updated_at)],
         now=b.updated_at,

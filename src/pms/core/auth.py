@@ -51,9 +51,14 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
     ).scalar_one_or_none()
 
 
-# Slugs name agencies in public URLs (/api/v1/public/{slug}/...); these would collide with
-# the literal public routes beside the slug parameter.
-RESERVED_SLUGS = frozenset({"bookings", "api", "admin", "public", "static", "agency"})
+# Slugs name agencies in public URLs (/api/v1/public/{slug}/... and the guests' booking site at
+# /{slug} in web/); these would collide with the literal public routes beside the slug
+# parameter, or with the team app's top-level pages (web/src/app).
+RESERVED_SLUGS = frozenset(
+    {"bookings", "api", "admin", "public", "static", "agency"}
+    | {"calendar", "payments", "properties", "rates", "guests", "team", "channels"}
+    | {"channel-manager", "login", "signup", "accept", "widget-js", "sitemap-xml", "robots-txt"}
+)
 
 
 def _slugify(name: str) -> str:

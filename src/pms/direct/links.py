@@ -43,3 +43,8 @@ def verify(settings: Settings, token: str) -> tuple[uuid.UUID, uuid.UUID]:
 
 def manage_url(settings: Settings, token: str) -> str:
     return f"{settings.public_base_url}/api/v1/public/bookings/{token}"
+
+
+def page_url(settings: Settings, agency_slug: str, token: str) -> str:
+    """The guest's self-service page on the booking site (what e-mails link to)."""
+    return f"{settings.booking_site_url.rstrip('/')}/{agency_slug}/manage/{token}"

@@ -60,7 +60,9 @@ async def _send(session: AsyncSession, booking: Booking, template: EmailTemplate
         guest_name=" ".join(x for x in (guest.first_name, guest.last_name) if x),
         total=total_of(booking, prop.currency),
         agency_name=agency.name,
-        manage_url=links.manage_url(settings, links.issue(settings, agency.id, booking.id)),
+        manage_url=links.page_url(
+            settings, agency.slug, links.issue(settings, agency.id, booking.id)
+        ),
         refund=refund_of(booking, prop.currency) if template is T.BOOKING_CANCELLED else None,
         guests=booking.adults + booking.children,
     )

@@ -271,6 +271,8 @@ def run_dev(
         # Payments go to the sandbox's fake Stripe unless real Stripe settings are given.
         for key, value in stripe_dev_environment(sandbox_url).items():
             os.environ.setdefault(key, value)
+        # E-mails link to the guests' booking site that this same web app serves.
+        os.environ.setdefault("BOOKING_SITE_URL", f"http://{s.api_host}:{s.web_port}")
         reset_settings_cache()
         s = get_settings()
         supervisor.board = StatusBoard(s.require_redis_url())
@@ -306,6 +308,7 @@ def run_dev(
                 echo(f"the web app did not answer; see {s.data_dir / 'logs' / 'web.log'}")
                 return 1
             echo(f"  web app      {web_url}   {web_note}".rstrip())
+            echo(f"  guest site   {web_url}/<agency slug>   (each agency's booking site)")
         echo(f"  API          {base}")
         echo(f"  API docs     {base}/docs")
         echo(f"  readiness    {base}/health/ready")

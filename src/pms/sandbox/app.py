@@ -16,7 +16,8 @@ from pms.sandbox.control import Simulator, control_router
 from pms.sandbox.expedia.routes import create_expedia_app, expedia_control_router
 from pms.sandbox.expedia.simulator import ExpediaSimulator
 from pms.sandbox.google import GoogleSimulator, create_google_app, google_control_router
-from pms.sandbox.stripe_fake import FakeStripeConfig, StripeFake, create_stripe_fake_app
+from pms.sandbox.stripe_fake import FakeStripeConfig, StripeFake
+from pms.sandbox.stripe_hosted import create_stripe_app
 from pms.sandbox.vrbo import VrboSimulator, create_vrbo_app, vrbo_control_router
 from pms.settings import get_settings
 
@@ -80,5 +81,5 @@ def create_app() -> FastAPI:
     app.mount("/google", create_google_app(google))
     app.mount("/vrbo", create_vrbo_app(vrbo))
     app.mount("/airbnb", create_airbnb_app(airbnb))
-    app.mount("/stripe", create_stripe_fake_app(stripe))
+    app.mount("/stripe", create_stripe_app(stripe))
     return app

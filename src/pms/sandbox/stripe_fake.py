@@ -102,6 +102,7 @@ def dev_environment(sandbox_url: str) -> dict[str, str]:
         "STRIPE_SECRET_KEY": DEFAULT_API_KEY,
         "STRIPE_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
         "STRIPE_PUBLISHABLE_KEY": "pk_test_pms_sandbox",
+        "STRIPE_HOSTED_PAGE_URL": f"{sandbox_url.rstrip('/')}/stripe/pay",
     }
 
 

@@ -23,6 +23,11 @@ Honeypot = Annotated[
 ChildAge = Annotated[int, Field(ge=0, le=17)]
 
 
+class PublicAgency(BaseModel):
+    slug: str
+    name: str
+
+
 class PublicPhoto(BaseModel):
     id: uuid.UUID
     url: str
@@ -107,6 +112,9 @@ class PublicBooking(BaseModel):
     guest_name: str | None
     quote: dict[str, object] | None
     manage_url: str = Field(description="The guest's self-service link (keep it private).")
+    manage_page_url: str = Field(
+        description="The same booking's self-service page on the booking site (keep it private)."
+    )
     payment: PaymentInfo | None = Field(
         default=None, description="At checkout: what the guest's browser needs to pay."
     )

@@ -138,7 +138,8 @@ async def test_search_calendar_quote_hold_book_mail_link_cancel_refund_free_agai
     assert booking["reference"] in (confirmed[0].subject or "")
     text = confirmed[0].text or ""
     assert f"€{total // 100}.{total % 100:02d}" in text  # the stored quote's total
-    match = re.search(r"https?://\S+/api/v1/public/bookings/(\S+)", text)
+    # ... to the booking site's self-service page (BOOKING_SITE_URL/{agency}/manage/{token}).
+    match = re.search(r"http://127\.0\.0\.1:3000/[a-z0-9-]+/manage/(\S+)", text)
     assert match, text
     link = f"{live_api}/api/v1/public/bookings/{match.group(1)}"
     view = await http.get(link)

@@ -1419,6 +1419,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/{agency}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agency behind a booking site (its name) */
+        get: operations["get_agency_api_v1_public__agency__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/{agency}/properties": {
         parameters: {
             query?: never;
@@ -3787,6 +3804,13 @@ export interface components {
             /** Amenities */
             amenities?: components["schemas"]["Amenity"][] | null;
         };
+        /** PublicAgency */
+        PublicAgency: {
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+        };
         /** PublicBooking */
         PublicBooking: {
             /** Reference */
@@ -3828,6 +3852,11 @@ export interface components {
              * @description The guest's self-service link (keep it private).
              */
             manage_url: string;
+            /**
+             * Manage Page Url
+             * @description The same booking's self-service page on the booking site (keep it private).
+             */
+            manage_page_url: string;
             /** @description At checkout: what the guest's browser needs to pay. */
             payment?: components["schemas"]["PaymentInfo"] | null;
             /** @description After a cancellation: the refund the policy gave. */
@@ -15110,6 +15139,68 @@ export interface operations {
             /** @description Invalid input: `errors` names each field or rule */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis) is unavailable; nothing was changed (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_agency_api_v1_public__agency__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agency: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicAgency"];
+                };
+            };
+            /** @description No such agency, property or booking */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field or rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

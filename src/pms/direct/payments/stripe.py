@@ -216,11 +216,13 @@ class StripeProvider:
         *,
         webhook_secret: SecretStr | None,
         publishable_key: str | None = None,
+        hosted_page_url: str | None = None,
         tolerance: int = DEFAULT_TOLERANCE_SECONDS,
     ) -> None:
         self.client = client
         self._webhook_secret = webhook_secret
         self._publishable_key = publishable_key
+        self._hosted_page_url = hosted_page_url
         self._tolerance = tolerance
 
     @classmethod
@@ -239,6 +241,7 @@ class StripeProvider:
             client,
             webhook_secret=settings.stripe_webhook_secret,
             publishable_key=settings.stripe_publishable_key,
+            hosted_page_url=settings.stripe_hosted_page_url,
             tolerance=settings.stripe_webhook_tolerance_seconds,
         )
 
@@ -268,6 +271,12 @@ class StripeProvider:
                 "payment_intent_id": intent_id,
                 "client_secret": secret,
                 "publishable_key": self._publishable_key,
+                # Development only: the fake Stripe's payment page for this intent.
+                **(
+                    {"hosted_page_url": f"{self._hosted_page_url.rstrip('/')}/{intent_id}"}
+                    if self._hosted_page_url
+                    else {}
+                ),
             },
         )
 

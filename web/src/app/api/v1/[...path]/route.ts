@@ -35,4 +35,5 @@ async function pass(req: NextRequest): Promise<Response> {
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
 }
 
-export { pass as GET, pass as POST, pass as PUT, pass as PATCH, pass as DELETE };
+// OPTIONS: the agency widget on other sites asks first (the API answers per public_origins).
+export { pass as GET, pass as POST, pass as PUT, pass as PATCH, pass as DELETE, pass as OPTIONS };

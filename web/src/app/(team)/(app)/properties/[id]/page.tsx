@@ -8,6 +8,7 @@ import { useAuth } from "@/auth/AuthProvider";
 import { ProblemAlert } from "@/components/ProblemAlert";
 import { PropertyPhotos } from "@/components/PropertyPhotos";
 import { ChannelNights } from "@/components/ChannelNights";
+import { WidgetSnippet } from "@/components/WidgetSnippet";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { key } from "@/hooks/keys";
@@ -39,6 +40,7 @@ export default function PropertyPage() {
       <PropertyForm key={property.data.updated_at} initial={initialValues(property.data)} error={update.error} pending={update.isPending} submitLabel={tc("save")}
         onSubmit={(v) => update.mutate(toBody(v), { onSuccess: () => setSaved(true) })} />
       <PropertyPhotos propertyId={id} listed={property.data.is_listed} agencySlug={agency.data?.slug ?? null} canWrite={can("properties.write")} />
+      {agency.data?.slug && <WidgetSnippet slug={agency.data.slug} propertyId={id} listed={property.data.is_listed} />}
       {can("channels.read") && <ChannelNights propertyId={id} currency={property.data.currency} tz={property.data.timezone} />}
     </Stack>
   );

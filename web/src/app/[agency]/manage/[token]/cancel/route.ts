@@ -1,0 +1,17 @@
+// The self-service page's confirmed cancellation: cancelled through the API, back to the page.
+import type { NextRequest } from "next/server";
+import { apiBase } from "@/site/server";
+
+export const dynamic = "force-dynamic";
+
+export async function POST(req: NextRequest, { params }: { params: Promise<{ agency: string; token: string }> }): Promise<Response> {
+  const { agency, token } = await params;
+  if (!/^[a-z0-9-]{1,80}$/.test(agency) || !/^[A-Za-z0-9_.-]{20,2000}$/.test(token)) return new Response(null, { status: 404 });
+  const back = new URL(`/${agency}/manage/${token}`, req.nextUrl);
+  const res = await fetch(`${apiBase()}/api/v1/public/bookings/${token}/cancel`, { method: "POST", cache: "no-store" }).catch(() => null);
+  if (!res?.ok) {
+    const body = res ? await res.json().catch(() => ({})) : {};
+    back.searchParams.set("error", String(body.detail ?? "The booking could not be cancelled. Try again."));
+  }
+  return Response.redirect(back, 303);
+}
