@@ -224,10 +224,6 @@ class Settings(BaseSettings):
         default=8.0, description="Token bucket for Google's account-level update rate cap."
     )
     google_burst: int = 20
-    booking_site_url: str = Field(
-        default="http://127.0.0.1:3000",
-        description="The public booking site (Google's landing pages point here).",
-    )
     channel_webhook_tolerance_seconds: int = Field(
         default=300, description="Webhook timestamps older or newer than this are refused."
     )
