@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from pms.settings import InsecureSettings, Settings, get_settings
+from pms.settings import InsecureSettings, Settings, get_settings, reset_settings_cache
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -101,12 +101,19 @@ def api(
     """The HTTP API (uvicorn)."""
     import uvicorn
 
+    # As if given as API_HOST/API_PORT: the default PUBLIC_BASE_URL (e-mail, self-service, iCal
+    # and landing-page links) follows the address the API really listens on.
+    if host:
+        os.environ["API_HOST"] = host
+    if port:
+        os.environ["API_PORT"] = str(port)
+    reset_settings_cache()
     s = get_settings()
     uvicorn.run(
         "pms.api.app:create_app",
         factory=True,
-        host=host or s.api_host,
-        port=port or s.api_port,
+        host=s.api_host,
+        port=s.api_port,
         workers=workers,
         **api_server_options(s),
     )

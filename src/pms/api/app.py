@@ -96,6 +96,7 @@ def create_app() -> FastAPI:
         audit.router,
         events.router,
         public.router,
+        google.landing,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhooks.router, prefix="/api/v1")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pms.channel import connections
 from pms.channel.adapters import google
 from pms.channel.adapters.base import PlatformError
-from pms.core.errors import Unprocessable
+from pms.core.errors import NotFound, Unprocessable
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
 from pms.models.agency import Agency
@@ -104,7 +104,7 @@ async def listing_feed(
         xml=google.hotel_list_feed(complete),
         listings=len(complete),
         warnings=warnings,
-        landing_page_template=google.landing_template(settings.booking_site_url, slug),
+        landing_page_template=google.landing_template(settings.public_base_url, slug),
     )
 
 
@@ -128,3 +128,30 @@ async def push_property_data(
         else:
             pushed.append(info.listing_id)
     return pushed, failed
+
+
+async def landing_property(
+    session: AsyncSession, agency_id: uuid.UUID, listing_id: str
+) -> uuid.UUID:
+    """The listed property behind one of the agency's Google listings (an active mapping of a
+    Google connection); anything else is a 404, as a property the public cannot see."""
+    found = (
+        await session.execute(
+            select(Property.id)
+            .join(ChannelMapping, ChannelMapping.property_id == Property.id)
+            .join(ChannelConnection, ChannelConnection.id == ChannelMapping.connection_id)
+            .where(
+                ChannelConnection.agency_id == agency_id,
+                ChannelConnection.platform == "google",
+                ChannelMapping.remote_listing_id == listing_id,
+                ChannelMapping.active,
+                Property.agency_id == agency_id,
+                Property.is_listed,
+                Property.deleted_at.is_(None),
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such listing.")
+    return found

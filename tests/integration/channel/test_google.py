@@ -106,8 +106,9 @@ async def test_list_feed_property_data_and_ari_open_only_what_we_sell(
     slug = str((await api.get("/api/v1/agency", headers=h)).json()["slug"])
     page = f"http://127.0.0.1:3000/{slug}/properties/{a.property_id}"
     assert f"<website>{page}</website>" in feed["feed"]
-    assert feed["landing_page_template"].startswith(f"http://127.0.0.1:3000/{slug}/properties/")
-    assert "check_in=(CHECKINYEAR)-(CHECKINMONTH)-(CHECKINDAY)" in feed["landing_page_template"]
+    template = feed["landing_page_template"]
+    assert template.startswith(f"{api.base_url}/api/v1/public/{slug}/google/(PARTNER-HOTEL-ID)?")
+    assert "check_in=(CHECKINYEAR)-(CHECKINMONTH)-(CHECKINDAY)" in template
 
     # Property Data: the listing is its one room, with its capacity.
     r = await api.post(
@@ -173,6 +174,34 @@ async def test_list_feed_property_data_and_ari_open_only_what_we_sell(
     assert r.status_code == 200, r.text
     assert r.json()["bookable"] is True
     assert sum(stay_prices) == Decimal(r.json()["total"]["amount"])
+
+    # Google fills in the template: its hotel id (our listing id), the stay, the adults. The
+    # guest lands on the property's page on the booking site with that stay.
+    landing = (
+        template.replace("(PARTNER-HOTEL-ID)", listing)
+        .replace("(CHECKINYEAR)-(CHECKINMONTH)-(CHECKINDAY)", check_in.isoformat())
+        .replace("(CHECKOUTYEAR)-(CHECKOUTMONTH)-(CHECKOUTDAY)", check_out.isoformat())
+        .replace("(NUM-ADULTS)", "2")
+    )
+    r = await api.get(landing)
+    assert r.status_code == 302, r.text
+    assert r.headers["location"] == (
+        f"{page}?check_in={check_in.isoformat()}&check_out={check_out.isoformat()}&adults=2"
+    )
+    # Without a stay: the property's page. The unlisted, incomplete listing, an unknown one
+    # and another agency's slug are 404s; a stay that ends before it begins is a 422.
+    r = await api.get(landing.split("?")[0])
+    assert (r.status_code, r.headers.get("location")) == (302, page)
+    for missing in (
+        landing.replace(listing, incomplete),
+        landing.replace(listing, "no-such-listing"),
+        landing.replace(f"/public/{slug}/", "/public/no-such-agency/"),
+    ):
+        r = await api.get(missing)
+        assert r.status_code == 404, (missing, r.text)
+    backwards = f"check_in={check_out.isoformat()}&check_out={check_in.isoformat()}&adults=2"
+    r = await api.get(f"{landing.split('?')[0]}?{backwards}")
+    assert r.status_code == 422, r.text
 
 
 async def test_google_routes_refuse_other_platforms_and_bad_credentials(

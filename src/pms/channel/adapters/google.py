@@ -312,10 +312,12 @@ def landing_url(
     return f"{property_page(base, agency_slug, property_id)}?{query}"
 
 
-def landing_template(base: str, agency_slug: str) -> str:
-    """The Hotel Center landing page template, in Google's variable syntax."""
+def landing_template(api_base: str, agency_slug: str) -> str:
+    """The Hotel Center landing page template, in Google's variable syntax. Google fills in its
+    own hotel id (our listing id), so the template names our landing route, which redirects to
+    the property's page on the booking site with the stay (``landing_url``)."""
     return (
-        f"{base.rstrip('/')}/{agency_slug}/properties/(PARTNER-HOTEL-ID)"
+        f"{api_base.rstrip('/')}/api/v1/public/{agency_slug}/google/(PARTNER-HOTEL-ID)"
         "?check_in=(CHECKINYEAR)-(CHECKINMONTH)-(CHECKINDAY)"
         "&check_out=(CHECKOUTYEAR)-(CHECKOUTMONTH)-(CHECKOUTDAY)&adults=(NUM-ADULTS)"
     )
