@@ -1659,6 +1659,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/{agency}/google/{listing_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Google's landing page: redirects to the property's page on the booking site
+         * @description The URL of the Hotel Center landing page template (``landing_page_template`` of the
+         *     listing feed): Google fills in its hotel id (our listing id), the dates and the adults.
+         */
+        get: operations["landing_page_api_v1_public__agency__google__listing_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -16059,6 +16080,71 @@ export interface operations {
                 };
             };
             /** @description Invalid input: `errors` names each field or rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis) is unavailable; nothing was changed (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    landing_page_api_v1_public__agency__google__listing_id__get: {
+        parameters: {
+            query?: {
+                check_in?: string | null;
+                check_out?: string | null;
+                adults?: number;
+            };
+            header?: never;
+            path: {
+                agency: string;
+                listing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the property's page, with the stay when Google gave one */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such agency, or no listed property behind this Google listing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid dates or guests */
             422: {
                 headers: {
                     [name: string]: unknown;
