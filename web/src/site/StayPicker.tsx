@@ -59,6 +59,10 @@ export function StayPicker({ agency, propertyId, days, checkIn, checkOut, adults
 
   function move(date: string) {
     if (!byDate.has(date)) return;
+    // A day on screen takes the focus at once (its onFocus records it), so quick key presses
+    // each start from the day before; a day of another month is focused once it is drawn.
+    const shownButton = grid.current?.querySelector<HTMLButtonElement>(`button[data-date="${date}"]`);
+    if (shownButton) return shownButton.focus();
     setFocus(date);
     const idx = months.indexOf(date.slice(0, 7));
     if (idx < monthIndex) setMonthIndex(idx);
