@@ -1,7 +1,8 @@
 """Vrbo's pulls of our feeds: an unchanged pull (index or document, If-None-Match or
 If-Modified-Since) answers 304 and builds no document; each kind of change Core makes (a price,
-a restriction, a booking, a fee, the property's name, the day turning) changes the documents
-that say it, with a later lastUpdatedDate, and rebuilds only what read it."""
+a restriction, a booking, a fee, the property's name, a tax class, the cancellation policy, the
+rate plan, the mapping, the day turning) changes the documents that say it, with a later
+lastUpdatedDate, and rebuilds nothing that does not read it."""
 
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ async def test_unchanged_pulls_build_nothing_and_each_change_is_seen(
         booked_through.username,
     )
     a = e.agency
+    h = a.auth()
     seen = Seen()
     http = httpx.AsyncClient(timeout=10)
     sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=30)
@@ -182,6 +184,36 @@ async def test_unchanged_pulls_build_nothing_and_each_change_is_seen(
             )
             assert r.status_code == 200, r.text
 
+        async def tax() -> None:
+            r = await api.patch(
+                f"/api/v1/tax-classes/{a.tax_class_id}", json={"rate_percent": "7"}, headers=h
+            )
+            assert r.status_code == 200, r.text
+
+        async def policy() -> None:
+            r = await api.patch(
+                f"/api/v1/cancellation-policies/{e.policy_id}",
+                json={"rules": [{"days_before": 21, "refund_percent": "100"}]},
+                headers=h,
+            )
+            assert r.status_code == 200, r.text
+
+        async def plan() -> None:
+            r = await api.patch(
+                f"/api/v1/rate-plans/{a.rate_plan_id}", json={"min_lead_days": 2}, headers=h
+            )
+            assert r.status_code == 200, r.text
+
+        async def mapping() -> None:
+            r = await api.get(f"/api/v1/channel-connections/{v.connection_id}/mappings", headers=h)
+            [m] = r.json()["items"] if isinstance(r.json(), dict) else r.json()
+            r = await api.patch(
+                f"/api/v1/channel-mappings/{m['id']}",
+                json={"sync_restrictions": False},
+                headers={**h, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert r.status_code == 200, r.text
+
         async def midnight() -> None:
             # The property's day turns: the window's first day moves, nothing else changes.
             real = ari_store.local_today
@@ -199,6 +231,10 @@ async def test_unchanged_pulls_build_nothing_and_each_change_is_seen(
             (booking, "unitAvailabilityContent", ("listingContent",)),
             (fee, "lodgingRateContent", ("listingContent", "unitAvailabilityContent")),
             (name, "listingContent", ()),
+            (tax, "lodgingRateContent", ("listingContent", "unitAvailabilityContent")),
+            (policy, "lodgingConfigurationContent", ("listingContent", "unitAvailabilityContent")),
+            (plan, "unitAvailabilityContent", ()),
+            (mapping, "unitAvailabilityContent", ()),
             (midnight, "unitAvailabilityContent", ()),
         ]
         for change, says, unread in changes:
