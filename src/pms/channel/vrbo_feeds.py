@@ -6,11 +6,13 @@ daily ARI with the mapping's markup, the property's pricing), and each document'
 from __future__ import annotations
 
 import hashlib
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, case, literal_column, or_, select, text
@@ -21,8 +23,8 @@ from pms import db
 from pms.channel import connections
 from pms.channel.adapters import vrbo
 from pms.channel.adapters.base import NightValues
-from pms.channel.engine.values import platform_values
-from pms.core import ari_store, pricing
+from pms.channel.engine import values
+from pms.core import ari_store, pricing, quotes
 from pms.core.ari import AriDay
 from pms.core.errors import NotFound, Unauthorized
 from pms.core.quotes import PropertyPricing
@@ -158,7 +160,7 @@ def listing_feed(
     policy)."""
     nights: list[NightValues] = []
     for row in rows:
-        shown = platform_values(row, mapping)
+        shown = values.platform_values(row, mapping)
         # What the mapping does not sync still has to be said: Core's own value.
         nights.append(
             NightValues(
@@ -222,9 +224,20 @@ def listing_feed(
 _READS_ARI = frozenset({"lodgingRateContent", "unitAvailabilityContent"})
 _READS_PRICING = frozenset({"lodgingRateContent", "lodgingConfigurationContent"})
 
-# Bump when the same rows would make a different document (a new element, another rendering):
-# every stored fingerprint then differs, and each document is rebuilt once on its next pull.
-FORMAT = "1"
+
+def _code_version() -> str:
+    """The source of the code that turns rows into documents: a deploy that changes it (a new
+    element, another rendering) changes every fingerprint, so each document is built once
+    again on its next pull instead of keeping what the old code said."""
+    digest = hashlib.sha256()
+    for module in (vrbo, values, pricing, quotes, sys.modules[__name__]):
+        path = module.__file__
+        digest.update(Path(path).read_bytes() if path else b"?")
+    return digest.hexdigest()[:16]
+
+
+# Bump to rebuild every document even though no code above changed (a dependency's rendering).
+FORMAT = f"1.{_code_version()}"
 
 # Documents built, per kind: an unchanged pull builds none (the tests count them).
 builds: Counter[str] = Counter()
