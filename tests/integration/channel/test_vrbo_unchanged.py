@@ -30,6 +30,7 @@ from tests.integration.channel.test_vrbo import (
 )
 from tests.integration.direct.engine import engine_agency
 from tests.sandbox.conftest import Served
+from tests.services import eventually
 
 KINDS = tuple(vrbo.INDEXES)
 LISTING = "801"
@@ -120,6 +121,13 @@ async def test_unchanged_pulls_build_nothing_and_each_change_is_seen(
             assert built() == before, "an unchanged pull builds no document"
 
         await unchanged()
+
+        async def dated() -> bool:
+            # Last-Modified comes once the document's second is over (whole-second dates).
+            await unchanged()
+            return all(kind in seen.doc_modified for kind in KINDS)
+
+        await eventually(dated, 10, "Last-Modified on every document")
         # If-Modified-Since alone (no ETag) is answered from the stored date too.
         before = built()
         for kind in KINDS:
@@ -130,6 +138,18 @@ async def test_unchanged_pulls_build_nothing_and_each_change_is_seen(
             )
             assert r.status_code == 304, (kind, r.status_code)
         assert built() == before
+        # A stale ETag or an unreadable date: the body again (built for it, the same one).
+        for headers in ({"If-None-Match": '"stale"'}, {"If-Modified-Since": "yesterday-ish"}):
+            before = built()
+            r = await http.get(
+                f"{v.base}/feeds/lodgingRateContent/{LISTING}",
+                auth=(v.username, PASSWORD),
+                headers=headers,
+            )
+            assert r.status_code == 200, r.text
+            assert r.headers["etag"] == seen.doc_etag["lodgingRateContent"]
+            assert r.text == seen.body["lodgingRateContent"]
+            assert built() - before == Counter(["lodgingRateContent"])
 
         start, _ = window()
         night = start + timedelta(days=20)
