@@ -1,5 +1,6 @@
 """Feed documents hosted for pull platforms (Vrbo): per mapped listing and document kind, the
-hash of what the document last said and when it changed (the index's lastUpdatedDate)
+hash of what the document last said and when it changed (the index's lastUpdatedDate), and the
+fingerprint of the rows it was built from (an unchanged pull rebuilds nothing)
 
 Revision ID: 0018
 Revises: 0016
@@ -29,6 +30,7 @@ def upgrade() -> None:
         sa.Column("agency_id", sa.UUID(), nullable=False),
         sa.Column("etag", sa.String(64), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("inputs", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("mapping_id", "kind", name=f"pk_{_T}"),
         sa.ForeignKeyConstraint(
             ["mapping_id"],

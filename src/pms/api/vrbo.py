@@ -49,12 +49,10 @@ class _Conditional:
         self.last_modified: datetime | None = doc.updated_at
 
 
-def _xml(
-    request: Request,
-    doc: vrbo_feeds.Document,
-    if_none_match: str | None,
-    if_modified_since: str | None,
-) -> Response:
+def _answer(
+    doc: vrbo_feeds.Document, if_none_match: str | None, if_modified_since: str | None
+) -> tuple[dict[str, str], bool]:
+    """The validators to send for ``doc``, and whether the caller's copy is current."""
     cond = _Conditional(doc)
     headers = {"ETag": cond.etag, "Cache-Control": "private, max-age=0, must-revalidate"}
     now = datetime.now(UTC)
@@ -63,8 +61,17 @@ def _xml(
         headers["Last-Modified"] = format_datetime(doc.updated_at.astimezone(UTC), usegmt=True)
     elif if_none_match is None:
         if_modified_since = None
-    if not_modified(cond, if_none_match=if_none_match, if_modified_since=if_modified_since):  # type: ignore[arg-type]
+    current = not_modified(cond, if_none_match=if_none_match, if_modified_since=if_modified_since)  # type: ignore[arg-type]
+    return headers, current
+
+
+def _xml(
+    doc: vrbo_feeds.Document, if_none_match: str | None, if_modified_since: str | None
+) -> Response:
+    headers, current = _answer(doc, if_none_match, if_modified_since)
+    if current:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    assert doc.body is not None, "documents without a body are only answered with a 304"
     return Response(doc.body, media_type=XML, headers=headers)
 
 
@@ -101,7 +108,7 @@ async def advertisers_index(
 ) -> Response:
     caller = await _caller(session, settings, connection_id, basic)
     doc = vrbo_feeds.advertisers(caller, _base(request, connection_id))
-    return _xml(request, doc, if_none_match, if_modified_since)
+    return _xml(doc, if_none_match, if_modified_since)
 
 
 @router.get(
@@ -124,7 +131,7 @@ async def content_index(
     doc = await vrbo_feeds.index(
         session, settings, caller, index_name, _base(request, connection_id)
     )
-    return _xml(request, doc, if_none_match, if_modified_since)
+    return _xml(doc, if_none_match, if_modified_since)
 
 
 @router.get(
@@ -145,8 +152,13 @@ async def content(
     if_modified_since: Annotated[str | None, Header()] = None,
 ) -> Response:
     caller = await _caller(session, settings, connection_id, basic)
+    # Unchanged inputs: the stored ETag and date answer a conditional GET without building.
     [(_, doc)] = await vrbo_feeds.documents(session, settings, caller.connection, kind, listing_id)
-    return _xml(request, doc, if_none_match, if_modified_since)
+    if doc.body is None and not _answer(doc, if_none_match, if_modified_since)[1]:
+        [(_, doc)] = await vrbo_feeds.documents(
+            session, settings, caller.connection, kind, listing_id, build=True
+        )
+    return _xml(doc, if_none_match, if_modified_since)
 
 
 @router.get(

@@ -335,7 +335,8 @@ class ChannelConflict(Base):
 
 class ChannelFeedDocument(Base):
     """A feed document we host for a pull platform (Vrbo): the hash of what it last said and
-    when that changed, which is the index's honest ``lastUpdatedDate``."""
+    when that changed, which is the index's honest ``lastUpdatedDate``; and ``inputs``, the
+    fingerprint of the rows it was built from: while it is unchanged the document is too."""
 
     __tablename__ = "channel_feed_documents"
 
@@ -346,3 +347,4 @@ class ChannelFeedDocument(Base):
     agency_id: Mapped[uuid.UUID] = _agency()
     etag: Mapped[str] = mapped_column(String(64), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    inputs: Mapped[str | None] = mapped_column(String(64))
