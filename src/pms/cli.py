@@ -135,9 +135,10 @@ def _celery(args: list[str]) -> None:
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
-    queues: Annotated[
-        str, typer.Option(help="Comma-separated queues.")
-    ] = "default,channel.airbnb.inbound,channel.airbnb",
+    queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = (
+        "default,channel.airbnb.inbound,channel.airbnb,"
+        "channel.booking_com.inbound,channel.booking_com"
+    ),
 ) -> None:
     """A Celery worker."""
     _celery(

@@ -407,6 +407,10 @@ def test_a_token_expires_after_an_hour(sandbox: httpx.Client) -> None:
         headers={"Authorization": f"Bearer {token}"},
     )
     assert late.status_code == 401
+    # A token issued on the moved clock works.
+    AUTH.jwt = None
+    r = post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", avail_rq(rooms_to_sell(start, start, 1)))
+    assert r.status_code == 200, r.text
 
 
 def test_at_most_30_tokens_per_hour(sandbox: httpx.Client) -> None:

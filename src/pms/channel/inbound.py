@@ -64,6 +64,8 @@ def platform_quote(res: InboundReservation, platform: str) -> dict[str, Any]:
         "nights": nights,
         "nightly_minor": res.nightly_price_minor,
         "total": {"amount_minor": res.total_minor, "currency": res.currency},
+        # Each night's price where the platform gives one per night (Booking.com, Expedia).
+        **({"nights_minor": res.night_prices_minor} if res.night_prices_minor else {}),
     }
 
 
@@ -276,7 +278,7 @@ async def _create(
         adults=max(1, res.adults),
         children=res.children,
         guest=GuestInline(
-            email=f"{res.code.lower()}@guest.{mapping.platform}.com",
+            email=f"{res.code.lower()}@guest.{mapping.platform.replace('_', '-')}.com",
             first_name=res.first_name[:100] or None,
             last_name=res.last_name[:100] or "Guest",
         ),

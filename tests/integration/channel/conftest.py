@@ -31,6 +31,10 @@ def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -
         "CHANNEL_MAX_ATTEMPTS": "3",
         "AIRBNB_REQUESTS_PER_SECOND": "50",
         "AIRBNB_BURST": "50",
+        "BOOKING_API_BASE": f"{sandbox_server.url}/booking",
+        "BOOKING_AUTH_URL": f"{sandbox_server.url}/booking/token-based-authentication/exchange",
+        "BOOKING_REQUESTS_PER_SECOND": "50",
+        "BOOKING_BURST": "50",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)

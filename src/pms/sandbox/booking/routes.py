@@ -264,9 +264,10 @@ def render_availability(sim: BookingSimulator, hotel_id: str, start: Any, number
     """[GUESS] B.XML-style read-back: rooms, then dates, then rates with their restrictions."""
     end = start + timedelta(days=max(number, 1) - 1)
     response = ET.Element("response")
-    hotel = ET.SubElement(response, "hotel", {"id": hotel_id})
-    for room_id, rate_ids in sorted(sim.hotels[hotel_id].rooms.items()):
-        room_el = ET.SubElement(hotel, "room", {"id": room_id})
+    info = sim.hotels[hotel_id]
+    hotel = ET.SubElement(response, "hotel", {"id": hotel_id, "currency": info.currency})
+    for room_id, rate_ids in sorted(info.rooms.items()):
+        room_el = ET.SubElement(hotel, "room", {"id": room_id, "name": info.room_name(room_id)})
         for night in nights(start, end):
             date_el = ET.SubElement(room_el, "date", {"value": night.isoformat()})
             room = sim.calendar.get((hotel_id, room_id, ""), night)
