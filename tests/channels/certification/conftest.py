@@ -5,7 +5,8 @@ night by night, Core's state and the sync log."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,18 +14,17 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import redis
 
+from pms import db
+from pms.redis_client import close_redis
+from pms.settings import reset_settings_cache
 from tests.channels.certification.platforms import PLATFORMS, Driver, Night
 from tests.factories import Agency
-from tests.integration.channel.conftest import (  # noqa: F401 - fixtures
-    _channel_settings,
-    api,
-    api_url,
-    sandbox_server,
-)
+from tests.integration.channel.conftest import channel_env, sandbox_server  # noqa: F401
 from tests.integration.channel.helpers import core_ari, priced_agency, window
 from tests.sandbox.conftest import Served
-from tests.services import Worker, eventually
+from tests.services import PgCluster, RedisServer, eventually, run_api, run_relay, run_worker
 
 T = TypeVar("T")
 
@@ -162,17 +162,57 @@ def platform(request: pytest.FixtureRequest) -> str:
     return name
 
 
-@pytest.fixture
-async def cert(
+@dataclass
+class Stage:
+    """One platform's run: its database, the API, relay and worker, shared by its scenarios
+    (each scenario has its own agency, and disconnects when it ends)."""
+
+    api_url: str
+    sandbox_url: str
+
+
+@pytest.fixture(scope="module")
+def stage(
     platform: str,
-    api: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
-    api_url: str,  # noqa: F811
-    sandbox_server: Served,  # noqa: F811
-    relay: Worker,
-    worker: Worker,
-) -> AsyncIterator[Cert]:
-    driver = PLATFORMS[platform](api_url=api_url)
-    sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=15)
+    pg_cluster: PgCluster,
+    redis_server: RedisServer,
+    sandbox_server: Served,  # noqa: F811 - the fixture imported above
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stage]:
+    tmp = tmp_path_factory.mktemp(f"cert-{platform}")
+    database_url = asyncio.run(pg_cluster.create_db())
+    redis.Redis.from_url(redis_server.url).flushall()
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "ENVIRONMENT": "test",
+        "DATA_DIR": str(tmp / "data"),
+        "LOG_JSON": "true",
+        **channel_env(sandbox_server.url),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        reset_settings_cache()
+        processes = {k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "DATA_DIR")}
+        with (
+            run_api(processes, tmp) as api_url,
+            run_relay(processes, tmp),
+            run_worker(processes, tmp, redis_server.url),
+        ):
+            yield Stage(api_url, sandbox_server.url)
+        reset_settings_cache()
+    asyncio.run(pg_cluster.drop_db(database_url))
+
+
+@pytest.fixture
+async def cert(platform: str, stage: Stage) -> AsyncIterator[Cert]:
+    # This test's event loop gets its own pools.
+    await db.dispose_engine()
+    await close_redis()
+    driver = PLATFORMS[platform](api_url=stage.api_url)
+    sandbox = httpx.AsyncClient(base_url=stage.sandbox_url, timeout=15)
+    api = httpx.AsyncClient(base_url=stage.api_url, timeout=30)
     (await sandbox.post("/control/reset")).raise_for_status()
     await driver.setup(sandbox)
     a = await priced_agency(api, f"Cert {platform}")
@@ -180,9 +220,16 @@ async def cert(
     driver.connection_id = connection_id
     start, end = window()
     c = Cert(api, sandbox, driver, a, connection_id, mapping_id, start, end)
-    await c.in_step(start, end, within=60)  # the full sync on mapping
-    yield c
-    await sandbox.aclose()
+    try:
+        await c.in_step(start, end, within=60)  # the full sync on mapping
+        yield c
+    finally:
+        # The next scenario maps the same listing in its own agency.
+        await api.delete(f"/api/v1/channel-connections/{connection_id}", headers=a.auth())
+        await sandbox.aclose()
+        await api.aclose()
+        await db.dispose_engine()
+        await close_redis()
 
 
 def nights(start: date, count: int) -> tuple[date, date]:

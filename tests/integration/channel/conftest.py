@@ -18,11 +18,10 @@ def sandbox_server() -> Iterator[Served]:
     served.stop()
 
 
-@pytest.fixture(autouse=True)
-def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -> None:
-    """Before ``settings`` reads the environment (and before worker and relay start)."""
-    env = {
-        "AIRBNB_API_BASE": f"{sandbox_server.url}/airbnb",
+def channel_env(sandbox_url: str) -> dict[str, str]:
+    """Settings that point the adapters at the simulator and make the engine quick to observe."""
+    return {
+        "AIRBNB_API_BASE": f"{sandbox_url}/airbnb",
         "CHANNEL_DEBOUNCE_SECONDS": "0.05",
         "CHANNEL_RETRY_BASE_SECONDS": "0.05",
         "CHANNEL_RETRY_MAX_SECONDS": "1",
@@ -31,12 +30,17 @@ def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -
         "CHANNEL_MAX_ATTEMPTS": "3",
         "AIRBNB_REQUESTS_PER_SECOND": "50",
         "AIRBNB_BURST": "50",
-        "BOOKING_API_BASE": f"{sandbox_server.url}/booking",
-        "BOOKING_AUTH_URL": f"{sandbox_server.url}/booking/token-based-authentication/exchange",
+        "BOOKING_API_BASE": f"{sandbox_url}/booking",
+        "BOOKING_AUTH_URL": f"{sandbox_url}/booking/token-based-authentication/exchange",
         "BOOKING_REQUESTS_PER_SECOND": "50",
         "BOOKING_BURST": "50",
     }
-    for k, v in env.items():
+
+
+@pytest.fixture(autouse=True)
+def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -> None:
+    """Before ``settings`` reads the environment (and before worker and relay start)."""
+    for k, v in channel_env(sandbox_server.url).items():
         monkeypatch.setenv(k, v)
 
 

@@ -344,6 +344,7 @@ class BookingAdapter:
         ]
         failed: dict[Run, list[str]] = {}
         retryable = True
+        sent = False
         avail = ota.avail_notif(hotel, room, rate, runs, target=self.target)
         rates = ota.rate_amount_notif(hotel, room, rate, runs, currency, target=self.target)
         for messages, path in (
@@ -353,7 +354,8 @@ class BookingAdapter:
             if not messages.by_locator:
                 continue
             what = path.rsplit("/", 1)[-1]
-            response = await self._request("POST", path, what, ota.to_bytes(messages.request))
+            response = await self._send_after(sent, path, what, ota.to_bytes(messages.request))
+            sent = True
             answer = ota.answer(response.content)
             if answer is None:
                 raise PlatformError(
@@ -384,6 +386,18 @@ class BookingAdapter:
                 retryable=retryable,
                 status=200 if applied else 400,
             )
+
+    async def _send_after(self, sent: bool, path: str, what: str, body: bytes) -> httpx.Response:
+        """The second request of a batch: refused for the rate limit, it waits as long as the
+        platform asks and goes again by itself, so the first (applied) is not sent twice."""
+        for attempt in range(1, 6):
+            try:
+                return await self._request("POST", path, what, body)
+            except PlatformError as exc:
+                if not sent or exc.status != 429 or attempt == 5:
+                    raise
+                await asyncio.sleep(exc.retry_after or 1.0)
+        raise AssertionError("unreachable")
 
     async def read_back(
         self, credentials: Mapping[str, Any], listing_id: str, currency: str, start: date, end: date
