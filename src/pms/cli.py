@@ -137,7 +137,7 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = (
         "default,channel.airbnb.inbound,channel.airbnb,"
-        "channel.booking_com.inbound,channel.booking_com"
+        "channel.booking_com.inbound,channel.booking_com,channel.expedia.inbound,channel.expedia"
     ),
 ) -> None:
     """A Celery worker."""

@@ -221,6 +221,17 @@ class Settings(BaseSettings):
     booking_ack_pause_seconds: float = Field(
         default=5.0, description="No pull sooner than this after an acknowledgement (5 s)."
     )
+    expedia_api_base: str = Field(
+        default="http://127.0.0.1:8100/expedia",
+        description="Expedia QuickConnect base (…/eqc/ar, br, bc, parr; sandbox default).",
+    )
+    expedia_requests_per_second: float = Field(
+        default=5.0, description="Token bucket per Expedia hotel, shared by all workers."
+    )
+    expedia_burst: int = 10
+    expedia_poll_seconds: float = Field(
+        default=600.0, description="Pending bookings are retrieved (BR) this often (EQC: ~10 min)."
+    )
     channel_poll_tick_seconds: float = Field(
         default=5.0, description="Beat tick that starts the pulls that are due."
     )

@@ -97,6 +97,19 @@ async def apply_message(inbox_id: int, settings: Settings) -> str:
                 )
             )
         ).scalar_one_or_none()
+        if mapping is None and not res.listing_id:
+            # A message that names no listing (an Expedia cancellation): the reservation's.
+            mapping = (
+                await s.execute(
+                    select(ChannelMapping)
+                    .join(ChannelReservation, ChannelReservation.mapping_id == ChannelMapping.id)
+                    .where(
+                        ChannelReservation.platform == row.platform,
+                        ChannelReservation.code == res.code,
+                        ChannelMapping.active,
+                    )
+                )
+            ).scalar_one_or_none()
         if mapping is None:
             row.status, row.last_error = InboxStatus.UNMAPPED, f"listing {res.listing_id} unmapped"
             await _alert_unmapped(s, row.platform, res)

@@ -17,6 +17,9 @@ import pytest
 import redis
 
 from pms import db
+from pms.channel.adapters import fidelity_of
+from pms.channel.adapters.base import NightValues
+from pms.channel.engine.values import expressed
 from pms.redis_client import close_redis
 from pms.settings import reset_settings_cache
 from tests.channels.certification.platforms import PLATFORMS, Driver, Night
@@ -52,17 +55,31 @@ class Cert:
     # --- Core ---------------------------------------------------------------------------------
 
     async def core(self, start: date, end: date) -> dict[str, Night]:
-        return {
-            d["date"]: Night(
+        """Core's nights as the platform can show them (a rule it cannot express becomes what
+        it shows instead: the restriction fidelity warnings name these)."""
+        fidelity = fidelity_of(self.driver.platform)
+        out = {}
+        for d in await core_ari(self.client, self.agency, start, end):
+            shown, _ = expressed(
+                NightValues(
+                    d["available"],
+                    None,
+                    d["min_stay"],
+                    d["max_stay"],
+                    d["closed_to_arrival"],
+                    d["closed_to_departure"],
+                ),
+                fidelity,
+            )
+            out[d["date"]] = Night(
                 available=d["available"],
                 price=Decimal(d["price"]["amount"]),
-                min_stay=d["min_stay"],
-                max_stay=d["max_stay"],
-                closed_to_arrival=d["closed_to_arrival"],
-                closed_to_departure=d["closed_to_departure"],
+                min_stay=shown.min_stay,
+                max_stay=shown.max_stay,
+                closed_to_arrival=bool(shown.closed_to_arrival),
+                closed_to_departure=bool(shown.closed_to_departure),
             )
-            for d in await core_ari(self.client, self.agency, start, end)
-        }
+        return out
 
     async def set_days(self, *ranges: dict[str, Any]) -> None:
         r = await self.client.put(
@@ -114,7 +131,10 @@ class Cert:
         try:
             await eventually(check, within, f"{self.driver.platform} to show Core's nights")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}: {last[:5]}") from exc
+            recent = [
+                (e["kind"], e["outcome"], e["error"], e["details"]) for e in (await self.log())[:4]
+            ]
+            raise AssertionError(f"{exc}: {last[:3]}; sync log: {recent}") from exc
 
     async def until(self, check: Callable[[], Awaitable[T]], what: str, within: float = 30) -> T:
         """Wait for ``check``, letting inbound messages arrive meanwhile (pull platforms pull

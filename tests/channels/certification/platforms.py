@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from pms.channel import pull
+from pms.channel import inbound, pull
+from pms.channel.adapters import adapter_for
+from pms.channel.adapters.base import Puller
 from pms.settings import get_settings
 from tests.factories import Agency
 from tests.integration.channel.helpers import HOST_CODE
@@ -84,13 +86,36 @@ class Driver:
         """The platform holds nothing unacknowledged for this reservation."""
         return True
 
-    async def redeliver(self, sandbox: httpx.AsyncClient, code: str) -> None:
-        """Make the platform deliver the newest message about ``code`` a second time."""
+    @property
+    def credentials(self) -> dict[str, str]:
+        """What the pulling adapter is called with (pull platforms)."""
         raise NotImplementedError
 
+    async def _fetched(self) -> list[int]:
+        """A pull whose acknowledgement is lost: fetched and stored in the inbox, not acked."""
+        adapter = adapter_for(self.platform, get_settings())
+        assert isinstance(adapter, Puller)
+        return [await pull._store(self.platform, m) for m in await adapter.fetch(self.credentials)]
+
+    async def redeliver(self, sandbox: httpx.AsyncClient, code: str) -> None:
+        """Make the platform deliver the newest message about ``code`` a second time. Pull
+        platforms: the acknowledgement of a pull is lost, so the next pull hands the same
+        message out again (stored once, then acknowledged)."""
+        await self.modify(sandbox, code, adults=3)
+        for inbox_id in await self._fetched():
+            await inbound.apply_message(inbox_id, get_settings())
+        await self.deliver()
+
     async def stale_after(self, sandbox: httpx.AsyncClient, code: str, **change: Any) -> None:
-        """Apply ``change`` on the platform so that the message before it arrives after it."""
-        raise NotImplementedError
+        """Apply ``change`` on the platform so that the message before it arrives after it.
+        Pull platforms: a pulled message is stored but applied only after the next revision
+        was (a worker died in between): the older one must not win."""
+        await self.modify(sandbox, code, adults=4)
+        stale = await self._fetched()
+        await self.modify(sandbox, code, **change)
+        await self.deliver()
+        for inbox_id in stale:
+            await inbound.apply_message(inbox_id, get_settings())
 
     @property
     def sim(self) -> str:
@@ -274,41 +299,95 @@ class BookingCom(Driver):
         found = [x for x in (await sandbox.get("/control/booking/reservations")).json()]
         return any(x["id"] == code and x["queued_in"] == [] for x in found)
 
-    async def _fetch_without_ack(self) -> list[int]:
-        """A pull whose acknowledgement is lost: fetched, stored and applied, never acked."""
-        from pms.channel import inbound
-        from pms.channel.adapters.booking import BookingAdapter
-
-        adapter = BookingAdapter(get_settings())
-        ids = []
-        for message in await adapter.fetch({"hotel_id": self.hotel}):
-            ids.append(await pull._store("booking_com", message))
-        for inbox_id in ids:
-            await inbound.apply_message(inbox_id, get_settings())
-        return ids
-
-    async def redeliver(self, sandbox: httpx.AsyncClient, code: str) -> None:
-        """The acknowledgement of the newest message is lost: the next pull hands it out again."""
-        await self.modify(sandbox, code, adults=3)
-        await self._fetch_without_ack()
-        await self.deliver()  # the same message again: stored once, then acknowledged
-
-    async def stale_after(self, sandbox: httpx.AsyncClient, code: str, **change: Any) -> None:
-        """A pulled message is stored but its apply fails until after the next revision was
-        applied (a worker died between the two): the older one must not win."""
-        from pms.channel import inbound
-        from pms.channel.adapters.booking import BookingAdapter
-
-        await self.modify(sandbox, code, adults=4)
-        adapter = BookingAdapter(get_settings())
-        stale = [
-            await pull._store("booking_com", m)
-            for m in await adapter.fetch({"hotel_id": self.hotel})
-        ]
-        await self.modify(sandbox, code, **change)
-        await self.deliver()
-        for inbox_id in stale:
-            await inbound.apply_message(inbox_id, get_settings())
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {"hotel_id": self.hotel}
 
 
-PLATFORMS: dict[str, type[Driver]] = {"airbnb": Airbnb, "booking_com": BookingCom}
+class Expedia(Driver):
+    platform = "expedia"
+    max_calls_365 = math.ceil(365 / 120)  # 120 updates per AR message (under 100 KB)
+    pulls = True
+    hotel, room, rate = "12933870", "201357986", "206651831A"
+
+    @property
+    def listing(self) -> str:
+        return f"{self.hotel}/{self.room}/{self.rate}"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {"username": "EQCsandbox", "password": "eqc-pass", "hotel_id": self.hotel}
+
+    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
+        r = await client.post(
+            "/api/v1/channel-connections",
+            json={"platform": "expedia", "credentials": self.credentials},
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        connection_id = r.json()["id"]
+        r = await client.get(
+            f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
+        )
+        assert r.status_code == 200, r.text
+        r = await client.post(
+            f"/api/v1/channel-connections/{connection_id}/mappings",
+            json={"remote_listing_id": self.listing, "property_id": a.property_id},
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        return connection_id, r.json()["id"]
+
+    async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
+        r = await sandbox.get(
+            f"/control/expedia/listings/{self.hotel}/days",
+            params={"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()},
+        )
+        r.raise_for_status()
+        return {
+            d["date"]: _night(d)
+            for d in r.json()
+            if d["room_id"] == self.room and d["rate_plan_id"] == self.rate
+        }
+
+    async def book(
+        self,
+        sandbox: httpx.AsyncClient,
+        arrival: date,
+        departure: date,
+        *,
+        price: str | None = None,
+        force: bool = False,
+    ) -> str:
+        body: dict[str, Any] = {
+            "listing_id": self.hotel,
+            "room_id": self.room,
+            "rate_plan_id": self.rate,
+            "arrival": arrival.isoformat(),
+            "departure": departure.isoformat(),
+            "force": force,
+        }
+        if price is not None:
+            body["price_per_night"] = price
+        r = await sandbox.post("/control/expedia/bookings", json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    async def acknowledged(self, sandbox: httpx.AsyncClient, code: str) -> bool:
+        """Every message of the booking confirmed (BC) with our number."""
+        found = [x for x in (await sandbox.get("/control/expedia/bookings")).json()]
+        return any(
+            x["id"] == code
+            and all(
+                m["status"] == "confirmed" and m["confirm_number"] == f"PMS-{code}"
+                for m in x["messages"]
+            )
+            for x in found
+        )
+
+
+PLATFORMS: dict[str, type[Driver]] = {
+    "airbnb": Airbnb,
+    "booking_com": BookingCom,
+    "expedia": Expedia,
+}

@@ -34,6 +34,9 @@ def channel_env(sandbox_url: str) -> dict[str, str]:
         "BOOKING_AUTH_URL": f"{sandbox_url}/booking/token-based-authentication/exchange",
         "BOOKING_REQUESTS_PER_SECOND": "50",
         "BOOKING_BURST": "50",
+        "EXPEDIA_API_BASE": f"{sandbox_url}/expedia",
+        "EXPEDIA_REQUESTS_PER_SECOND": "50",
+        "EXPEDIA_BURST": "50",
     }
 
 

@@ -73,6 +73,21 @@ class NightValues:
 
 
 @dataclass(frozen=True)
+class Fidelity:
+    """What a platform can show of Core's rules. A rule it cannot express is not dropped in
+    silence: the engine sends what the platform can show instead and reports the difference
+    (``engine.values.expressed``)."""
+
+    max_los: int | None = None  # the longest minimum/maximum stay the platform takes
+    clears_max_stay: bool = True  # "no maximum" can be expressed
+    closed_to_arrival: bool = True
+    closed_to_departure: bool = True
+
+
+FULL_FIDELITY = Fidelity()
+
+
+@dataclass(frozen=True)
 class Run:
     """Nights ``[start, end)`` that all get the same values."""
 

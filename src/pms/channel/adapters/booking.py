@@ -430,7 +430,7 @@ class BookingAdapter:
         reservation not yet acknowledged comes as the new one, as documented)."""
         hotel = _hotel(credentials)
         out: list[PulledMessage] = []
-        pulled_at = datetime.now(UTC).isoformat()
+        pulled = datetime.now(UTC)
         for queue, (endpoint, _, element) in QUEUES.items():
             response = await self._request(
                 "GET", f"/hotels/ota/{endpoint}", endpoint, params={"hotel_ids": hotel}
@@ -449,6 +449,8 @@ class BookingAdapter:
                 res_id = _res_id(el)
                 status = el.get("ResStatus", "Commit")
                 digest = _digest(xml)
+                # Each message a revision after the one before (in the order handed out).
+                pulled_at = (pulled + timedelta(microseconds=len(out))).isoformat()
                 out.append(
                     PulledMessage(
                         message_id=f"{res_id}:{queue}:{digest}",

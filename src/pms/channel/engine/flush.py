@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
 from pms.channel import alerting, synclog
-from pms.channel.adapters import adapter_for
+from pms.channel.adapters import adapter_for, fidelity_of
 from pms.channel.adapters.base import (
     Adapter,
     Batch,
@@ -173,7 +173,8 @@ async def wanted(
     session: AsyncSession, mapping: ChannelMapping, start: date, end: date
 ) -> dict[date, NightValues]:
     rows = await ari_store.stored_rows(session, mapping.rate_plan_id, start, end)
-    return {r.day: platform_values(r, mapping) for r in rows}
+    fidelity = fidelity_of(mapping.platform)
+    return {r.day: platform_values(r, mapping, fidelity) for r in rows}
 
 
 def _batch_nights(batch: Batch) -> dict[date, NightValues]:
@@ -336,7 +337,10 @@ async def _round(
         have = await acknowledged_many(s, [(k, a, b) for k, _, a, b in windows])
         s.expunge_all()
     for x in listings:
-        want = {r.day: platform_values(r, x.mapping) for r in stored.get(x.mapping.id, ())}
+        fidelity = fidelity_of(x.mapping.platform)
+        want = {
+            r.day: platform_values(r, x.mapping, fidelity) for r in stored.get(x.mapping.id, ())
+        }
         x.batches = adapter.batches(changed_runs(want, have.get(x.mapping.id, {})))
     report = FlushReport("unchanged", platform=connection.platform, listings=len(listings))
     t1 = time.monotonic()
