@@ -42,6 +42,19 @@ class ListingHealth(ReadModel):
     unacknowledged_inbound: int = 0
 
 
+class FidelityWarning(ReadModel):
+    """A rule of Core the platform cannot express: which, on which nights, and what the
+    platform shows instead."""
+
+    mapping_id: uuid.UUID
+    remote_listing_id: str
+    rule: Literal["min_stay", "max_stay", "closed_to_arrival", "closed_to_departure"]
+    wanted: str
+    shown: str
+    nights: list[dict[str, str]] = Field(description="Half-open ranges {start, end}.")
+    message: str
+
+
 class Connection(ReadModel):
     id: uuid.UUID
     platform: str
@@ -55,6 +68,10 @@ class Connection(ReadModel):
     failing_since: datetime | None
     created_at: datetime
     health: ListingHealth | None = None
+    warnings: list[FidelityWarning] = Field(
+        default_factory=list,
+        description="Rules of Core the platform cannot express, per mapped listing.",
+    )
 
 
 class ConnectionTest(ReadModel):

@@ -132,7 +132,7 @@ class Cert:
             await eventually(check, within, f"{self.driver.platform} to show Core's nights")
         except AssertionError as exc:
             recent = [
-                (e["kind"], e["outcome"], e["error"], e["details"]) for e in (await self.log())[:4]
+                (e["kind"], e["outcome"], e["error"], e["details"]) for e in (await self.log())[:12]
             ]
             raise AssertionError(f"{exc}: {last[:3]}; sync log: {recent}") from exc
 

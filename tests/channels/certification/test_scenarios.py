@@ -11,9 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from pms import db
+from pms.channel.adapters import fidelity_of
 from pms.channel.engine import dirty, flush
 from pms.settings import get_settings
 from tests.channels.certification.conftest import Cert
+from tests.integration.channel.helpers import reconciled_in_line
 
 D = timedelta(days=1)
 
@@ -356,10 +358,9 @@ async def test_17_platform_down_for_10_minutes(cert: Cert) -> None:
     # Ten minutes of the platform's time pass; then it is back.
     (await cert.sandbox.post("/control/clock/advance", json={"seconds": 600})).raise_for_status()
     (await cert.sandbox.delete(f"/control/{sim}/faults")).raise_for_status()
-    r = await cert.client.post(
-        f"/api/v1/channel-connections/{cert.connection_id}/reconcile", headers=cert.h
-    )
-    assert r.status_code == 202, r.text
+    # Reconciliation (nightly, or asked for now) finds and sends what did not go out; its
+    # first run may still meet the circuit the outage opened.
+    await reconciled_in_line(cert.client, cert.h, cert.connection_id, within=90)
 
     async def arrived() -> bool:
         found = await cert.booking(code)
@@ -394,3 +395,46 @@ async def test_18_rate_limited_burst(cert: Cert) -> None:
         f"/api/v1/channel-connections/{cert.connection_id}/dead-letters", headers=cert.h
     )
     assert r.json() == [], "no change over the limit was lost"
+
+
+async def test_restriction_fidelity_is_never_silent(cert: Cert) -> None:
+    """A rule the platform cannot express is sent as what the platform can show, and the
+    connection and the channel-days view name the rule, the nights and what it shows."""
+    first = cert.start + 140 * D
+    await cert.set_days({"start": str(first), "end": str(first + 3 * D), "min_stay": 30})
+    await cert.in_step(first - D, first + 4 * D)
+    fidelity = fidelity_of(cert.driver.platform)
+    shown = await cert.shown(first, first + 3 * D)
+    c = await cert.connection()
+    r = await cert.client.get(
+        f"/api/v1/properties/{cert.agency.property_id}/channel-days",
+        params={"start": str(first), "end": str(first + 3 * D)},
+        headers=cert.h,
+    )
+    assert r.status_code == 200, r.text
+    per_night = [d["channels"][0]["warnings"] for d in r.json()]
+    if fidelity.max_los is None or fidelity.max_los >= 30:
+        assert all(n.min_stay == 30 for n in shown.values()), shown
+        assert [w for w in c["warnings"] if w["rule"] == "min_stay"] == []
+        assert per_night == [[], [], []] or all(
+            all(w["rule"] != "min_stay" for w in ws) for ws in per_night
+        )
+        return
+    cap = fidelity.max_los
+    assert all(n.min_stay == cap for n in shown.values()), shown
+    found = [w for w in c["warnings"] if w["rule"] == "min_stay"]
+    assert len(found) == 1, c["warnings"]
+    assert found[0]["nights"] == [{"start": str(first), "end": str(first + 3 * D)}]
+    assert (found[0]["wanted"], found[0]["shown"]) == ("30 nights", f"{cap} nights")
+    assert "minimum stay" in found[0]["message"]
+    assert found[0]["mapping_id"] == cert.mapping_id
+    for ws in per_night:
+        assert {"rule": "min_stay", "wanted": "30 nights", "shown": f"{cap} nights"} in ws, ws
+    if not fidelity.clears_max_stay:
+        # Core's "no maximum" cannot be shown either: named too, on every night without one.
+        assert any(w["rule"] == "max_stay" and w["wanted"] == "no maximum" for w in c["warnings"])
+    # Back to a stay the platform can show: the warning goes.
+    await cert.set_days({"start": str(first), "end": str(first + 3 * D), "min_stay": None})
+    await cert.in_step(first - D, first + 4 * D)
+    c = await cert.connection()
+    assert [w for w in c["warnings"] if w["rule"] == "min_stay"] == []
