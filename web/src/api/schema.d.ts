@@ -2239,6 +2239,11 @@ export interface components {
              */
             created_at: string;
             health?: components["schemas"]["ListingHealth"] | null;
+            /**
+             * Warnings
+             * @description Rules of Core the platform cannot express, per mapped listing.
+             */
+            warnings?: components["schemas"]["FidelityWarning"][];
         };
         /** ConnectionCreate */
         ConnectionCreate: {
@@ -2613,6 +2618,38 @@ export interface components {
          * @enum {string}
          */
         FeedSource: "airbnb" | "booking_com" | "fewo_direkt" | "vrbo" | "other";
+        /**
+         * FidelityWarning
+         * @description A rule of Core the platform cannot express: which, on which nights, and what the
+         *     platform shows instead.
+         */
+        FidelityWarning: {
+            /**
+             * Mapping Id
+             * Format: uuid
+             */
+            mapping_id: string;
+            /** Remote Listing Id */
+            remote_listing_id: string;
+            /**
+             * Rule
+             * @enum {string}
+             */
+            rule: "min_stay" | "max_stay" | "closed_to_arrival" | "closed_to_departure";
+            /** Wanted */
+            wanted: string;
+            /** Shown */
+            shown: string;
+            /**
+             * Nights
+             * @description Half-open ranges {start, end}.
+             */
+            nights: {
+                [key: string]: string;
+            }[];
+            /** Message */
+            message: string;
+        };
         /** Guest */
         Guest: {
             /**
