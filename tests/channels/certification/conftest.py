@@ -242,6 +242,12 @@ async def cert(platform: str, stage: Stage) -> AsyncIterator[Cert]:
     c = Cert(api, sandbox, driver, a, connection_id, mapping_id, start, end)
     try:
         await c.in_step(start, end, within=60)  # the full sync on mapping
+        await c.pushed(0)  # ... and its record, so a scenario's log starts after it
+
+        async def settled() -> bool:
+            return (await c.connection())["health"]["lag_seconds"] is None
+
+        await eventually(settled, 30, "nothing left to push")
         yield c
     finally:
         # The next scenario maps the same listing in its own agency.
