@@ -167,7 +167,7 @@ async def _pushed_at(
             ChannelNight.night < end,
         )
     )
-    return {n: at for n, at in rows.tuples()}
+    return {n: at for n, at in rows.all()}
 
 
 async def fidelity_warnings(
@@ -180,7 +180,7 @@ async def fidelity_warnings(
         .where(ChannelMapping.connection_id == connection.id, ChannelMapping.active)
     )
     out = []
-    for mapping, timezone in rows.tuples():
+    for mapping, timezone in rows.all():
         today = ari_store.local_today(timezone)
         out += await fidelity.warnings(session, mapping, today, today + timedelta(days=365))
     return out
