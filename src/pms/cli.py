@@ -143,8 +143,9 @@ def _celery(args: list[str]) -> None:
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = (
-        "default,channel.airbnb.inbound,channel.airbnb,channel.google,"
-        "channel.fewo_direkt.inbound,channel.fewo_direkt"
+        "default,channel.airbnb.inbound,channel.airbnb,"
+        "channel.booking_com.inbound,channel.booking_com,channel.expedia.inbound,channel.expedia,"
+        "channel.fewo_direkt.inbound,channel.fewo_direkt,channel.google.inbound,channel.google"
     ),
 ) -> None:
     """A Celery worker."""

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,6 +104,9 @@ _GUESTS = [
     ("anna.berg@example.com", "Anna", "Berg", "de"),
     ("tom.lee@example.com", "Tom", "Lee", "en"),
 ]
+
+if TYPE_CHECKING:
+    from pms.channel.adapters.base import Grant
 
 
 async def _seed() -> list[str]:
@@ -355,17 +359,21 @@ DEMO_AIRBNB_CODE = "code-host-1001"
 _DEMO_LISTINGS = {"50001": 0, "50002": 2}
 
 
+# The demo agency on Booking.com (a hotel of our sandbox machine account) and Expedia (an EQC
+# hotel): one room rate each, both showing the second demo property.
+DEMO_BOOKING_HOTEL = "9000001"
+DEMO_BOOKING_LISTING = "9000001/900000101/55500001"
+DEMO_EXPEDIA = {"username": "EQCsandbox", "password": "eqc-pass", "hotel_id": "12933870"}
+DEMO_EXPEDIA_LISTING = "12933870/201357986/206651831A"
+
+
 async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
     """Connect the demo agency to the Airbnb simulator and map two properties (idempotent).
     The sandbox keeps its state in memory, so every start exchanges the code again, stores the
     new tokens and asks for a full sync of the mapped listings."""
     import httpx
-    from sqlalchemy import select
 
-    from pms.channel import connections, mappings
     from pms.channel.adapters.airbnb import AirbnbAdapter
-    from pms.models.channel import ChannelConnection, ChannelMapping, ConnectionStatus, MarkupKind
-    from pms.models.property import Property
 
     settings = get_settings()
     async with httpx.AsyncClient(timeout=10) as http:
@@ -373,7 +381,84 @@ async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
         r.raise_for_status()
     adapter = AirbnbAdapter(settings)
     grant = await adapter.exchange_code(DEMO_AIRBNB_CODE)
-    listings = await adapter.list_listings(grant.credentials)
+    listings = [x.id for x in await adapter.list_listings(grant.credentials)]
+    mapped = await _connect(
+        "airbnb", "Airbnb (sandbox host 1001)", grant, listings, _DEMO_LISTINGS, markup=1500
+    )
+    if not mapped:
+        return []
+    return [
+        f"Airbnb (sandbox host 1001) connected: listings {', '.join(mapped)}; book one as a "
+        f"guest: POST {sandbox_url}/control/airbnb/bookings "
+        '{"listing_id": "50001", "arrival": "…", "departure": "…"}'
+    ]
+
+
+async def connect_booking_and_expedia(sandbox_url: str) -> list[str]:
+    """Connect the demo agency to the Booking.com and Expedia simulators (idempotent): one room
+    rate each, on the second demo property. Their reservations are pulled by the beat."""
+    from pms.channel.adapters.booking import BookingAdapter
+    from pms.channel.adapters.expedia import ExpediaAdapter
+
+    settings = get_settings()
+    out = []
+    booking = BookingAdapter(settings)
+    grant = await booking.check_credentials({"hotel_id": DEMO_BOOKING_HOTEL})
+    listings = [x.id for x in await booking.list_listings(grant.credentials)]
+    mapped = await _connect(
+        "booking_com",
+        "Booking.com (sandbox hotel 9000001)",
+        grant,
+        listings,
+        {DEMO_BOOKING_LISTING: 1},
+        markup=1200,
+    )
+    if mapped:
+        out.append(
+            f"Booking.com (sandbox hotel 9000001) connected: {', '.join(mapped)}; book as a "
+            f"guest: POST {sandbox_url}/control/booking/bookings "
+            '{"listing_id": "9000001", "room_id": "900000101", "rate_plan_id": "55500001", '
+            '"arrival": "…", "departure": "…"} (pulled within 20 s)'
+        )
+    expedia = ExpediaAdapter(settings)
+    grant = await expedia.check_credentials(DEMO_EXPEDIA)
+    listings = [x.id for x in await expedia.list_listings(grant.credentials)]
+    mapped = await _connect(
+        "expedia",
+        "Expedia (sandbox hotel 12933870)",
+        grant,
+        listings,
+        {DEMO_EXPEDIA_LISTING: 1},
+        markup=1500,
+    )
+    if mapped:
+        out.append(
+            f"Expedia (sandbox hotel 12933870) connected: {', '.join(mapped)}; book as a "
+            f"guest: POST {sandbox_url}/control/expedia/bookings "
+            '{"listing_id": "12933870", "arrival": "…", "departure": "…"} (retrieved by BR '
+            "every EXPEDIA_POLL_SECONDS, or at once with POST …/channel-connections/{id}/reconcile)"
+        )
+    return out
+
+
+async def _connect(
+    platform: str,
+    name: str,
+    grant: Grant,
+    listings: list[str],
+    plan: dict[str, int],
+    *,
+    markup: int,
+) -> list[str]:
+    """Store the demo agency's connection (new credentials every start: the sandbox forgets)
+    and map the planned listings to demo properties, or ask for a full sync of those mapped."""
+    from sqlalchemy import select
+
+    from pms.channel import connections, mappings
+    from pms.models.channel import ChannelConnection, ChannelMapping, ConnectionStatus, MarkupKind
+    from pms.models.property import Property
+
+    settings = get_settings()
     async with db.get_sessionmaker()() as session, session.begin():
         user = await auth.find_user_by_email(session, DEMO_EMAIL)
         if user is None:
@@ -385,7 +470,7 @@ async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
             await session.execute(
                 select(ChannelConnection).where(
                     ChannelConnection.agency_id == agency_id,
-                    ChannelConnection.platform == "airbnb",
+                    ChannelConnection.platform == platform,
                     ChannelConnection.account_id == grant.account_id,
                 )
             )
@@ -394,14 +479,14 @@ async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
             connection = ChannelConnection(
                 id=uuid.uuid4(),
                 agency_id=agency_id,
-                platform="airbnb",
-                name="Airbnb (sandbox host 1001)",
+                platform=platform,
+                name=name,
                 account_id=grant.account_id,
                 failures_in_row=0,
             )
             session.add(connection)
         connection.credentials = connections.seal(settings, grant.credentials)
-        connection.remote_listings = [{"id": x.id, "currency": x.currency} for x in listings]
+        connection.remote_listings = [{"id": x, "currency": "EUR"} for x in listings]
         connection.status = ConnectionStatus.ACTIVE
         await session.flush()
         props = {
@@ -410,9 +495,9 @@ async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
             if isinstance(p, Property)
         }
         mapped = []
-        for listing_id, index in _DEMO_LISTINGS.items():
+        for listing_id, index in plan.items():
             prop = props.get(_PROPERTIES[index][0])
-            if prop is None:
+            if prop is None or listing_id not in listings:
                 continue
             existing = (
                 await session.execute(
@@ -434,7 +519,7 @@ async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
                         property_id=prop.id,
                         rate_plan_id=None,
                         markup_kind=MarkupKind.PERCENT,
-                        markup_value=1500,  # Airbnb's guest fees: +15 %
+                        markup_value=markup,  # the platform's commission, in basis points
                         sync_availability=True,
                         sync_prices=True,
                         sync_restrictions=True,
@@ -443,11 +528,7 @@ async def connect_airbnb(sandbox_url: str, webhook_url: str) -> list[str]:
             else:
                 await mappings.full_sync(session, settings, existing, prop.timezone)
             mapped.append(f"{listing_id} → '{prop.name}'")
-    return [
-        f"Airbnb (sandbox host 1001) connected: listings {', '.join(mapped)}; book one as a "
-        f"guest: POST {sandbox_url}/control/airbnb/bookings "
-        '{"listing_id": "50001", "arrival": "…", "departure": "…"}'
-    ]
+    return mapped
 
 
 # The demo agency on FeWo-direkt/Vrbo (Vrbo pulls our feeds and books in real time) and on
@@ -635,6 +716,7 @@ def connect_demo_channels(sandbox_url: str, api_url: str) -> Iterator[str]:
     async def go() -> list[str]:
         try:
             lines = await connect_airbnb(sandbox_url, f"{api_url}/api/v1/channels/airbnb/webhooks")
+            lines += await connect_booking_and_expedia(sandbox_url)
             return lines + await connect_vrbo_google(sandbox_url, api_url)
         finally:
             await db.dispose_engine()

@@ -16,6 +16,7 @@ SANDBOX_STRIPE_SECRET_KEY = "sk_test_pms_sandbox"
 SANDBOX_STRIPE_WEBHOOK_SECRET = "whsec_pms_sandbox"
 SANDBOX_AIRBNB_CLIENT_SECRET = "sandbox-airbnb-secret"
 SANDBOX_AIRBNB_WEBHOOK_SECRET = "sandbox-airbnb-webhook-secret"
+SANDBOX_BOOKING_CLIENT_SECRET = "sandbox-client-secret"
 PUBLISHED_SECRETS = frozenset(
     {
         DEV_SECRET_KEY,
@@ -23,6 +24,7 @@ PUBLISHED_SECRETS = frozenset(
         SANDBOX_STRIPE_WEBHOOK_SECRET,
         SANDBOX_AIRBNB_CLIENT_SECRET,
         SANDBOX_AIRBNB_WEBHOOK_SECRET,
+        SANDBOX_BOOKING_CLIENT_SECRET,
     }
 )
 MIN_SECRET_LENGTH = 32
@@ -224,6 +226,42 @@ class Settings(BaseSettings):
         default=8.0, description="Token bucket for Google's account-level update rate cap."
     )
     google_burst: int = 20
+    # Booking.com: one machine account of ours (token exchange) for every connected hotel.
+    booking_api_base: str = Field(
+        default="http://127.0.0.1:8100/booking",
+        description="Booking.com Connectivity API base (ARI, reservations; sandbox default).",
+    )
+    booking_auth_url: str = Field(
+        default="http://127.0.0.1:8100/booking/token-based-authentication/exchange",
+        description="Booking.com token exchange (JWT for the machine account).",
+    )
+    booking_client_id: str = "sandbox-client"
+    booking_client_secret: SecretStr = SecretStr(SANDBOX_BOOKING_CLIENT_SECRET)
+    booking_target: Literal["Test", "Production"] = "Test"
+    booking_requests_per_second: float = Field(
+        default=5.0, description="Token bucket per Booking.com hotel, shared by all workers."
+    )
+    booking_burst: int = 10
+    booking_poll_seconds: float = Field(
+        default=20.0, description="Reservations are pulled this often (Booking.com: 20 s)."
+    )
+    booking_ack_pause_seconds: float = Field(
+        default=5.0, description="No pull sooner than this after an acknowledgement (5 s)."
+    )
+    expedia_api_base: str = Field(
+        default="http://127.0.0.1:8100/expedia",
+        description="Expedia QuickConnect base (…/eqc/ar, br, bc, parr; sandbox default).",
+    )
+    expedia_requests_per_second: float = Field(
+        default=5.0, description="Token bucket per Expedia hotel, shared by all workers."
+    )
+    expedia_burst: int = 10
+    expedia_poll_seconds: float = Field(
+        default=600.0, description="Pending bookings are retrieved (BR) this often (EQC: ~10 min)."
+    )
+    channel_poll_tick_seconds: float = Field(
+        default=5.0, description="Beat tick that starts the pulls that are due."
+    )
     channel_webhook_tolerance_seconds: int = Field(
         default=300, description="Webhook timestamps older or newer than this are refused."
     )
@@ -281,6 +319,7 @@ class Settings(BaseSettings):
             ("STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
             ("AIRBNB_CLIENT_SECRET", self.airbnb_client_secret),
             ("AIRBNB_WEBHOOK_SECRET", self.airbnb_webhook_secret),
+            ("BOOKING_CLIENT_SECRET", self.booking_client_secret),
         ):
             if value is not None:
                 found.append((name, value))

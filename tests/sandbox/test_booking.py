@@ -4,13 +4,51 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Generator
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 
 OTA = "{http://www.opentravel.org/OTA/2003/05}"
-AUTH = ("sandbox-pms", "sandbox-pass")
+BASIC = ("sandbox-pms", "sandbox-pass")  # the machine account's legacy Basic credentials
+
+
+class Token(httpx.Auth):
+    """Bearer auth with a JWT from the token exchange, kept while it works and exchanged again
+    after a 401 (the way the adapter does it)."""
+
+    requires_response_body = True
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        self.credentials = {"client_id": client_id, "client_secret": client_secret}
+        self.jwt: str | None = None
+
+    def _exchange(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        url = request.url.copy_with(path="/booking/token-based-authentication/exchange", query=None)
+        r = yield httpx.Request("POST", url, json=self.credentials)
+        self.jwt = r.json()["jwt"] if r.status_code == 200 else None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.jwt is None:
+            yield from self._exchange(request)
+        if self.jwt is not None:
+            request.headers["Authorization"] = f"Bearer {self.jwt}"
+        response = yield request
+        if response.status_code == 401 and "Authorization" in request.headers:
+            yield from self._exchange(request)
+            if self.jwt is not None:
+                request.headers["Authorization"] = f"Bearer {self.jwt}"
+                yield request
+
+    def warm(self, client: httpx.Client) -> None:
+        if self.jwt is None:
+            r = client.post("/booking/token-based-authentication/exchange", json=self.credentials)
+            r.raise_for_status()
+            self.jwt = r.json()["jwt"]
+
+
+AUTH = Token("sandbox-client", "sandbox-client-secret")
 HOTEL, ROOM, RATE = "9000001", "900000101", "55500001"
 
 
@@ -92,7 +130,7 @@ def post(
     client: httpx.Client,
     path: str,
     body: str,
-    auth: tuple[str, str] | None = AUTH,
+    auth: httpx.Auth | tuple[str, str] | None = AUTH,
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     return client.post(
@@ -132,6 +170,12 @@ def open_nights(client: httpx.Client, start: date, end: date, price: str = "120.
     assert r.status_code == 200, r.text
     r = post(client, "/hotels/ota/OTA_HotelRateAmountNotif", rate_rq(start, end, price))
     assert r.status_code == 200, r.text
+
+
+@pytest.fixture(autouse=True)
+def _token(sandbox: httpx.Client) -> None:
+    """The token is had before a test injects faults (the exchange is behind them too)."""
+    AUTH.warm(sandbox)
 
 
 # --- ARI -------------------------------------------------------------------------------------
@@ -268,23 +312,25 @@ def test_two_hotels_in_one_request_are_refused(sandbox: httpx.Client) -> None:
     assert errors(r)[0].get("ShortText") == "ONE_HOTEL_PER_REQUEST"
 
 
-def test_wrong_password_is_401_in_ota_format(sandbox: httpx.Client) -> None:
+def test_basic_auth_is_refused_since_its_sunset_even_with_the_right_password(
+    sandbox: httpx.Client,
+) -> None:
     start = soon(4)
-    r = post(
-        sandbox,
-        "/hotels/ota/OTA_HotelAvailNotif",
-        avail_rq(rooms_to_sell(start, start, 1)),
-        auth=("sandbox-pms", "wrong"),
-    )
+    body = avail_rq(rooms_to_sell(start, start, 1))
+    for auth in (BASIC, ("sandbox-pms", "wrong")):
+        r = post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", body, auth=auth)
+        assert r.status_code == 401, r.text
+        assert errors(r)[0].get("Code") == "497"
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert days(sandbox, start, start)[0]["units"] is None, "nothing was applied"
+    r = sandbox.get("/booking/hotels/ota/OTA_HotelResNotif", auth=BASIC)
     assert r.status_code == 401
-    assert errors(r)[0].get("Code") == "497"
-    r = post(
-        sandbox,
-        "/hotels/ota/OTA_HotelAvailNotif",
-        avail_rq(rooms_to_sell(start, start, 1)),
-        auth=None,
-    )
+    assert ET.fromstring(r.content).tag == f"{OTA}OTA_HotelResNotifRS"
+    assert post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", body, auth=None).status_code == 401
+    forged = {"Authorization": "Bearer not-a-jwt"}
+    r = post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", body, auth=None, headers=forged)
     assert r.status_code == 401
+    assert post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", body).status_code == 200
 
 
 def test_a_hotel_of_another_account_is_403(sandbox: httpx.Client) -> None:
@@ -361,9 +407,14 @@ def test_a_token_expires_after_an_hour(sandbox: httpx.Client) -> None:
         headers={"Authorization": f"Bearer {token}"},
     )
     assert late.status_code == 401
+    # A token issued on the moved clock works.
+    AUTH.jwt = None
+    r = post(sandbox, "/hotels/ota/OTA_HotelAvailNotif", avail_rq(rooms_to_sell(start, start, 1)))
+    assert r.status_code == 200, r.text
 
 
 def test_at_most_30_tokens_per_hour(sandbox: httpx.Client) -> None:
+    sandbox.post("/control/reset").raise_for_status()  # the exchanges of the fixtures too
     creds = {"client_id": "sandbox-client", "client_secret": "sandbox-client-secret"}
     codes = [
         sandbox.post("/booking/token-based-authentication/exchange", json=creds) for _ in range(31)
@@ -609,3 +660,82 @@ def test_a_single_reservation_is_pulled_by_id_with_its_hotel(sandbox: httpx.Clie
     assert ids == [second]
     alone = sandbox.get("/booking/hotels/ota/OTA_HotelResNotif", params={"id": first}, auth=AUTH)
     assert alone.status_code == 400
+
+
+# --- fixes from acceptance testing ------------------------------------------------------------
+
+
+def test_a_reservation_carries_its_room_description(sandbox: httpx.Client) -> None:
+    arrival = soon(20)
+    open_nights(sandbox, arrival, arrival + timedelta(days=3))
+    book(sandbox, arrival)
+    r = sandbox.get("/booking/hotels/ota/OTA_HotelResNotif", auth=AUTH)
+    room_types = ET.fromstring(r.content).findall(f".//{OTA}RoomTypes/{OTA}RoomType")
+    assert len(room_types) == 1
+    descriptions = room_types[0].findall(f"{OTA}RoomDescription")
+    assert len(descriptions) == 1, "RoomType/RoomDescription is 1..1"
+    assert descriptions[0].get("Name")
+    assert descriptions[0].findtext(f"{OTA}Text") == descriptions[0].get("Name")
+
+
+def test_a_guest_pays_the_loaded_price_of_each_night(sandbox: httpx.Client) -> None:
+    arrival = soon(30)
+    open_nights(sandbox, arrival, arrival + timedelta(days=3), price="80.00")
+    r = post(
+        sandbox,
+        "/hotels/ota/OTA_HotelRateAmountNotif",
+        rate_rq(arrival + timedelta(days=1), arrival + timedelta(days=1), "133.45"),
+    )
+    assert r.status_code == 200, r.text
+    res_id = book(sandbox, arrival, nights=3)
+    r = sandbox.get("/booking/hotels/ota/OTA_HotelResNotif", auth=AUTH)
+    totals = [
+        (el.get("EffectiveDate"), el.find(f"{OTA}Rates/{OTA}Rate/{OTA}Total"))
+        for el in ET.fromstring(r.content).iter(f"{OTA}RoomRate")
+    ]
+    assert [(d, t.get("AmountAfterTax") if t is not None else None) for d, t in totals] == [
+        (arrival.isoformat(), "8000"),
+        ((arrival + timedelta(days=1)).isoformat(), "13345"),
+        ((arrival + timedelta(days=2)).isoformat(), "8000"),
+    ]
+    summary = [x for x in sandbox.get("/control/booking/reservations").json() if x["id"] == res_id]
+    assert summary[0]["total"] == "293.45"
+    # A change keeps the nights kept at their booked price; a new night costs what is loaded.
+    r = sandbox.patch(
+        f"/control/booking/bookings/{res_id}",
+        json={"departure": (arrival + timedelta(days=4)).isoformat()},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["total"] == "373.45"
+
+
+def test_a_guest_pays_the_occupancy_price_loaded_for_the_party(sandbox: httpx.Client) -> None:
+    arrival = soon(30)
+    open_nights(sandbox, arrival, arrival + timedelta(days=2), price="90.00")
+    occupancy = rate_rq(arrival, arrival + timedelta(days=1), "70.00").replace(
+        'CurrencyCode="EUR"/>', 'CurrencyCode="EUR" NumberOfGuests="2"/>'
+    )
+    assert post(sandbox, "/hotels/ota/OTA_HotelRateAmountNotif", occupancy).status_code == 200
+    res_id = book(sandbox, arrival, nights=2)  # two adults
+    summary = [x for x in sandbox.get("/control/booking/reservations").json() if x["id"] == res_id]
+    assert summary[0]["total"] == "140.00"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "root"),
+    [
+        ("POST", "/hotels/ota/OTA_HotelAvailNotif", "OTA_HotelAvailNotifRS"),
+        ("POST", "/hotels/ota/OTA_HotelRateAmountNotif", "OTA_HotelRateAmountNotifRS"),
+        ("GET", "/hotels/ota/OTA_HotelResNotif", "OTA_HotelResNotifRS"),
+        ("GET", "/hotels/ota/OTA_HotelResModifyNotif", "OTA_HotelResModifyNotifRS"),
+    ],
+)
+def test_a_fault_answers_with_the_root_of_its_endpoint(
+    sandbox: httpx.Client, method: str, path: str, root: str
+) -> None:
+    sandbox.put("/control/booking/faults", json={"seed": 5, "error_rate": 1.0}).raise_for_status()
+    r = sandbox.request(method, f"/booking{path}", content=b"<x/>", auth=AUTH)
+    assert r.status_code == 500
+    parsed = ET.fromstring(r.content)
+    assert parsed.tag == f"{OTA}{root}"
+    assert parsed.find(f"{OTA}Errors/{OTA}Error") is not None

@@ -154,6 +154,20 @@ def test_past_the_rate_limit_is_429_with_retry_after(sandbox: httpx.Client) -> N
     assert error_code(ET.fromstring(r.content)) == "4201"
 
 
+def test_an_injected_rate_limit_uses_the_same_code_as_the_real_one(sandbox: httpx.Client) -> None:
+    plan = {"seed": 4, "rate_limit_rate": 1.0, "retry_after_s": 3}
+    sandbox.put("/control/expedia/faults", json=plan).raise_for_status()
+    r = sandbox.post("/expedia/eqc/ar", content=ar(soon(3), soon(3)).encode())
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "3"
+    assert error_code(ET.fromstring(r.content)) == "4201"
+    plan = {"seed": 4, "error_rate": 1.0}
+    sandbox.put("/control/expedia/faults", json=plan).raise_for_status()
+    r = sandbox.post("/expedia/eqc/ar", content=ar(soon(3), soon(3)).encode())
+    assert r.status_code == 500
+    assert error_code(ET.fromstring(r.content)) == "4000"
+
+
 async def test_one_concurrent_connection_per_hotel(sandbox_server: Served) -> None:
     async with httpx.AsyncClient(base_url=sandbox_server.url, timeout=10) as client:
         (await client.post("/control/reset")).raise_for_status()

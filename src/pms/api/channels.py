@@ -37,6 +37,7 @@ from pms.schemas.channel import (
     ConnectionTest,
     ConnectionUpdate,
     DeadLetter,
+    FidelityWarning,
     ListingHealth,
     Mapping,
     MappingCreate,
@@ -61,6 +62,10 @@ async def _connection(session: DB, c: ChannelConnection) -> Connection:
     overall, _ = await channel_status.connection_health(session, c)
     out = Connection.model_validate(c)
     out.health = ListingHealth.model_validate(overall.__dict__)
+    out.warnings = [
+        FidelityWarning.model_validate(w.__dict__)
+        for w in await channel_status.fidelity_warnings(session, c)
+    ]
     return out
 
 

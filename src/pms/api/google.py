@@ -18,7 +18,7 @@ from pms.channel import google_listings
 from pms.channel.adapters import google
 from pms.core.dates import Stay
 from pms.direct import public
-from pms.schemas.channel import FidelityWarning, GoogleListingFeed, GooglePropertyData
+from pms.schemas.channel import GoogleListingFeed, GooglePropertyData, ListingFieldWarning
 
 router = APIRouter(route_class=IdempotentRoute, tags=["channels"])
 # Where Google sends guests (no credentials: a public link, like the booking site's pages).
@@ -43,7 +43,7 @@ async def listing_feed(
         feed=feed.xml.decode(),
         listings=feed.listings,
         warnings=[
-            FidelityWarning(listing_id=lid, property_id=pid, missing=missing)
+            ListingFieldWarning(listing_id=lid, property_id=pid, missing=missing)
             for lid, pid, missing in feed.warnings
         ],
         landing_page_template=feed.landing_page_template,

@@ -64,6 +64,8 @@ def platform_quote(res: InboundReservation, platform: str) -> dict[str, Any]:
         "nights": nights,
         "nightly_minor": res.nightly_price_minor,
         "total": {"amount_minor": res.total_minor, "currency": res.currency},
+        # Each night's price where the platform gives one per night (Booking.com, Expedia).
+        **({"nights_minor": res.night_prices_minor} if res.night_prices_minor else {}),
     }
 
 
@@ -95,6 +97,19 @@ async def apply_message(inbox_id: int, settings: Settings) -> str:
                 )
             )
         ).scalar_one_or_none()
+        if mapping is None and not res.listing_id:
+            # A message that names no listing (an Expedia cancellation): the reservation's.
+            mapping = (
+                await s.execute(
+                    select(ChannelMapping)
+                    .join(ChannelReservation, ChannelReservation.mapping_id == ChannelMapping.id)
+                    .where(
+                        ChannelReservation.platform == row.platform,
+                        ChannelReservation.code == res.code,
+                        ChannelMapping.active,
+                    )
+                )
+            ).scalar_one_or_none()
         if mapping is None:
             row.status, row.last_error = InboxStatus.UNMAPPED, f"listing {res.listing_id} unmapped"
             await _alert_unmapped(s, row.platform, res)
@@ -276,7 +291,7 @@ async def _create(
         adults=max(1, res.adults),
         children=res.children,
         guest=GuestInline(
-            email=f"{res.code.lower()}@guest.{mapping.platform}.com",
+            email=f"{res.code.lower()}@guest.{mapping.platform.replace('_', '-')}.com",
             first_name=res.first_name[:100] or None,
             last_name=res.last_name[:100] or "Guest",
         ),

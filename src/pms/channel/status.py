@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.channel import connections
+from pms.channel import connections, fidelity
 from pms.channel.engine import breaker, flush
-from pms.core import inventory, properties
+from pms.core import ari_store, inventory, properties
 from pms.core.booking_status import BLOCK_MARKER
 from pms.core.tenancy import Actor
 from pms.models.channel import (
@@ -25,6 +25,7 @@ from pms.models.channel import (
     ChannelMapping,
     InboxStatus,
 )
+from pms.models.property import Property
 from pms.redis_client import get_redis
 
 
@@ -114,7 +115,8 @@ async def channel_days(
         want = await flush.wanted(session, m, start, end)
         have = await flush.acknowledged(session, m.id, start, end)
         pushed = await _pushed_at(session, m.id, start, end)
-        by_mapping.append((m, want, have, pushed))
+        lost = await fidelity.gaps(session, m, start, end)
+        by_mapping.append((m, want, have, pushed, lost))
     out = []
     night = start
     while night < end:
@@ -131,7 +133,7 @@ async def channel_days(
             None,
         )
         channels = []
-        for m, want, have, pushed in by_mapping:
+        for m, want, have, pushed, lost in by_mapping:
             d = dirty_rows.get(m.id)
             w = want.get(night)
             channels.append(
@@ -144,6 +146,8 @@ async def channel_days(
                     "pushed_at": pushed[night].isoformat() if night in pushed else None,
                     "in_step": w is not None and have.get(night) == w,
                     "pending": bool(d and d.start <= night < d.end),
+                    # Core's rules this platform cannot show, and what it shows instead.
+                    "warnings": [gap.__dict__ for gap in lost.get(night, [])],
                 }
             )
         out.append({"date": night.isoformat(), "occupied_by": why, "channels": channels})
@@ -163,7 +167,23 @@ async def _pushed_at(
             ChannelNight.night < end,
         )
     )
-    return {n: at for n, at in rows.tuples()}
+    return {n: at for n, at in rows.all()}
 
 
-__all__ = ["Health", "channel_days", "connection_health", "connections"]
+async def fidelity_warnings(
+    session: AsyncSession, connection: ChannelConnection
+) -> list[fidelity.RuleWarning]:
+    """Every mapped listing's restriction fidelity warnings over the sync window."""
+    rows = await session.execute(
+        select(ChannelMapping, Property.timezone)
+        .join(Property, Property.id == ChannelMapping.property_id)
+        .where(ChannelMapping.connection_id == connection.id, ChannelMapping.active)
+    )
+    out = []
+    for mapping, timezone in rows.all():
+        today = ari_store.local_today(timezone)
+        out += await fidelity.warnings(session, mapping, today, today + timedelta(days=365))
+    return out
+
+
+__all__ = ["Health", "channel_days", "connection_health", "connections", "fidelity_warnings"]

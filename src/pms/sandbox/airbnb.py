@@ -238,7 +238,9 @@ class AirbnbSimulator:
         self._price_seq = itertools.count(1)
         self.reservations: dict[str, Reservation] = {}
         self._alteration_ids = itertools.count(1)
-        self._event_ids = itertools.count(1)
+        # Event ids are never reused, not even after a reset: a PMS that stored one keeps
+        # treating it as a duplicate, as it would on the platform.
+        self._event_ids: itertools.count[int] = getattr(self, "_event_ids", itertools.count(1))
         self.limiter = SlidingWindow(300, 60.0, self.clock.seconds)
         # Per-account overrides set through the control API (else the sandbox-wide ones).
         self.host_faults: dict[str, Faults] = {}

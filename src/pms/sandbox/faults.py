@@ -121,15 +121,32 @@ class Faults:
 
 # (status, message) -> (body, media type): each platform renders faults in its own error format.
 Renderer = Callable[[int, str], tuple[bytes, str]]
+# (status, message, path) -> (body, media type): for platforms whose error's shape depends on the
+# endpoint it answers (OTA: the root element is the endpoint's own ``...RS``).
+PathRenderer = Callable[[int, str, str], tuple[bytes, str]]
 
 
 class FaultInjection:
     """ASGI middleware in front of one simulator's platform paths (never the control API)."""
 
-    def __init__(self, app: ASGIApp, faults: Faults, render: Renderer) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: Faults,
+        render: Renderer | None = None,
+        *,
+        render_at: PathRenderer | None = None,
+    ) -> None:
+        if render_at is None:
+            assert render is not None, "a renderer is needed"
+            plain = render
+
+            def render_at(status: int, message: str, _path: str) -> tuple[bytes, str]:
+                return plain(status, message)
+
         self.app = app
         self.faults = faults
-        self.render = render
+        self.render_at = render_at
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -152,7 +169,7 @@ class FaultInjection:
             # A timeout: hold the request past any sensible client timeout, then give up.
             await asyncio.sleep(plan.timeout_s)
             status, message = 504, "Gateway timeout (injected)"
-        body, media_type = self.render(status, message)
+        body, media_type = self.render_at(status, message, scope["path"])
         headers += [
             (b"content-type", media_type.encode()),
             (b"content-length", str(len(body)).encode()),

@@ -42,6 +42,19 @@ class ListingHealth(ReadModel):
     unacknowledged_inbound: int = 0
 
 
+class FidelityWarning(ReadModel):
+    """A rule of Core the platform cannot express: which, on which nights, and what the
+    platform shows instead."""
+
+    mapping_id: uuid.UUID
+    remote_listing_id: str
+    rule: Literal["min_stay", "max_stay", "closed_to_arrival", "closed_to_departure"]
+    wanted: str
+    shown: str
+    nights: list[dict[str, str]] = Field(description="Half-open ranges {start, end}.")
+    message: str
+
+
 class Connection(ReadModel):
     id: uuid.UUID
     platform: str
@@ -55,6 +68,10 @@ class Connection(ReadModel):
     failing_since: datetime | None
     created_at: datetime
     health: ListingHealth | None = None
+    warnings: list[FidelityWarning] = Field(
+        default_factory=list,
+        description="Rules of Core the platform cannot express, per mapped listing.",
+    )
 
 
 class ConnectionTest(ReadModel):
@@ -184,7 +201,9 @@ class WebhookReceipt(ReadModel):
     outcome: Literal["accepted", "duplicate"]
 
 
-class FidelityWarning(ReadModel):
+class ListingFieldWarning(ReadModel):
+    """A listing Google would refuse: the fields it lacks (it is left out of the feed)."""
+
     listing_id: str
     property_id: uuid.UUID
     missing: list[str] = Field(
@@ -197,7 +216,7 @@ class GoogleListingFeed(ReadModel):
 
     feed: str = Field(description="Hotel List Feed XML of the complete listings.")
     listings: int
-    warnings: list[FidelityWarning]
+    warnings: list[ListingFieldWarning]
     landing_page_template: str = Field(
         description="Hotel Center landing page URL template (Google's variables)."
     )

@@ -79,6 +79,12 @@ def _make_app() -> Celery:
             # Each feed has its own interval and jitter; this tick only finds the due ones.
             "ical-poll-due": {"task": "pms.ical.poll_due", "schedule": 60.0},
             # Channel Manager safety nets: lost flushes, unapplied inbox messages, long failures.
+            # Pulling platforms (Booking.com every 20 s, 5 s after an ack): the due ones.
+            "channel-poll-due": {
+                "task": "pms.channel.poll_due",
+                "schedule": settings.channel_poll_tick_seconds,
+                "options": {"expires": settings.channel_poll_tick_seconds},
+            },
             "channel-sweep": {
                 "task": "pms.channel.sweep",
                 "schedule": 15.0,

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from redis.exceptions import RedisError
 
 from pms import db
-from pms.channel import conflicts, inbound, inbox, reconcile
+from pms.channel import conflicts, inbound, inbox, pull, reconcile
 from pms.channel.engine import dirty, flush
 from pms.channel.inbox import RECEIVED
 from pms.core.outbox import EventMessage
@@ -239,3 +239,38 @@ def reconcile_connection(
         flush_now(connection_id, platform)
     _log.info("channel.reconciled", connection_id=connection_id, mismatches=report.mismatches)
     return report.mismatches
+
+
+# --- pulling platforms (Booking.com, Expedia): reservations fetched, applied, acknowledged ---
+
+
+async def _due_pulls() -> list[tuple[str, str]]:
+    settings = get_settings()
+    due = []
+    for connection_id, platform in await _connections():
+        adapter = pull.puller(platform, settings)
+        if adapter is not None and await pull.claim_due(connection_id, adapter.poll_seconds):
+            due.append((str(connection_id), platform))
+    return due
+
+
+@celery_app.task(name="pms.channel.poll_due", ignore_result=True)
+def poll_due() -> int:
+    """The beat's tick: a pull for each connection of a pulling platform that is due."""
+    due = run(_due_pulls())
+    for connection_id, platform in due:
+        poll_connection.apply_async((connection_id,), queue=inbound_queue_for(platform), expires=60)
+    return len(due)
+
+
+@celery_app.task(name="pms.channel.poll", ignore_result=True)
+def poll_connection(connection_id: str) -> str:
+    report = run(pull.poll(uuid.UUID(connection_id), get_settings()))
+    _log.info(
+        "channel.pulled",
+        connection_id=connection_id,
+        outcome=report.outcome,
+        received=report.received,
+        acknowledged=report.acknowledged,
+    )
+    return report.outcome

@@ -18,13 +18,12 @@ def sandbox_server() -> Iterator[Served]:
     served.stop()
 
 
-@pytest.fixture(autouse=True)
-def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -> None:
-    """Before ``settings`` reads the environment (and before worker and relay start)."""
-    env = {
-        "AIRBNB_API_BASE": f"{sandbox_server.url}/airbnb",
-        "GOOGLE_API_BASE": f"{sandbox_server.url}/google",
-        "VRBO_API_BASE": f"{sandbox_server.url}/vrbo",
+def channel_env(sandbox_url: str) -> dict[str, str]:
+    """Settings that point the adapters at the simulator and make the engine quick to observe."""
+    return {
+        "AIRBNB_API_BASE": f"{sandbox_url}/airbnb",
+        "GOOGLE_API_BASE": f"{sandbox_url}/google",
+        "VRBO_API_BASE": f"{sandbox_url}/vrbo",
         "GOOGLE_REQUESTS_PER_SECOND": "100",
         "GOOGLE_BURST": "100",
         "CHANNEL_DEBOUNCE_SECONDS": "0.05",
@@ -35,8 +34,20 @@ def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -
         "CHANNEL_MAX_ATTEMPTS": "3",
         "AIRBNB_REQUESTS_PER_SECOND": "50",
         "AIRBNB_BURST": "50",
+        "BOOKING_API_BASE": f"{sandbox_url}/booking",
+        "BOOKING_AUTH_URL": f"{sandbox_url}/booking/token-based-authentication/exchange",
+        "BOOKING_REQUESTS_PER_SECOND": "50",
+        "BOOKING_BURST": "50",
+        "EXPEDIA_API_BASE": f"{sandbox_url}/expedia",
+        "EXPEDIA_REQUESTS_PER_SECOND": "50",
+        "EXPEDIA_BURST": "50",
     }
-    for k, v in env.items():
+
+
+@pytest.fixture(autouse=True)
+def _channel_settings(monkeypatch: pytest.MonkeyPatch, sandbox_server: Served) -> None:
+    """Before ``settings`` reads the environment (and before worker and relay start)."""
+    for k, v in channel_env(sandbox_server.url).items():
         monkeypatch.setenv(k, v)
 
 

@@ -123,7 +123,7 @@ def mismatches(core: list[dict[str, Any]], sim: dict[str, Any]) -> list[str]:
         )
         have = (
             s["available"],
-            Decimal(s["price"]),
+            Decimal(s["price"]) if s["price"] is not None else None,
             s["min_stay"],
             s["max_stay"],
             s["closed_to_arrival"],

@@ -89,3 +89,36 @@ async def test_the_demo_agency_is_on_vrbo_and_google(
         assert "fewo-4711" in listings["rates"]
         held = (await sandbox.get("/control/google/properties/fewo-42")).json()
         assert "fewo-42" in held["rooms"]
+
+
+async def test_the_demo_agency_is_connected_to_booking_com_and_expedia(
+    seeded: Settings, sandbox_server: Served
+) -> None:
+    settings = seeded
+    async with httpx.AsyncClient(base_url=sandbox_server.url, timeout=10) as sandbox:
+        (await sandbox.post("/control/reset")).raise_for_status()
+        lines = await demo.connect_booking_and_expedia(sandbox_server.url)
+        assert len(lines) == 2, lines
+        assert lines[0].startswith("Booking.com")
+        assert lines[1].startswith("Expedia")
+        assert await demo.connect_booking_and_expedia(sandbox_server.url) == lines
+        async with db.transaction(None) as s:
+            await db.system_access(s)
+            maps = (
+                (await s.execute(select(ChannelMapping).where(ChannelMapping.active)))
+                .scalars()
+                .all()
+            )
+        assert sorted(m.platform for m in maps) == ["booking_com", "expedia"]
+        for m in maps:
+            report = await flush.flush(m.id, settings)
+            assert report.outcome == "pushed", (m.platform, report)
+        start, _ = window()
+        night = start + timedelta(days=30)
+        r = await sandbox.get(
+            f"/control/booking/listings/{demo.DEMO_BOOKING_HOTEL}/days",
+            params={"start": night.isoformat(), "end": night.isoformat()},
+        )
+        shown = [d for d in r.json() if d["rate_plan_id"] == "55500001"]
+        assert shown[0]["available"] is True
+        assert shown[0]["price"] is not None

@@ -2396,6 +2396,11 @@ export interface components {
              */
             created_at: string;
             health?: components["schemas"]["ListingHealth"] | null;
+            /**
+             * Warnings
+             * @description Rules of Core the platform cannot express, per mapped listing.
+             */
+            warnings?: components["schemas"]["FidelityWarning"][];
         };
         /** ConnectionCreate */
         ConnectionCreate: {
@@ -2770,20 +2775,37 @@ export interface components {
          * @enum {string}
          */
         FeedSource: "airbnb" | "booking_com" | "fewo_direkt" | "vrbo" | "other";
-        /** FidelityWarning */
+        /**
+         * FidelityWarning
+         * @description A rule of Core the platform cannot express: which, on which nights, and what the
+         *     platform shows instead.
+         */
         FidelityWarning: {
-            /** Listing Id */
-            listing_id: string;
             /**
-             * Property Id
+             * Mapping Id
              * Format: uuid
              */
-            property_id: string;
+            mapping_id: string;
+            /** Remote Listing Id */
+            remote_listing_id: string;
             /**
-             * Missing
-             * @description Required by Google and missing: the listing is left out.
+             * Rule
+             * @enum {string}
              */
-            missing: string[];
+            rule: "min_stay" | "max_stay" | "closed_to_arrival" | "closed_to_departure";
+            /** Wanted */
+            wanted: string;
+            /** Shown */
+            shown: string;
+            /**
+             * Nights
+             * @description Half-open ranges {start, end}.
+             */
+            nights: {
+                [key: string]: string;
+            }[];
+            /** Message */
+            message: string;
         };
         /**
          * GoogleListingFeed
@@ -2798,7 +2820,7 @@ export interface components {
             /** Listings */
             listings: number;
             /** Warnings */
-            warnings: components["schemas"]["FidelityWarning"][];
+            warnings: components["schemas"]["ListingFieldWarning"][];
             /**
              * Landing Page Template
              * @description Hotel Center landing page URL template (Google's variables).
@@ -3071,6 +3093,24 @@ export interface components {
             user_id: string;
             /** @description Set when the account was created. */
             tokens?: components["schemas"]["Tokens"] | null;
+        };
+        /**
+         * ListingFieldWarning
+         * @description A listing Google would refuse: the fields it lacks (it is left out of the feed).
+         */
+        ListingFieldWarning: {
+            /** Listing Id */
+            listing_id: string;
+            /**
+             * Property Id
+             * Format: uuid
+             */
+            property_id: string;
+            /**
+             * Missing
+             * @description Required by Google and missing: the listing is left out.
+             */
+            missing: string[];
         };
         /** ListingHealth */
         ListingHealth: {

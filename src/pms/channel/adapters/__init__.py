@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from pms.channel.adapters.airbnb import AirbnbAdapter
-from pms.channel.adapters.base import Adapter, UnknownPlatform
+from pms.channel.adapters.base import FULL_FIDELITY, Adapter, Fidelity, UnknownPlatform
+from pms.channel.adapters.booking import BookingAdapter
+from pms.channel.adapters.expedia import ExpediaAdapter
 from pms.channel.adapters.google import GoogleAdapter
 from pms.channel.adapters.vrbo import VrboAdapter
 from pms.settings import Settings
 
+_CLASSES: dict[str, type] = {
+    "airbnb": AirbnbAdapter,
+    "booking_com": BookingAdapter,
+    "expedia": ExpediaAdapter,
+    "fewo_direkt": VrboAdapter,
+    "google": GoogleAdapter,
+}
+SUPPORTED = tuple(_CLASSES)
+
 
 def adapter_for(platform: str, settings: Settings) -> Adapter:
     """The adapter of a platform; a platform is its adapter module plus its settings."""
-    if platform == "airbnb":
-        return AirbnbAdapter(settings)
-    if platform == "fewo_direkt":
-        return VrboAdapter(settings)
-    if platform == "google":
-        return GoogleAdapter(settings)
-    raise UnknownPlatform(platform)
+    cls = _CLASSES.get(platform)
+    if cls is None:
+        raise UnknownPlatform(platform)
+    adapter: Adapter = cls(settings)
+    return adapter
 
 
-SUPPORTED = ("airbnb", "fewo_direkt", "google")
+def fidelity_of(platform: str) -> Fidelity:
+    """What the platform can show of Core's rules (``Fidelity``); all of them by default."""
+    found: Fidelity = getattr(_CLASSES.get(platform), "fidelity", FULL_FIDELITY)
+    return found

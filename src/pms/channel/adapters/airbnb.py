@@ -104,7 +104,9 @@ def _operation(run_dates: list[str], values: NightValues, currency: str) -> dict
         op["daily_price"] = _amount(values.price_minor, currency)
     if values.min_stay is not None:
         op["min_nights"] = values.min_stay
-    if values.max_stay is not None:
+    if values.max_stay is not None or values.min_stay is not None:
+        # Restrictions are synced (min stay is then always set): no maximum is sent as null,
+        # which clears one set before.
         op["max_nights"] = values.max_stay
     if values.closed_to_arrival is not None:
         op["closed_to_arrival"] = values.closed_to_arrival

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class UnknownPlatform(Exception):
@@ -36,6 +36,20 @@ class PlatformError(Exception):
         self.retry_after = retry_after
 
 
+class PartlyApplied(PlatformError):
+    """The platform applied part of a batch and refused the rest: ``applied`` is acknowledged,
+    only ``failed`` is tried again (``retryable``) or given up (a dead letter for those nights
+    alone)."""
+
+    def __init__(
+        self, message: str, *, applied: Batch, failed: Batch, retryable: bool, status: int | None
+    ) -> None:
+        super().__init__(message, status=status, retryable=False)
+        self.applied = applied
+        self.failed = failed
+        self.failed_retryable = retryable
+
+
 class TokenExpired(PlatformError):
     """The access token no longer works; refreshing the credentials may help."""
 
@@ -56,6 +70,21 @@ class NightValues:
     max_stay: int | None = None
     closed_to_arrival: bool | None = None
     closed_to_departure: bool | None = None
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """What a platform can show of Core's rules. A rule it cannot express is not dropped in
+    silence: the engine sends what the platform can show instead and reports the difference
+    (``engine.values.expressed``)."""
+
+    max_los: int | None = None  # the longest minimum/maximum stay the platform takes
+    clears_max_stay: bool = True  # "no maximum" can be expressed
+    closed_to_arrival: bool = True
+    closed_to_departure: bool = True
+
+
+FULL_FIDELITY = Fidelity()
 
 
 @dataclass(frozen=True)
@@ -112,6 +141,8 @@ class InboundReservation:
     expires_at: datetime | None = None
     pending_alteration_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # The platform's price of each night (ISO date → minor units) where it gives one per night.
+    night_prices_minor: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,6 +157,33 @@ class InboundMessage:
 class VerifiedWebhook:
     message_id: str
     event_type: str
+
+
+@dataclass(frozen=True)
+class PulledMessage:
+    """A reservation message a pulling platform handed out: stored raw in the inbox, applied,
+    then acknowledged. ``ack_key`` is what the acknowledgement names (queue and id)."""
+
+    message_id: str
+    event_type: str
+    body: bytes
+    ack_key: tuple[str, str]
+
+
+@runtime_checkable
+class Puller(Protocol):
+    """An adapter whose platform hands reservations out on request (pull + acknowledge)
+    instead of pushing webhooks; polled every ``poll_seconds``, and not sooner than
+    ``ack_pause_seconds`` after an acknowledgement."""
+
+    poll_seconds: float
+    ack_pause_seconds: float
+
+    async def fetch(self, credentials: Mapping[str, Any]) -> list[PulledMessage]: ...
+
+    async def acknowledge(
+        self, credentials: Mapping[str, Any], messages: Sequence[PulledMessage]
+    ) -> None: ...
 
 
 class Adapter(Protocol):

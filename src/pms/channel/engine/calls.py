@@ -76,10 +76,13 @@ class Account:
 
 
 def _bucket(settings: Settings, platform: str) -> tuple[float, int]:
-    if platform == "airbnb":
-        return settings.airbnb_requests_per_second, settings.airbnb_burst
-    if platform == "google":
-        return settings.google_requests_per_second, settings.google_burst
+    """The platform's token bucket from its settings (``<platform>_requests_per_second``,
+    ``<platform>_burst``; Booking.com's settings are ``booking_…``)."""
+    prefix = {"booking_com": "booking"}.get(platform, platform)
+    rate = getattr(settings, f"{prefix}_requests_per_second", None)
+    burst = getattr(settings, f"{prefix}_burst", None)
+    if isinstance(rate, float) and isinstance(burst, int):
+        return rate, burst
     return 1.0, 5
 
 

@@ -25,9 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
 from pms.channel import alerting, synclog
-from pms.channel.adapters import adapter_for
-from pms.channel.adapters.base import Adapter, Batch, CredentialsRefused, NightValues, PlatformError
-from pms.channel.engine import dirty
+from pms.channel.adapters import adapter_for, fidelity_of
+from pms.channel.adapters.base import (
+    Adapter,
+    Batch,
+    CredentialsRefused,
+    NightValues,
+    PartlyApplied,
+    PlatformError,
+)
+from pms.channel.engine import dirty, retries
 from pms.channel.engine.breaker import CircuitOpen
 from pms.channel.engine.calls import Account, Exhausted, call
 from pms.channel.engine.diff import changed_runs, nights_of
@@ -166,7 +173,8 @@ async def wanted(
     session: AsyncSession, mapping: ChannelMapping, start: date, end: date
 ) -> dict[date, NightValues]:
     rows = await ari_store.stored_rows(session, mapping.rate_plan_id, start, end)
-    return {r.day: platform_values(r, mapping) for r in rows}
+    fidelity = fidelity_of(mapping.platform)
+    return {r.day: platform_values(r, mapping, fidelity) for r in rows}
 
 
 def _batch_nights(batch: Batch) -> dict[date, NightValues]:
@@ -329,7 +337,10 @@ async def _round(
         have = await acknowledged_many(s, [(k, a, b) for k, _, a, b in windows])
         s.expunge_all()
     for x in listings:
-        want = {r.day: platform_values(r, x.mapping) for r in stored.get(x.mapping.id, ())}
+        fidelity = fidelity_of(x.mapping.platform)
+        want = {
+            r.day: platform_values(r, x.mapping, fidelity) for r in stored.get(x.mapping.id, ())
+        }
         x.batches = adapter.batches(changed_runs(want, have.get(x.mapping.id, {})))
     report = FlushReport("unchanged", platform=connection.platform, listings=len(listings))
     t1 = time.monotonic()
@@ -381,18 +392,7 @@ async def _push(
             mine = account.fork()
             try:
                 for batch in x.batches:
-                    await call(
-                        mine,
-                        partial(
-                            adapter.push_ari,
-                            listing_id=x.mapping.remote_listing_id,
-                            currency=x.currency,
-                            batch=batch,
-                        ),
-                    )
-                    x.acked.update(_batch_nights(batch))
-                    x.entry.calls += 1
-                    x.entry.nights += batch.nights
+                    await _push_batch(mine, settings, adapter, x, batch)
                 x.outcome = "pushed"
             except Exhausted as exc:
                 x.outcome, x.entry.error = "dead_letter", str(exc.error)
@@ -411,6 +411,48 @@ async def _push(
     await asyncio.gather(*(one(x) for x in listings if x.batches))
     report.calls = sum(x.entry.calls for x in listings)
     report.nights = sum(x.entry.nights for x in listings)
+
+
+async def _push_batch(
+    account: Account, settings: Settings, adapter: Adapter, x: _Listing, batch: Batch
+) -> None:
+    """One batch; where the platform applied part of it (``PartlyApplied``), what it applied
+    is acknowledged and only what failed is sent again, up to the attempts allowed."""
+    pending, rounds = batch, 0
+    while True:
+        try:
+            await call(
+                account,
+                partial(
+                    adapter.push_ari,
+                    listing_id=x.mapping.remote_listing_id,
+                    currency=x.currency,
+                    batch=pending,
+                ),
+            )
+        except Exhausted as exc:
+            if not isinstance(exc.error, PartlyApplied):
+                raise
+            part = exc.error
+            x.acked.update(_batch_nights(part.applied))
+            x.entry.calls += 1
+            x.entry.nights += part.applied.nights
+            failed = x.entry.details.setdefault("failed_nights", [])
+            failed[:] = sorted({*failed, *(n.isoformat() for n in _batch_nights(part.failed))})
+            rounds += 1
+            if not part.failed_retryable or rounds >= settings.channel_max_attempts:
+                raise
+            pending = part.failed
+            await asyncio.sleep(
+                retries.delay(
+                    rounds, settings.channel_retry_base_seconds, settings.channel_retry_max_seconds
+                )
+            )
+            continue
+        x.acked.update(_batch_nights(pending))
+        x.entry.calls += 1
+        x.entry.nights += pending.nights
+        return
 
 
 def _skip_all(listings: list[_Listing], error: str | None) -> None:

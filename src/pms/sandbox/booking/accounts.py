@@ -12,10 +12,14 @@ class Hotel:
     # room type id -> its rate plan ids
     rooms: dict[str, set[str]] = field(default_factory=dict)
 
+    def room_name(self, room_id: str) -> str:
+        return f"Apartment {room_id[-2:]}"
+
 
 @dataclass
 class Account:
-    """A machine account: Basic credentials, and a client id/secret for the token exchange."""
+    """A machine account: a client id/secret for the token exchange (its legacy Basic
+    username/password are refused since the sunset of Basic auth on 31 Dec 2025)."""
 
     username: str
     password: str

@@ -34,8 +34,10 @@ class Reservation:
     last_name: str
     email: str
     phone: str
-    price_per_night: Decimal
+    # The price of each night, as loaded for the room rate when the guest booked (or as given).
+    prices: dict[date, Decimal]
     currency: str
+    room_name: str
     created_at: datetime
     status: Literal["booked", "modified", "cancelled"] = "booked"
     version: int = 1
@@ -45,7 +47,7 @@ class Reservation:
 
     @property
     def total(self) -> Decimal:
-        return self.price_per_night * len(stay_nights(self.arrival, self.departure))
+        return sum(self.prices.values(), Decimal(0))
 
 
 def _scaled(amount: Decimal) -> str:
@@ -66,7 +68,10 @@ def render_into(parent: ET.Element, res: Reservation, element: str) -> None:
     stays = ET.SubElement(node, "RoomStays")
     stay = ET.SubElement(stays, "RoomStay", {"IndexNumber": "1"})
     types = ET.SubElement(stay, "RoomTypes")
-    ET.SubElement(types, "RoomType", {"RoomTypeCode": res.room_id})
+    room_type = ET.SubElement(types, "RoomType", {"RoomTypeCode": res.room_id})
+    # 1..1 in the platform's reference: the room's name as the guest saw it.
+    description = ET.SubElement(room_type, "RoomDescription", {"Name": res.room_name})
+    ET.SubElement(description, "Text").text = res.room_name
     plans = ET.SubElement(stay, "RatePlans")
     ET.SubElement(plans, "RatePlan", {"RatePlanCode": res.rate_id})
     rates = ET.SubElement(stay, "RoomRates")
@@ -84,7 +89,7 @@ def render_into(parent: ET.Element, res: Reservation, element: str) -> None:
             rate,
             "Total",
             {
-                "AmountAfterTax": _scaled(res.price_per_night),
+                "AmountAfterTax": _scaled(res.prices[night]),
                 "DecimalPlaces": str(DECIMAL_PLACES),
                 "CurrencyCode": res.currency,
             },

@@ -75,7 +75,7 @@ def create_booking_app(sim: BookingSimulator) -> Any:
                         "Authentication failed. Please check your credentials.",
                     )
                 ],
-                {"WWW-Authenticate": 'Basic realm="supply-xml"'},
+                {"WWW-Authenticate": 'Bearer realm="supply-xml"'},
             )
         if (wait := sim.limiter.hit(account.username)) is not None:
             return error_response(
@@ -240,21 +240,34 @@ def create_booking_app(sim: BookingSimulator) -> Any:
 
         return await guarded(request, "response", handle)
 
-    def render_fault(status: int, message: str) -> tuple[bytes, str]:
-        rs = ota.root("OTA_HotelAvailNotifRS", sim.clock.now(), Target="Test", Version="1.0")
+    def render_fault(status: int, message: str, path: str) -> tuple[bytes, str]:
+        """The fault answers in the shape of the endpoint asked: its own ``...RS`` root."""
+        rs = ota.root(fault_root(path), sim.clock.now(), Target="Test", Version="1.0")
         ota.add_errors(rs, [OtaError(12, 448, "System error", message)])
         return ota.render(rs, ruid=True), XML
 
-    return FaultInjection(app, sim.faults, render_fault)
+    return FaultInjection(app, sim.faults, render_at=render_fault)
+
+
+def fault_root(path: str) -> str:
+    """``/booking/hotels/ota/OTA_HotelResNotif`` → ``OTA_HotelResNotifRS``; B.XML paths answer
+    ``response``; the token exchange, which is JSON elsewhere, an OTA ``Errors`` in ``errors``."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if last.startswith("OTA_"):
+        return f"{last}RS"
+    if "/hotels/xml/" in path:
+        return "response"
+    return "errors"
 
 
 def render_availability(sim: BookingSimulator, hotel_id: str, start: Any, number: int) -> bytes:
     """[GUESS] B.XML-style read-back: rooms, then dates, then rates with their restrictions."""
     end = start + timedelta(days=max(number, 1) - 1)
     response = ET.Element("response")
-    hotel = ET.SubElement(response, "hotel", {"id": hotel_id})
-    for room_id, rate_ids in sorted(sim.hotels[hotel_id].rooms.items()):
-        room_el = ET.SubElement(hotel, "room", {"id": room_id})
+    info = sim.hotels[hotel_id]
+    hotel = ET.SubElement(response, "hotel", {"id": hotel_id, "currency": info.currency})
+    for room_id, rate_ids in sorted(info.rooms.items()):
+        room_el = ET.SubElement(hotel, "room", {"id": room_id, "name": info.room_name(room_id)})
         for night in nights(start, end):
             date_el = ET.SubElement(room_el, "date", {"value": night.isoformat()})
             room = sim.calendar.get((hotel_id, room_id, ""), night)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import itertools
 import secrets
@@ -63,20 +61,8 @@ class BookingSimulator:
         if self.faults.credentials_expired or not authorization:
             raise AuthFailed
         scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "basic":
-            try:
-                user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError) as exc:
-                raise AuthFailed from exc
-            account = self.accounts.get(user)
-            # Documented: '+' is not allowed in machine-account passwords.
-            if (
-                account is None
-                or "+" in password
-                or not secrets.compare_digest(password, account.password)
-            ):
-                raise AuthFailed
-            return account
+        # Basic auth was sunset on 31 Dec 2025: the platform answers it with 401, as it does
+        # any other credentials it does not take. Only tokens from the exchange work.
         if scheme.lower() == "bearer":
             try:
                 claims = jwt.decode(
@@ -85,8 +71,13 @@ class BookingSimulator:
                     algorithms=["HS256"],
                     audience=TOKEN_AUDIENCE,
                     issuer=TOKEN_ISSUER,
-                    # Expiry is judged by the sandbox clock, which tests can move forward.
-                    options={"require": ["exp", "iat", "sub"], "verify_exp": False},
+                    # Expiry and issue time are judged by the sandbox clock, which tests can
+                    # move forward (a token issued after a move is not "from the future").
+                    options={
+                        "require": ["exp", "iat", "sub"],
+                        "verify_exp": False,
+                        "verify_iat": False,
+                    },
                 )
             except jwt.PyJWTError as exc:
                 raise AuthFailed from exc
@@ -221,6 +212,31 @@ class BookingSimulator:
                 return False
         return not (last is not None and last.closed_to_departure)
 
+    def _prices(
+        self,
+        res: Reservation,
+        given: Decimal | None,
+        kept: dict[date, Decimal] | None = None,
+    ) -> dict[date, Decimal]:
+        """Each night's price: the one given, else the one kept, else what we were loaded for
+        the room rate (the occupancy price for the party where one is loaded), else the
+        simulator's default for a night never priced."""
+        out = {}
+        for night in stay_nights(res.arrival, res.departure):
+            if given is not None:
+                out[night] = given
+                continue
+            if kept and night in kept:
+                out[night] = kept[night]
+                continue
+            day = self.calendar.get((res.hotel_id, res.room_id, res.rate_id), night)
+            guests = res.adults + res.children
+            price = None
+            if day is not None:
+                price = day.prices_by_occupancy.get(guests) or day.price
+            out[night] = price or DEFAULT_PRICE
+        return out
+
     def _take(self, res: Reservation, delta: int) -> None:
         for night in stay_nights(res.arrival, res.departure):
             room = self.calendar.day((res.hotel_id, res.room_id, ""), night)
@@ -268,8 +284,6 @@ class BookingSimulator:
         rate_id = booking.rate_plan_id or min(hotel.rooms[room_id])
         if rate_id not in hotel.rooms[room_id]:
             raise ControlError(404, f"no rate {rate_id} on room {room_id}")
-        loaded = self.calendar.get((hotel.id, room_id, rate_id), booking.arrival)
-        price = booking.price_per_night or (loaded.price if loaded and loaded.price else None)
         res = Reservation(
             id=str(next(self._ids)),
             hotel_id=hotel.id,
@@ -283,13 +297,15 @@ class BookingSimulator:
             last_name=booking.last_name,
             email=str(booking.email),
             phone=booking.phone,
-            price_per_night=price or DEFAULT_PRICE,
+            prices={},
             currency=booking.currency or hotel.currency,
+            room_name=hotel.room_name(room_id),
             created_at=self.clock.now(),
             pending={"new": 1},
         )
         if not booking.force and not self._sellable(res):
             raise ControlError(409, "the nights are not bookable on Booking.com")
+        res.prices = self._prices(res, booking.price_per_night)
         self._take(res, -1)
         self.reservations[res.id] = res
         return self._summary(res)
@@ -298,12 +314,15 @@ class BookingSimulator:
         res = self._live(booking_id)
         before = dataclasses.replace(res)
         self._take(res, +1)
-        for name in ("arrival", "departure", "adults", "children", "price_per_night"):
+        for name in ("arrival", "departure", "adults", "children"):
             if (value := getattr(change, name)) is not None:
                 setattr(res, name, value)
         if res.departure <= res.arrival or not self._sellable(res):
             self._restore(res, before)
             raise ControlError(409, "the changed stay is not bookable on Booking.com")
+        # Nights kept keep the price booked; new nights cost what is loaded now.
+        kept = {n: p for n, p in before.prices.items() if res.arrival <= n < res.departure}
+        res.prices = self._prices(res, change.price_per_night, kept)
         self._take(res, -1)
         self._next_version(res, "modified")
         return self._summary(res)

@@ -227,9 +227,9 @@ def create_expedia_app(sim: ExpediaSimulator) -> Any:
         )
 
     def render_fault(status: int, message: str) -> tuple[bytes, str]:
-        return xmlsafe.to_bytes(
-            eqc.error_rs("Response", eqc.BASE, EqcError(eqc.SYSTEM_ERROR, message))
-        ), MEDIA
+        # An injected rate limit answers like the simulator's own (4201), other faults 4000.
+        code = eqc.RATE_LIMITED if status == 429 else eqc.SYSTEM_ERROR
+        return xmlsafe.to_bytes(eqc.error_rs("Response", eqc.BASE, EqcError(code, message))), MEDIA
 
     return FaultInjection(app, sim.faults, render_fault)
 
