@@ -18,6 +18,7 @@ import httpx
 from pms.channel import inbound, pull
 from pms.channel.adapters import adapter_for
 from pms.channel.adapters.base import Puller
+from pms.channel.adapters.google import MAX_RUNS, PACKAGE
 from pms.settings import get_settings
 from tests.factories import Agency
 from tests.integration.channel.helpers import HOST_CODE
@@ -44,6 +45,9 @@ class Driver:
     cannot: ClassVar[dict[int, str]] = {}
     # Messages are pulled (and acknowledged) rather than pushed as webhooks.
     pulls: ClassVar[bool] = False
+    # A guest's booking or change carries the platform's price (else the platform charges our
+    # quote, and a changed stay is priced by Core).
+    sets_price: ClassVar[bool] = True
     api_url: str = ""
     connection_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -386,8 +390,200 @@ class Expedia(Driver):
         )
 
 
+_NO_BOOKINGS = (
+    "Google Vacation Rentals takes no bookings: Google sends the guest to our booking site "
+    "(the landing page), where the stay is a direct booking (scenario 10 covers how it closes "
+    "the nights on Google)"
+)
+
+
+class Vrbo(Driver):
+    """FeWo-direkt/Vrbo pulls our feeds and books in real time by calling our booking endpoint.
+    The read-back is what the simulator shows after it pulled our feeds (a pull is triggered
+    before each look, as its schedule would); guests book, change and cancel through the
+    simulator, which calls us and waits for our answer (that answer is the acknowledgement)."""
+
+    platform = "fewo_direkt"
+    # Nothing is sent: a flush records what the feeds now say, one record for any change.
+    max_calls_365 = 1
+    sets_price = False  # Vrbo asks us for the price (quoteRequest) and charges it
+    listing = "501"
+    password = "vrbo-cert-password-1"
+    cannot: ClassVar[dict[int, str]] = {
+        14: "Vrbo books in real time through our bookingRequest: a stay that clashes with a "
+        "Core stay is refused under the inventory guard (errorList DATES_NOT_AVAILABLE) and "
+        "Vrbo does not take it, so no platform booking can collide with a Core stay (the refusal "
+        "and 20 concurrent requests giving one CONFIRMED: tests/integration/channel/test_vrbo.py)",
+        15: "Vrbo's booking and update requests are synchronous calls answered at once, with no "
+        "message queue or revision: the platform delivers nothing twice or out of order; a "
+        "repeated bookingRequest (same trackingUuid) answers the same reservation "
+        "(test_vrbo.py::test_bad_input_wrong_credentials_and_other_agencies)",
+        16: "we never call Vrbo with credentials: Vrbo calls us with the connection's, so there "
+        "is nothing of ours the platform can revoke (wrong or another connection's credentials "
+        "get a 401 from our feeds and booking endpoint: test_vrbo.py)",
+        17: "nothing is pushed to Vrbo, so nothing of ours fails or waits while it is down: its "
+        "next pull reads the full current state from the feeds (each document carries all 365 "
+        "nights), and a guest cannot book on a platform that is down",
+        18: "we send Vrbo no requests to rate-limit: Vrbo pulls at its own pace, and an unchanged "
+        "feed answers 304 (test_vrbo_unchanged.py)",
+    }
+
+    @property
+    def sim(self) -> str:
+        return "vrbo"
+
+    async def setup(self, sandbox: httpx.AsyncClient) -> None:
+        self.extra["sandbox"] = sandbox
+
+    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
+        username = f"vrbo-cert-{uuid.uuid4().hex[:8]}"
+        r = await client.post(
+            "/api/v1/channel-connections",
+            json={
+                "platform": "fewo_direkt",
+                "credentials": {
+                    "username": username,
+                    "password": self.password,
+                    "advertiser_id": f"adv-{username}",
+                    "listings": self.listing,
+                },
+            },
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        connection_id = r.json()["id"]
+        r = await client.post(
+            f"/api/v1/channel-connections/{connection_id}/mappings",
+            json={"remote_listing_id": self.listing, "property_id": a.property_id},
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        mapping_id = str(r.json()["id"])
+        base = f"{self.api_url}/api/v1/channels/fewo_direkt/{connection_id}"
+        sandbox: httpx.AsyncClient = self.extra["sandbox"]
+        r = await sandbox.put(
+            "/control/vrbo/config",
+            json={
+                "feed_url": f"{base}/feeds/advertisersContentIndex",
+                "booking_url": f"{base}/booking",
+                "username": username,
+                "password": self.password,
+                "timeout_s": 10,
+            },
+        )
+        r.raise_for_status()
+        return connection_id, mapping_id
+
+    async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
+        r = await sandbox.post("/control/vrbo/pull")
+        r.raise_for_status()
+        assert r.json()["errors"] == [], r.json()
+        r = await sandbox.get(
+            f"/control/vrbo/listings/{self.listing}/days",
+            params={"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()},
+        )
+        if r.status_code == 404:
+            return {}  # Vrbo has read nothing of the listing yet
+        r.raise_for_status()
+        out = {}
+        for d in r.json():
+            night = _night(d)
+            night.max_stay = night.max_stay or None  # the feed's maxStay 0: no maximum
+            out[d["date"]] = night
+        return out
+
+    async def book(
+        self,
+        sandbox: httpx.AsyncClient,
+        arrival: date,
+        departure: date,
+        *,
+        price: str | None = None,
+        force: bool = False,
+    ) -> str:
+        # No price: Vrbo charges the guest our quote (its quoteRequest/bookingRequest).
+        r = await sandbox.post(
+            "/control/vrbo/bookings",
+            json={
+                "listing_id": self.listing,
+                "arrival": arrival.isoformat(),
+                "departure": departure.isoformat(),
+                "force": force,
+            },
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    async def acknowledged(self, sandbox: httpx.AsyncClient, code: str) -> bool:
+        """Our answer to each of the stay's requests came in time and was read."""
+        found = (await sandbox.get("/control/vrbo/reservations")).json()
+        return any(
+            x["id"] == code
+            and x["external_id"]
+            and all(e["outcome"] == "answered" for e in x["exchanges"])
+            for x in found
+        )
+
+
+class Google(Driver):
+    """Google Vacation Rentals: ARI pushed as OTA messages (Property Data once, on connecting).
+    Google offers no read-back of ARI: the simulator's control read-back shows the nights as
+    Google holds them (rate plan ``standard``)."""
+
+    platform = "google"
+    max_calls_365 = math.ceil(365 / MAX_RUNS)  # runs per push (rates, inventory, availability)
+    listing = "fewo-42"
+    partner = "pms_partner_key"
+    cannot: ClassVar[dict[int, str]] = {
+        11: _NO_BOOKINGS,
+        12: _NO_BOOKINGS,
+        13: _NO_BOOKINGS,
+        14: _NO_BOOKINGS,
+        15: _NO_BOOKINGS + "; and no messages reach us from Google to duplicate or reorder",
+        17: "recovery after the outage is the reconciliation, which reads the platform's ARI "
+        "back: Google Hotel Center offers no read-back (the adapter refuses it), so what the "
+        "outage dead-lettered is sent again with the dead letters' retry instead; and the "
+        "scenario's booking made during the outage cannot exist on Google",
+    }
+
+    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
+        r = await client.post(
+            "/api/v1/channel-connections",
+            json={
+                "platform": "google",
+                "credentials": {"partner_key": self.partner, "listings": self.listing},
+            },
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        connection_id = r.json()["id"]
+        r = await client.post(
+            f"/api/v1/channel-connections/{connection_id}/mappings",
+            json={"remote_listing_id": self.listing, "property_id": a.property_id},
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        mapping_id = str(r.json()["id"])
+        r = await client.post(
+            f"/api/v1/channel-connections/{connection_id}/google/property-data",
+            headers={**a.auth(), "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status_code == 200, r.text
+        return connection_id, mapping_id
+
+    async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
+        r = await sandbox.get(
+            f"/control/google/listings/{self.listing}/days",
+            params={"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()},
+        )
+        r.raise_for_status()
+        return {d["date"]: _night(d) for d in r.json() if d["rate_plan_id"] == PACKAGE}
+
+
 PLATFORMS: dict[str, type[Driver]] = {
     "airbnb": Airbnb,
     "booking_com": BookingCom,
     "expedia": Expedia,
+    "fewo_direkt": Vrbo,
+    "google": Google,
 }
