@@ -8,7 +8,9 @@ calls within its limits, and platform answers into ``PlatformError``s the engine
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -34,6 +36,29 @@ class PlatformError(Exception):
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+_retried: ContextVar[list[int] | None] = ContextVar("channel_requests_retried", default=None)
+
+
+def retried_inside() -> None:
+    """An adapter sent a request of one call again by itself (a later message of a push that
+    waited out a 429, so the ones before it are not sent twice): the engine counts it as an
+    attempt of the call, so the sync log shows the refusal."""
+    box = _retried.get()
+    if box is not None:
+        box[0] += 1
+
+
+@contextmanager
+def counting_retries() -> Iterator[list[int]]:
+    """The requests ``retried_inside`` counts while the block runs (``[n]``)."""
+    box = [0]
+    token = _retried.set(box)
+    try:
+        yield box
+    finally:
+        _retried.reset(token)
 
 
 class PartlyApplied(PlatformError):

@@ -43,6 +43,7 @@ from pms.channel.adapters.base import (
     Run,
     TokenExpired,
     VerifiedWebhook,
+    retried_inside,
 )
 from pms.core import secretbox
 from pms.core.errors import Unprocessable
@@ -397,6 +398,7 @@ class BookingAdapter:
                 if not sent or exc.status != 429 or attempt == 5:
                     raise
                 await asyncio.sleep(exc.retry_after or 1.0)
+                retried_inside()
         raise AssertionError("unreachable")
 
     async def read_back(

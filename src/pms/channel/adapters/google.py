@@ -36,6 +36,7 @@ from pms.channel.adapters.base import (
     Run,
     VerifiedWebhook,
     listing_ids,
+    retried_inside,
 )
 from pms.core.errors import Unprocessable
 from pms.core.money import minor_unit_exponent
@@ -427,18 +428,36 @@ class GoogleAdapter:
         partner = self._partner(credentials)
         stamp = f"{listing_id}-{batch.runs[0].start}-{datetime.now(UTC).timestamp():.0f}"
         rates = rate_amounts(partner, listing_id, currency, batch.runs, f"r-{stamp}")
+        messages = [
+            (
+                PATHS["inventory"],
+                inventory(partner, listing_id, batch.runs, f"i-{stamp}"),
+                "inventory",
+            ),
+            (
+                PATHS["avail"],
+                availability(partner, listing_id, batch.runs, f"a-{stamp}"),
+                "availability",
+            ),
+        ]
         if rates is not None:
-            await self._post(PATHS["rates"], rates, "rates")
-        await self._post(
-            PATHS["inventory"],
-            inventory(partner, listing_id, batch.runs, f"i-{stamp}"),
-            "inventory",
-        )
-        await self._post(
-            PATHS["avail"],
-            availability(partner, listing_id, batch.runs, f"a-{stamp}"),
-            "availability",
-        )
+            messages.insert(0, (PATHS["rates"], rates, "rates"))
+        for i, (path, body, what) in enumerate(messages):
+            await self._post_after(i > 0, path, body, what)
+
+    async def _post_after(self, sent: bool, path: str, body: bytes, what: str) -> None:
+        """A later message of a push: refused for the account's update cap (429), it waits as
+        long as Google asks and goes again by itself, so the messages before it (applied) are
+        not sent again by the engine's retry of the whole push."""
+        for attempt in range(1, 6):
+            try:
+                await self._post(path, body, what)
+                return
+            except PlatformError as exc:
+                if not sent or exc.status != 429 or attempt == 5:
+                    raise
+                await asyncio.sleep(exc.retry_after or 1.0)
+                retried_inside()
 
     async def read_back(
         self, credentials: Mapping[str, Any], listing_id: str, currency: str, start: date, end: date

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pms.channel import connections
-from pms.channel.adapters.base import CredentialsRefused, PlatformError, TokenExpired
+from pms.channel.adapters.base import (
+    CredentialsRefused,
+    PlatformError,
+    TokenExpired,
+    counting_retries,
+)
 from pms.channel.engine import breaker, limiter, retries
 from pms.channel.metrics import PLATFORM_CALLS
 from pms.models.channel import ChannelConnection
@@ -102,7 +107,11 @@ async def call(account: Account, fn: Callable[[dict[str, Any]], Awaitable[T]]) -
         account.attempts += 1
         used = account.credentials
         try:
-            result = await fn(used)
+            with counting_retries() as retried:
+                try:
+                    result = await fn(used)
+                finally:
+                    account.attempts += retried[0]
         except TokenExpired as exc:
             await PLATFORM_CALLS.inc(conn.platform, "token_expired")
             if refreshed:
