@@ -1,6 +1,6 @@
 """The platforms the certification suite runs for: one driver each, holding only what differs
 between platforms (how to connect and map, how to read the platform's nights back, how a guest
-books, changes and cancels there, how its messages reach us). Adding a platform (Vrbo, Google)
+books, changes and cancels there, how its messages reach us). Adding a platform
 is a driver here and its name in ``PLATFORMS``; a scenario it cannot express goes into its
 ``cannot`` with the reason, and the suite reports it as skipped with that reason."""
 
@@ -540,10 +540,11 @@ class Google(Driver):
         13: _NO_BOOKINGS,
         14: _NO_BOOKINGS,
         15: _NO_BOOKINGS + "; and no messages reach us from Google to duplicate or reorder",
-        17: "recovery after the outage is the reconciliation, which reads the platform's ARI "
-        "back: Google Hotel Center offers no read-back (the adapter refuses it), so what the "
-        "outage dead-lettered is sent again with the dead letters' retry instead; and the "
-        "scenario's booking made during the outage cannot exist on Google",
+        17: "the scenario recovers by reconciliation, which reads the platform's ARI back: "
+        "Google Hotel Center offers no ARI read-back (the adapter refuses it), so there is "
+        "nothing to reconcile with (what an outage dead-lettered goes out again with the dead "
+        "letters' retry); and the booking the scenario makes during the outage cannot exist "
+        "on Google",
     }
 
     async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
