@@ -345,6 +345,13 @@ async def ari_latency(
         for p in platforms
     }
     from_answer = {p: [seen[p][k] - committed[p][k] for k in seen[p]] for p in platforms}
+    for p in platforms:
+        slow = sorted(committed[p][k] - begun for k in seen[p] if seen[p][k] - committed[p][k] > 2)
+        if slow:
+            say(
+                f"  {p}: {len(slow)} changes over 2 s, answered {slow[0]:.1f} to {slow[-1]:.1f} s "
+                "into the phase"
+            )
     calls = await calls_per_platform(database_url, begun)
     offered = made / (ended - begun)
     say(f"ARI changes: {made} made ({offered:.1f}/s offered), each to {len(platforms)} platforms")
