@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -46,6 +50,32 @@ CalendarKey = tuple[str, str, str]
 class Calendar:
     def __init__(self) -> None:
         self._days: dict[CalendarKey, dict[date, DayState]] = {}
+        # Every change of a night's price with the wall-clock time (the Channel Manager
+        # bench's change → platform latency): (seq, key, night, price, at).
+        self.price_log: deque[tuple[int, CalendarKey, date, Decimal, float]] = deque(maxlen=500_000)
+        self._price_seq = itertools.count(1)
+
+    def set_price(self, key: CalendarKey, night: date, price: Decimal) -> DayState:
+        """The night's price, logged when it changes."""
+        day = self.day(key, night)
+        if day.price != price:
+            self.price_log.append((next(self._price_seq), key, night, price, time.time()))
+        day.price = price
+        return day
+
+    def prices_since(self, since: int) -> list[dict[str, Any]]:
+        """The price log after ``since``, as the control API shows it (like Airbnb's)."""
+        return [
+            {
+                "seq": n,
+                "listing_id": "/".join(k for k in key if k),
+                "date": night.isoformat(),
+                "price": f"{price:.2f}",
+                "at": at,
+            }
+            for n, key, night, price, at in self.price_log
+            if n > since
+        ]
 
     def day(self, key: CalendarKey, night: date) -> DayState:
         return self._days.setdefault(key, {}).setdefault(night, DayState())

@@ -481,20 +481,9 @@ class BookingAdapter:
                 await self._ack(queue, [res_id])
 
     async def _ack(self, queue: str, ids: list[str]) -> bool:
-        endpoint, container, element = QUEUES[queue]
-        rs = ota.root(f"{endpoint}RS", target=self.target, version="2.001")
-        ET.SubElement(rs, "Success")
-        holder = ET.SubElement(rs, container)
-        for res_id in dict.fromkeys(ids):
-            item = ET.SubElement(holder, element)
-            ET.SubElement(
-                ET.SubElement(ET.SubElement(item, "ResGlobalInfo"), "HotelReservationIDs"),
-                "HotelReservationID",
-                {"ResID_Value": res_id},
-            )
-        response = await self._request(
-            "POST", f"/hotels/ota/{endpoint}", f"{endpoint} ack", ota.to_bytes(rs)
-        )
+        endpoint = QUEUES[queue][0]
+        body = ota.to_bytes(acknowledgement(queue, ids, target=self.target))
+        response = await self._request("POST", f"/hotels/ota/{endpoint}", f"{endpoint} ack", body)
         return response.is_success
 
     async def pull_bookings(
@@ -539,6 +528,23 @@ class BookingAdapter:
             occurred_at=datetime.fromisoformat(envelope["pulled_at"]),
             reservation=res,
         )
+
+
+def acknowledgement(queue: str, ids: Sequence[str], *, target: str = "Production") -> ET.Element:
+    """The ``OTA_HotelResNotifRS`` / ``OTA_HotelResModifyNotifRS`` that acknowledges the
+    reservations ``ids`` of a queue (``"new"`` or ``"modify"``)."""
+    endpoint, container, element = QUEUES[queue]
+    rs = ota.root(f"{endpoint}RS", target=target, version="2.001")
+    ET.SubElement(rs, "Success")
+    holder = ET.SubElement(rs, container)
+    for res_id in dict.fromkeys(ids):
+        item = ET.SubElement(holder, element)
+        ET.SubElement(
+            ET.SubElement(ET.SubElement(item, "ResGlobalInfo"), "HotelReservationIDs"),
+            "HotelReservationID",
+            {"ResID_Value": res_id},
+        )
+    return rs
 
 
 def _text(value: bytes | str) -> str:

@@ -72,7 +72,8 @@ def ota_root(name: str, message_id: str, now: datetime, **attrs: str) -> ET.Elem
 
 def pos(root: ET.Element, requestor: str) -> None:
     source = ET.SubElement(ET.SubElement(root, "POS"), "Source")
-    ET.SubElement(source, "RequestorID", {"ID": requestor})
+    # Type 22: ERSP (OTA code list UIT); the schema requires a Type (make lint-xml).
+    ET.SubElement(source, "RequestorID", {"ID": requestor, "Type": "22"})
 
 
 def status_control(parent: ET.Element, run: Run, room: str, rate: str | None = None) -> ET.Element:

@@ -314,7 +314,7 @@ def _apply_rate_message(
         day.currency = hotel.currency
         for guests, value in prices.items():
             if guests is None:
-                day.price = value
+                calendar.set_price((hotel.id, room, rate), night, value)
             else:
                 day.prices_by_occupancy[guests] = value
     return None

@@ -7,15 +7,16 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from pms.sandbox import ota, xmlsafe
 from pms.sandbox.booking.accounts import Account
 from pms.sandbox.booking.ari import Outcome, Refused, apply_avail, apply_rates, expect_root
 from pms.sandbox.booking.reservations import Queue, render_into
 from pms.sandbox.booking.simulator import AuthFailed, BookingSimulator
+from pms.sandbox.control import ControlError
 from pms.sandbox.days import nights
 from pms.sandbox.faults import FaultInjection
 from pms.sandbox.ota import OtaError, q
@@ -299,11 +300,31 @@ def render_availability(sim: BookingSimulator, hotel_id: str, start: Any, number
     return xmlsafe.to_bytes(response, ota.ruid_comment())
 
 
+class NewHotels(BaseModel):
+    count: int = Field(ge=1, le=5000)
+    currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
+    # The machine account that manages them (the one the PMS's client id belongs to).
+    account: str = "sandbox-pms"
+
+
 def booking_control_router(sim: BookingSimulator) -> APIRouter:
     router = APIRouter(prefix="/control/booking", tags=["control: booking"])
 
     @router.get("/reservations", summary="Every reservation with the queues it waits in")
     async def reservations() -> list[dict[str, Any]]:
         return sim.summaries()
+
+    @router.post(
+        "/hotels", status_code=201, summary="Create hotels of one room and one rate plan each"
+    )
+    async def create_hotels(body: NewHotels) -> list[dict[str, str]]:
+        try:
+            return sim.create_hotels(body.count, body.currency, body.account)
+        except ControlError as exc:
+            raise HTTPException(exc.status, exc.detail) from None
+
+    @router.get("/price-log", summary="Prices as they changed, with wall-clock times")
+    async def price_log(since: int = 0) -> list[dict[str, Any]]:
+        return sim.calendar.prices_since(since)
 
     return router

@@ -47,10 +47,33 @@ class BookingSimulator:
         self.calendar = Calendar()
         self.reservations: dict[str, Reservation] = {}
         self._ids = itertools.count(4_000_000_001)
+        self._hotel_ids = itertools.count(9_100_001)
         # No numeric limit is documented for Connectivity: the simulator's own default.
         self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
         self.token_limiter = SlidingWindow(TOKENS_PER_HOUR, 3600.0, self.clock.seconds)
         self.faults.clear()
+
+    def create_hotels(self, count: int, currency: str, username: str) -> list[dict[str, str]]:
+        """``count`` new hotels of one room and one rate plan each, managed by the machine
+        account ``username`` (the bench maps many hotels at once)."""
+        account = self.accounts.get(username)
+        if account is None:
+            raise ControlError(404, f"No machine account {username}")
+        out = []
+        for _ in range(count):
+            hotel_id = str(next(self._hotel_ids))
+            room_id, rate_id = f"{hotel_id}01", f"7{hotel_id}"
+            self.hotels[hotel_id] = Hotel(hotel_id, currency, {room_id: {rate_id}})
+            account.hotel_ids.add(hotel_id)
+            out.append(
+                {
+                    "hotel_id": hotel_id,
+                    "room_id": room_id,
+                    "rate_plan_id": rate_id,
+                    "listing_id": f"{hotel_id}/{room_id}/{rate_id}",
+                }
+            )
+        return out
 
     def today_cet(self) -> date:
         return self.clock.today_in(CET)

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from pms.sandbox import xmlsafe
+from pms.sandbox.control import ControlError
 from pms.sandbox.days import nights, stay_nights
 from pms.sandbox.expedia import eqc
 from pms.sandbox.expedia.eqc import EqcError, EqcRefused
@@ -75,6 +76,12 @@ def render_booking(
     guest = ET.SubElement(booking, "PrimaryGuest")
     ET.SubElement(guest, "Name", {"givenName": stay.given_name, "surname": stay.surname})
     ET.SubElement(guest, "Phone", {"countryCode": "", "cityAreaCode": "", "number": stay.phone})
+
+
+class NewHotels(BaseModel):
+    count: int = Field(ge=1, le=5000)
+    username: str = Field(default="EQCsandbox", min_length=1, max_length=64)
+    password: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class Processing(BaseModel):
@@ -286,6 +293,22 @@ def expedia_control_router(sim: ExpediaSimulator) -> APIRouter:
     @router.get("/bookings", summary="Every booking with its messages and confirm numbers")
     async def bookings() -> list[dict[str, Any]]:
         return [sim.summary(b) for b in sim.bookings.values()]
+
+    @router.post(
+        "/hotels",
+        status_code=201,
+        summary="Create hotels of one room type and one rate plan each (and their account)",
+    )
+    async def create_hotels(body: NewHotels) -> dict[str, Any]:
+        try:
+            credentials, hotels = sim.create_hotels(body.count, body.username, body.password)
+        except ControlError as exc:
+            raise HTTPException(exc.status, exc.detail) from None
+        return {"credentials": credentials, "hotels": hotels}
+
+    @router.get("/price-log", summary="Prices as they changed, with wall-clock times")
+    async def price_log(since: int = 0) -> list[dict[str, Any]]:
+        return sim.calendar.prices_since(since)
 
     @router.put("/processing", summary="How long EQC takes per request (holding its connection)")
     async def processing(body: Processing) -> Processing:

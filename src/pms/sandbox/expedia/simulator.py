@@ -134,12 +134,40 @@ class ExpediaSimulator:
         self.calendar = Calendar()
         self.bookings: dict[str, Booking] = {}
         self._ids = itertools.count(2_543_453_200)
+        self._hotel_ids = itertools.count(13_000_001)
         self._busy: set[tuple[str, str]] = set()
         # Time spent "processing" while holding the connection slot (lets tests overlap calls).
         self.processing_delay_s = 0.0
         # [GUESS] no numeric limit is documented for EQC
         self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
         self.faults.clear()
+
+    def create_hotels(
+        self, count: int, username: str, password: str | None
+    ) -> tuple[dict[str, str], list[dict[str, str]]]:
+        """``count`` new hotels of one room type and one rate plan each, in the EQC account
+        ``username`` (created with ``password`` when it does not exist; a new password when
+        none is given). Returns the account's credentials and the hotels."""
+        account = self.accounts.get(username)
+        if account is None:
+            account = Account(username, password or secrets.token_urlsafe(12), {})
+            self.accounts[username] = account
+        elif password is not None and not secrets.compare_digest(password, account.password):
+            raise ControlError(409, f"Account {username} exists with another password")
+        out = []
+        for _ in range(count):
+            hotel_id = str(next(self._hotel_ids))
+            room_id, rate_id = f"{hotel_id}1", f"{hotel_id}A"
+            account.hotels[hotel_id] = {room_id: {rate_id}}
+            out.append(
+                {
+                    "hotel_id": hotel_id,
+                    "room_id": room_id,
+                    "rate_plan_id": rate_id,
+                    "listing_id": f"{hotel_id}/{room_id}/{rate_id}",
+                }
+            )
+        return {"username": account.username, "password": account.password}, out
 
     # --- authentication and the one-connection rule ---------------------------------------
 
@@ -274,12 +302,12 @@ class ExpediaSimulator:
                 if total is not None:
                     day.units = int(total)
             for rate in room.findall(f"{{{ns}}}RatePlan"):
-                self._apply_rate(
-                    self.calendar.day((hotel_id, room_id, rate.get("id", "")), night), rate, ns
-                )
+                self._apply_rate((hotel_id, room_id, rate.get("id", "")), night, rate, ns)
 
-    @staticmethod
-    def _apply_rate(day: Any, rate: ET.Element, ns: str) -> None:
+    def _apply_rate(
+        self, key: tuple[str, str, str], night: date, rate: ET.Element, ns: str
+    ) -> None:
+        day = self.calendar.day(key, night)
         if (closed := _text_bool(rate.get("closed"), "")) is not None:
             day.closed = closed
         for amount in rate.findall(f"{{{ns}}}Rate"):
@@ -287,7 +315,7 @@ class ExpediaSimulator:
                 continue  # [GUESS] LOS-specific rates are accepted but not modelled
             day.currency = amount.get("currency")
             for per_day in amount.findall(f"{{{ns}}}PerDay"):
-                day.price = Decimal(per_day.get("rate", ""))
+                self.calendar.set_price(key, night, Decimal(per_day.get("rate", "")))
             for per_occ in amount.findall(f"{{{ns}}}PerOccupancy"):
                 day.prices_by_occupancy[int(per_occ.get("occupancy", ""))] = Decimal(
                     per_occ.get("rate", "")

@@ -1,0 +1,1 @@
+"""The XML lint developer check (``make lint-xml``): see ``__main__``."""
