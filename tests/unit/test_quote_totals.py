@@ -65,3 +65,21 @@ def test_negative_halves_round_away_from_zero() -> None:
         -1,
         -7,
     ]
+
+
+def test_a_percent_fee_taxed_in_a_class_of_its_own() -> None:
+    """The VAT base of a class that only a percent fee falls in starts at zero: 10 % of 104.90
+    is 10.49, whose 19 % VAT is 1.9931, so 1.99 (a base that started at 0.01 would give 2.00)."""
+    from pms.core.quotes import Fee, FeeKind, TaxClass
+
+    tariff = Tariff(
+        accommodation_tax_class="std",
+        tax_classes={"std": TaxClass("std", Decimal(19)), "svc": TaxClass("svc", Decimal(19))},
+        fees=(
+            Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, percent=Decimal(10), tax_class="svc"),
+        ),
+        los_discounts=(),
+        visitor_tax=None,
+    )
+    # 104.90 + 19.93 VAT on it + 10.49 fee + 1.99 VAT on the fee
+    assert total_minor(tariff, 10490, 1, Guests(2)) == 10490 + 1993 + 1049 + 199
