@@ -80,14 +80,15 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # The loop-blocking check fails a test whose event loop stalls; on a shared 2-core runner the
-# first compilation of a query can take ~150 ms, so CI allows 250 ms (the design target is 100).
+# first compilation of a query can take ~150 ms, and two test workers share the cores, so
+# make test allows 500 ms (the design target is 100; blocking I/O of a second still fails).
 # Two pytest-xdist workers, a test file each at a time (--dist loadfile keeps a file's fixtures in
 # one process): most tests wait on subprocesses (PostgreSQL, workers, the API, Chromium), so two
 # halve the wall time on two cores. Each worker starts its own PostgreSQL and Redis.
 # PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= 2
 pytest: install
-	PMS_TEST_SLOW_CALLBACK_MS=$${PMS_TEST_SLOW_CALLBACK_MS:-250} $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	PMS_TEST_SLOW_CALLBACK_MS=$${PMS_TEST_SLOW_CALLBACK_MS:-500} $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Mutation testing (mutmut) of the modules that hold the rules, each with its own tests
 # (tests/mutation/modules.py): the score per module and the surviving mutants. Slow (a day for

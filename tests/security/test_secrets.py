@@ -13,6 +13,7 @@ from pms.settings import (
     DEV_SECRET_KEY,
     SANDBOX_AIRBNB_CLIENT_SECRET,
     SANDBOX_AIRBNB_WEBHOOK_SECRET,
+    SANDBOX_BOOKING_CLIENT_SECRET,
     SANDBOX_STRIPE_SECRET_KEY,
     SANDBOX_STRIPE_WEBHOOK_SECRET,
     InsecureSettings,
@@ -29,6 +30,7 @@ SECRET_VARIABLES = (
     "STRIPE_WEBHOOK_SECRET",
     "AIRBNB_CLIENT_SECRET",
     "AIRBNB_WEBHOOK_SECRET",
+    "BOOKING_CLIENT_SECRET",
 )
 
 
@@ -68,6 +70,8 @@ def test_a_short_secret_key_is_refused() -> None:
         # be believed by every agency's Airbnb connection.
         ("airbnb_webhook_secret", SANDBOX_AIRBNB_WEBHOOK_SECRET),
         ("airbnb_client_secret", SANDBOX_AIRBNB_CLIENT_SECRET),
+        # Our Booking.com machine account's secret: the sandbox's is in this repository.
+        ("booking_client_secret", SANDBOX_BOOKING_CLIENT_SECRET),
     ],
 )
 def test_every_other_secret_is_checked_too(variable: str, value: str) -> None:
@@ -83,6 +87,7 @@ def test_strong_secrets_start_and_development_keeps_its_defaults() -> None:
         stripe_webhook_secret="whsec_" + "w" * 32,  # type: ignore[arg-type]
         airbnb_client_secret="a" * 40,  # type: ignore[arg-type]
         airbnb_webhook_secret="b" * 40,  # type: ignore[arg-type]
+        booking_client_secret="c" * 40,  # type: ignore[arg-type]
     )
     assert s.secret_key.get_secret_value() == STRONG
     assert Settings(environment="development").secret_key.get_secret_value() == DEV_SECRET_KEY

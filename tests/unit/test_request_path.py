@@ -52,7 +52,7 @@ def test_bookings_are_created_by_one_function() -> None:
     assert not hasattr(bookings, "from_front")
 
 
-def test_every_route_but_the_signed_platform_webhooks_takes_an_idempotency_key(
+def test_every_route_but_those_the_platforms_call_takes_an_idempotency_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Routes are matched in the order of their domains, and every POST claims its
@@ -76,4 +76,13 @@ def test_every_route_but_the_signed_platform_webhooks_takes_an_idempotency_key(
         for r in routes(app.routes)
         if isinstance(r, APIRoute) and not isinstance(r, IdempotentRoute)
     ]
-    assert plain == ["/channels/{platform}/webhooks"]
+    # What the platforms call on us, authenticated by their signature or the connection's
+    # credentials and idempotent by their own ids (webhook message ids, Vrbo's trackingUuid).
+    assert plain == [
+        "/channels/{platform}/webhooks",
+        "/channels/fewo_direkt/{connection_id}/feeds/advertisersContentIndex",
+        "/channels/fewo_direkt/{connection_id}/feeds/{index_name}",
+        "/channels/fewo_direkt/{connection_id}/feeds/{kind}/{listing_id}",
+        "/channels/fewo_direkt/{connection_id}/booking-updates",
+        "/channels/fewo_direkt/{connection_id}/booking",
+    ]

@@ -22,7 +22,7 @@ from pms.schemas.channel import GoogleListingFeed, GooglePropertyData, ListingFi
 
 router = APIRouter(route_class=IdempotentRoute, tags=["channels"])
 # Where Google sends guests (no credentials: a public link, like the booking site's pages).
-landing = APIRouter(prefix="/public", tags=["public booking engine"])
+landing = APIRouter(route_class=IdempotentRoute, prefix="/public", tags=["public booking engine"])
 _RESPONSES: Responses = {
     404: {"description": "No such connection in this agency"},
     422: {"description": "Not a Google connection"},

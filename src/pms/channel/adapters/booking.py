@@ -235,6 +235,16 @@ class BookingAdapter:
     async def _request(
         self, method: str, path: str, what: str, body: bytes | None = None, **kwargs: Any
     ) -> httpx.Response:
+        """One call; a token the platform refuses (it may end a token early) is forgotten and the
+        call made once more with a new one, so no caller sees a 401 for a token we kept."""
+        try:
+            return await self._request_once(method, path, what, body, **kwargs)
+        except TokenExpired:
+            return await self._request_once(method, path, what, body, **kwargs)
+
+    async def _request_once(
+        self, method: str, path: str, what: str, body: bytes | None, **kwargs: Any
+    ) -> httpx.Response:
         jwt = await self._token()
         try:
             response = await _client().request(
