@@ -541,6 +541,34 @@ def test_a_change_before_the_ack_arrives_as_the_new_reservation(sandbox: httpx.C
     assert pulled_ids(sandbox, "OTA_HotelResModifyNotif") == []
 
 
+def test_acknowledgements_are_counted_per_revision_repeats_included(
+    sandbox: httpx.Client,
+) -> None:
+    arrival = soon(20)
+    open_nights(sandbox, arrival, arrival + timedelta(days=5))
+    res_id = book(sandbox, arrival)
+
+    def acks() -> dict[str, int]:
+        found = sandbox.get("/control/booking/reservations").json()
+        counts: dict[str, int] = next(x["acks"] for x in found if x["id"] == res_id)
+        return counts
+
+    assert acks() == {}, "nothing acknowledged before the first ack"
+    pulled_ids(sandbox)
+    assert post(sandbox, "/hotels/ota/OTA_HotelResNotif", ack_rq(res_id)).status_code == 200
+    assert acks() == {"1": 1}
+    # a repeat (as after a lost response) is accepted and changes nothing, but is counted
+    assert post(sandbox, "/hotels/ota/OTA_HotelResNotif", ack_rq(res_id)).status_code == 200
+    assert acks() == {"1": 2}
+    sandbox.patch(f"/control/booking/bookings/{res_id}", json={"adults": 3}).raise_for_status()
+    pulled_ids(sandbox, "OTA_HotelResModifyNotif")
+    # a refused (stale-type) ack counts nothing
+    assert post(sandbox, "/hotels/ota/OTA_HotelResNotif", ack_rq(res_id)).status_code == 400
+    ack = ack_rq(res_id, root="OTA_HotelResModifyNotifRS")
+    assert post(sandbox, "/hotels/ota/OTA_HotelResModifyNotif", ack).status_code == 200
+    assert acks() == {"1": 2, "2": 1}
+
+
 def test_modify_and_cancel_after_the_ack_use_the_modify_queue(sandbox: httpx.Client) -> None:
     arrival = soon(20)
     open_nights(sandbox, arrival, arrival + timedelta(days=5))

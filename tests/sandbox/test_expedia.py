@@ -17,6 +17,9 @@ HOTEL, ROOM, RATE = "12933870", "201357986", "206651831A"
 AUTH = '<Authentication username="EQCsandbox" password="eqc-pass"/>'
 
 
+BC_RS_NS = "{http://www.expediaconnect.com/EQC/BC/2007/08}"
+
+
 def soon(days: int) -> date:
     return datetime.now(UTC).date() + timedelta(days=days)
 
@@ -242,6 +245,52 @@ def test_modify_and_cancel_arrive_with_the_hotels_confirm_number(sandbox: httpx.
     assert bookings(post(sandbox, "br", br())) == []
     messages = sandbox.get("/control/expedia/bookings").json()[0]["messages"]
     assert [m["confirm_number"] for m in messages] == ["PMS-9", "PMS-9-M", "PMS-9-C"]
+
+
+def test_confirmations_are_counted_per_message_repeats_included(sandbox: httpx.Client) -> None:
+    booking_id = open_and_book(sandbox, soon(20))
+
+    def confirmations() -> list[int]:
+        found = sandbox.get("/control/expedia/bookings").json()
+        return [m["confirmations"] for x in found if x["id"] == booking_id for m in x["messages"]]
+
+    bookings(post(sandbox, "br", br()))
+    assert confirmations() == [0]
+    assert success(post(sandbox, "bc", bc(booking_id, "Book", "PMS-1")))
+    assert confirmations() == [1]
+    # the same number again (as after a lost response): accepted, counted
+    assert success(post(sandbox, "bc", bc(booking_id, "Book", "PMS-1")))
+    assert confirmations() == [2]
+    # another number for a confirmed message is refused: not counted
+    root = post(sandbox, "bc", bc(booking_id, "Book", "PMS-2"))
+    assert root.find(f"{BC_RS_NS}Success/{BC_RS_NS}Warning") is not None
+    # two modifications before a confirmation: one BC of the type confirms both, once each
+    for nights in (3, 4):
+        sandbox.patch(
+            f"/control/expedia/bookings/{booking_id}", json={"departure": str(soon(20 + nights))}
+        ).raise_for_status()
+    assert success(post(sandbox, "bc", bc(booking_id, "Modify", "PMS-1")))
+    assert confirmations() == [2, 1, 1]
+
+
+def test_a_confirmation_can_be_refused_with_a_warning(sandbox: httpx.Client) -> None:
+    booking_id = open_and_book(sandbox, soon(20))
+    r = sandbox.put(
+        f"/control/expedia/bookings/{booking_id}/refuse-confirmations", json={"times": 1}
+    )
+    assert r.status_code == 200, r.text
+    unknown = sandbox.put("/control/expedia/bookings/404/refuse-confirmations", json={})
+    assert unknown.status_code == 404
+    root = post(sandbox, "bc", bc(booking_id, "Book", "PMS-1"))
+    warning = root.find(f"{BC_RS_NS}Success/{BC_RS_NS}Warning")
+    assert warning is not None
+    assert (warning.get("code"), warning.get("bookingID")) == ("10081", booking_id)
+    assert [m["status"] for m in sandbox.get("/control/expedia/bookings").json()[0]["messages"]] == [
+        "pending"
+    ]
+    # only as many times as asked: the next confirmation is taken
+    root = post(sandbox, "bc", bc(booking_id, "Book", "PMS-1"))
+    assert root.find(f"{BC_RS_NS}Success/{BC_RS_NS}Warning") is None
 
 
 def test_confirming_an_unknown_booking_is_a_warning(sandbox: httpx.Client) -> None:

@@ -90,6 +90,12 @@ class Driver:
         """The platform holds nothing unacknowledged for this reservation."""
         return True
 
+    async def ack_counts(self, sandbox: httpx.AsyncClient, code: str) -> list[int]:
+        """Pull platforms: per state of the reservation that was acknowledged (Booking.com: a
+        revision; Expedia: a Book, Modify or Cancel message), how many acknowledgements the
+        platform accepted for it. Exactly once: every count is 1."""
+        raise NotImplementedError
+
     @property
     def credentials(self) -> dict[str, str]:
         """What the pulling adapter is called with (pull platforms)."""
@@ -303,6 +309,10 @@ class BookingCom(Driver):
         found = [x for x in (await sandbox.get("/control/booking/reservations")).json()]
         return any(x["id"] == code and x["queued_in"] == [] for x in found)
 
+    async def ack_counts(self, sandbox: httpx.AsyncClient, code: str) -> list[int]:
+        found = (await sandbox.get("/control/booking/reservations")).json()
+        return [n for x in found if x["id"] == code for n in x["acks"].values()]
+
     @property
     def credentials(self) -> dict[str, str]:
         return {"hotel_id": self.hotel}
@@ -388,6 +398,10 @@ class Expedia(Driver):
             )
             for x in found
         )
+
+    async def ack_counts(self, sandbox: httpx.AsyncClient, code: str) -> list[int]:
+        found = (await sandbox.get("/control/expedia/bookings")).json()
+        return [m["confirmations"] for x in found if x["id"] == code for m in x["messages"]]
 
 
 _NO_BOOKINGS = (

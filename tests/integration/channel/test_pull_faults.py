@@ -2,7 +2,11 @@
 cancellations on the platform while the simulator fails calls (10 % 5xx, 5 % 429, 2 %
 timeouts), with reservations pulled as the beat would. Afterwards reconciliation finds 0
 mismatches, every reservation is in Core exactly once in its latest state, and every one was
-acknowledged (Booking.com) or confirmed with our number (Expedia)."""
+acknowledged (Booking.com) or confirmed with our number (Expedia) exactly once: the simulator
+counts the acknowledgements it accepted per revision (Booking.com) or per Book/Modify/Cancel
+message (Expedia), repeats of one already acknowledged included. A repeat would be legitimate
+after a lost ack response, but the sandbox's faults refuse a request before it is processed, so
+no response of an applied acknowledgement is ever lost here: every count must be 1."""
 
 from __future__ import annotations
 
@@ -126,6 +130,9 @@ async def test_pulling_platform_under_faults(
         await eventually(all_in, 60, "every reservation once in Core, each acknowledged")
     except AssertionError as exc:
         raise AssertionError(f"{exc}: missing, unacknowledged: {last}") from exc
+    for code in dict.fromkeys(codes):
+        counts = await driver.ack_counts(sandbox, code)
+        assert counts and all(n == 1 for n in counts), (code, counts)
     r = await api.get("/api/v1/bookings", params={"limit": 200, "source": platform}, headers=h)
     for b in r.json()["items"]:
         if b["channel_booking_id"] in codes:

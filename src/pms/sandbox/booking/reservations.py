@@ -2,6 +2,11 @@
 
 A message may be acknowledged only once it was delivered in its latest version: acknowledging a
 stale one is the documented 400 "transaction message of the wrong type".
+
+Acknowledgements are counted per revision (``acks``: version -> accepted acknowledgements naming
+it). The first takes the revision off its queue; a later one of a revision already acknowledged
+is answered with success and changes nothing (a PMS whose ack response was lost may send it
+again), but it is counted, so a test can hold the PMS to "acknowledged exactly once".
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class Reservation:
     # queue -> version waiting there; delivered -> version last handed out by a GET
     pending: dict[Queue, int] = field(default_factory=dict)
     delivered: dict[Queue, int] = field(default_factory=dict)
+    # version -> acknowledgements accepted for it (the first one took it off its queue)
+    acks: dict[int, int] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:

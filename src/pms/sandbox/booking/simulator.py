@@ -197,7 +197,7 @@ class BookingSimulator:
                 )
             waiting = res.pending.get(queue)
             if waiting is None and not res.pending:
-                continue  # already acknowledged: acknowledging again changes nothing
+                continue  # already acknowledged: acknowledging again changes nothing (counted)
             if waiting is None or res.delivered.get(queue) != waiting:
                 raise Refused(
                     400,
@@ -212,8 +212,10 @@ class BookingSimulator:
                         )
                     ],
                 )
-        for res_id in ids:
-            self.reservations[res_id].pending.pop(queue, None)
+        for res_id in dict.fromkeys(ids):
+            res = self.reservations[res_id]
+            version = res.pending.pop(queue, res.version)
+            res.acks[version] = res.acks.get(version, 0) + 1
 
     # --- the platform's view --------------------------------------------------------------
 
@@ -389,6 +391,8 @@ class BookingSimulator:
             "status": res.status,
             "version": res.version,
             "queued_in": sorted(res.pending),
+            # version -> acknowledgements accepted for it (exactly once: each value 1)
+            "acks": {str(v): n for v, n in sorted(res.acks.items())},
             "total": f"{res.total:.2f}",
             "currency": res.currency,
         }

@@ -88,6 +88,10 @@ class Processing(BaseModel):
     delay_s: float = Field(ge=0, le=30)
 
 
+class RefuseConfirmations(BaseModel):
+    times: int = Field(default=1, ge=0, le=100)
+
+
 def create_expedia_app(sim: ExpediaSimulator) -> Any:
     app = FastAPI(title="Expedia QuickConnect (sandbox)", redirect_slashes=False, openapi_url=None)
 
@@ -309,6 +313,16 @@ def expedia_control_router(sim: ExpediaSimulator) -> APIRouter:
     @router.get("/price-log", summary="Prices as they changed, with wall-clock times")
     async def price_log(since: int = 0) -> list[dict[str, Any]]:
         return sim.calendar.prices_since(since)
+
+    @router.put(
+        "/bookings/{booking_id}/refuse-confirmations",
+        summary="Answer the next BC confirmations of a booking with warning 10081",
+    )
+    async def refuse_confirmations(booking_id: str, body: RefuseConfirmations) -> dict[str, Any]:
+        if booking_id not in sim.bookings:
+            raise HTTPException(404, f"no booking {booking_id}")
+        sim.refuse_confirmations[booking_id] = body.times
+        return {"booking_id": booking_id, "times": body.times}
 
     @router.put("/processing", summary="How long EQC takes per request (holding its connection)")
     async def processing(body: Processing) -> Processing:

@@ -78,6 +78,9 @@ class Message:
     status: Literal["pending", "retrieved", "confirmed"] = "pending"
     confirm_number: str | None = None
     confirm_time: str | None = None
+    # BC confirmations accepted for this message (the first one confirmed it; a repeat with
+    # the same number is accepted and changes nothing, but is counted)
+    confirmations: int = 0
 
 
 @dataclass
@@ -138,6 +141,8 @@ class ExpediaSimulator:
         self._busy: set[tuple[str, str]] = set()
         # Time spent "processing" while holding the connection slot (lets tests overlap calls).
         self.processing_delay_s = 0.0
+        # bookingID -> how many more BC confirmations of it to refuse with warning 10081
+        self.refuse_confirmations: dict[str, int] = {}
         # [GUESS] no numeric limit is documented for EQC
         self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
         self.faults.clear()
@@ -380,24 +385,34 @@ class ExpediaSimulator:
                     "bookingType Book|Modify|Cancel and confirmNumber (<= 32)",
                 )
             booking = self.bookings.get(booking_id)
-            msg = (
-                next((m for m in reversed(booking.messages) if m.type == kind), None)
-                if booking
-                else None
-            )
-            if msg is None or msg.stay.hotel_id != hotel_id:
+            of_kind = [m for m in booking.messages if m.type == kind] if booking else []
+            if self.refuse_confirmations.get(booking_id):
+                self.refuse_confirmations[booking_id] -= 1
+                refused.append((booking_id, "Update refused: the booking is being processed"))
+                continue
+            if not of_kind or of_kind[-1].stay.hotel_id != hotel_id:
                 refused.append(
                     (
                         booking_id,
                         f"Update refused: no {kind} booking {booking_id} for hotel {hotel_id}",
                     )
                 )
-            elif msg.status == "confirmed" and msg.confirm_number != confirm:
+                continue
+            # One confirmation covers every message of the type not yet confirmed; with none
+            # left it repeats the newest one's (accepted, if it is the same number).
+            unconfirmed = [m for m in of_kind if m.status != "confirmed"] or [of_kind[-1]]
+            if any(m.status == "confirmed" and m.confirm_number != confirm for m in unconfirmed):
                 refused.append(
-                    (booking_id, f"Update refused: already confirmed as {msg.confirm_number}")
+                    (
+                        booking_id,
+                        f"Update refused: already confirmed as {unconfirmed[0].confirm_number}",
+                    )
                 )
-            else:
-                msg.status, msg.confirm_number, msg.confirm_time = "confirmed", confirm, at
+                continue
+            for msg in unconfirmed:
+                if msg.status != "confirmed":
+                    msg.status, msg.confirm_number, msg.confirm_time = "confirmed", confirm, at
+                msg.confirmations += 1
         return refused
 
     # --- the platform's view and guests ---------------------------------------------------
@@ -528,6 +543,7 @@ class ExpediaSimulator:
                     "status": m.status,
                     "confirm_number": m.confirm_number,
                     "confirm_time": m.confirm_time,
+                    "confirmations": m.confirmations,
                 }
                 for m in record.messages
             ],
