@@ -767,3 +767,43 @@ def test_a_fault_answers_with_the_root_of_its_endpoint(
     parsed = ET.fromstring(r.content)
     assert parsed.tag == f"{OTA}{root}"
     assert parsed.find(f"{OTA}Errors/{OTA}Error") is not None
+
+
+def test_faults_and_rate_limits_of_one_account(sandbox: httpx.Client) -> None:
+    other = Token("other-client", "other-client-secret")
+    path = "/booking/hotels/ota/OTA_HotelResNotif"
+    plan = {"seed": 1, "error_rate": 1.0, "error_status": 503}
+    sandbox.put("/control/booking/accounts/sandbox-pms/faults", json=plan).raise_for_status()
+    refused = sandbox.get(path, auth=AUTH)
+    assert refused.status_code == 503
+    assert ET.fromstring(refused.content).tag == f"{OTA}OTA_HotelResNotifRS"
+    assert errors(refused)
+    assert sandbox.get(path, auth=other).status_code == 200, "other accounts are untouched"
+    settings = sandbox.get("/control/booking/settings").json()
+    assert settings["faults"]["sandbox"] is None
+    assert settings["faults"]["accounts"]["sandbox-pms"]["error_rate"] == 1.0
+    assert settings["webhook"]["delivery"] == "pull"
+    read = sandbox.get("/control/booking/accounts/sandbox-pms/faults").json()
+    assert (read["scope"], read["plan"]["error_status"]) == ("account", 503)
+    sandbox.delete("/control/booking/accounts/sandbox-pms/faults").raise_for_status()
+    assert sandbox.get(path, auth=AUTH).status_code == 200
+
+    limits = {"requests": 1, "window_s": 60}
+    sandbox.put("/control/booking/accounts/other-provider/limits", json=limits).raise_for_status()
+    assert sandbox.get(path, auth=other).status_code == 200
+    limited = sandbox.get(path, auth=other)
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"].isdigit()
+    assert [sandbox.get(path, auth=AUTH).status_code for _ in range(2)] == [200, 200]
+    own = sandbox.get("/control/booking/accounts/other-provider/limits").json()
+    assert (own["scope"], own["requests"]) == ("account", 1)
+    wide = sandbox.get("/control/booking/accounts/sandbox-pms/limits").json()
+    assert (wide["scope"], wide["requests"]) == ("sandbox", 600)
+    assert sandbox.get("/control/booking/settings").json()["limits"] == {
+        "sandbox": {"requests": 600, "window_s": 60.0},
+        "accounts": {"other-provider": {"requests": 1, "window_s": 60.0}},
+    }
+    sandbox.delete("/control/booking/accounts/other-provider/limits").raise_for_status()
+    assert sandbox.get(path, auth=other).status_code == 200
+    bad = sandbox.put("/control/booking/accounts/x/limits", json={"requests": 0, "window_s": 1})
+    assert bad.status_code == 422

@@ -285,9 +285,8 @@ def test_a_confirmation_can_be_refused_with_a_warning(sandbox: httpx.Client) -> 
     warning = root.find(f"{BC_RS_NS}Success/{BC_RS_NS}Warning")
     assert warning is not None
     assert (warning.get("code"), warning.get("bookingID")) == ("10081", booking_id)
-    assert [m["status"] for m in sandbox.get("/control/expedia/bookings").json()[0]["messages"]] == [
-        "pending"
-    ]
+    (found,) = sandbox.get("/control/expedia/bookings").json()
+    assert [m["status"] for m in found["messages"]] == ["pending"]
     # only as many times as asked: the next confirmation is taken
     root = post(sandbox, "bc", bc(booking_id, "Book", "PMS-1"))
     assert root.find(f"{BC_RS_NS}Success/{BC_RS_NS}Warning") is None
@@ -333,3 +332,36 @@ def test_parr_reads_back_products_and_rates(sandbox: httpx.Client) -> None:
     per_day = root.find(f".//{{{ns}}}RatePlan[@id='{RATE}']/{{{ns}}}Rate/{{{ns}}}PerDay")
     assert per_day is not None
     assert per_day.get("rate") == "99.00"
+
+
+def test_faults_and_rate_limits_of_one_account(sandbox: httpx.Client) -> None:
+    other = br(hotel="12939999").replace(
+        AUTH, '<Authentication username="EQCother" password="other-pass"/>'
+    )
+    plan = {"seed": 2, "rate_limit_rate": 1.0, "retry_after_s": 7}
+    sandbox.put("/control/expedia/accounts/EQCsandbox/faults", json=plan).raise_for_status()
+    r = sandbox.post("/expedia/eqc/br", content=br().encode())
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "7"
+    root = ET.fromstring(r.content)
+    assert root.tag == f"{{{BR_NS}}}BookingRetrievalRS"
+    assert error_code(root) == "4201", "the same code as the simulator's own rate limit"
+    assert error_code(post(sandbox, "br", other)) is None, "other accounts are untouched"
+    expired = {"seed": 2, "expired_credentials": True}
+    sandbox.put("/control/expedia/accounts/EQCother/faults", json=expired).raise_for_status()
+    assert error_code(post(sandbox, "br", other)) == "1001"
+    settings = sandbox.get("/control/expedia/settings").json()
+    assert sorted(settings["faults"]["accounts"]) == ["EQCother", "EQCsandbox"]
+    assert settings["webhook"] == {"delivery": "pull", "url": None, "queues": ["BR"]}
+    for account in ("EQCsandbox", "EQCother"):
+        sandbox.delete(f"/control/expedia/accounts/{account}/faults").raise_for_status()
+    assert error_code(post(sandbox, "br", br())) is None
+
+    sandbox.put(
+        "/control/expedia/accounts/EQCother/limits", json={"requests": 1, "window_s": 30}
+    ).raise_for_status()
+    post(sandbox, "br", other)
+    r = sandbox.post("/expedia/eqc/br", content=other.encode())
+    assert r.status_code == 429
+    assert error_code(ET.fromstring(r.content)) == "4201"
+    assert error_code(post(sandbox, "br", br())) is None, "other accounts keep the sandbox limit"

@@ -14,6 +14,7 @@ REVOKED = "channel_revoked"
 FAILING = "channel_failing"
 UNMAPPED = "channel_unmapped_listing"
 CONFLICT = "channel_conflict"
+ACK_REFUSED = "channel_ack_refused"
 
 
 async def raise_once(

@@ -20,13 +20,22 @@ from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
-from pms.channel import inbound, synclog
+from pms.channel import alerting, inbound, synclog
 from pms.channel.adapters import adapter_for
-from pms.channel.adapters.base import CredentialsRefused, PlatformError, PulledMessage, Puller
+from pms.channel.adapters.base import (
+    AckRefusal,
+    CredentialsRefused,
+    PlatformError,
+    PulledMessage,
+    Puller,
+    counting_requests,
+)
 from pms.channel.engine.breaker import CircuitOpen
 from pms.channel.engine.calls import Account, Exhausted, call
+from pms.channel.fidelity import PLATFORM_NAMES
 from pms.logs import get_logger
 from pms.models.channel import ChannelConnection, ChannelInbox, ConnectionStatus, InboxStatus
 from pms.redis_client import get_redis
@@ -125,48 +134,34 @@ async def _poll(connection_id: uuid.UUID, settings: Settings) -> PollReport:
         return report
     entry = synclog.Entry("pull", connection.id, connection.agency_id)
     account: Account | None = None
-    try:
-        account = await Account.open(connection, settings)
-        messages = await call(account, adapter.fetch)
-        entry.calls += 1
-        report.received = len(messages)
-        done: list[PulledMessage] = []
-        for message in messages:
-            inbox_id = await _store(connection.platform, message)
-            try:
-                await inbound.apply_message(inbox_id, settings)
-            except Exception as exc:  # noqa: BLE001 - kept with its reason, the sweep retries
-                await inbound.record_failure(inbox_id, f"{type(exc).__name__}: {exc}")
-                log.warning(
-                    "channel.pull_apply_failed", inbox_id=inbox_id, error=type(exc).__name__
-                )
-                continue
-            if await _status(inbox_id) in DONE:
-                done.append(message)
-        report.applied = len(done)
-        if done:
-            await call(account, partial(adapter.acknowledge, messages=done))
-            entry.calls += 1
-            report.acknowledged = len(done)
-            # No pull sooner than the platform allows after an acknowledgement.
-            await get_redis().set(
-                _due_key(connection.id), "1", px=max(1, int(adapter.ack_pause_seconds * 1000))
-            )
-        report.outcome = "pulled" if messages else "idle"
-        entry.outcome = "ok"
-    except (Exhausted, CircuitOpen, CredentialsRefused, PlatformError) as exc:
-        report.outcome = "stopped" if isinstance(exc, CredentialsRefused) else "failed"
-        entry.outcome, entry.error = "failed", str(exc)
-    finally:
-        entry.attempts = account.attempts if account is not None else 0
-        entry.details = {
-            "received": report.received,
-            "applied": report.applied,
-            "acknowledged": report.acknowledged,
-        }
+    refused: list[AckRefusal] = []
+    with counting_requests() as sent:
+        try:
+            account = await Account.open(connection, settings)
+            refused = await _pull(connection.platform, adapter, account, settings, report)
+            report.outcome = "pulled" if report.received else "idle"
+            entry.outcome = "ok"
+        except (Exhausted, CircuitOpen, CredentialsRefused, PlatformError) as exc:
+            report.outcome = "stopped" if isinstance(exc, CredentialsRefused) else "failed"
+            entry.outcome, entry.error = "failed", str(exc)
+        finally:
+            # Every HTTP request the pull made (Booking.com: a GET per queue, then the acks;
+            # retries and token exchanges included), as the platform counts them.
+            entry.calls = sent[0]
+            entry.attempts = account.attempts if account is not None else 0
+            entry.details = {
+                "received": report.received,
+                "applied": report.applied,
+                "acknowledged": report.acknowledged,
+            }
+            if refused:
+                entry.details["refused_acknowledgements"] = [r.__dict__ for r in refused]
     if report.received or entry.outcome != "ok":
         async with db.transaction(connection.agency_id) as s:
             s.add(entry.row())
+            for r in refused:
+                if not r.next_pull:
+                    await _alert_refused(s, connection, r)
     if entry.outcome == "ok":
         async with db.transaction(connection.agency_id) as s:
             await s.execute(
@@ -175,3 +170,57 @@ async def _poll(connection_id: uuid.UUID, settings: Settings) -> PollReport:
                 .values(last_pull_at=datetime.now(UTC))
             )
     return report
+
+
+async def _pull(
+    platform: str, adapter: Puller, account: Account, settings: Settings, report: PollReport
+) -> list[AckRefusal]:
+    """Fetch, store and apply; acknowledge what was applied. Returns the acknowledgements the
+    platform refused with a warning."""
+    messages = await call(account, adapter.fetch)
+    report.received = len(messages)
+    done: list[PulledMessage] = []
+    for message in messages:
+        inbox_id = await _store(platform, message)
+        try:
+            await inbound.apply_message(inbox_id, settings)
+        except Exception as exc:  # noqa: BLE001 - kept with its reason, the sweep retries
+            await inbound.record_failure(inbox_id, f"{type(exc).__name__}: {exc}")
+            log.warning("channel.pull_apply_failed", inbox_id=inbox_id, error=type(exc).__name__)
+            continue
+        if await _status(inbox_id) in DONE:
+            done.append(message)
+    report.applied = len(done)
+    if not done:
+        return []
+    refused = await call(account, partial(adapter.acknowledge, messages=done))
+    not_taken = {r.reservation for r in refused}
+    report.acknowledged = sum(1 for m in done if m.ack_key[1] not in not_taken)
+    # No pull sooner than the platform allows after an acknowledgement.
+    await get_redis().set(
+        _due_key(account.connection_id), "1", px=max(1, int(adapter.ack_pause_seconds * 1000))
+    )
+    for r in refused:
+        log.warning(
+            "channel.acknowledgement_left" if r.next_pull else "channel.acknowledgement_refused",
+            connection_id=str(account.connection_id),
+            reservation=r.reservation,
+            code=r.code,
+        )
+    return refused
+
+
+async def _alert_refused(s: AsyncSession, connection: ChannelConnection, r: AckRefusal) -> None:
+    """One open alert per connection and reservation: the platform did not take our
+    acknowledgement (the next pull acknowledges it again; past the platform's deadline it sends
+    the reservation to the property another way)."""
+    name = PLATFORM_NAMES.get(connection.platform, connection.platform)
+    await alerting.raise_once(
+        s,
+        agency_id=connection.agency_id,
+        kind=alerting.ACK_REFUSED,
+        subject=f"{connection.id}:{r.reservation}",
+        message=f"{name} did not take our confirmation of reservation {r.reservation} "
+        f"(warning {r.code}: {r.text}). It stays unconfirmed on {name} until a later pull "
+        f"confirms it; check it in the platform's extranet.",
+    )

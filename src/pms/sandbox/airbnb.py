@@ -7,7 +7,6 @@ signed with HMAC-SHA256 over ``"<timestamp>." + raw body``.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import secrets
 import string
@@ -23,10 +22,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pms.sandbox.accounts import PerAccount
 from pms.sandbox.clock import SimClock
-from pms.sandbox.control import ControlError, GuestBooking, GuestChange, Limits
+from pms.sandbox.control import ControlError, GuestBooking, GuestChange
 from pms.sandbox.days import Calendar, DayView, nights, stay_nights
-from pms.sandbox.faults import FaultInjection, FaultPlan, Faults
+from pms.sandbox.faults import FaultInjection, Faults
 from pms.sandbox.ratelimit import SlidingWindow
 from pms.sandbox.webhooks import WebhookConfig, WebhookSender
 
@@ -242,13 +242,23 @@ class AirbnbSimulator:
         # treating it as a duplicate, as it would on the platform.
         self._event_ids: itertools.count[int] = getattr(self, "_event_ids", itertools.count(1))
         self.limiter = SlidingWindow(300, 60.0, self.clock.seconds)
-        # Per-account overrides set through the control API (else the sandbox-wide ones).
-        self.host_faults: dict[str, Faults] = {}
-        self.host_limits: dict[str, SlidingWindow] = {}
+        # Per-account (host) overrides set through the control API (else the sandbox-wide ones).
+        self.overrides = PerAccount(self.clock.seconds)
         self._host_ids = itertools.count(2001)
         self._listing_ids = itertools.count(60001)
         self.faults.clear()
         self.webhooks.reset()
+
+    def webhook_target(self) -> dict[str, Any]:
+        c = self.webhooks.config
+        return {
+            "delivery": "webhook",
+            "url": c.url,
+            "secret_set": bool(c.secret),
+            "max_attempts": c.max_attempts,
+            "backoff_base_s": c.backoff_base_s,
+            "timeout_s": c.timeout_s,
+        }
 
     # --- auth -----------------------------------------------------------------------------
 
@@ -271,36 +281,26 @@ class AirbnbSimulator:
             raise AirbnbError(401, "invalid_token", "The access token is invalid or expired")
         if token.expires_at <= self.clock.now():
             raise AirbnbError(401, "invalid_token", "The access token has expired")
-        limiter = self.host_limits.get(token.host_id, self.limiter)
-        if (wait := limiter.hit(token.host_id)) is not None:
+        if (wait := self.overrides.hit(token.host_id, self.limiter)) is not None:
             raise AirbnbError(429, "rate_limited", "Too many requests", {"Retry-After": str(wait)})
         return token.host_id
 
     async def authorize(self, authorization: str | None, method: str, path: str) -> str:
         """``host_of`` plus the faults set for this host's account (if any)."""
         host = self.host_of(authorization)
-        faults = self.host_faults.get(host)
-        if faults is None or faults.plan is None:
+        injected = await self.overrides.fault(host, method, path)
+        if injected is None:
             return host
-        plan = faults.plan
-        fault = faults.for_request(method, path)
-        if fault.latency_s:
-            await asyncio.sleep(fault.latency_s)
-        if fault.kind == "error":
-            raise AirbnbError(plan.error_status, "server_error", "Internal error (injected)")
-        if fault.kind == "rate_limit":
+        if injected.status == 401:
+            raise AirbnbError(401, "invalid_token", "The access token is invalid or expired")
+        if injected.status == 429:
             raise AirbnbError(
                 429,
                 "rate_limited",
-                "Too many requests (injected)",
-                {"Retry-After": str(plan.retry_after_s)},
+                injected.message,
+                {"Retry-After": str(injected.retry_after_s)},
             )
-        if fault.kind == "timeout":
-            await asyncio.sleep(plan.timeout_s)
-            raise AirbnbError(504, "server_error", "Gateway timeout (injected)")
-        if plan.expired_credentials:
-            raise AirbnbError(401, "invalid_token", "The access token is invalid or expired")
-        return host
+        raise AirbnbError(injected.status, "server_error", injected.message)
 
     def add_host(self, listings: int, currency: str, host_id: str | None) -> dict[str, Any]:
         """A new host with ``listings`` listings and an authorization code (control API)."""
@@ -750,55 +750,12 @@ def airbnb_control_router(sim: AirbnbSimulator) -> APIRouter:
         )
         return settings
 
-    @router.get("/webhook", summary="Where webhooks go now (the secret is not shown)")
-    async def webhook_target() -> dict[str, Any]:
-        c = sim.webhooks.config
-        return {
-            "url": c.url,
-            "secret_set": bool(c.secret),
-            "max_attempts": c.max_attempts,
-            "backoff_base_s": c.backoff_base_s,
-            "timeout_s": c.timeout_s,
-        }
-
     @router.post("/hosts", status_code=201, summary="Create a host with listings and a code")
     async def create_host(body: NewHost) -> dict[str, Any]:
         try:
             return sim.add_host(body.listings, body.currency, body.host_id)
         except ControlError as exc:
             raise HTTPException(exc.status, exc.detail) from exc
-
-    @router.get("/accounts/{host_id}/faults", summary="The faults applied to one host's calls")
-    async def host_faults(host_id: str) -> dict[str, Any]:
-        faults = sim.host_faults.get(host_id)
-        plan = faults.plan if faults else sim.faults.plan
-        return {
-            "scope": "account" if faults else "sandbox",
-            "plan": plan.model_dump() if plan else None,
-        }
-
-    @router.put("/accounts/{host_id}/faults", summary="Inject faults for one host's calls only")
-    async def set_host_faults(host_id: str, plan: FaultPlan) -> FaultPlan:
-        faults = sim.host_faults.setdefault(host_id, Faults())
-        faults.configure(plan)
-        return plan
-
-    @router.delete("/accounts/{host_id}/faults", summary="Stop the host's own faults")
-    async def clear_host_faults(host_id: str) -> dict[str, str]:
-        sim.host_faults.pop(host_id, None)
-        return {"status": "cleared"}
-
-    @router.get("/accounts/{host_id}/limits", summary="The rate limit one host's calls get")
-    async def host_limits(host_id: str) -> Limits:
-        w = sim.host_limits.get(host_id, sim.limiter)
-        return Limits(requests=w.limit, window_s=w.window_s)
-
-    @router.put("/accounts/{host_id}/limits", summary="Set one host's own rate limit")
-    async def set_host_limits(host_id: str, limits: Limits) -> Limits:
-        sim.host_limits[host_id] = SlidingWindow(
-            limits.requests, limits.window_s, sim.clock.seconds
-        )
-        return limits
 
     @router.get("/price-log", summary="Prices as they changed, with wall-clock times")
     async def price_log(since: int = 0) -> list[dict[str, Any]]:

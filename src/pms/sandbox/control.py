@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
+from pms.sandbox.accounts import PerAccount
 from pms.sandbox.days import DayView
 from pms.sandbox.faults import FaultPlan, Faults
 from pms.sandbox.ratelimit import SlidingWindow
@@ -73,8 +74,15 @@ class Simulator(Protocol):
     name: str
     faults: Faults
     limiter: SlidingWindow
+    # Faults and rate limits of single accounts (else the sandbox-wide ones above apply).
+    overrides: PerAccount
 
     def reset(self) -> None: ...
+
+    def webhook_target(self) -> dict[str, Any]:
+        """Where the platform sends its messages to the PMS now (no secret), or how the PMS
+        gets them instead (``delivery``)."""
+        ...
 
     def days(self, listing_id: str, start: date, end: date) -> list[DayView]: ...
 
@@ -107,6 +115,10 @@ def control_router(sim: Simulator) -> APIRouter:
         sim.faults.clear()
         return {"status": "cleared"}
 
+    @router.get("/faults", summary="The sandbox-wide fault plan (null: none)")
+    async def get_faults() -> FaultPlan | None:
+        return sim.faults.plan
+
     @router.get("/faults/log", summary="Every fault decision since the plan was set")
     async def fault_log() -> list[dict[str, Any]]:
         return sim.faults.log
@@ -117,6 +129,76 @@ def control_router(sim: Simulator) -> APIRouter:
         sim.limiter.window_s = limits.window_s
         sim.limiter.reset()
         return limits
+
+    @router.get("/limits", summary="The platform's sandbox-wide request rate limit")
+    async def get_limits() -> Limits:
+        return Limits(requests=sim.limiter.limit, window_s=sim.limiter.window_s)
+
+    @router.get("/webhook", summary="Where the platform sends messages now (no secret)")
+    async def webhook_target() -> dict[str, Any]:
+        return sim.webhook_target()
+
+    @router.get(
+        "/settings", summary="Webhook target, faults and rate limits: sandbox-wide and per account"
+    )
+    async def settings() -> dict[str, Any]:
+        return {
+            "webhook": sim.webhook_target(),
+            "faults": {
+                "sandbox": sim.faults.plan.model_dump() if sim.faults.plan else None,
+                "accounts": {
+                    a: f.plan.model_dump()
+                    for a, f in sorted(sim.overrides.faults.items())
+                    if f.plan is not None
+                },
+            },
+            "limits": {
+                "sandbox": {"requests": sim.limiter.limit, "window_s": sim.limiter.window_s},
+                "accounts": {
+                    a: {"requests": w.limit, "window_s": w.window_s}
+                    for a, w in sorted(sim.overrides.limits.items())
+                },
+            },
+        }
+
+    @router.get("/accounts/{account}/faults", summary="The faults applied to one account's calls")
+    async def account_faults(account: str) -> dict[str, Any]:
+        own = sim.overrides.faults.get(account)
+        plan = own.plan if own is not None else sim.faults.plan
+        return {
+            "scope": "account" if own is not None else "sandbox",
+            "plan": plan.model_dump() if plan else None,
+        }
+
+    @router.put("/accounts/{account}/faults", summary="Inject faults for one account's calls only")
+    async def set_account_faults(account: str, plan: FaultPlan) -> FaultPlan:
+        sim.overrides.set_faults(account, plan)
+        return plan
+
+    @router.delete("/accounts/{account}/faults", summary="Stop the account's own faults")
+    async def clear_account_faults(account: str) -> dict[str, str]:
+        sim.overrides.faults.pop(account, None)
+        return {"status": "cleared"}
+
+    @router.get("/accounts/{account}/limits", summary="The rate limit one account's calls get")
+    async def account_limits(account: str) -> dict[str, Any]:
+        own = sim.overrides.limits.get(account)
+        w = own or sim.limiter
+        return {
+            "scope": "account" if own is not None else "sandbox",
+            "requests": w.limit,
+            "window_s": w.window_s,
+        }
+
+    @router.put("/accounts/{account}/limits", summary="Set one account's own rate limit")
+    async def set_account_limits(account: str, limits: Limits) -> Limits:
+        sim.overrides.set_limits(account, limits.requests, limits.window_s)
+        return limits
+
+    @router.delete("/accounts/{account}/limits", summary="Back to the sandbox-wide rate limit")
+    async def clear_account_limits(account: str) -> dict[str, str]:
+        sim.overrides.limits.pop(account, None)
+        return {"status": "cleared"}
 
     @router.get("/listings/{listing_id}/days", summary="The platform's view of a listing's nights")
     async def days(listing_id: str, start: date = Query(), end: date = Query()) -> list[DayView]:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from pms.sandbox import ota, xmlsafe
+from pms.sandbox.accounts import PerAccount
 from pms.sandbox.clock import SimClock
 from pms.sandbox.control import ControlError, GuestBooking, GuestChange
 from pms.sandbox.days import Calendar, DayState, DayView, nights
@@ -100,7 +101,12 @@ class GoogleSimulator:
         self.calendar = Calendar()
         # An account-level update cap is documented; its number was not captured.
         self.limiter = SlidingWindow(1000, 60.0, self.clock.seconds)
+        self.overrides = PerAccount(self.clock.seconds)  # accounts: partner keys
         self.faults.clear()
+
+    def webhook_target(self) -> dict[str, Any]:
+        """Google sends the PMS nothing: guests book on the partner's own site."""
+        return {"delivery": "none", "url": None}
 
     # --- common checks --------------------------------------------------------------------
 
@@ -115,7 +121,7 @@ class GoogleSimulator:
             raise Refused(
                 403, OtaError(6, 497, "Unauthorized", "Unknown partner (not on the allow-list)")
             )
-        if (wait := self.limiter.hit(key)) is not None:
+        if (wait := self.overrides.hit(key, self.limiter)) is not None:
             raise Refused(
                 429,
                 OtaError(
@@ -410,6 +416,15 @@ def create_google_app(sim: GoogleSimulator) -> Any:
                     400, OtaError(7, 450, "Wrong message type", f"Expected {rq_name} at this path")
                 )
             partner = sim.partner_of(root)
+            injected = await sim.overrides.fault(partner, request.method, request.url.path)
+            if injected is not None:
+                raise Refused(
+                    403 if injected.status == 401 else injected.status,
+                    OtaError(6, 497, "Unauthorized", injected.message)
+                    if injected.status == 401
+                    else OtaError(12, 448, "System error", injected.message),
+                    retry_after=injected.retry_after_s,
+                )
             action(root, partner)
         except xmlsafe.MalformedXml as exc:
             return respond(rs_name, echo, 400, OtaError(7, 450, "Malformed XML", str(exc)))

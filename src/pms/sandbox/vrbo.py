@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from pms.logs import get_logger
 from pms.sandbox import xmlsafe
+from pms.sandbox.accounts import PerAccount
 from pms.sandbox.clock import SimClock
 from pms.sandbox.control import ControlError, GuestBooking, GuestChange
 from pms.sandbox.days import Calendar, DayView, nights, stay_nights
@@ -106,6 +107,9 @@ def _sub(parent: ET.Element, tag: str, text: str | int | None = None) -> ET.Elem
     return el
 
 
+PUBLIC = "public"
+
+
 class VrboSimulator:
     name = "vrbo"
 
@@ -131,7 +135,24 @@ class VrboSimulator:
         self.quotes: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
+        # Nobody calls Vrbo with an account (Vrbo calls the PMS): the one account of its own
+        # paths is the traveller's, ``public``.
+        self.overrides = PerAccount(self.clock.seconds)
         self.faults.clear()
+
+    def webhook_target(self) -> dict[str, Any]:
+        """Vrbo calls the PMS: quote and booking requests to ``booking_url`` (answered at once),
+        feeds pulled from ``feed_url`` (the password is not shown)."""
+        c = self.config
+        return {
+            "delivery": "request",
+            "url": c.booking_url,
+            "feed_url": c.feed_url,
+            "pull_interval_s": c.pull_interval_s,
+            "timeout_s": c.timeout_s,
+            "username": c.username,
+            "password_set": bool(c.password),
+        }
 
     def configure(self, config: VrboConfig) -> None:
         self.config = config
@@ -595,8 +616,14 @@ def create_vrbo_app(sim: VrboSimulator) -> Any:
 
     @app.get("/listings/{listing_id}/calendar")
     async def calendar(listing_id: str, start: date, end: date) -> list[DayView]:
-        if (wait := sim.limiter.hit("public")) is not None:
+        if (wait := sim.overrides.hit(PUBLIC, sim.limiter)) is not None:
             raise HTTPException(429, "Too many requests", {"Retry-After": str(wait)})
+        injected = await sim.overrides.fault(PUBLIC, "GET", f"/listings/{listing_id}/calendar")
+        if injected is not None:
+            headers = (
+                {"Retry-After": str(injected.retry_after_s)} if injected.status == 429 else None
+            )
+            raise HTTPException(injected.status, injected.message, headers)
         try:
             return sim.days(listing_id, start, min(end, start + timedelta(days=366)))
         except ControlError as exc:

@@ -132,7 +132,8 @@ async def test_pulling_platform_under_faults(
         raise AssertionError(f"{exc}: missing, unacknowledged: {last}") from exc
     for code in dict.fromkeys(codes):
         counts = await driver.ack_counts(sandbox, code)
-        assert counts and all(n == 1 for n in counts), (code, counts)
+        assert counts, f"{code} was never acknowledged"
+        assert all(n == 1 for n in counts), (code, counts)
     r = await api.get("/api/v1/bookings", params={"limit": 200, "source": platform}, headers=h)
     for b in r.json()["items"]:
         if b["channel_booking_id"] in codes:

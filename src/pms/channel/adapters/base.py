@@ -61,6 +61,28 @@ def counting_retries() -> Iterator[list[int]]:
         _retried.reset(token)
 
 
+_sent: ContextVar[list[int] | None] = ContextVar("channel_requests_sent", default=None)
+
+
+async def count_request(_request: object) -> None:
+    """An ``httpx`` request hook for the adapters' clients: one more HTTP request sent inside
+    ``counting_requests`` (retries, token exchanges and second requests of a call included)."""
+    box = _sent.get()
+    if box is not None:
+        box[0] += 1
+
+
+@contextmanager
+def counting_requests() -> Iterator[list[int]]:
+    """The HTTP requests the adapters send while the block runs (``[n]``)."""
+    box = [0]
+    token = _sent.set(box)
+    try:
+        yield box
+    finally:
+        _sent.reset(token)
+
+
 class PartlyApplied(PlatformError):
     """The platform applied part of a batch and refused the rest: ``applied`` is acknowledged,
     only ``failed`` is tried again (``retryable``) or given up (a dead letter for those nights
@@ -195,6 +217,19 @@ class PulledMessage:
     ack_key: tuple[str, str]
 
 
+@dataclass(frozen=True)
+class AckRefusal:
+    """An acknowledgement the platform did not take: answered with a warning (Expedia's BC
+    ``Warning code="10081"`` "Update refused…": the reservation stays unconfirmed there), or,
+    with ``next_pull``, not sent through (the platform failed a moment after it took another
+    acknowledgement of the same call): the next pull hands the message out again."""
+
+    reservation: str
+    code: str
+    text: str
+    next_pull: bool = False
+
+
 @runtime_checkable
 class Puller(Protocol):
     """An adapter whose platform hands reservations out on request (pull + acknowledge)
@@ -208,7 +243,9 @@ class Puller(Protocol):
 
     async def acknowledge(
         self, credentials: Mapping[str, Any], messages: Sequence[PulledMessage]
-    ) -> None: ...
+    ) -> list[AckRefusal]:
+        """Acknowledge what was applied; returns what the platform refused with a warning."""
+        ...
 
 
 class Adapter(Protocol):

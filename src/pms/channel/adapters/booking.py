@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 
 from pms.channel.adapters import ota
 from pms.channel.adapters.base import (
+    AckRefusal,
     Batch,
     CredentialsRefused,
     Grant,
@@ -43,6 +44,7 @@ from pms.channel.adapters.base import (
     Run,
     TokenExpired,
     VerifiedWebhook,
+    count_request,
     retried_inside,
 )
 from pms.core import secretbox
@@ -74,7 +76,7 @@ def _client() -> httpx.AsyncClient:
     if client is None or client.is_closed:
         for key in [k for k, c in _clients.items() if c.is_closed]:
             del _clients[key]
-        client = _clients[id(loop)] = httpx.AsyncClient()
+        client = _clients[id(loop)] = httpx.AsyncClient(event_hooks={"request": [count_request]})
     return client
 
 
@@ -477,18 +479,43 @@ class BookingAdapter:
 
     async def acknowledge(
         self, credentials: Mapping[str, Any], messages: Sequence[PulledMessage]
-    ) -> None:
+    ) -> list[AckRefusal]:
         """One acknowledgement per queue; if the platform refuses it (a message changed since
         it was handed out: "wrong type"), each is acknowledged on its own and a refused one is
-        left for the next pull."""
+        left for the next pull (which hands out its latest version: nothing to report).
+
+        Once the platform took one acknowledgement, a later request of this call that fails is
+        not left to the engine's retry (which would send the accepted one again): its messages
+        are returned as left for the next pull, which hands them out again, so that every
+        revision is acknowledged exactly once."""
         by_queue: dict[str, list[str]] = {}
         for m in messages:
             by_queue.setdefault(m.ack_key[0], []).append(m.ack_key[1])
+        left: list[AckRefusal] = []
+        taken = False
+
+        async def settled(queue: str, ids: list[str]) -> bool:
+            """True when nothing more is to be tried for ``ids`` in this call."""
+            nonlocal taken
+            try:
+                ok = await self._ack(queue, ids)
+            except PlatformError as exc:
+                if not taken or isinstance(exc, CredentialsRefused):
+                    raise
+                left.extend(
+                    AckRefusal(r, str(exc.status or "error"), str(exc)[:300], next_pull=True)
+                    for r in ids
+                )
+                return True
+            taken = taken or ok
+            return ok
+
         for queue, ids in by_queue.items():
-            if await self._ack(queue, ids) or len(ids) == 1:
+            if await settled(queue, ids) or len(ids) == 1:
                 continue
             for res_id in ids:
-                await self._ack(queue, [res_id])
+                await settled(queue, [res_id])
+        return left
 
     async def _ack(self, queue: str, ids: list[str]) -> bool:
         endpoint = QUEUES[queue][0]

@@ -25,6 +25,7 @@ import httpx
 
 from pms.channel.adapters import ota
 from pms.channel.adapters.base import (
+    AckRefusal,
     Batch,
     CredentialsRefused,
     Fidelity,
@@ -38,6 +39,7 @@ from pms.channel.adapters.base import (
     RemoteListing,
     Run,
     VerifiedWebhook,
+    count_request,
 )
 from pms.core.errors import Unprocessable
 from pms.settings import Settings
@@ -66,7 +68,8 @@ def _client() -> httpx.AsyncClient:
             del _clients[key]
         # EQC: no keep-alive.
         client = _clients[id(loop)] = httpx.AsyncClient(
-            limits=httpx.Limits(max_keepalive_connections=0)
+            limits=httpx.Limits(max_keepalive_connections=0),
+            event_hooks={"request": [count_request]},
         )
     return client
 
@@ -285,8 +288,12 @@ class ExpediaAdapter:
 
     async def acknowledge(
         self, credentials: Mapping[str, Any], messages: Sequence[PulledMessage]
-    ) -> None:
-        """BC: each booking message confirmed with our confirmation number."""
+    ) -> list[AckRefusal]:
+        """BC: each booking message confirmed with our confirmation number. EQC answers a
+        confirmation it does not record with a ``Warning`` inside ``Success`` (10081 "Update
+        refused…", naming the ``bookingID``): the booking stays unconfirmed on Expedia (BR hands
+        it out again, and past its deadline Expedia sends it to the property by fax or email).
+        Those are returned, for the sync log and an alert."""
         rq = ET.Element("BookingConfirmRQ", {"xmlns": BC_RQ})
         ET.SubElement(
             rq,
@@ -307,7 +314,16 @@ class ExpediaAdapter:
                     "confirmTime": now,
                 },
             )
-        await self._post("/eqc/bc", "BC", rq)
+        rs = await self._post("/eqc/bc", "BC", rq)
+        return [
+            AckRefusal(
+                reservation=w.get("bookingID", ""),
+                code=w.get("code", ""),
+                text=" ".join((w.text or "").split())[:300],
+            )
+            for w in rs.iter()
+            if w.tag.rsplit("}", 1)[-1] == "Warning"
+        ]
 
     async def pull_bookings(
         self, credentials: Mapping[str, Any], listing_id: str

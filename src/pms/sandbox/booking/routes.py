@@ -78,7 +78,18 @@ def create_booking_app(sim: BookingSimulator) -> Any:
                 ],
                 {"WWW-Authenticate": 'Bearer realm="supply-xml"'},
             )
-        if (wait := sim.limiter.hit(account.username)) is not None:
+        injected = await sim.overrides.fault(account.username, request.method, request.url.path)
+        if injected is not None:
+            failure = (
+                OtaError(4, 497, "Authentication failed", injected.message)
+                if injected.status == 401
+                else OtaError(12, 448, "System error", injected.message)
+            )
+            headers = (
+                {"Retry-After": str(injected.retry_after_s)} if injected.status == 429 else None
+            )
+            return error_response(sim, rs_name, injected.status, [failure], headers)
+        if (wait := sim.overrides.hit(account.username, sim.limiter)) is not None:
             return error_response(
                 sim,
                 rs_name,

@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 
+from pms.sandbox.accounts import PerAccount
 from pms.sandbox.booking.accounts import Account, Hotel, seed_accounts, seed_hotels
 from pms.sandbox.booking.ari import Refused
 from pms.sandbox.booking.reservations import Queue, Reservation
@@ -50,8 +51,17 @@ class BookingSimulator:
         self._hotel_ids = itertools.count(9_100_001)
         # No numeric limit is documented for Connectivity: the simulator's own default.
         self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
+        self.overrides = PerAccount(self.clock.seconds)  # accounts: machine account usernames
         self.token_limiter = SlidingWindow(TOKENS_PER_HOUR, 3600.0, self.clock.seconds)
         self.faults.clear()
+
+    def webhook_target(self) -> dict[str, Any]:
+        """Booking.com pushes nothing: reservations wait in its queues for the PMS to pull."""
+        return {
+            "delivery": "pull",
+            "url": None,
+            "queues": ["OTA_HotelResNotif", "OTA_HotelResModifyNotif"],
+        }
 
     def create_hotels(self, count: int, currency: str, username: str) -> list[dict[str, str]]:
         """``count`` new hotels of one room and one rate plan each, managed by the machine

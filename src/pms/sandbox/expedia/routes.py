@@ -121,7 +121,15 @@ def create_expedia_app(sim: ExpediaSimulator) -> Any:
                     eqc.PARSE_ERROR, f"Expected {rq_name} in namespace {' or '.join(namespaces)}"
                 )
             account = sim.authenticate(root)
-            if (wait := sim.limiter.hit(account.username)) is not None:
+            injected = await sim.overrides.fault(account.username, "POST", request.url.path)
+            if injected is not None and injected.status == 401:
+                raise EqcRefused(eqc.AUTH_FAILED, "Authentication error: credentials expired")
+            if injected is not None:
+                code = eqc.RATE_LIMITED if injected.status == 429 else eqc.SYSTEM_ERROR
+                refusal = eqc.error_rs(rs_name, rs_ns, EqcError(code, injected.message))
+                headers = {"Retry-After": str(injected.retry_after_s)}
+                return xml(refusal, injected.status, headers if injected.status == 429 else None)
+            if (wait := sim.overrides.hit(account.username, sim.limiter)) is not None:
                 refusal = eqc.error_rs(
                     rs_name,
                     rs_ns,

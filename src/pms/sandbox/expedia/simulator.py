@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pms.sandbox import xmlsafe
+from pms.sandbox.accounts import PerAccount
 from pms.sandbox.clock import SimClock
 from pms.sandbox.control import ControlError, GuestBooking, GuestChange
 from pms.sandbox.days import Calendar, DayView, nights, stay_nights
@@ -145,7 +146,12 @@ class ExpediaSimulator:
         self.refuse_confirmations: dict[str, int] = {}
         # [GUESS] no numeric limit is documented for EQC
         self.limiter = SlidingWindow(600, 60.0, self.clock.seconds)
+        self.overrides = PerAccount(self.clock.seconds)  # accounts: EQC usernames
         self.faults.clear()
+
+    def webhook_target(self) -> dict[str, Any]:
+        """EQC pushes nothing: bookings wait for the PMS's BR (and its BC)."""
+        return {"delivery": "pull", "url": None, "queues": ["BR"]}
 
     def create_hotels(
         self, count: int, username: str, password: str | None
