@@ -110,3 +110,44 @@ async def test_an_expedia_confirmation_refused_with_a_warning(
     other = await priced_agency(api, "Other")
     r = await api.get("/api/v1/alerts", params={"kind": ACK_REFUSED}, headers=other.auth())
     assert r.json()["items"] == []
+
+
+async def test_a_booking_com_ack_failing_after_another_was_taken_waits_for_the_next_pull(
+    api: httpx.AsyncClient, api_url: str, sandbox_server: Served
+) -> None:
+    """The pull acknowledges the new queue, then the modify queue; the platform refuses the
+    second (its rate limit): the first is not sent again, the second goes with the next pull."""
+    sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=10)
+    driver, a = await _connected("booking_com", api, api_url, sandbox)
+    connection = uuid.UUID(driver.connection_id)
+    start, _ = window()
+    changed = await driver.book(
+        sandbox, start + timedelta(days=30), start + timedelta(days=32), force=True
+    )
+    assert (await pull.poll(connection, get_settings())).acknowledged == 1
+    await driver.cancel(sandbox, changed)  # a cancellation goes through the modify queue
+    new = await driver.book(
+        sandbox, start + timedelta(days=40), start + timedelta(days=42), force=True
+    )
+    # Room for the two GETs and one acknowledgement in the machine account's window.
+    limits = {"requests": 3, "window_s": 60}
+    r = await sandbox.put("/control/booking/accounts/sandbox-pms/limits", json=limits)
+    r.raise_for_status()
+    await get_redis().delete(f"pms:channel:poll-due:{driver.connection_id}")
+
+    report = await pull.poll(connection, get_settings())
+    assert (report.received, report.applied, report.acknowledged) == (2, 2, 1), report
+    assert await driver.ack_counts(sandbox, new) == [1]
+    assert await driver.ack_counts(sandbox, changed) == [1], "the cancellation waits"
+    entry = (await _pulls(api, a, driver.connection_id))[0]
+    (left,) = entry["details"]["refused_acknowledgements"]
+    assert (left["reservation"], left["next_pull"]) == (changed, True), entry
+    r = await api.get("/api/v1/alerts", params={"kind": ACK_REFUSED}, headers=a.auth())
+    assert r.json()["items"] == [], "a failure the next pull repairs raises no alert"
+
+    (await sandbox.delete("/control/booking/accounts/sandbox-pms/limits")).raise_for_status()
+    await get_redis().delete(f"pms:channel:poll-due:{driver.connection_id}")
+    report = await pull.poll(connection, get_settings())
+    assert (report.received, report.acknowledged) == (1, 1), report
+    assert await driver.ack_counts(sandbox, changed) == [1, 1]
+    assert await driver.ack_counts(sandbox, new) == [1]

@@ -7,10 +7,19 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from pms.channel.adapters import ota
-from pms.channel.adapters.base import FULL_FIDELITY, Fidelity, NightValues, Run
+from pms.channel.adapters.base import (
+    FULL_FIDELITY,
+    Fidelity,
+    InvalidWebhook,
+    NightValues,
+    PlatformError,
+    Run,
+)
 from pms.channel.adapters.booking import BookingAdapter, reservation
 from pms.channel.adapters.expedia import MAX_AR_BYTES, MAX_UPDATES, ExpediaAdapter
 from pms.channel.engine.values import expressed
@@ -143,3 +152,18 @@ def test_a_pulled_message_round_trips_through_the_inbox_body() -> None:
     assert message.reservation.status == "cancelled"
     assert message.reservation.listing_id == "9/101/555"
     assert message.event_type == "reservation.cancel"
+
+
+@pytest.mark.parametrize(
+    ("adapter", "name"), [(BookingAdapter, "Booking.com"), (ExpediaAdapter, "Expedia")]
+)
+async def test_pulled_instant_bookings_refuse_host_decisions_and_webhooks(
+    adapter: type[BookingAdapter] | type[ExpediaAdapter], name: str
+) -> None:
+    a = adapter(Settings())
+    assert await a.ack({}, None) is None  # type: ignore[arg-type]  # the poller acknowledges
+    for refused in (a.accept({}, "1"), a.decline({}, "1"), a.decide_alteration({}, "1", True)):
+        with pytest.raises(PlatformError, match=name):
+            await refused
+    with pytest.raises(InvalidWebhook, match=f"{name} reservations are pulled"):
+        a.verify_webhook({}, b"", datetime.now(UTC))

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
 class UnknownPlatform(Exception):
@@ -246,6 +246,34 @@ class Puller(Protocol):
     ) -> list[AckRefusal]:
         """Acknowledge what was applied; returns what the platform refused with a warning."""
         ...
+
+
+class PulledInstantBookings:
+    """The inbound side shared by the platforms whose reservations are instant and pulled
+    (Booking.com, Expedia): the poller acknowledges each message after the apply (``Puller``),
+    so nothing is acknowledged per message here; there are no host decisions and no webhooks.
+    ``display_name`` names the platform in the refusals."""
+
+    display_name: ClassVar[str]
+
+    async def ack(self, credentials: Mapping[str, Any], message: InboundMessage) -> None:
+        """Acknowledgements go through ``acknowledge`` (the poller), after the apply."""
+
+    async def accept(self, credentials: Mapping[str, Any], code: str) -> None:
+        raise PlatformError(f"{self.display_name} reservations are instant: nothing to accept")
+
+    async def decline(self, credentials: Mapping[str, Any], code: str) -> None:
+        raise PlatformError(f"{self.display_name} reservations are instant: nothing to decline")
+
+    async def decide_alteration(
+        self, credentials: Mapping[str, Any], alteration_id: str, accept: bool
+    ) -> None:
+        raise PlatformError(f"{self.display_name} has no alteration requests")
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> VerifiedWebhook:
+        raise InvalidWebhook(f"{self.display_name} reservations are pulled, not pushed")
 
 
 class Adapter(Protocol):

@@ -35,15 +35,14 @@ from pms.channel.adapters.base import (
     Grant,
     InboundMessage,
     InboundReservation,
-    InvalidWebhook,
     NightValues,
     PartlyApplied,
     PlatformError,
+    PulledInstantBookings,
     PulledMessage,
     RemoteListing,
     Run,
     TokenExpired,
-    VerifiedWebhook,
     count_request,
     retried_inside,
 )
@@ -101,7 +100,8 @@ def _hotel(credentials: Mapping[str, Any]) -> str:
     return str(credentials["hotel_id"])
 
 
-class BookingAdapter:
+class BookingAdapter(PulledInstantBookings):
+    display_name = "Booking.com"
     platform = "booking_com"
     window_days = 365
 
@@ -534,25 +534,6 @@ class BookingAdapter:
             if res is not None and res.listing_id == listing_id:
                 out.append(res)
         return out
-
-    async def ack(self, credentials: Mapping[str, Any], message: InboundMessage) -> None:
-        """Acknowledgements go through ``acknowledge`` (the poller), after the apply."""
-
-    async def accept(self, credentials: Mapping[str, Any], code: str) -> None:
-        raise PlatformError("Booking.com reservations are instant: nothing to accept")
-
-    async def decline(self, credentials: Mapping[str, Any], code: str) -> None:
-        raise PlatformError("Booking.com reservations are instant: nothing to decline")
-
-    async def decide_alteration(
-        self, credentials: Mapping[str, Any], alteration_id: str, accept: bool
-    ) -> None:
-        raise PlatformError("Booking.com has no alteration requests")
-
-    def verify_webhook(
-        self, headers: Mapping[str, str], body: bytes, now: datetime
-    ) -> VerifiedWebhook:
-        raise InvalidWebhook("Booking.com reservations are pulled, not pushed")
 
     def parse_message(self, body: bytes) -> InboundMessage:
         envelope = json.loads(body)

@@ -32,13 +32,12 @@ from pms.channel.adapters.base import (
     Grant,
     InboundMessage,
     InboundReservation,
-    InvalidWebhook,
     NightValues,
     PlatformError,
+    PulledInstantBookings,
     PulledMessage,
     RemoteListing,
     Run,
-    VerifiedWebhook,
     count_request,
 )
 from pms.core.errors import Unprocessable
@@ -84,7 +83,8 @@ def confirm_number(booking_id: str) -> str:
     return f"PMS-{booking_id}"[:32]
 
 
-class ExpediaAdapter:
+class ExpediaAdapter(PulledInstantBookings):
+    display_name = "Expedia"
     platform = "expedia"
     window_days = 365
     fidelity = Fidelity(max_los=MAX_LOS, clears_max_stay=False)
@@ -336,25 +336,6 @@ class ExpediaAdapter:
             if res is not None and res.listing_id in (listing_id, ""):
                 out.append(res)
         return out
-
-    async def ack(self, credentials: Mapping[str, Any], message: InboundMessage) -> None:
-        """Confirmations go through ``acknowledge`` (the poller), after the apply."""
-
-    async def accept(self, credentials: Mapping[str, Any], code: str) -> None:
-        raise PlatformError("Expedia bookings are instant: nothing to accept")
-
-    async def decline(self, credentials: Mapping[str, Any], code: str) -> None:
-        raise PlatformError("Expedia bookings are instant: nothing to decline")
-
-    async def decide_alteration(
-        self, credentials: Mapping[str, Any], alteration_id: str, accept: bool
-    ) -> None:
-        raise PlatformError("Expedia has no alteration requests")
-
-    def verify_webhook(
-        self, headers: Mapping[str, str], body: bytes, now: datetime
-    ) -> VerifiedWebhook:
-        raise InvalidWebhook("EQC bookings are retrieved (BR), not pushed")
 
     def parse_message(self, body: bytes) -> InboundMessage:
         envelope = json.loads(body)
