@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,6 +107,7 @@ _GUESTS = [
 
 if TYPE_CHECKING:
     from pms.channel.adapters.base import Grant
+    from pms.models.channel import MarkupKind
 
 
 async def _seed() -> list[str]:
@@ -452,13 +453,8 @@ async def _connect(
 ) -> list[str]:
     """Store the demo agency's connection (new credentials every start: the sandbox forgets)
     and map the planned listings to demo properties, or ask for a full sync of those mapped."""
-    from sqlalchemy import select
+    from pms.models.channel import MarkupKind
 
-    from pms.channel import connections, mappings
-    from pms.models.channel import ChannelConnection, ChannelMapping, ConnectionStatus, MarkupKind
-    from pms.models.property import Property
-
-    settings = get_settings()
     async with db.get_sessionmaker()() as session, session.begin():
         user = await auth.find_user_by_email(session, DEMO_EMAIL)
         if user is None:
@@ -466,68 +462,19 @@ async def _connect(
         actor = await auth.resolve_actor(session, user, None)
         agency_id = actor.require_agency()
         await db.set_tenant(session, agency_id)
-        connection = (
-            await session.execute(
-                select(ChannelConnection).where(
-                    ChannelConnection.agency_id == agency_id,
-                    ChannelConnection.platform == platform,
-                    ChannelConnection.account_id == grant.account_id,
-                )
-            )
-        ).scalar_one_or_none()
-        if connection is None:
-            connection = ChannelConnection(
-                id=uuid.uuid4(),
-                agency_id=agency_id,
-                platform=platform,
-                name=name,
-                account_id=grant.account_id,
-                failures_in_row=0,
-            )
-            session.add(connection)
-        connection.credentials = connections.seal(settings, grant.credentials)
-        connection.remote_listings = [{"id": x, "currency": "EUR"} for x in listings]
-        connection.status = ConnectionStatus.ACTIVE
-        await session.flush()
-        props = {
-            p.name: p
-            for p in (await session.execute(properties.visible(actor))).scalars()
-            if isinstance(p, Property)
-        }
+        connection_id = await _upsert_connection(
+            session, agency_id, platform, grant.account_id, name, grant.credentials, listings
+        )
         mapped = []
         for listing_id, index in plan.items():
-            prop = props.get(_PROPERTIES[index][0])
-            if prop is None or listing_id not in listings:
+            if listing_id not in listings:
                 continue
-            existing = (
-                await session.execute(
-                    select(ChannelMapping).where(
-                        ChannelMapping.connection_id == connection.id,
-                        ChannelMapping.remote_listing_id == listing_id,
-                        ChannelMapping.active,
-                    )
-                )
-            ).scalar_one_or_none()
-            if existing is None:
-                await mappings.create(
-                    session,
-                    actor,
-                    settings,
-                    connection.id,
-                    mappings.MappingInput(
-                        remote_listing_id=listing_id,
-                        property_id=prop.id,
-                        rate_plan_id=None,
-                        markup_kind=MarkupKind.PERCENT,
-                        markup_value=markup,  # the platform's commission, in basis points
-                        sync_availability=True,
-                        sync_prices=True,
-                        sync_restrictions=True,
-                    ),
-                )
-            else:
-                await mappings.full_sync(session, settings, existing, prop.timezone)
-            mapped.append(f"{listing_id} → '{prop.name}'")
+            # The platform's commission, in basis points.
+            prop = await _map(
+                session, actor, connection_id, listing_id, index, MarkupKind.PERCENT, markup
+            )
+            if prop is not None:
+                mapped.append(f"{listing_id} → '{prop}'")
     return mapped
 
 
@@ -543,9 +490,11 @@ async def _upsert_connection(
     platform: str,
     account: str,
     name: str,
-    credentials: dict[str, str],
-    listing: str,
+    credentials: dict[str, Any],
+    listings: list[str],
 ) -> uuid.UUID:
+    """The demo agency's connection to ``account`` on the platform, created or given the new
+    credentials (the sandbox forgets them on every start), active, with its remote listings."""
     from sqlalchemy import select
 
     from pms.channel import connections
@@ -571,19 +520,27 @@ async def _upsert_connection(
         )
         session.add(connection)
     connection.credentials = connections.seal(get_settings(), credentials)
-    connection.remote_listings = [{"id": listing, "currency": "EUR"}]
+    connection.remote_listings = [{"id": x, "currency": "EUR"} for x in listings]
     connection.status = ConnectionStatus.ACTIVE
     await session.flush()
     return connection.id
 
 
 async def _map(
-    session: AsyncSession, actor: Actor, connection_id: uuid.UUID, listing: str, index: int
+    session: AsyncSession,
+    actor: Actor,
+    connection_id: uuid.UUID,
+    listing: str,
+    index: int,
+    markup_kind: MarkupKind,
+    markup_value: int,
 ) -> str | None:
+    """Map ``listing`` to the demo property ``index`` (or ask for a full sync where it is
+    mapped already); the property's name, or None where the demo has no such property."""
     from sqlalchemy import select
 
     from pms.channel import mappings
-    from pms.models.channel import ChannelMapping, MarkupKind
+    from pms.models.channel import ChannelMapping
     from pms.models.property import Property
 
     props = {
@@ -613,8 +570,8 @@ async def _map(
                 remote_listing_id=listing,
                 property_id=prop.id,
                 rate_plan_id=None,
-                markup_kind=MarkupKind.NONE,  # the direct engine's price, as Google requires
-                markup_value=0,
+                markup_kind=markup_kind,
+                markup_value=markup_value,
                 sync_availability=True,
                 sync_prices=True,
                 sync_restrictions=True,
@@ -635,6 +592,7 @@ async def connect_vrbo_google(sandbox_url: str, api_url: str) -> list[str]:
     import httpx
 
     from pms.channel import google_listings
+    from pms.models.channel import MarkupKind
 
     settings = get_settings()
     password = secrets.token_urlsafe(18)
@@ -659,9 +617,12 @@ async def connect_vrbo_google(sandbox_url: str, api_url: str) -> list[str]:
                 "advertiser_id": "demo-advertiser",
                 "listings": vrbo_listing,
             },
-            vrbo_listing,
+            [vrbo_listing],
         )
-        vrbo_name = await _map(session, actor, vrbo_id, vrbo_listing, vrbo_index)
+        # No markup: the direct engine's price (Google requires it; Vrbo asks us for quotes).
+        vrbo_name = await _map(
+            session, actor, vrbo_id, vrbo_listing, vrbo_index, MarkupKind.NONE, 0
+        )
         google_id = await _upsert_connection(
             session,
             agency_id,
@@ -669,9 +630,11 @@ async def connect_vrbo_google(sandbox_url: str, api_url: str) -> list[str]:
             settings.google_partner_key,
             "Google Vacation Rentals (sandbox)",
             {"partner_key": settings.google_partner_key, "listings": google_listing},
-            google_listing,
+            [google_listing],
         )
-        google_name = await _map(session, actor, google_id, google_listing, google_index)
+        google_name = await _map(
+            session, actor, google_id, google_listing, google_index, MarkupKind.NONE, 0
+        )
     base = f"{api_url}/api/v1/channels/fewo_direkt/{vrbo_id}"
     async with httpx.AsyncClient(timeout=30) as http:
         r = await http.put(

@@ -6,6 +6,7 @@ booking and booking-update requests, answered at once."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated
@@ -91,13 +92,26 @@ async def _caller(
     )
 
 
-@router.get(
-    "/feeds/advertisersContentIndex",
-    summary="Vrbo feed: the advertisers content index (links to the four indexes)",
-    response_class=Response,
-    responses=_FEED,
-)
-async def advertisers_index(
+@dataclass(frozen=True)
+class FeedCall:
+    """A feed request Vrbo made with this connection's credentials: who called, where the
+    feed's links point, and the validators of the copy Vrbo holds."""
+
+    caller: vrbo_feeds.Caller
+    base: str
+    if_none_match: str | None
+    if_modified_since: str | None
+
+    def current(self, doc: vrbo_feeds.Document) -> bool:
+        """Vrbo's copy is ``doc`` as it is."""
+        return _answer(doc, self.if_none_match, self.if_modified_since)[1]
+
+    def answer(self, doc: vrbo_feeds.Document) -> Response:
+        """The document, or a 304 where Vrbo's copy is current."""
+        return _xml(doc, self.if_none_match, self.if_modified_since)
+
+
+async def _feed_call(
     connection_id: uuid.UUID,
     request: Request,
     session: DB,
@@ -105,10 +119,22 @@ async def advertisers_index(
     basic: Basic,
     if_none_match: Annotated[str | None, Header()] = None,
     if_modified_since: Annotated[str | None, Header()] = None,
-) -> Response:
+) -> FeedCall:
     caller = await _caller(session, settings, connection_id, basic)
-    doc = vrbo_feeds.advertisers(caller, _base(request, connection_id))
-    return _xml(doc, if_none_match, if_modified_since)
+    return FeedCall(caller, _base(request, connection_id), if_none_match, if_modified_since)
+
+
+Feed = Annotated[FeedCall, Depends(_feed_call)]
+
+
+@router.get(
+    "/feeds/advertisersContentIndex",
+    summary="Vrbo feed: the advertisers content index (links to the four indexes)",
+    response_class=Response,
+    responses=_FEED,
+)
+async def advertisers_index(feed: Feed) -> Response:
+    return feed.answer(vrbo_feeds.advertisers(feed.caller, feed.base))
 
 
 @router.get(
@@ -118,20 +144,11 @@ async def advertisers_index(
     responses=_FEED,
 )
 async def content_index(
-    connection_id: uuid.UUID,
-    index_name: str,
-    request: Request,
-    session: DB,
-    settings: AppSettings,
-    basic: Basic,
-    if_none_match: Annotated[str | None, Header()] = None,
-    if_modified_since: Annotated[str | None, Header()] = None,
+    index_name: str, feed: Feed, session: DB, settings: AppSettings
 ) -> Response:
-    caller = await _caller(session, settings, connection_id, basic)
-    doc = await vrbo_feeds.index(
-        session, settings, caller, index_name, _base(request, connection_id)
+    return feed.answer(
+        await vrbo_feeds.index(session, settings, feed.caller, index_name, feed.base)
     )
-    return _xml(doc, if_none_match, if_modified_since)
 
 
 @router.get(
@@ -141,24 +158,16 @@ async def content_index(
     responses=_FEED,
 )
 async def content(
-    connection_id: uuid.UUID,
-    kind: str,
-    listing_id: str,
-    request: Request,
-    session: DB,
-    settings: AppSettings,
-    basic: Basic,
-    if_none_match: Annotated[str | None, Header()] = None,
-    if_modified_since: Annotated[str | None, Header()] = None,
+    kind: str, listing_id: str, feed: Feed, session: DB, settings: AppSettings
 ) -> Response:
-    caller = await _caller(session, settings, connection_id, basic)
+    connection = feed.caller.connection
     # Unchanged inputs: the stored ETag and date answer a conditional GET without building.
-    [(_, doc)] = await vrbo_feeds.documents(session, settings, caller.connection, kind, listing_id)
-    if doc.body is None and not _answer(doc, if_none_match, if_modified_since)[1]:
+    [(_, doc)] = await vrbo_feeds.documents(session, settings, connection, kind, listing_id)
+    if doc.body is None and not feed.current(doc):
         [(_, doc)] = await vrbo_feeds.documents(
-            session, settings, caller.connection, kind, listing_id, build=True
+            session, settings, connection, kind, listing_id, build=True
         )
-    return _xml(doc, if_none_match, if_modified_since)
+    return feed.answer(doc)
 
 
 @router.get(

@@ -55,8 +55,38 @@ class Driver:
     async def setup(self, sandbox: httpx.AsyncClient) -> None:
         """Point the simulator at us (webhooks), after its reset."""
 
-    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
+    # The remote listing mapped (platforms that list them: connect, list, map).
+    listing: ClassVar[str] = ""
+
+    def connection_body(self) -> dict[str, Any]:
+        """What ``POST /channel-connections`` is given (besides the platform)."""
         raise NotImplementedError
+
+    def stay_body(self) -> dict[str, Any]:
+        """Where a guest books on the platform: the listing (and room and rate, where the
+        platform has them)."""
+        return {"listing_id": self.listing}
+
+    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
+        """Connect, list the account's remote listings, map ``listing`` to the property."""
+        r = await client.post(
+            "/api/v1/channel-connections",
+            json={"platform": self.platform, **self.connection_body()},
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        connection_id = r.json()["id"]
+        r = await client.get(
+            f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
+        )
+        assert r.status_code == 200, r.text
+        r = await client.post(
+            f"/api/v1/channel-connections/{connection_id}/mappings",
+            json={"remote_listing_id": self.listing, "property_id": a.property_id},
+            headers=a.auth(),
+        )
+        assert r.status_code == 201, r.text
+        return connection_id, r.json()["id"]
 
     async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
         raise NotImplementedError
@@ -70,7 +100,17 @@ class Driver:
         price: str | None = None,
         force: bool = False,
     ) -> str:
-        raise NotImplementedError
+        body: dict[str, Any] = {
+            **self.stay_body(),
+            "arrival": arrival.isoformat(),
+            "departure": departure.isoformat(),
+            "force": force,
+        }
+        if price is not None:
+            body["price_per_night"] = price
+        r = await sandbox.post(f"/control/{self.sim}/bookings", json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
 
     async def modify(self, sandbox: httpx.AsyncClient, code: str, **change: Any) -> None:
         r = await sandbox.patch(f"/control/{self.sim}/bookings/{code}", json=change)
@@ -158,25 +198,8 @@ class Airbnb(Driver):
         )
         r.raise_for_status()
 
-    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
-        r = await client.post(
-            "/api/v1/channel-connections",
-            json={"platform": "airbnb", "authorization_code": HOST_CODE},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        connection_id = r.json()["id"]
-        r = await client.get(
-            f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
-        )
-        assert r.status_code == 200, r.text
-        r = await client.post(
-            f"/api/v1/channel-connections/{connection_id}/mappings",
-            json={"remote_listing_id": self.listing, "property_id": a.property_id},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        return connection_id, r.json()["id"]
+    def connection_body(self) -> dict[str, Any]:
+        return {"authorization_code": HOST_CODE}
 
     async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
         r = await sandbox.get(
@@ -185,27 +208,6 @@ class Airbnb(Driver):
         )
         r.raise_for_status()
         return {d["date"]: _night(d) for d in r.json()}
-
-    async def book(
-        self,
-        sandbox: httpx.AsyncClient,
-        arrival: date,
-        departure: date,
-        *,
-        price: str | None = None,
-        force: bool = False,
-    ) -> str:
-        body: dict[str, Any] = {
-            "listing_id": self.listing,
-            "arrival": arrival.isoformat(),
-            "departure": departure.isoformat(),
-            "force": force,
-        }
-        if price is not None:
-            body["price_per_night"] = price
-        r = await sandbox.post("/control/airbnb/bookings", json=body)
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
 
     async def redeliver(self, sandbox: httpx.AsyncClient, code: str) -> None:
         """Airbnb redelivers: its webhook fault duplicates the next event."""
@@ -235,44 +237,28 @@ class Airbnb(Driver):
         await eventually(settled, 20, "every webhook delivered")
 
 
-class BookingCom(Driver):
-    platform = "booking_com"
-    # One request pair per month of changed nights: 365 nights touch at most 13 months.
-    max_calls_365 = 13
+class HotelRoomRate(Driver):
+    """A platform of hotels, room types and rate plans (Booking.com, Expedia): the listing is
+    ``hotel/room/rate``, the platform's read-back is per hotel, reservations are pulled."""
+
     pulls = True
-    hotel, room, rate = "9000001", "900000101", "55500001"
+    hotel: ClassVar[str]
+    room: ClassVar[str]
+    rate: ClassVar[str]
 
     @property
-    def sim(self) -> str:
-        return "booking"
-
-    @property
-    def listing(self) -> str:
+    def listing(self) -> str:  # type: ignore[override]
         return f"{self.hotel}/{self.room}/{self.rate}"
 
-    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
-        r = await client.post(
-            "/api/v1/channel-connections",
-            json={"platform": "booking_com", "credentials": {"hotel_id": self.hotel}},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        connection_id = r.json()["id"]
-        r = await client.get(
-            f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
-        )
-        assert r.status_code == 200, r.text
-        r = await client.post(
-            f"/api/v1/channel-connections/{connection_id}/mappings",
-            json={"remote_listing_id": self.listing, "property_id": a.property_id},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        return connection_id, r.json()["id"]
+    def connection_body(self) -> dict[str, Any]:
+        return {"credentials": self.credentials}
+
+    def stay_body(self) -> dict[str, Any]:
+        return {"listing_id": self.hotel, "room_id": self.room, "rate_plan_id": self.rate}
 
     async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
         r = await sandbox.get(
-            f"/control/booking/listings/{self.hotel}/days",
+            f"/control/{self.sim}/listings/{self.hotel}/days",
             params={"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()},
         )
         r.raise_for_status()
@@ -282,28 +268,16 @@ class BookingCom(Driver):
             if d["room_id"] == self.room and d["rate_plan_id"] == self.rate
         }
 
-    async def book(
-        self,
-        sandbox: httpx.AsyncClient,
-        arrival: date,
-        departure: date,
-        *,
-        price: str | None = None,
-        force: bool = False,
-    ) -> str:
-        body: dict[str, Any] = {
-            "listing_id": self.hotel,
-            "room_id": self.room,
-            "rate_plan_id": self.rate,
-            "arrival": arrival.isoformat(),
-            "departure": departure.isoformat(),
-            "force": force,
-        }
-        if price is not None:
-            body["price_per_night"] = price
-        r = await sandbox.post("/control/booking/bookings", json=body)
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
+
+class BookingCom(HotelRoomRate):
+    platform = "booking_com"
+    # One request pair per month of changed nights: 365 nights touch at most 13 months.
+    max_calls_365 = 13
+    hotel, room, rate = "9000001", "900000101", "55500001"
+
+    @property
+    def sim(self) -> str:
+        return "booking"
 
     async def acknowledged(self, sandbox: httpx.AsyncClient, code: str) -> bool:
         found = [x for x in (await sandbox.get("/control/booking/reservations")).json()]
@@ -318,74 +292,14 @@ class BookingCom(Driver):
         return {"hotel_id": self.hotel}
 
 
-class Expedia(Driver):
+class Expedia(HotelRoomRate):
     platform = "expedia"
     max_calls_365 = math.ceil(365 / 120)  # 120 updates per AR message (under 100 KB)
-    pulls = True
     hotel, room, rate = "12933870", "201357986", "206651831A"
-
-    @property
-    def listing(self) -> str:
-        return f"{self.hotel}/{self.room}/{self.rate}"
 
     @property
     def credentials(self) -> dict[str, str]:
         return {"username": "EQCsandbox", "password": "eqc-pass", "hotel_id": self.hotel}
-
-    async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
-        r = await client.post(
-            "/api/v1/channel-connections",
-            json={"platform": "expedia", "credentials": self.credentials},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        connection_id = r.json()["id"]
-        r = await client.get(
-            f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
-        )
-        assert r.status_code == 200, r.text
-        r = await client.post(
-            f"/api/v1/channel-connections/{connection_id}/mappings",
-            json={"remote_listing_id": self.listing, "property_id": a.property_id},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        return connection_id, r.json()["id"]
-
-    async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
-        r = await sandbox.get(
-            f"/control/expedia/listings/{self.hotel}/days",
-            params={"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat()},
-        )
-        r.raise_for_status()
-        return {
-            d["date"]: _night(d)
-            for d in r.json()
-            if d["room_id"] == self.room and d["rate_plan_id"] == self.rate
-        }
-
-    async def book(
-        self,
-        sandbox: httpx.AsyncClient,
-        arrival: date,
-        departure: date,
-        *,
-        price: str | None = None,
-        force: bool = False,
-    ) -> str:
-        body: dict[str, Any] = {
-            "listing_id": self.hotel,
-            "room_id": self.room,
-            "rate_plan_id": self.rate,
-            "arrival": arrival.isoformat(),
-            "departure": departure.isoformat(),
-            "force": force,
-        }
-        if price is not None:
-            body["price_per_night"] = price
-        r = await sandbox.post("/control/expedia/bookings", json=body)
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
 
     async def acknowledged(self, sandbox: httpx.AsyncClient, code: str) -> bool:
         """Every message of the booking confirmed (BC) with our number."""

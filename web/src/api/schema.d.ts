@@ -14542,8 +14542,8 @@ export interface operations {
                 "if-modified-since"?: string | null;
             };
             path: {
-                connection_id: string;
                 index_name: string;
+                connection_id: string;
             };
             cookie?: never;
         };
@@ -14631,9 +14631,9 @@ export interface operations {
                 "if-modified-since"?: string | null;
             };
             path: {
-                connection_id: string;
                 kind: string;
                 listing_id: string;
+                connection_id: string;
             };
             cookie?: never;
         };
