@@ -250,8 +250,18 @@ async def cert(platform: str, stage: Stage) -> AsyncIterator[Cert]:
         await eventually(settled, 30, "nothing left to push")
         yield c
     finally:
-        # The next scenario maps the same listing in its own agency.
-        await api.delete(f"/api/v1/channel-connections/{connection_id}", headers=a.auth())
+        # The next scenario maps the same listing in its own agency, so the connection must go
+        # (a platform listing is mapped once across agencies). On a loaded machine the DELETE
+        # may wait for a flush holding the connection and time out: ask again until it is gone.
+        async def disconnected() -> bool:
+            path = f"/api/v1/channel-connections/{connection_id}"
+            try:
+                r = await api.delete(path, headers=a.auth())
+            except httpx.TransportError:
+                return False
+            return r.status_code in (204, 404)
+
+        await eventually(disconnected, 90, "the scenario's connection deleted")
         await sandbox.aclose()
         await api.aclose()
         await db.dispose_engine()
