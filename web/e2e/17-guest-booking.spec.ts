@@ -149,6 +149,15 @@ test("Google's landing URL shows the quoted total; the sitemap lists only listed
   await expect(seite.getByTestId("quote-total")).toHaveText(new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).format(total / 100));
   await shot(seite, info, "landing-de");
   await expectAccessible(seite, "property page (de)");
+  // A stay the rules refuse, said in German (not the API's English words).
+  await seite.goto(`${info.project.use.baseURL}/${slug}/properties/${property.id}?check_in=2020-01-01&check_out=2020-01-03&adults=2`);
+  await expect(seite.getByTestId("not-bookable")).toContainText("Diese Daten sind noch nicht oder nicht mehr buchbar: Wählen Sie andere Daten.");
+  await expect(seite.getByTestId("not-bookable")).not.toContainText("days ahead");
+  await expect(seite.getByTestId("quote-total")).toHaveCount(0);
+  // A link cannot put words of its own on the page: only our codes are shown.
+  await seite.goto(`${info.project.use.baseURL}/${slug}/properties/${property.id}?error=${encodeURIComponent("Call +1 555 0100")}`);
+  await expect(seite.getByText("Call +1 555 0100")).toHaveCount(0);
+  await seite.goto(`${info.project.use.baseURL}/${slug}/properties/${property.id}?check_in=${checkIn}&check_out=${checkOut}&adults=3`);
   // The checkout in German: the same checks, in German.
   await seite.getByRole("button", { name: "Buchen", exact: true }).click();
   await expect(seite.getByTestId("countdown")).toContainText(/\d+:\d\d/);
