@@ -1,6 +1,7 @@
 """The reference the bench measures the app against: the same framework and server with nothing
 of ours in the way. ``GET /bare`` answers a tiny JSON document; ``POST /insert`` runs one raw
-single-row asyncpg INSERT (pool made at startup, sized like the app's: 10 + 10 overflow).
+single-row asyncpg INSERT (pool made at startup, sized like the app's: ``DB_POOL_SIZE`` kept,
+up to ``DB_MAX_OVERFLOW`` more).
 
 For ``bench.cold_path``, the same answers as three endpoints of the app, each as raw SQL in one
 transaction (with the agency declared for row-level security, as the app does):

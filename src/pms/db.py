@@ -80,7 +80,7 @@ def _ping_if_idle(engine: AsyncEngine) -> Callable[[Any, ConnectionPoolEntry, An
 
 
 def create_engine(
-    url: str, *, app_role: str | None, pool_size: int = 10, max_overflow: int = 10
+    url: str, *, app_role: str | None, pool_size: int = 20, max_overflow: int = 10
 ) -> AsyncEngine:
     """An engine whose every connection runs as ``app_role`` (no BYPASSRLS, not the owner),
     so row-level security applies to everything the application does."""

@@ -59,8 +59,13 @@ class Settings(BaseSettings):
         default="pms_app",
         description="Role without BYPASSRLS that every application session runs as.",
     )
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Connections a process keeps open, and how many more it may open for a burst. SQLAlchemy
+    # closes a burst connection as soon as it is returned, so a process that serves more
+    # requests at once than it keeps would open and close a connection per request (with its
+    # prepared statements lost each time): keep enough for the usual concurrency. Connections
+    # are opened only when needed, so an idle worker holds few.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
 
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: embedded redis-server under data_dir."

@@ -53,16 +53,24 @@ test("a guest finds, books and pays, manages and cancels a stay", async ({ page,
   await page.getByRole("button", { name: "Book", exact: true }).click();
   await expect(page.getByTestId("countdown")).toContainText(/\d+:\d\d/);
   await expect(page.getByTestId("checkout-total")).toHaveText(quoted);
-  // The API's own messages, next to the fields.
+  // Nothing filled in: the form says what is missing, at each field, in plain words.
   await page.getByRole("button", { name: "Confirm booking" }).click();
-  await expect(page.getByTestId("checkout-problem")).toBeVisible();
+  await expect(page.getByTestId("checkout-problem")).toHaveText("Please check the marked details.");
+  await expect(page.getByTestId("last_name-error")).toHaveText("Please enter your last name.");
+  await expect(page.getByTestId("accepted_terms-error")).toHaveText("Please accept the terms and the cancellation policy to book.");
+  await expect(page.getByLabel("Last name")).toHaveAttribute("aria-invalid", "true");
   await shot(page, info, "details-invalid");
   await expectAccessible(page, "checkout with errors");
   await page.getByLabel("First name").fill("Lena");
   await page.getByLabel("Last name").fill("Vogel");
+  await page.getByLabel(/I accept/).check();
+  // An address the form lets through and the API refuses: the API's answer, in the same words.
+  await page.getByLabel("E-mail").fill("lena@exa_mple.com");
+  await page.getByRole("button", { name: "Confirm booking" }).click();
+  await expect(page.getByTestId("email-error")).toHaveText("This does not look like an e-mail address, e.g. name@example.com.");
+  await expect(page.getByTestId("last_name-error")).toHaveCount(0);
   const email = `lena-${Date.now()}@example.com`;
   await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel(/I accept/).check();
   await shot(page, info, "details");
   await page.getByRole("button", { name: "Confirm booking" }).click();
 
@@ -141,5 +149,23 @@ test("Google's landing URL shows the quoted total; the sitemap lists only listed
   await expect(seite.getByTestId("quote-total")).toHaveText(new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).format(total / 100));
   await shot(seite, info, "landing-de");
   await expectAccessible(seite, "property page (de)");
+  // A stay the rules refuse, said in German (not the API's English words).
+  await seite.goto(`${info.project.use.baseURL}/${slug}/properties/${property.id}?check_in=2020-01-01&check_out=2020-01-03&adults=2`);
+  await expect(seite.getByTestId("not-bookable")).toContainText("Diese Daten sind noch nicht oder nicht mehr buchbar: Wählen Sie andere Daten.");
+  await expect(seite.getByTestId("not-bookable")).not.toContainText("days ahead");
+  await expect(seite.getByTestId("quote-total")).toHaveCount(0);
+  // A link cannot put words of its own on the page: only our codes are shown.
+  await seite.goto(`${info.project.use.baseURL}/${slug}/properties/${property.id}?error=${encodeURIComponent("Call +1 555 0100")}`);
+  await expect(seite.getByText("Call +1 555 0100")).toHaveCount(0);
+  await seite.goto(`${info.project.use.baseURL}/${slug}/properties/${property.id}?check_in=${checkIn}&check_out=${checkOut}&adults=3`);
+  // The checkout in German: the same checks, in German.
+  await seite.getByRole("button", { name: "Buchen", exact: true }).click();
+  await expect(seite.getByTestId("countdown")).toContainText(/\d+:\d\d/);
+  await seite.getByRole("button", { name: "Buchung abschließen" }).click();
+  await expect(seite.getByTestId("checkout-problem")).toHaveText("Bitte prüfen Sie die markierten Angaben.");
+  await expect(seite.getByTestId("last_name-error")).toHaveText("Bitte geben Sie Ihren Nachnamen an.");
+  await expect(seite.getByTestId("email-error")).toHaveText("Bitte geben Sie Ihre E-Mail-Adresse an: dorthin senden wir Ihre Bestätigung.");
+  await shot(seite, info, "checkout-de-invalid");
+  await expectAccessible(seite, "checkout with errors (de)");
   await de.close();
 });

@@ -1,11 +1,13 @@
 "use client";
-// Checkout: the hold's countdown, the guest's details (the API validates them; its messages are
-// shown next to the fields), and card payment on Stripe's page or an offline method. A hold that
-// runs out is said so, nothing can be paid for it, and the dates can be held again.
+// Checkout: the hold's countdown, the guest's details (checked here first, then by the API; what
+// is wrong is said at each field in the guest's language, see ./checkout), and card payment on
+// Stripe's page or an offline method. A hold that runs out is said so, nothing can be paid for
+// it, and the dates can be held again.
 import { useLocale, useTranslations } from "next-intl";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
-import { fieldErrors, problemMessage, type Problem } from "@/api/problem";
+import type { Problem } from "@/api/problem";
+import { checkDetails, fromResponse, type CheckoutErrors, type CheckoutField } from "./checkout";
 import css from "./site.module.css";
 
 type Props = {
@@ -34,10 +36,12 @@ export function CheckoutForm(props: Props) {
   const [now, setNow] = useState<number | null>(null);
   const [gone, setGone] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  // The hold could not be renewed: the API's words (e.g. the dates were taken meanwhile).
+  const [holdProblem, setHoldProblem] = useState<string | null>(null);
+  const [errors, setErrors] = useState<CheckoutErrors | null>(null);
+  const e = useTranslations("site.checkoutErrors");
   const seconds = now === null ? null : left(hold.expires, now);
   const expired = gone || seconds === 0;
-  const errors = fieldErrors(problem ?? undefined);
 
   useEffect(() => {
     const tick = () => setNow(Date.now());
@@ -51,7 +55,8 @@ export function CheckoutForm(props: Props) {
 
   async function holdAgain() {
     setBusy(true);
-    setProblem(null);
+    setHoldProblem(null);
+    setErrors(null);
     const res = await fetch(`/api/v1/public/${agency}/holds`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -59,7 +64,7 @@ export function CheckoutForm(props: Props) {
     }).catch(() => null);
     setBusy(false);
     const body = res ? await res.json().catch(() => ({})) : {};
-    if (res?.status !== 201) return setProblem(body?.detail ? body : { detail: t("holdFailed") });
+    if (res?.status !== 201) return setHoldProblem(t("holdFailed"));
     setHold({ token: body.hold_token, expires: body.expires_at });
     setGone(false);
     setNow(Date.now());
@@ -67,14 +72,22 @@ export function CheckoutForm(props: Props) {
     router.replace(`/${agency}/checkout?${q}`);
   }
 
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
     if (expired) return;
-    const f = new FormData(e.currentTarget);
+    const f = new FormData(event.currentTarget);
     const v = (k: string) => String(f.get(k) ?? "").trim();
     const method = v("payment");
+    const own = checkDetails({
+      firstName: v("first_name"),
+      lastName: v("last_name"),
+      email: v("email"),
+      phone: v("phone"),
+      acceptedTerms: f.get("accepted_terms") === "on",
+    });
+    setErrors(own);
+    if (own) return;
     setBusy(true);
-    setProblem(null);
     const res = await fetch(`/api/v1/public/${agency}/bookings`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -90,8 +103,9 @@ export function CheckoutForm(props: Props) {
     const body = res ? await res.json().catch(() => ({})) : {};
     if (!res || res.status !== 201) {
       setBusy(false);
-      if (res?.status === 409) setGone(true);
-      return setProblem(res ? (body as Problem) : { detail: t("networkError") });
+      const refused = fromResponse(res ? res.status : null, body as Problem);
+      if (refused.holdGone) setGone(true);
+      return setErrors(refused);
     }
     const token = String(body.manage_page_url).split("/").pop();
     const done = `${window.location.origin}/${agency}/confirmation/${token}`;
@@ -107,19 +121,24 @@ export function CheckoutForm(props: Props) {
   }
 
   const clock = seconds === null ? "" : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-  const err = (k: string) =>
-    errors[k] ? (
-      <span id={`${k}-error`} className={css.error}>
-        {errors[k]}
+  const fieldError = (k: CheckoutField) => errors?.fields[k];
+  const err = (k: CheckoutField) => {
+    const key = fieldError(k);
+    return key ? (
+      <span id={`${k}-error`} className={css.error} data-testid={`${k}-error`}>
+        {e(key)}
       </span>
     ) : null;
-  const described = (k: string) => (errors[k] ? { "aria-describedby": `${k}-error`, "aria-invalid": true } : {});
+  };
+  const described = (k: CheckoutField) =>
+    fieldError(k) ? { "aria-describedby": `${k}-error`, "aria-invalid": true } : {};
 
   return (
     <div>
       {expired ? (
         <div role="alert" className={css.alert} data-testid="hold-expired">
           <p>{t("holdExpired")}</p>
+          {holdProblem && <p>{holdProblem}</p>}
           <button type="button" className={css.button} onClick={holdAgain} disabled={busy}>
             {t("holdAgain")}
           </button>
@@ -131,9 +150,9 @@ export function CheckoutForm(props: Props) {
           </span>
         </p>
       )}
-      {problem && !expired && (
+      {errors?.summary && !expired && (
         <p role="alert" className={css.alert} data-testid="checkout-problem">
-          {problemMessage(problem)}
+          {e(errors.summary)}
         </p>
       )}
       <form onSubmit={submit} className={css.form} noValidate aria-label={t("guestDetails")}>
@@ -157,7 +176,7 @@ export function CheckoutForm(props: Props) {
           <input name="phone" type="tel" autoComplete="tel" {...described("phone")} />
           {err("phone")}
         </label>
-        <fieldset className={css.checks}>
+        <fieldset className={css.checks} aria-describedby={fieldError("payment") ? "payment-error" : undefined}>
           <legend>{t("payment")}</legend>
           <label>
             <input type="radio" name="payment" value="card" defaultChecked /> {instantBook ? t("payCard") : t("payCardAuthorise")}
@@ -168,6 +187,7 @@ export function CheckoutForm(props: Props) {
           <label>
             <input type="radio" name="payment" value="pay_on_arrival" /> {t("payOnArrival")}
           </label>
+          {err("payment")}
         </fieldset>
         <label>
           <input type="checkbox" name="accepted_terms" {...described("accepted_terms")} /> {t("acceptTerms")}

@@ -6,6 +6,7 @@ import { getLocale, getTranslations } from "next-intl/server";
 import Image from "next/image";
 import Link from "next/link";
 import { formatMoney } from "@/lib/money";
+import { firstProblem, type Refusal } from "@/site/problems";
 import { ResultsMap, type Pin } from "@/site/ResultsMap";
 import { agencyOf, orNotFound, photoPath, publicApi, type PublicProperty } from "@/site/server";
 import { adultsOf, stayOf, stayQuery } from "@/site/stay";
@@ -60,8 +61,8 @@ export default async function AgencyHome({ params, searchParams }: Props) {
       count = data.count;
       hits = data.results.map((h) => ({ property: h.property, price: formatMoney(h.total.amount_minor, h.total.currency, locale), total: true }));
     } else {
-      // E.g. dates in the past: the API's words, and the search form to try again.
-      problem = (error as { detail?: string } | undefined)?.detail ?? t("searchFailed", { status: response.status });
+      // E.g. dates in the past: said in the guest's words, and the search form to try again.
+      problem = t(`problems.${firstProblem(response.status, error as Refusal)}`);
     }
   } else {
     count = all.length;

@@ -1,6 +1,8 @@
 // "Book": the property page's form posts here; the dates are held through the API and the guest
-// continues to checkout (or back to the property with the API's message). No JavaScript needed.
+// continues to checkout (or back to the property with a code the page words in the guest's
+// language, see site/problems). No JavaScript needed.
 import type { NextRequest } from "next/server";
+import { holdCode } from "@/site/problems";
 import { apiBase } from "@/site/server";
 
 export const dynamic = "force-dynamic";
@@ -22,7 +24,7 @@ export async function POST(req: NextRequest, { params }: { params: Promise<{ age
   const body = res ? await res.json().catch(() => ({})) : {};
   if (!res || res.status !== 201) {
     for (const [k, v] of Object.entries(stay)) back.searchParams.set(k, v);
-    back.searchParams.set("error", String(body.detail ?? "The dates could not be held. Try again."));
+    back.searchParams.set("error", holdCode(res ? res.status : null, body));
     return Response.redirect(back, 303);
   }
   const next = new URL(`/${agency}/checkout`, req.nextUrl);

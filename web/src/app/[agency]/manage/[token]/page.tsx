@@ -6,6 +6,7 @@ import Link from "next/link";
 import { formatMoney } from "@/lib/money";
 import { refundOn, type RefundStep } from "@/lib/refunds";
 import { BookingSummary } from "@/site/BookingSummary";
+import { redirectCode } from "@/site/problems";
 import { bookingByToken } from "@/site/server";
 import css from "@/site/site.module.css";
 
@@ -25,7 +26,8 @@ export default async function Manage({ params, searchParams }: Props) {
   const steps = (b.quote as { cancellation?: RefundStep[] } | null)?.cancellation;
   const step = refundOn(steps, new Date().toISOString().slice(0, 10));
   const refund = step ? formatMoney(step.refund.amount_minor, step.refund.currency, locale) : null;
-  const error = typeof sp.error === "string" ? sp.error.slice(0, 300) : null;
+  const code = redirectCode(sp.error);
+  const error = code ? t(`problems.${code}`) : null;
   const self = `/${agency}/manage/${token}`;
   return (
     <>

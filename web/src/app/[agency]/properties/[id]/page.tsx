@@ -7,6 +7,7 @@ import { getLocale, getTranslations } from "next-intl/server";
 import Image from "next/image";
 import { formatMoney } from "@/lib/money";
 import { ldScript, vacationRental } from "@/site/jsonld";
+import { reasonProblems, redirectCode, stayProblems, type Refusal, type SiteProblem } from "@/site/problems";
 import { notFound } from "next/navigation";
 import { orNotFound, photoPath, publicApi, siteOrigin, type PublicProperty } from "@/site/server";
 import { addDays, adultsOf, policyPhrases, stayOf } from "@/site/stay";
@@ -52,12 +53,15 @@ export default async function PropertyPage({ params, searchParams }: Props) {
   ]);
   const days = calendar.data?.days ?? [];
   const q = quote?.data;
-  const quoteProblem = quote && !quote.response.ok ? (quote.error as { detail?: string } | undefined)?.detail ?? t("quoteFailed") : null;
+  const quoteProblems = quote && !quote.response.ok ? stayProblems(quote.response.status, quote.error as Refusal) : [];
   const money = (m: { amount_minor: number; currency: string }) => formatMoney(m.amount_minor, m.currency, locale);
   const dateText = (d: string) => new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(new Date(`${d}T00:00:00Z`));
   const origin = await siteOrigin();
   const ld = vacationRental(p, `${origin}/${agency}/properties/${id}`, (photo) => `${origin}${photoPath(agency, photo)}`);
-  const error = typeof sp.error === "string" ? sp.error.slice(0, 300) : null;
+  const code = redirectCode(sp.error);
+  const error = code ? t(`problems.${code}`) : null;
+  const said = (p: SiteProblem) =>
+    t(`problems.${p.key}`, { ...p.values, ...(p.values?.day ? { day: dateText(String(p.values.day)) } : {}) });
   const time = (s: string) => s.slice(0, 5);
 
   return (
@@ -148,14 +152,17 @@ export default async function PropertyPage({ params, searchParams }: Props) {
               {error}
             </p>
           )}
-          {quoteProblem && (
-            <p role="alert" className={css.alert}>
-              {quoteProblem}
-            </p>
+          {quoteProblems.length > 0 && (
+            <div role="alert" className={css.alert} data-testid="quote-problem">
+              {quoteProblems.map((p) => (
+                <p key={p.key}>{said(p)}</p>
+              ))}
+            </div>
           )}
           {q && (
             <section aria-labelledby="quote-heading" data-testid="quote">
               <h3 id="quote-heading">{t("quoteFor", { nights: q.nights, from: dateText(q.check_in), to: dateText(q.check_out) })}</h3>
+              {q.bookable && (
               <table className={css.lines}>
                 <tbody>
                   {q.lines.map((l, i) => (
@@ -172,7 +179,8 @@ export default async function PropertyPage({ params, searchParams }: Props) {
                   </tr>
                 </tfoot>
               </table>
-              {q.taxes.filter((x) => x.inclusive).map((x) => (
+              )}
+              {q.bookable && q.taxes.filter((x) => x.inclusive).map((x) => (
                 <p key={x.tax_class} className={css.muted}>
                   {t("inclusiveTax", { label: x.label, amount: money(x.amount) })}
                 </p>
@@ -195,8 +203,8 @@ export default async function PropertyPage({ params, searchParams }: Props) {
                 </form>
               ) : (
                 <ul role="alert" className={css.alert} data-testid="not-bookable">
-                  {q.reasons.map((r, i) => (
-                    <li key={i}>{r.message}</li>
+                  {reasonProblems(q.reasons).map((r) => (
+                    <li key={r.key}>{said(r)}</li>
                   ))}
                 </ul>
               )}

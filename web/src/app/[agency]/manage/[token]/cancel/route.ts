@@ -1,5 +1,6 @@
 // The self-service page's confirmed cancellation: cancelled through the API, back to the page.
 import type { NextRequest } from "next/server";
+import { cancelCode } from "@/site/problems";
 import { apiBase } from "@/site/server";
 
 export const dynamic = "force-dynamic";
@@ -10,8 +11,7 @@ export async function POST(req: NextRequest, { params }: { params: Promise<{ age
   const back = new URL(`/${agency}/manage/${token}`, req.nextUrl);
   const res = await fetch(`${apiBase()}/api/v1/public/bookings/${token}/cancel`, { method: "POST", cache: "no-store" }).catch(() => null);
   if (!res?.ok) {
-    const body = res ? await res.json().catch(() => ({})) : {};
-    back.searchParams.set("error", String(body.detail ?? "The booking could not be cancelled. Try again."));
+    back.searchParams.set("error", cancelCode(res ? res.status : null));
   }
   return Response.redirect(back, 303);
 }
