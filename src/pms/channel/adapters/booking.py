@@ -102,6 +102,8 @@ def _hotel(credentials: Mapping[str, Any]) -> str:
 class BookingAdapter:
     platform = "booking_com"
     window_days = 365
+    # Every connected hotel goes through our one machine account: flushed together per agency.
+    connections_share_account = True
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
