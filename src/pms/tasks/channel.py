@@ -77,6 +77,24 @@ def one_per_account(
     return list(out.values())
 
 
+def retry_later(connection_id: str, platform: str, account: str, countdown: float) -> None:
+    """A flush after an open circuit's cool-down, one per account at a time: the flushes that
+    meet the open circuit meanwhile (every debounce window of a busy account) add none."""
+    try:
+        fresh = bool(
+            sync_redis().set(
+                f"pms:channel:flush-retry:{account}",
+                "1",
+                nx=True,
+                px=max(1, int(countdown * 1000)),
+            )
+        )
+    except RedisError:
+        fresh = True
+    if fresh:
+        flush_now(connection_id, platform, countdown=countdown)
+
+
 async def _mark(property_id: str, start: str, end: str, rate_plan_id: str | None) -> None:
     async with db.transaction(None) as session:
         await db.system_access(session)
@@ -137,7 +155,7 @@ def flush_account(connection_id: str) -> str:
     if report.more and platform:
         flush_now(connection_id, platform)
     elif report.outcome == "circuit_open" and report.retry_in is not None and platform:
-        flush_now(connection_id, platform, countdown=report.retry_in)
+        retry_later(connection_id, platform, report.account or connection_id, report.retry_in)
     _log.info(
         "channel.flush",
         connection_id=connection_id,

@@ -78,6 +78,7 @@ class FlushReport:
     listings: int = 0
     more: bool = False  # the time budget ran out with work left
     connections: int = 0  # the most connections one round carried
+    account: str | None = None  # the account's key (``FlushScope.key``)
     # Connections that stopped (credentials refused) or whose circuit opened: their outcome.
     halted: dict[uuid.UUID, str] = field(default_factory=dict)
 
@@ -244,6 +245,7 @@ async def flush_account(
             else FlushScope(account.platform, account.agency_id, connection_id)
         )
         report = await _rounds(carried, settings, only, budget_seconds)
+        report.account = account.key
     # The lock is released. A flush that found it busy while this one ran has left its changes
     # to this one; those committed after its last read are seen here and handed on (not those
     # of connections that stopped or whose circuit opened: their retry is scheduled apart).
