@@ -523,6 +523,12 @@ def main() -> None:
         "--clients", type=int, default=32, help="keep-alive connections sending the ARI changes"
     )
     ap.add_argument("--api-workers", type=int, default=1, help="processes of the API")
+    ap.add_argument(
+        "--channel-workers",
+        choices=("per-platform", "shared"),
+        default="per-platform",
+        help="a worker (--workers processes) per platform's queues, or one for all",
+    )
     ap.add_argument("--log-level", default="WARNING", help="of the API, relay and workers")
     ap.add_argument(
         "--platforms",
@@ -584,17 +590,24 @@ def main() -> None:
         logs = BENCH_DATA / "logs"
         procs = {}
         workers = str(args.workers)
+        # The platform's queues have their own worker, so pushes and inbound messages never
+        # wait behind the outbox dispatch and other default-queue work (as in production); by
+        # default one per platform, since a flush of a busy account holds a process while
+        # changes keep arriving (up to its time budget): with one worker for all platforms, a
+        # third account waits for one of two processes.
+        if args.channel_workers == "shared":
+            channel = [("channel-worker", CHANNEL_QUEUES)]
+        else:
+            channel = [(f"{p}-worker", f"channel.{p},channel.{p}.inbound") for p in platforms]
         for name, argv in (
             ("relay", [py, "-m", "pms", "relay"]),
-            # The platform's queues have their own worker, so pushes and inbound messages never
-            # wait behind the outbox dispatch and other default-queue work (as in production).
             (
                 "worker",
                 [py, "-m", "pms", "worker", "--concurrency", workers, "--queues", "default"],
             ),
-            (
-                "channel-worker",
-                [py, "-m", "pms", "worker", "--concurrency", workers, "--queues", CHANNEL_QUEUES],
+            *(
+                (w, [py, "-m", "pms", "worker", "--concurrency", workers, "--queues", queues])
+                for w, queues in channel
             ),
         ):
             proc = spawn(argv, log_path=logs / f"{name}.log", env=env, cwd=REPO)
@@ -614,8 +627,10 @@ def main() -> None:
             say(
                 f"ARI change → simulator ({args.rate:g}/s asked, {ari.offered_rate:.1f}/s offered, "
                 f"{ari.achieved_rate:.1f}/s achieved, "
-                f"for {args.seconds:g} s, debounce {args.debounce:g} s, {args.workers} + "
-                f"{args.workers} worker processes: default queue + platform queues):"
+                f"for {args.seconds:g} s, debounce {args.debounce:g} s, {args.workers} worker "
+                f"processes on the default queue + {args.workers} on the platform queues"
+                f"{' of all' if args.channel_workers == 'shared' else ' of each platform'}"
+                f", {args.api_workers} API process(es)):"
             )
             for p in platforms:
                 lat, answered = ari.from_commit[p], ari.from_answer[p]
