@@ -520,9 +520,9 @@ def main() -> None:
     ap.add_argument("--bookings", type=int, default=50)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
-        "--clients", type=int, default=32, help="keep-alive connections sending the ARI changes"
+        "--clients", type=int, default=8, help="keep-alive connections sending the ARI changes"
     )
-    ap.add_argument("--api-workers", type=int, default=1, help="processes of the API")
+    ap.add_argument("--api-workers", type=int, default=2, help="processes of the API")
     ap.add_argument(
         "--channel-workers",
         choices=("per-platform", "shared"),
