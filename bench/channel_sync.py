@@ -4,10 +4,12 @@
    Booking.com: N hotels of one room rate, a connection each; Expedia: N hotels in one EQC
    account, a connection each), full sync of 365 nights each; the time per platform and the
    calls per platform;
-2. ARI changes at R per second for S seconds (each change reaches all platforms), latency from
-   the commit in Core (the API's answer to the change) to the night's new price on each
-   simulator (its price log): p50 and p99 per platform, printed with the debounce setting
-   used, and the calls per platform the changes took;
+2. ARI changes at R per second for S seconds (each change reaches all platforms; sent by a
+   pacer over a pool of raw keep-alive connections; the rates asked, offered and achieved are
+   printed), latency from the commit in Core (the change's outbox event) and from the API's
+   answer to the night's new price on each simulator (its price log): p50 and p99 per
+   platform, printed with the debounce setting used, and the calls per platform the changes
+   took (an agency's Booking.com or Expedia hotels are one account, flushed together);
 3. webhook ingest (verify, inbox row, enqueue) throughput against the reference app's raw
    INSERT endpoint served the same way;
 4. booking apply latency, from webhook receipt (the inbox row) to the committed Core booking.
