@@ -6,6 +6,7 @@ account even, are never carried with them; a paused hotel sits out while its nei
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -15,8 +16,10 @@ from sqlalchemy import select
 
 from pms import db
 from pms.channel.engine import flush
+from pms.channel.engine.breaker import breaker_key
 from pms.channel.engine.scope import scope_of
 from pms.models.channel import ChannelDirty
+from pms.redis_client import get_redis
 from pms.settings import get_settings
 from pms.tasks.channel import one_per_account
 from tests.integration.channel.helpers import priced_agency
@@ -181,3 +184,31 @@ def test_one_flush_task_per_account_and_never_across_agencies() -> None:
     keys = {scope_of(p, ag, c).key for c, p, ag in [*hotels_a, hotel_b]}
     assert keys == {f"booking_com:{a}", f"booking_com:{b}"}
     assert scope_of("airbnb", a, hosts[0][0]).key == str(hosts[0][0])
+
+
+async def test_a_hotel_with_an_open_circuit_sits_out_quietly_while_its_neighbours_go_on(
+    api: httpx.AsyncClient, sandbox_server: Served
+) -> None:
+    sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=10)
+    (await sandbox.post("/control/reset")).raise_for_status()
+    h, conns, maps, listings = await connect_hotels(api, sandbox, "booking_com", 2, "Breaker")
+    # Hotel 1's circuit opened earlier (its own failures): it is not tried, nor logged again.
+    key = breaker_key(conns[1])
+    await get_redis().hset(key, mapping={"failures": "5", "open_until": str(time.time() + 60)})
+    try:
+        report = await flush.flush_account(uuid.UUID(conns[0]), get_settings())
+        assert report.outcome == "circuit_open", report
+        assert report.retry_in is not None, report
+        assert 0 < report.retry_in <= 60, report
+        assert not report.more, "the open hotel's range waits for the retry, not a loop"
+        assert [e["outcome"] for e in await pushes(api, h, conns[0])] == ["pushed"]
+        assert await pushes(api, h, conns[1]) == []
+        assert await priced_listings(sandbox, "booking_com") == {listings[0]}
+        assert maps[1] in await dirty_mappings()
+    finally:
+        await get_redis().delete(key)
+    # Closed again: the retry carries it.
+    report = await flush.flush_account(uuid.UUID(conns[0]), get_settings())
+    assert (report.outcome, report.connections) == ("pushed", 1), report
+    assert [e["outcome"] for e in await pushes(api, h, conns[1])] == ["pushed"]
+    await sandbox.aclose()

@@ -423,7 +423,7 @@ async def _round(
     )
     t1 = time.monotonic()
     if any(x.batches for x in listings):
-        await _push(settings, adapter, listings, report)
+        await _push(settings, adapter, listings, report, shared=scope.connection_id is None)
     t2 = time.monotonic()
     await _finish(settings, scope, listings, report)
     log.info(
@@ -456,11 +456,16 @@ async def _push(
     adapter: Adapter,
     listings: list[_Listing],
     report: FlushReport,
+    *,
+    shared: bool = False,
 ) -> None:
     """Push the listings' batches, several listings at a time (each listing's batches in
     order), each with its own connection's credentials, breaker and rate limit; after a
     failure that concerns a whole connection (open circuit, refused credentials) none of its
-    further listings is started, while the other connections' go on."""
+    further listings is started, while the other connections' go on. ``shared``: the round
+    carries many connections of one account, and a connection whose circuit was open before
+    it made a call is passed over quietly (no sync log entry, no failure counted: the flushes
+    of its busy neighbours would add one every debounce window); its retry is scheduled."""
     accounts: dict[uuid.UUID, Account] = {}
     for x in listings:
         c = x.connection
@@ -491,7 +496,8 @@ async def _push(
             except Exhausted as exc:
                 x.outcome, x.entry.error = "dead_letter", str(exc.error)
             except (CircuitOpen, CredentialsRefused, PlatformError) as exc:
-                x.outcome, x.entry.error = "circuit_open", str(exc)
+                untried = shared and isinstance(exc, CircuitOpen) and not mine.attempts
+                x.outcome, x.entry.error = "skipped" if untried else "circuit_open", str(exc)
                 stop.setdefault(c, str(exc))
                 if isinstance(exc, CircuitOpen):
                     _halt(report, c, "circuit_open", exc.retry_in)
