@@ -4,10 +4,12 @@
    Booking.com: N hotels of one room rate, a connection each; Expedia: N hotels in one EQC
    account, a connection each), full sync of 365 nights each; the time per platform and the
    calls per platform;
-2. ARI changes at R per second for S seconds (each change reaches all platforms), latency from
-   the commit in Core (the API's answer to the change) to the night's new price on each
-   simulator (its price log): p50 and p99 per platform, printed with the debounce setting
-   used, and the calls per platform the changes took;
+2. ARI changes at R per second for S seconds (each change reaches all platforms; sent by a
+   pacer over a pool of raw keep-alive connections; the rates asked, offered and achieved are
+   printed), latency from the commit in Core (the change's outbox event) and from the API's
+   answer to the night's new price on each simulator (its price log): p50 and p99 per
+   platform, printed with the debounce setting used, and the calls per platform the changes
+   took (an agency's Booking.com or Expedia hotels are one account, flushed together);
 3. webhook ingest (verify, inbox row, enqueue) throughput against the reference app's raw
    INSERT endpoint served the same way;
 4. booking apply latency, from webhook receipt (the inbox row) to the committed Core booking.
@@ -30,6 +32,7 @@ import signal
 import statistics
 import time
 import uuid
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +44,8 @@ from bench import reference_app
 from bench.harness import (
     BENCH_DATA,
     REPO,
+    Connection,
+    HttpError,
     RequestMaker,
     plain,
     python,
@@ -253,7 +258,10 @@ async def setup(api: str, sandbox: str, database_url: str, n: int, platforms: li
 @dataclass
 class AriRun:
     made: int
-    offered_rate: float
+    offered_rate: float  # requests sent per second within the window
+    achieved_rate: float  # changes answered 2xx per second, first send to last answer
+    answer: list[float]  # the API's answer time per change (s)
+    failed: Counter[str]
     # per platform: from the client receiving the API's answer, and from the change's outbox
     # event (written in the commit)
     from_answer: dict[str, list[float]]
@@ -262,50 +270,91 @@ class AriRun:
 
 
 async def ari_latency(
-    api: str, sandbox: str, database_url: str, m: Mapped, rate: float, seconds: float
+    api: str,
+    sandbox: str,
+    database_url: str,
+    m: Mapped,
+    rate: float,
+    seconds: float,
+    clients: int,
 ) -> AriRun:
+    """Changes at ``rate`` per second for ``seconds``: a pacer hands change k out at its time
+    to ``clients`` keep-alive connections (raw HTTP/1.1, cheap for the client), each sending
+    its next change as soon as the previous answer is in. If every connection is waiting for
+    the API, changes queue and the rate offered falls below the rate asked: both are printed,
+    with the rate achieved (answered)."""
     platforms = list(m.listings)
     # per platform: (listing, night, price) → when the client had the API's answer
     committed: dict[str, dict[tuple[str, str, str], float]] = {p: {} for p in platforms}
     plan_of = {p: dict(zip(m.listings[p], m.plans, strict=True)) for p in platforms}
-    begun = time.time()
     tomorrow = datetime.now(UTC).date() + timedelta(days=2)
     since_seq: dict[str, int] = {}
+    port = int(api.rsplit(":", 1)[1])
+    heads = {
+        plan: request_head(
+            "PUT",
+            f"/api/v1/rate-plans/{plan}/days",
+            port,
+            {"content-type": "application/json", "authorization": m.h["Authorization"]},
+        )
+        for plan in m.plans
+    }
+    sent: list[float] = []
+    answer: list[float] = []
+    failed: Counter[str] = Counter()
+    queue: asyncio.Queue[int | None] = asyncio.Queue()
+
+    async def client() -> None:
+        conn = Connection("127.0.0.1", port)
+        try:
+            while (k := await queue.get()) is not None:
+                i = k % len(m.plans)
+                night = tomorrow + timedelta(days=(k // len(m.plans)) % 300)
+                price = 20000 + k
+                body = json.dumps(
+                    {
+                        "ranges": [
+                            {
+                                "start": night.isoformat(),
+                                "end": (night + timedelta(days=1)).isoformat(),
+                                "price_minor": price,
+                            }
+                        ]
+                    }
+                ).encode()
+                t = time.time()
+                sent.append(t)
+                try:
+                    status, _ = await conn.request(heads[m.plans[i]], body)
+                except (HttpError, OSError) as exc:
+                    failed[type(exc).__name__] += 1
+                    await conn.close()
+                    continue
+                at = time.time()
+                if status != 200:
+                    failed[str(status)] += 1
+                    continue
+                answer.append(at - t)
+                for p in platforms:
+                    committed[p][(m.listings[p][i], night.isoformat(), f"{price / 100:.2f}")] = at
+        finally:
+            await conn.close()
+
     async with httpx.AsyncClient(timeout=60) as c:
         for p in platforms:
             r = await c.get(f"{sandbox}/control/{CONTROL[p]}/price-log")
             since_seq[p] = max((e["seq"] for e in r.json()), default=0)
-        tasks = []
-
-        async def change(k: int) -> None:
-            i = k % len(m.plans)
-            night = tomorrow + timedelta(days=(k // len(m.plans)) % 300)
-            price = 20000 + k
-            r = await c.put(
-                f"{api}/api/v1/rate-plans/{m.plans[i]}/days",
-                json={
-                    "ranges": [
-                        {
-                            "start": night.isoformat(),
-                            "end": (night + timedelta(days=1)).isoformat(),
-                            "price_minor": price,
-                        }
-                    ]
-                },
-                headers=m.h,
-            )
-            r.raise_for_status()
-            at = time.time()
-            for p in platforms:
-                committed[p][(m.listings[p][i], night.isoformat(), f"{price / 100:.2f}")] = at
-
+        begun = time.time()
+        senders = [asyncio.create_task(client()) for _ in range(clients)]
         start = time.monotonic()
         k = 0
         while time.monotonic() - start < seconds:
-            tasks.append(asyncio.create_task(change(k)))
+            queue.put_nowait(k)
             k += 1
             await asyncio.sleep(max(0.0, start + k / rate - time.monotonic()))  # pacing
-        await asyncio.gather(*tasks)
+        for _ in senders:
+            queue.put_nowait(None)
+        await asyncio.gather(*senders)
         ended = time.time()
         seen: dict[str, dict[tuple[str, str, str], float]] = {p: {} for p in platforms}
         deadline = time.monotonic() + 120
@@ -353,14 +402,21 @@ async def ari_latency(
                 "into the phase"
             )
     calls = await calls_per_platform(database_url, begun)
-    offered = made / (ended - begun)
-    say(f"ARI changes: {made} made ({offered:.1f}/s offered), each to {len(platforms)} platforms")
+    offered = sum(t <= begun + seconds for t in sent) / seconds
+    achieved = made / (ended - begun)
+    say(
+        f"ARI changes: {rate:g}/s asked, {offered:.1f}/s offered ({len(sent)} sent by {clients} "
+        f"connections), {achieved:.1f}/s achieved ({made} answered 2xx in {ended - begun:.1f} s"
+        f"{', failed: ' + str(dict(failed)) if failed else ''}); the API's answer p50 "
+        f"{pct(answer, 0.5):.3f} s, p99 {pct(answer, 0.99):.3f} s; each change to "
+        f"{len(platforms)} platforms"
+    )
     for p in platforms:
         say(
             f"  {p}: {len(seen[p])} seen on the simulator, {len(from_commit[p])} matched to "
             "their commit"
         )
-    return AriRun(made, offered, from_answer, from_commit, calls)
+    return AriRun(made, offered, achieved, answer, failed, from_answer, from_commit, calls)
 
 
 async def drained(database_url: str, count_sql: str, within: float = 600) -> None:
@@ -465,6 +521,16 @@ def main() -> None:
     ap.add_argument("--webhook-seconds", type=float, default=10.0)
     ap.add_argument("--bookings", type=int, default=50)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--clients", type=int, default=8, help="keep-alive connections sending the ARI changes"
+    )
+    ap.add_argument("--api-workers", type=int, default=2, help="processes of the API")
+    ap.add_argument(
+        "--channel-workers",
+        choices=("per-platform", "shared"),
+        default="per-platform",
+        help="a worker (--workers processes) per platform's queues, or one for all",
+    )
     ap.add_argument("--log-level", default="WARNING", help="of the API, relay and workers")
     ap.add_argument(
         "--platforms",
@@ -505,7 +571,10 @@ def main() -> None:
         api = stack.enter_context(
             serve(
                 "api",
-                [py, "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(ap_port)],
+                [
+                    *(py, "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(ap_port)),
+                    *("--workers", str(args.api_workers)),
+                ],
                 env,
                 ap_port,
                 "/health/live",
@@ -514,7 +583,11 @@ def main() -> None:
         ref = stack.enter_context(
             serve(
                 "reference",
-                [py, "-m", "bench.reference_app", "--port", str(rp)],
+                # Served the same way as the API: as many processes.
+                [
+                    *(py, "-m", "bench.reference_app", "--port", str(rp)),
+                    *("--workers", str(args.api_workers)),
+                ],
                 env,
                 rp,
                 "/bare",
@@ -523,17 +596,24 @@ def main() -> None:
         logs = BENCH_DATA / "logs"
         procs = {}
         workers = str(args.workers)
+        # The platform's queues have their own worker, so pushes and inbound messages never
+        # wait behind the outbox dispatch and other default-queue work (as in production); by
+        # default one per platform, since a flush of a busy account holds a process while
+        # changes keep arriving (up to its time budget): with one worker for all platforms, a
+        # third account waits for one of two processes.
+        if args.channel_workers == "shared":
+            channel = [("channel-worker", CHANNEL_QUEUES)]
+        else:
+            channel = [(f"{p}-worker", f"channel.{p},channel.{p}.inbound") for p in platforms]
         for name, argv in (
             ("relay", [py, "-m", "pms", "relay"]),
-            # The platform's queues have their own worker, so pushes and inbound messages never
-            # wait behind the outbox dispatch and other default-queue work (as in production).
             (
                 "worker",
                 [py, "-m", "pms", "worker", "--concurrency", workers, "--queues", "default"],
             ),
-            (
-                "channel-worker",
-                [py, "-m", "pms", "worker", "--concurrency", workers, "--queues", CHANNEL_QUEUES],
+            *(
+                (w, [py, "-m", "pms", "worker", "--concurrency", workers, "--queues", queues])
+                for w, queues in channel
             ),
         ):
             proc = spawn(argv, log_path=logs / f"{name}.log", env=env, cwd=REPO)
@@ -547,11 +627,16 @@ def main() -> None:
             finally:
                 await conn.close()
             m = await setup(api.base, sandbox, svc.database_url, args.properties, platforms)
-            ari = await ari_latency(api.base, sandbox, svc.database_url, m, args.rate, args.seconds)
+            ari = await ari_latency(
+                api.base, sandbox, svc.database_url, m, args.rate, args.seconds, args.clients
+            )
             say(
                 f"ARI change → simulator ({args.rate:g}/s asked, {ari.offered_rate:.1f}/s offered, "
-                f"for {args.seconds:g} s, debounce {args.debounce:g} s, {args.workers} + "
-                f"{args.workers} worker processes: default queue + platform queues):"
+                f"{ari.achieved_rate:.1f}/s achieved, "
+                f"for {args.seconds:g} s, debounce {args.debounce:g} s, {args.workers} worker "
+                f"processes on the default queue + {args.workers} on the platform queues"
+                f"{' of all' if args.channel_workers == 'shared' else ' of each platform'}"
+                f", {args.api_workers} API process(es)):"
             )
             for p in platforms:
                 lat, answered = ari.from_commit[p], ari.from_answer[p]

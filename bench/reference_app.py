@@ -15,7 +15,7 @@ transaction (with the agency declared for row-level security, as the app does):
   closes, in one transaction of two statements.
 
 Served exactly like ``pms api`` serves the app (``uvicorn.run`` with the same arguments):
-``python -m bench.reference_app --port N`` with ``DATABASE_URL`` set.
+``python -m bench.reference_app --port N [--workers W]`` with ``DATABASE_URL`` set.
 """
 
 from __future__ import annotations
@@ -232,6 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1, help="as `pms api --workers`")
     args = parser.parse_args()
     # The same arguments as ``pms api`` (src/pms/cli.py).
     uvicorn.run(
@@ -239,7 +240,7 @@ def main() -> None:
         factory=True,
         host=args.host,
         port=args.port,
-        workers=1,
+        workers=args.workers,
         log_config=None,
         proxy_headers=True,
         server_header=False,

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pms.sandbox.accounts import PerAccount
 from pms.sandbox.clock import SimClock
 from pms.sandbox.control import ControlError, GuestBooking, GuestChange
-from pms.sandbox.days import Calendar, DayView, nights, stay_nights
+from pms.sandbox.days import Calendar, DayView, newer, nights, stay_nights
 from pms.sandbox.faults import FaultInjection, Faults
 from pms.sandbox.ratelimit import SlidingWindow
 from pms.sandbox.webhooks import WebhookConfig, WebhookSender
@@ -761,8 +761,7 @@ def airbnb_control_router(sim: AirbnbSimulator) -> APIRouter:
     async def price_log(since: int = 0) -> list[dict[str, Any]]:
         return [
             {"seq": n, "listing_id": lst, "date": night, "price": price, "at": at}
-            for n, lst, night, price, at in sim.price_log
-            if n > since
+            for n, lst, night, price, at in newer(sim.price_log, since)
         ]
 
     @router.get("/webhooks", summary="Every webhook with its delivery attempts")

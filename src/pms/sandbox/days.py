@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -47,6 +47,22 @@ class DayState:
 CalendarKey = tuple[str, str, str]
 
 
+T = TypeVar("T", bound=tuple[Any, ...])
+
+
+def newer(log: Sequence[T], since: int) -> list[T]:
+    """The entries of a price log (ordered by their first field, the seq) after ``since``,
+    found from the end: a poll costs what is new, not the whole log (the bench's 1,000
+    listings leave 365,000 entries from the full sync)."""
+    out: list[T] = []
+    for entry in reversed(log):
+        if entry[0] <= since:
+            break
+        out.append(entry)
+    out.reverse()
+    return out
+
+
 class Calendar:
     def __init__(self) -> None:
         self._days: dict[CalendarKey, dict[date, DayState]] = {}
@@ -73,8 +89,7 @@ class Calendar:
                 "price": f"{price:.2f}",
                 "at": at,
             }
-            for n, key, night, price, at in self.price_log
-            if n > since
+            for n, key, night, price, at in newer(self.price_log, since)
         ]
 
     def day(self, key: CalendarKey, night: date) -> DayState:

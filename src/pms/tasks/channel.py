@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from pms import db
 from pms.channel import conflicts, inbound, inbox, pull, reconcile
 from pms.channel.engine import dirty, flush
+from pms.channel.engine.scope import scope_of
 from pms.channel.inbox import RECEIVED
 from pms.core.outbox import EventMessage
 from pms.logs import get_logger
@@ -39,15 +40,18 @@ def flush_now(connection_id: uuid.UUID | str, platform: str, countdown: float = 
     flush_account.apply_async((str(connection_id),), queue=queue_for(platform), countdown=countdown)
 
 
-def schedule_flush(connection_id: uuid.UUID | str, platform: str) -> bool:
+def schedule_flush(connection_id: uuid.UUID, platform: str, agency_id: uuid.UUID) -> bool:
     """At most one flush per account within the debounce window: a Redis key lives as long as
     the window and the flush runs when it has passed, so every change made while the key lives
-    is read by that flush (or by the one it hands over to). False: one is already due."""
+    is read by that flush (or by the one it hands over to). The account is the connection's
+    ``scope`` (every hotel of an agency on Booking.com or Expedia is one). False: one is
+    already due."""
     window = get_settings().channel_debounce_seconds
+    account = scope_of(platform, agency_id, connection_id)
     try:
         fresh = bool(
             sync_redis().set(
-                f"pms:channel:flush-pending:{connection_id}",
+                f"pms:channel:flush-pending:{account.key}",
                 "1",
                 nx=True,
                 px=max(1, int(window * 1000)),
@@ -60,6 +64,37 @@ def schedule_flush(connection_id: uuid.UUID | str, platform: str) -> bool:
     return fresh
 
 
+def one_per_account(
+    connections: list[tuple[uuid.UUID, str, uuid.UUID]],
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+    """One (connection, platform, agency) per account: a flush of any of its connections
+    carries them all."""
+    out: dict[str, tuple[uuid.UUID, str, uuid.UUID]] = {}
+    for connection_id, platform, agency_id in connections:
+        out.setdefault(
+            scope_of(platform, agency_id, connection_id).key, (connection_id, platform, agency_id)
+        )
+    return list(out.values())
+
+
+def retry_later(connection_id: str, platform: str, account: str, countdown: float) -> None:
+    """A flush after an open circuit's cool-down, one per account at a time: the flushes that
+    meet the open circuit meanwhile (every debounce window of a busy account) add none."""
+    try:
+        fresh = bool(
+            sync_redis().set(
+                f"pms:channel:flush-retry:{account}",
+                "1",
+                nx=True,
+                px=max(1, int(countdown * 1000)),
+            )
+        )
+    except RedisError:
+        fresh = True
+    if fresh:
+        flush_now(connection_id, platform, countdown=countdown)
+
+
 async def _mark(property_id: str, start: str, end: str, rate_plan_id: str | None) -> None:
     async with db.transaction(None) as session:
         await db.system_access(session)
@@ -70,8 +105,8 @@ async def _mark(property_id: str, start: str, end: str, rate_plan_id: str | None
             date.fromisoformat(end),
             uuid.UUID(rate_plan_id) if rate_plan_id else None,
         )
-    for connection_id, platform in accounts:
-        schedule_flush(connection_id, platform)
+    for connection_id, platform, agency_id in one_per_account(accounts):
+        schedule_flush(connection_id, platform, agency_id)
 
 
 @register("ari.changed")
@@ -103,7 +138,7 @@ async def on_sync_requested(event: EventMessage) -> None:
 
         mapping = await session.get(ChannelMapping, uuid.UUID(event["payload"]["mapping_id"]))
     if mapping is not None:
-        schedule_flush(mapping.connection_id, mapping.platform)
+        schedule_flush(mapping.connection_id, mapping.platform, mapping.agency_id)
 
 
 @register(RECEIVED)
@@ -120,11 +155,12 @@ def flush_account(connection_id: str) -> str:
     if report.more and platform:
         flush_now(connection_id, platform)
     elif report.outcome == "circuit_open" and report.retry_in is not None and platform:
-        flush_now(connection_id, platform, countdown=report.retry_in)
+        retry_later(connection_id, platform, report.account or connection_id, report.retry_in)
     _log.info(
         "channel.flush",
         connection_id=connection_id,
         outcome=report.outcome,
+        connections=report.connections,
         listings=report.listings,
         calls=report.calls,
     )
@@ -185,7 +221,7 @@ async def _sweep() -> tuple[int, int]:
         )
         for connection in failing:
             await flush.raise_if_failing_long(session, get_settings(), connection, now)
-    for connection_id, platform in late:
+    for connection_id, platform, _ in one_per_account(late):
         flush_now(connection_id, platform)
     for inbox_id, platform in open_messages:
         apply_message.apply_async((inbox_id,), queue=inbound_queue_for(platform))

@@ -33,3 +33,10 @@ def fidelity_of(platform: str) -> Fidelity:
     """What the platform can show of Core's rules (``Fidelity``); all of them by default."""
     found: Fidelity = getattr(_CLASSES.get(platform), "fidelity", FULL_FIDELITY)
     return found
+
+
+def shares_account(platform: str) -> bool:
+    """Whether the platform's connections are hotels of one platform account (Booking.com's
+    machine account, an EQC account), so the engine flushes them together; a connection is an
+    account of its own otherwise (an Airbnb host, a Vrbo advertiser)."""
+    return bool(getattr(_CLASSES.get(platform), "connections_share_account", False))

@@ -104,6 +104,8 @@ class BookingAdapter(PulledInstantBookings):
     display_name = "Booking.com"
     platform = "booking_com"
     window_days = 365
+    # Every connected hotel goes through our one machine account: flushed together per agency.
+    connections_share_account = True
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -88,6 +88,8 @@ class ExpediaAdapter(PulledInstantBookings):
     platform = "expedia"
     window_days = 365
     fidelity = Fidelity(max_los=MAX_LOS, clears_max_stay=False)
+    # The hotels of an EQC account (one user for many hotels): flushed together per agency.
+    connections_share_account = True
 
     def __init__(self, settings: Settings) -> None:
         self.base = settings.expedia_api_base.rstrip("/")

@@ -86,10 +86,10 @@ async def mark_for_property(
     start: date,
     end: date,
     rate_plan_id: uuid.UUID | None = None,
-) -> list[tuple[uuid.UUID, str]]:
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
     """An outbox event changed nights of a property (and plan): mark its active mappings, in
-    one statement. Returns (connection id, platform) of each account concerned, for the flush
-    tasks (one per account, not per listing)."""
+    one statement. Returns (connection id, platform, agency id) of each connection concerned,
+    for the flush tasks (one per account, not per listing: ``scope``)."""
     if end <= start:
         return []
     m = ChannelMapping.__table__.c
@@ -123,11 +123,11 @@ async def mark_for_property(
         .cte("marked")
     )
     rows = await session.execute(
-        select(targets.c.connection_id, targets.c.platform)
+        select(targets.c.connection_id, targets.c.platform, targets.c.agency_id)
         .join(upsert, upsert.c.mapping_id == targets.c.id)
         .distinct()
     )
-    return [(r.connection_id, r.platform) for r in rows]
+    return [(r.connection_id, r.platform, r.agency_id) for r in rows]
 
 
 async def read(session: AsyncSession, mapping_id: uuid.UUID) -> Dirty | None:
@@ -159,13 +159,15 @@ async def clear_many(session: AsyncSession, seen: list[tuple[uuid.UUID, int]]) -
     return set(result.scalars())
 
 
-async def overdue(session: AsyncSession, older_than: datetime) -> list[tuple[uuid.UUID, str]]:
-    """Accounts with dirty listings whose flush seems lost (the beat sweep's safety net):
-    (connection id, platform)."""
+async def overdue(
+    session: AsyncSession, older_than: datetime
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+    """Connections with dirty listings whose flush seems lost (the beat sweep's safety net):
+    (connection id, platform, agency id)."""
     rows = await session.execute(
-        select(ChannelMapping.connection_id, ChannelMapping.platform)
+        select(ChannelMapping.connection_id, ChannelMapping.platform, ChannelMapping.agency_id)
         .join(ChannelDirty, ChannelMapping.id == ChannelDirty.mapping_id)
         .where(ChannelDirty.since < older_than)
         .distinct()
     )
-    return [(r.connection_id, r.platform) for r in rows]
+    return [(r.connection_id, r.platform, r.agency_id) for r in rows]

@@ -1,4 +1,6 @@
-"""Flushing one platform account: every dirty listing of a connection in one task. A round
+"""Flushing one platform account: every dirty listing of its connections in one task (a
+connection, or all of an agency's hotels on a platform whose connections share one account:
+``scope``). A round
 reads the dirty ranges, the CURRENT ARI and what the platform acknowledged for all of them in
 three statements, turns them into platform values, diffs, pushes the runs in batches, then
 records the acknowledged nights, the sync log, health and the cleared ranges in one
@@ -38,6 +40,7 @@ from pms.channel.engine import dirty, retries
 from pms.channel.engine.breaker import CircuitOpen
 from pms.channel.engine.calls import Account, Exhausted, call
 from pms.channel.engine.diff import changed_runs, nights_of
+from pms.channel.engine.scope import FlushScope, scope_of
 from pms.channel.engine.values import platform_values
 from pms.channel.metrics import PUSH_FAILURES, PUSH_LATENCY
 from pms.core import ari_store
@@ -74,6 +77,10 @@ class FlushReport:
     platform: str | None = None
     listings: int = 0
     more: bool = False  # the time budget ran out with work left
+    connections: int = 0  # the most connections one round carried
+    account: str | None = None  # the account's key (``FlushScope.key``)
+    # Connections that stopped (credentials refused) or whose circuit opened: their outcome.
+    halted: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
 def _upsert_nights() -> Any:
@@ -204,12 +211,25 @@ async def flush_account(
     wait: bool = False,
     budget_seconds: float = ROUND_BUDGET_SECONDS,
 ) -> FlushReport:
-    """Push what is dirty for the account's listings (or ``only`` these). ``busy`` if another
-    flush holds the account and ``wait`` is false: that one loops until nothing is left, and
-    looks once more after releasing the account. ``more``: work is left (the time budget ran
-    out, or changes arrived after the last round); the caller schedules another flush."""
+    """Push what is dirty for the listings of the connection's account (``scope``: the
+    connection, or every connection of the agency on a platform whose connections share one
+    account), or for ``only`` these listings of the connection. ``busy`` if another flush
+    holds the account and ``wait`` is false: that one loops until nothing is left, and looks
+    once more after releasing the account. ``more``: work is left (the time budget ran out,
+    or changes arrived after the last round); the caller schedules another flush."""
     async with db.get_sessionmaker()() as holder, holder.begin():
-        key = {"k": f"channel-flush:{connection_id}"}
+        await db.system_access(holder)
+        found = (
+            await holder.execute(
+                select(ChannelConnection.platform, ChannelConnection.agency_id).where(
+                    ChannelConnection.id == connection_id
+                )
+            )
+        ).first()
+        if found is None:
+            return FlushReport("idle")
+        account = scope_of(found.platform, found.agency_id, connection_id)
+        key = {"k": f"channel-flush:{account.key}"}
         if wait:
             await holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), key)
         elif not (
@@ -217,56 +237,82 @@ async def flush_account(
                 text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), key
             )
         ).scalar_one():
-            return FlushReport("busy")
-        report = await _rounds(connection_id, settings, only, budget_seconds)
+            return FlushReport("busy", platform=account.platform)
+        # ``only``: those listings of this connection, under the account's lock.
+        carried = (
+            account
+            if only is None
+            else FlushScope(account.platform, account.agency_id, connection_id)
+        )
+        report = await _rounds(carried, settings, only, budget_seconds)
+        report.account = account.key
     # The lock is released. A flush that found it busy while this one ran has left its changes
-    # to this one; those committed after its last read are seen here and handed on.
-    if only is None and report.outcome not in _HALTS and not report.more:
-        report.more = await _still_dirty(connection_id)
+    # to this one; those committed after its last read are seen here and handed on (not those
+    # of connections that stopped or whose circuit opened: their retry is scheduled apart).
+    if only is None and not report.more:
+        report.more = await _still_dirty(account, report.halted)
     return report
 
 
 async def _rounds(
-    connection_id: uuid.UUID,
+    scope: FlushScope,
     settings: Settings,
     only: set[uuid.UUID] | None,
     budget_seconds: float,
 ) -> FlushReport:
-    report = FlushReport()
+    report = FlushReport(platform=scope.platform)
     deadline = time.monotonic() + budget_seconds
     while True:
-        step = await _round(connection_id, settings, only)
+        step = await _round(scope, settings, only, report.halted)
         report.calls += step.calls
         report.nights += step.nights
         report.listings += step.listings
-        report.platform = step.platform or report.platform
+        report.connections = max(report.connections, step.connections)
+        report.halted |= step.halted
+        if step.retry_in is not None:
+            report.retry_in = min(report.retry_in or step.retry_in, step.retry_in)
         if step.outcome != "idle":
             report.outcome = _worse(report.outcome, step.outcome)
-        if step.outcome in _ENDS:
-            report.retry_in = step.retry_in
+        # A connection that stopped or whose circuit opened is left out of the next rounds;
+        # the others carry on. Nothing left: done.
+        if step.outcome == "idle" or (
+            scope.connection_id is not None and scope.connection_id in step.halted
+        ):
             return report
         if time.monotonic() > deadline:
             report.more = True
             return report
 
 
-async def _still_dirty(connection_id: uuid.UUID) -> bool:
+async def _still_dirty(scope: FlushScope, halted: dict[uuid.UUID, str]) -> bool:
     async with db.transaction(None) as s:
         await db.system_access(s)
-        found = await s.execute(
+        stmt = (
             select(ChannelDirty.mapping_id)
             .join(ChannelMapping, ChannelMapping.id == ChannelDirty.mapping_id)
-            .where(ChannelMapping.connection_id == connection_id)
+            .join(ChannelConnection, ChannelConnection.id == ChannelMapping.connection_id)
+            .where(*_carried(scope), ChannelConnection.status.not_in(_STOPPED))
             .limit(1)
         )
+        if halted:
+            stmt = stmt.where(ChannelMapping.connection_id.not_in(list(halted)))
+        found = await s.execute(stmt)
         return found.first() is not None
+
+
+def _carried(scope: FlushScope) -> list[Any]:
+    """The mappings a scope carries: one connection's, or the agency's on the platform."""
+    if scope.connection_id is not None:
+        return [ChannelMapping.connection_id == scope.connection_id]
+    return [
+        ChannelDirty.agency_id == scope.agency_id,
+        ChannelMapping.agency_id == scope.agency_id,
+        ChannelMapping.platform == scope.platform,
+    ]
 
 
 # What a flush reports when its rounds ended differently: the one that needs attention.
 _RANK = ("idle", "unchanged", "pushed", "dead_letter", "stopped", "circuit_open")
-# Round outcomes after which the flush stops (nothing left, or nothing can go out now).
-_ENDS = ("idle", "stopped", "circuit_open")
-_HALTS = ("stopped", "circuit_open")
 
 
 def _worse(a: str, b: str) -> str:
@@ -275,6 +321,7 @@ def _worse(a: str, b: str) -> str:
 
 @dataclass
 class _Listing:
+    connection: ChannelConnection
     mapping: ChannelMapping
     dirty: dirty.Dirty
     currency: str
@@ -285,46 +332,72 @@ class _Listing:
 
 
 async def _round(
-    connection_id: uuid.UUID, settings: Settings, only: set[uuid.UUID] | None
+    scope: FlushScope,
+    settings: Settings,
+    only: set[uuid.UUID] | None,
+    halted: dict[uuid.UUID, str],
 ) -> FlushReport:
     t0 = time.monotonic()
     async with db.get_sessionmaker()() as s, s.begin():
         await db.system_access(s)
-        connection = await s.get(ChannelConnection, connection_id)
-        if connection is None:
-            return FlushReport("idle")
-        await db.set_tenant(s, connection.agency_id)  # properties are seen only in their agency
+        single = None
+        if scope.connection_id is not None:
+            single = await s.get(ChannelConnection, scope.connection_id)
+            if single is None:
+                return FlushReport("idle", platform=scope.platform)
+        await db.set_tenant(s, scope.agency_id)  # properties are seen only in their agency
         stmt = (
             select(ChannelDirty, ChannelMapping, Property.timezone, Property.currency)
             .join(ChannelMapping, ChannelMapping.id == ChannelDirty.mapping_id)
             .join(Property, Property.id == ChannelMapping.property_id)
-            .where(ChannelMapping.connection_id == connection_id)
+            .where(*_carried(scope))
             .order_by(ChannelDirty.since)
             .limit(ROUND_LISTINGS)
         )
+        if single is None:
+            # The account's connections that may push (a stopped one keeps its ranges).
+            stmt = stmt.join(
+                ChannelConnection, ChannelConnection.id == ChannelMapping.connection_id
+            ).where(ChannelConnection.status.not_in(_STOPPED))
+        if halted:
+            stmt = stmt.where(ChannelMapping.connection_id.not_in(list(halted)))
         if only is not None:
             stmt = stmt.where(ChannelDirty.mapping_id.in_(only))
         rows = (await s.execute(stmt)).all()
         if not rows:
-            return FlushReport("idle", platform=connection.platform)
+            return FlushReport("idle", platform=scope.platform)
         gone = [(d.mapping_id, d.seq) for d, m, _, _ in rows if not m.active]
         if gone:
             await dirty.clear_many(s, gone)
-        if connection.status in _STOPPED:
-            return FlushReport("stopped", platform=connection.platform)
-        adapter = adapter_for(connection.platform, settings)
+        if single is not None and single.status in _STOPPED:
+            return FlushReport("stopped", platform=scope.platform, halted={single.id: "stopped"})
+        if single is not None:
+            carried = {single.id: single}
+        else:
+            ids = {m.connection_id for _, m, _, _ in rows if m.active}
+            found = await s.execute(select(ChannelConnection).where(ChannelConnection.id.in_(ids)))
+            carried = {c.id: c for c in found.scalars()}
+        adapter = adapter_for(scope.platform, settings)
         days = min(settings.channel_sync_days, adapter.window_days)
+        round_id = uuid.uuid4().hex
         listings: list[_Listing] = []
         for d, m, timezone, currency in rows:
-            if not m.active:
+            connection = carried.get(m.connection_id)
+            if not m.active or connection is None:
                 continue
             today = ari_store.local_today(timezone)
             start = max(d.start, today)
             end = max(start, min(d.end, today + timedelta(days=days)))
             entry = synclog.Entry("push", connection.id, connection.agency_id, m.id, start, end)
+            # Every listing pushed by one round names it (one task carried them all).
+            entry.details["round"] = round_id
             listings.append(
                 _Listing(
-                    m, dirty.Dirty(d.mapping_id, d.start, d.end, d.since, d.seq), currency, entry
+                    connection,
+                    m,
+                    dirty.Dirty(d.mapping_id, d.start, d.end, d.since, d.seq),
+                    currency,
+                    entry,
                 )
             )
         # The state as it is NOW (read after the dirty ranges: never older than the changes).
@@ -342,15 +415,21 @@ async def _round(
             r.day: platform_values(r, x.mapping, fidelity) for r in stored.get(x.mapping.id, ())
         }
         x.batches = adapter.batches(changed_runs(want, have.get(x.mapping.id, {})))
-    report = FlushReport("unchanged", platform=connection.platform, listings=len(listings))
+    report = FlushReport(
+        "unchanged",
+        platform=scope.platform,
+        listings=len(listings),
+        connections=len({x.connection.id for x in listings}),
+    )
     t1 = time.monotonic()
     if any(x.batches for x in listings):
-        await _push(connection, settings, adapter, listings, report)
+        await _push(settings, adapter, listings, report, shared=scope.connection_id is None)
     t2 = time.monotonic()
-    await _finish(settings, connection, listings, report)
+    await _finish(settings, scope, listings, report)
     log.info(
         "channel.flush_round",
-        connection_id=str(connection_id),
+        account=scope.key,
+        connections=report.connections,
         listings=len(listings),
         calls=report.calls,
         outcome=report.outcome,
@@ -361,33 +440,53 @@ async def _round(
     return report
 
 
+def _halt(
+    report: FlushReport, connection_id: uuid.UUID, outcome: str, retry_in: float | None
+) -> None:
+    """A failure that concerns a whole connection (open circuit, refused credentials): its
+    listings not started yet are skipped, and it sits out the flush's next rounds."""
+    report.halted.setdefault(connection_id, outcome)
+    report.outcome = _worse(report.outcome, outcome)
+    if retry_in is not None:
+        report.retry_in = min(report.retry_in or retry_in, retry_in)
+
+
 async def _push(
-    connection: ChannelConnection,
     settings: Settings,
     adapter: Adapter,
     listings: list[_Listing],
     report: FlushReport,
+    *,
+    shared: bool = False,
 ) -> None:
     """Push the listings' batches, several listings at a time (each listing's batches in
-    order); after a failure that concerns the whole account (open circuit, refused
-    credentials) no further listing is started."""
-    try:
-        account = await Account.open(connection, settings)
-    except CredentialsRefused as exc:
-        _skip_all(listings, str(exc))
-        report.outcome = "stopped"
-        return
-    except PlatformError as exc:  # refreshing the token failed
-        _skip_all(listings, str(exc))
-        report.outcome, report.retry_in = "circuit_open", settings.channel_retry_max_seconds
-        return
+    order), each with its own connection's credentials, breaker and rate limit; after a
+    failure that concerns a whole connection (open circuit, refused credentials) none of its
+    further listings is started, while the other connections' go on. ``shared``: the round
+    carries many connections of one account, and a connection whose circuit was open before
+    it made a call is passed over quietly (no sync log entry, no failure counted: the flushes
+    of its busy neighbours would add one every debounce window); its retry is scheduled."""
+    accounts: dict[uuid.UUID, Account] = {}
+    for x in listings:
+        c = x.connection
+        if not x.batches or c.id in accounts or c.id in report.halted:
+            continue
+        try:
+            accounts[c.id] = await Account.open(c, settings)
+        except CredentialsRefused as exc:
+            _skip(listings, c.id, str(exc))
+            _halt(report, c.id, "stopped", None)
+        except PlatformError as exc:  # refreshing the token failed
+            _skip(listings, c.id, str(exc))
+            _halt(report, c.id, "circuit_open", settings.channel_retry_max_seconds)
     gate = asyncio.Semaphore(PUSH_CONCURRENCY)
-    stop: list[str] = []  # the account-wide failure that stops the listings not started yet
+    stop: dict[uuid.UUID, str] = {}  # per connection: the failure that stops its listings
 
-    async def one(x: _Listing) -> None:
+    async def one(x: _Listing, account: Account) -> None:
         async with gate:
-            if stop:
-                x.outcome, x.entry.error = "skipped", stop[0]
+            c = x.connection.id
+            if c in stop:
+                x.outcome, x.entry.error = "skipped", stop[c]
                 return
             mine = account.fork()
             try:
@@ -397,18 +496,25 @@ async def _push(
             except Exhausted as exc:
                 x.outcome, x.entry.error = "dead_letter", str(exc.error)
             except (CircuitOpen, CredentialsRefused, PlatformError) as exc:
-                x.outcome, x.entry.error = "circuit_open", str(exc)
-                stop.append(str(exc))
+                untried = shared and isinstance(exc, CircuitOpen) and not mine.attempts
+                x.outcome, x.entry.error = "skipped" if untried else "circuit_open", str(exc)
+                stop.setdefault(c, str(exc))
                 if isinstance(exc, CircuitOpen):
-                    report.retry_in = exc.retry_in
+                    _halt(report, c, "circuit_open", exc.retry_in)
                 elif isinstance(exc, CredentialsRefused):
-                    report.outcome = "stopped"
+                    _halt(report, c, "stopped", None)
                 else:
-                    report.retry_in = settings.channel_retry_max_seconds
+                    _halt(report, c, "circuit_open", settings.channel_retry_max_seconds)
             finally:
                 x.entry.attempts = mine.attempts
 
-    await asyncio.gather(*(one(x) for x in listings if x.batches))
+    await asyncio.gather(
+        *(
+            one(x, accounts[x.connection.id])
+            for x in listings
+            if x.batches and x.connection.id in accounts
+        )
+    )
     report.calls = sum(x.entry.calls for x in listings)
     report.nights = sum(x.entry.nights for x in listings)
 
@@ -455,31 +561,31 @@ async def _push_batch(
         return
 
 
-def _skip_all(listings: list[_Listing], error: str | None) -> None:
+def _skip(listings: list[_Listing], connection_id: uuid.UUID, error: str | None) -> None:
     for x in listings:
-        if x.batches:
+        if x.batches and x.connection.id == connection_id:
             x.outcome, x.entry.error = "skipped", error
 
 
 async def _finish(
     settings: Settings,
-    connection: ChannelConnection,
+    scope: FlushScope,
     listings: list[_Listing],
     report: FlushReport,
 ) -> None:
     """One transaction for the round: the acknowledged nights (the next diff's base), a sync log
-    entry per listing, health, dead letters, and the dirty ranges dealt with (pushed, unchanged
-    or handed to a dead letter) removed unless a change arrived meanwhile."""
+    entry per listing, health per connection, dead letters, and the dirty ranges dealt with
+    (pushed, unchanged or handed to a dead letter) removed unless a change arrived meanwhile."""
     now = datetime.now(UTC)
     done = [x for x in listings if x.outcome in ("pushed", "unchanged", "dead_letter")]
     ok = [x for x in listings if x.outcome in ("pushed", "unchanged")]
-    if report.outcome not in ("stopped", "circuit_open"):
-        outcomes = {x.outcome for x in listings}
-        for worst in ("circuit_open", "dead_letter", "pushed"):
-            if worst in outcomes:
-                report.outcome = worst
-                break
-    async with db.transaction(connection.agency_id) as s:
+    # The round's outcome: the worst of its listings', a halted connection's own counting
+    # for its listings (credentials refused: "stopped", not the call's open circuit).
+    outcomes = [report.halted.get(x.connection.id, x.outcome) for x in listings]
+    for outcome in outcomes:
+        if outcome != "skipped":
+            report.outcome = _worse(report.outcome, outcome)
+    async with db.transaction(scope.agency_id) as s:
         acked = [
             acknowledged_row(x.mapping, n, v, now) for x in listings for n, v in x.acked.items()
         ]
@@ -495,12 +601,13 @@ async def _finish(
                 .where(ChannelMapping.id.in_([x.mapping.id for x in ok]))
                 .values(last_push_at=now, failures_in_row=0, last_error=None)
             )
-            # One row shared by every listing of the account: written only when its health
+            # One row per connection, shared by its listings: written only when its health
             # changes or every few seconds.
+            healthy = {x.connection.id for x in ok} - set(report.halted)
             await s.execute(
                 update(ChannelConnection)
                 .where(
-                    ChannelConnection.id == connection.id,
+                    ChannelConnection.id.in_(healthy),
                     ChannelConnection.status != ConnectionStatus.REVOKED,
                     ChannelConnection.status != ConnectionStatus.PAUSED,
                     or_(
@@ -520,11 +627,11 @@ async def _finish(
             )
         for x in listings:
             if x.outcome == "dead_letter":
-                await PUSH_FAILURES.inc(connection.platform)
+                await PUSH_FAILURES.inc(x.connection.platform)
                 s.add(
                     ChannelDeadLetter(
-                        agency_id=connection.agency_id,
-                        connection_id=connection.id,
+                        agency_id=x.connection.agency_id,
+                        connection_id=x.connection.id,
                         mapping_id=x.mapping.id,
                         start=x.entry.start or x.dirty.start,
                         end=x.entry.end or x.dirty.end,
@@ -532,15 +639,16 @@ async def _finish(
                         error=(x.entry.error or "failed")[:1000],
                     )
                 )
+        circuit: set[uuid.UUID] = set()  # one failure per round for a connection
         for x in listings:
-            if x.outcome in ("dead_letter", "circuit_open"):
-                await _failed(s, settings, connection, x.mapping, x.entry.error or "failed", now)
+            if x.outcome in ("dead_letter", "circuit_open") and x.connection.id not in circuit:
+                await _failed(s, settings, x.connection, x.mapping, x.entry.error or "failed", now)
                 if x.outcome == "circuit_open":
-                    break  # one failure per round for the account
+                    circuit.add(x.connection.id)
         await dirty.clear_many(s, [(x.mapping.id, x.dirty.seq) for x in done])
     for x in listings:
         if x.outcome == "pushed":
-            await PUSH_LATENCY.observe(connection.platform, (now - x.dirty.since).total_seconds())
+            await PUSH_LATENCY.observe(x.connection.platform, (now - x.dirty.since).total_seconds())
 
 
 async def _failed(
