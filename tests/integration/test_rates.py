@@ -4,6 +4,7 @@ change in the same transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -661,3 +662,35 @@ async def test_a_booking_closes_its_open_nights_in_every_plan_and_announces_just
             )
             kept = await ari_store.stored_rows(session, stored.id, stored.ari_start, stored.ari_end)
             assert kept == compiled
+
+
+async def test_concurrent_rate_changes_to_one_plan_all_land(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    """Staff and a channel manager change one plan's prices and seasons at the same time: every
+    change is applied (no 500). A write that inserted the plan's child rows (which share-lock
+    the plan row for the foreign key) before locking the plan to recompile its ARI rows
+    deadlocked with another such write."""
+    plan_id = await plan(client, agency)
+    h = agency.auth()
+
+    async def price(n: int) -> httpx.Response:
+        body = {"ranges": [{"start": day(n), "end": day(n + 1), "price_minor": 20000 + n}]}
+        return await client.put(f"/api/v1/rate-plans/{plan_id}/days", json=body, headers=h)
+
+    async def season(n: int) -> httpx.Response:
+        body = {"start": day(100 + 3 * n), "end": day(101 + 3 * n), "price_minor": 30000 + n}
+        return await client.post(f"/api/v1/rate-plans/{plan_id}/seasons", json=body, headers=h)
+
+    answers = await asyncio.gather(*(price(n) for n in range(12)), *(season(n) for n in range(6)))
+    assert [r.status_code for r in answers] == [200] * 12 + [201] * 6, [r.text for r in answers]
+    r = await client.get(
+        f"/api/v1/properties/{agency.property_id}/ari",
+        params={"start": day(0), "end": day(120)},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    (stored,) = r.json()["rate_plans"]
+    prices = {row["date"]: row["price"]["amount_minor"] for row in stored["days"]}
+    assert [prices[day(n)] for n in range(12)] == [20000 + n for n in range(12)]
+    assert [prices[day(100 + 3 * n)] for n in range(6)] == [30000 + n for n in range(6)]

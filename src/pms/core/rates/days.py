@@ -39,7 +39,10 @@ async def put_days(
 ) -> int:
     """Apply the ranges in order (a later range wins on shared dates); a date left with no
     override at all loses its row."""
-    plan, _ = await get_plan(session, actor, plan_id)
+    # The plan is locked before its overrides are written: an override's foreign key
+    # share-locks the plan row, so taking the plan's lock only to recompile (as a second
+    # writer of the same plan does too) would deadlock two writers.
+    plan, _ = await get_plan(session, actor, plan_id, lock=True)
     lo = min(r.start for r in data.ranges)
     hi = max(r.end for r in data.ranges)
     existing = {
@@ -98,7 +101,7 @@ async def put_days(
             kept,
         )
     if changed:
-        await ari_store.recompute(session, plan, min(changed), max(changed) + ONE_DAY)
+        await ari_store.recompute(session, plan, min(changed), max(changed) + ONE_DAY, locked=True)
         await audit.record(
             session,
             actor,

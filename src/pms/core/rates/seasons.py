@@ -99,7 +99,8 @@ async def _season_flush(
 async def create_season(
     session: AsyncSession, actor: Actor, plan_id: uuid.UUID, data: s.SeasonCreate
 ) -> tuple[RateSeason, Property]:
-    plan, prop = await get_plan(session, actor, plan_id)
+    # Locked before the season is written (see `days.put_days`).
+    plan, prop = await get_plan(session, actor, plan_id, lock=True)
     season = RateSeason(
         id=uuid.uuid4(),
         agency_id=plan.agency_id,
@@ -112,7 +113,7 @@ async def create_season(
         weekday_prices=weekday_prices_row(data.weekday_prices),
     )
     await _season_flush(session, season, data.start, data.end, lambda: session.add(season))
-    await ari_store.recompute(session, plan, season.start, season.end)
+    await ari_store.recompute(session, plan, season.start, season.end, locked=True)
     await audit.created(session, actor, "rate_season", season)
     return season, prop
 
@@ -120,7 +121,8 @@ async def create_season(
 async def _get_season(
     session: AsyncSession, actor: Actor, plan_id: uuid.UUID, season_id: uuid.UUID
 ) -> tuple[RatePlan, Property, RateSeason]:
-    plan, prop = await get_plan(session, actor, plan_id)
+    # Locked before the season is changed or deleted (see `days.put_days`).
+    plan, prop = await get_plan(session, actor, plan_id, lock=True)
     season = (
         await session.execute(
             select(RateSeason)
@@ -163,8 +165,8 @@ async def update_season(
         changes.get("end", old[1]),
         lambda: set_values(season, changes),
     )
-    await ari_store.recompute(session, plan, *old)
-    await ari_store.recompute(session, plan, season.start, season.end)
+    await ari_store.recompute(session, plan, *old, locked=True)
+    await ari_store.recompute(session, plan, season.start, season.end, locked=True)
     await audit.record(
         session,
         actor,
@@ -184,7 +186,7 @@ async def delete_season(
     plan, _, season = await _get_season(session, actor, plan_id, season_id)
     before = audit.snapshot(season)
     await session.execute(delete(RateSeason).where(RateSeason.id == season.id))
-    await ari_store.recompute(session, plan, season.start, season.end)
+    await ari_store.recompute(session, plan, season.start, season.end, locked=True)
     await audit.record(
         session,
         actor,
