@@ -41,14 +41,23 @@ MUTMUT = Path(sys.executable).with_name("mutmut")
 TARGET = 90.0
 
 # mutmut's exit codes: 1 and 3 (a failing test, a pytest error) kill, and so does running out
-# of time; 0 survived; 5 and 33 mean that no test runs the mutated code.
+# of time; 0 survived; 5 and 33 mean that no test runs the mutated code; 37 is mutmut's "caught
+# by type check": mypy (strict, as in ``make test``) rejects the mutated function, so the
+# project's checks catch it without running a test.
 KILLED = {1, 3, 24, -24, 36, 152, 255}
 UNTESTED = {5, 33}
+REJECTED_BY_MYPY = 37
+# mutmut runs this in the mutants directory, whose pyproject.toml is the project's: mypy strict
+# over ``pms``, with the mutated module in it. mutmut's generated module-level lines carry
+# ``# type: ignore`` comments that strict mypy would call unused (they are not the mutants').
+# mutmut recognises mypy's JSON by the word "mypy" in the command.
+TYPE_CHECK = [sys.executable, "-m", "mypy", "--output", "json", "--no-warn-unused-ignores"]
 
 
 @dataclass
 class Score:
     killed: int = 0
+    rejected_by_mypy: int = 0
     survived: list[str] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
@@ -57,12 +66,13 @@ class Score:
 
     @property
     def total(self) -> int:
-        tried = self.killed + len(self.survived) + len(self.untested) + len(self.other)
-        return tried + self.not_run
+        caught = self.killed + self.rejected_by_mypy
+        return caught + len(self.survived) + len(self.untested) + len(self.other) + self.not_run
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.killed / self.total if self.total else 0.0
+        caught = self.killed + self.rejected_by_mypy
+        return 100.0 * caught / self.total if self.total else 0.0
 
 
 def workdir(label: str, module: str) -> Path:
@@ -96,6 +106,7 @@ def prepare(work: Path, module: str, tests_dir: Path, keep: bool) -> None:
         ],
         "pytest_add_cli_args_test_selection": tests,
         "use_git_change_detection": False,
+        "type_check_command": TYPE_CHECK,
     }
     lines = ["", "[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
     (work / "pyproject.toml").write_text(
@@ -114,6 +125,8 @@ def score(work: Path, module: str) -> Score:
     for name, code in sorted(codes.items()):
         if code in KILLED:
             result.killed += 1
+        elif code == REJECTED_BY_MYPY:
+            result.rejected_by_mypy += 1
         elif code == 0:
             result.survived.append(name)
         elif code in UNTESTED:
@@ -126,9 +139,15 @@ def score(work: Path, module: str) -> Score:
 
 
 def report(label: str, table: dict[str, Score]) -> bool:
-    print(f"\n{'module':<32} {'killed':>7} {'total':>6} {'score':>7} {'seconds':>8}")
+    print(
+        f"\n{'module':<32} {'killed by tests':>15} {'rejected by mypy':>16} {'survived':>8}"
+        f" {'total':>6} {'score':>7} {'seconds':>8}"
+    )
     for module, s in table.items():
-        print(f"{module:<32} {s.killed:>7} {s.total:>6} {s.percent:>6.1f}% {s.seconds:>8.0f}")
+        print(
+            f"{module:<32} {s.killed:>15} {s.rejected_by_mypy:>16} {len(s.survived):>8}"
+            f" {s.total:>6} {s.percent:>6.1f}% {s.seconds:>8.0f}"
+        )
     for module, s in table.items():
         if s.not_run:
             print(f"\n--- {module}: {s.not_run} mutants not run (see mutmut's output above)")

@@ -49,7 +49,7 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
         "tests/security/test_ical_feed_urls.py",
     ),
     "pms.direct.payments.signature": ("tests/unit/direct/test_stripe_signature.py",),
-    "pms.core.tokens": ("tests/integration/test_auth.py",),
+    "pms.core.tokens": ("tests/unit/test_tokens.py", "tests/integration/test_auth.py"),
 }
 
 # Tests whose rule runs in another process (a Celery worker started by the test): that process

@@ -612,6 +612,81 @@ def test_unknown_tax_class_is_refused() -> None:
         PropertyPricing(currency="EUR", max_guests=2, accommodation_tax_class="vat7")
 
 
+def test_the_visitor_tax_is_one_line_counted_in_guest_nights() -> None:
+    # domain.md, quotes 5: per taxable guest per night, shown as its own line, no VAT.
+    # Adults 2 + the child of 14 (the one of 13 is under the limit) = 3 taxable, 4 nights.
+    tax = VisitorTax(250, child_age_limit=14, label="Kurtaxe Sylt")
+    q = priced(
+        flat(10000),
+        Stay(jul(1), jul(5)),
+        Guests(2, (13, 14)),
+        PropertyPricing(currency="EUR", max_guests=4, visitor_tax=tax),
+    )
+    [line] = [line for line in q.lines if line.kind is LineKind.VISITOR_TAX]
+    assert (line.code, line.quantity, line.label) == ("visitor_tax", 12, "Kurtaxe Sylt")
+    assert line.amount == Money(3000, "EUR")
+    assert line.tax_class is None
+    untitled = VisitorTax(250, child_age_limit=14, max_nights=3)
+    q = priced(
+        flat(10000),
+        Stay(jul(1), jul(5)),
+        Guests(1),
+        PropertyPricing(currency="EUR", max_guests=4, visitor_tax=untitled),
+    )
+    [line] = [line for line in q.lines if line.kind is LineKind.VISITOR_TAX]
+    assert (line.quantity, line.label, line.amount) == (3, "Visitor tax", Money(750, "EUR"))
+
+
+@pytest.mark.parametrize("rate", [D(0), D("0.01"), D(7), D("99.99"), D(100)])
+def test_a_vat_rate_may_be_anything_from_0_to_100_percent(rate: Decimal) -> None:
+    assert TaxClass("vat", rate).rate_percent == rate
+
+
+@pytest.mark.parametrize("rate", [D("-0.01"), D("100.01"), D("100.5"), D(101), D(190)])
+def test_a_vat_rate_outside_0_to_100_percent_is_refused_by_name(rate: Decimal) -> None:
+    with pytest.raises(ValueError, match=rf"^VAT rate must be 0\.\.100 %, got {rate}$"):
+        TaxClass("vat", rate)
+
+
+@pytest.mark.parametrize("percent", [D(0), D("10.5"), D(100)])
+def test_a_percent_fee_takes_a_percent_from_0_to_100(percent: Decimal) -> None:
+    fee = Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, percent=percent)
+    assert (fee.percent, fee.amount_minor) == (percent, 0)
+
+
+@pytest.mark.parametrize(
+    ("percent", "amount_minor"),
+    [
+        (None, 0),  # no percent
+        (None, 500),  # an amount instead of a percent
+        (D(10), 500),  # a percent and an amount as well
+        (D("-0.5"), 0),
+        (D("100.01"), 0),
+        (D("100.5"), 0),
+        (D(101), 0),
+    ],
+)
+def test_a_percent_fee_needs_a_percent_from_0_to_100_and_nothing_else(
+    percent: Decimal | None, amount_minor: int
+) -> None:
+    with pytest.raises(
+        ValueError, match=r"^fee service: a percent fee needs a percent 0\.\.100 only$"
+    ):
+        Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, amount_minor, percent=percent)
+
+
+@pytest.mark.parametrize("kind", [k for k in FeeKind if k is not FeeKind.PERCENT_OF_ACCOMMODATION])
+@pytest.mark.parametrize(("percent", "amount_minor"), [(D(10), 0), (D(10), 500), (None, -1)])
+def test_a_fixed_fee_needs_a_non_negative_amount_and_no_percent(
+    kind: FeeKind, percent: Decimal | None, amount_minor: int
+) -> None:
+    with pytest.raises(
+        ValueError, match=r"^fee cleaning: needs a non-negative amount and no percent$"
+    ):
+        Fee("cleaning", kind, amount_minor, percent=percent)
+    assert Fee("cleaning", kind, 0).amount_minor == 0
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 
