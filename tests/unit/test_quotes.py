@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from pms.core.quotes import (
     Quote,
     TaxClass,
     VisitorTax,
+    best_los_discount,
     quote,
 )
 from pms.core.restrictions import BookingWindow, Rule, StayNotBookable, rows_read_by
@@ -685,6 +687,138 @@ def test_a_fixed_fee_needs_a_non_negative_amount_and_no_percent(
     ):
         Fee("cleaning", kind, amount_minor, percent=percent)
     assert Fee("cleaning", kind, 0).amount_minor == 0
+
+
+@pytest.mark.parametrize(
+    ("adults", "children", "pets", "why"),
+    [
+        (0, (), 0, "a stay needs at least one adult"),
+        (-1, (), 0, "a stay needs at least one adult"),
+        (1, (4, -1), 0, "a child's age cannot be negative"),
+        (1, (), -1, "pets cannot be negative"),
+    ],
+)
+def test_a_party_needs_an_adult_and_no_negative_ages_or_pets(
+    adults: int, children: tuple[int, ...], pets: int, why: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{why}$"):
+        Guests(adults, children, pets)
+
+
+def test_a_party_counts_its_people_but_not_its_pets() -> None:
+    party = Guests(1, [0, 17], pets=2)  # type: ignore[arg-type]  # a list, as JSON gives it
+    assert party.children_ages == (0, 17)
+    assert party.count == 3
+    assert Guests(1).count == 1
+
+
+@pytest.mark.parametrize(("min_nights", "percent"), [(1, D(0)), (7, D(10)), (28, D(100))])
+def test_a_length_of_stay_discount_from_one_night_and_0_to_100_percent(
+    min_nights: int, percent: Decimal
+) -> None:
+    assert LosDiscount(min_nights, percent) == LosDiscount(min_nights, percent)
+
+
+@pytest.mark.parametrize(
+    ("min_nights", "percent"), [(0, D(10)), (-7, D(10)), (7, D("-0.5")), (7, D("100.5"))]
+)
+def test_a_length_of_stay_discount_outside_its_limits_is_refused(
+    min_nights: int, percent: Decimal
+) -> None:
+    with pytest.raises(
+        ValueError, match=r"^a discount needs min_nights >= 1 and a percent 0\.\.100$"
+    ):
+        LosDiscount(min_nights, percent)
+
+
+def test_the_best_discount_is_the_largest_the_stay_qualifies_for() -> None:
+    week, month = LosDiscount(7, D(10)), LosDiscount(28, D(20))
+    assert best_los_discount((week, month), 6) is None
+    assert best_los_discount((week, month), 7) is week
+    assert best_los_discount((month, week), 27) is week
+    assert best_los_discount((week, month), 28) is month
+    # A longer rule with a smaller percent never wins over a larger one the stay qualifies for,
+    # and of two equal percents the longer rule is named.
+    assert best_los_discount((LosDiscount(14, D(5)), month), 30) is month
+    fortnight = LosDiscount(14, D(10))
+    assert best_los_discount((week, fortnight), 20) is fortnight
+    assert best_los_discount((fortnight, week), 20) is fortnight
+
+
+@pytest.mark.parametrize(
+    ("tax", "why"),
+    [
+        (lambda: VisitorTax(-1, 14), "visitor tax amount and age limit cannot be negative"),
+        (lambda: VisitorTax(100, -1), "visitor tax amount and age limit cannot be negative"),
+        (lambda: VisitorTax(100, 14, max_nights=-1), "visitor tax max nights cannot be negative"),
+    ],
+)
+def test_a_visitor_tax_cannot_be_negative(tax: Callable[[], VisitorTax], why: str) -> None:
+    with pytest.raises(ValueError, match=f"^{why}$"):
+        tax()
+
+
+def test_a_visitor_tax_may_be_free_from_birth_and_capped_at_zero_nights() -> None:
+    tax = VisitorTax(0, 0, max_nights=0)
+    assert (tax.amount_minor, tax.child_age_limit, tax.max_nights) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("pricing", "why"),
+    [
+        (
+            lambda: PropertyPricing(currency="EUR", max_guests=0),
+            "a property sleeps at least one guest",
+        ),
+        (
+            lambda: PropertyPricing(currency="EUR", max_guests=2, tax_classes=(VAT7, VAT7_INCL)),
+            "two tax classes with the same code",
+        ),
+        (
+            lambda: PropertyPricing(
+                currency="EUR",
+                max_guests=2,
+                tax_classes=(VAT7,),
+                accommodation_tax_class="vat7",
+                fees=(Fee("cleaning", FeeKind.PER_STAY, 100, tax_class="vat19"),),
+            ),
+            r"unknown tax classes: \['vat19'\]",
+        ),
+        (lambda: PropertyPricing(currency="XXY", max_guests=2), "XXY"),
+    ],
+)
+def test_a_property_pricing_must_be_consistent(
+    pricing: Callable[[], PropertyPricing], why: str
+) -> None:
+    with pytest.raises(ValueError, match=why):
+        pricing()
+
+
+def test_a_property_pricing_holds_its_lists_as_tuples_and_finds_tax_classes_by_code() -> None:
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=1,
+        accommodation_tax_class="vat7",
+        tax_classes=[VAT7, VAT19],
+        fees=[Fee("cleaning", FeeKind.PER_STAY, 100, tax_class="vat19")],
+        los_discounts=[LosDiscount(7, D(10))],
+    )
+    assert isinstance(pricing.tax_classes, tuple)
+    assert isinstance(pricing.fees, tuple)
+    assert isinstance(pricing.los_discounts, tuple)
+    assert pricing.tax_class("vat7") is VAT7
+    assert pricing.tax_class("vat19") is VAT19
+
+
+@pytest.mark.parametrize("included", [-1, 1])
+@pytest.mark.parametrize("kind", [k for k in FeeKind if k is not FeeKind.PER_EXTRA_GUEST_PER_NIGHT])
+def test_guests_included_belongs_to_the_extra_guest_fee_only(kind: FeeKind, included: int) -> None:
+    percent = D(5) if kind is FeeKind.PERCENT_OF_ACCOMMODATION else None
+    with pytest.raises(ValueError, match=r"^fee f: guests_included is for extra-guest fees only$"):
+        Fee("f", kind, percent=percent, guests_included=included)
+    with pytest.raises(ValueError, match="guests_included"):
+        Fee("f", FeeKind.PER_EXTRA_GUEST_PER_NIGHT, 100, guests_included=-1)
+    assert Fee("f", FeeKind.PER_EXTRA_GUEST_PER_NIGHT, 100, guests_included=2).guests_included == 2
 
 
 # --- properties -----------------------------------------------------------------------------------
