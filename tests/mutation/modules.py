@@ -42,7 +42,10 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
         "tests/integration/direct/test_search_property.py",
         "tests/integration/direct/test_booking_engine.py",
     ),
-    "pms.api.idempotency": ("tests/integration/test_idempotency.py",),
+    "pms.api.idempotency": (
+        "tests/integration/test_idempotency_rules.py",
+        "tests/integration/test_idempotency.py",
+    ),
     "pms.channel.ical.reconcile": ("tests/unit/ical/test_reconcile.py",),
     "pms.channel.ical.fetch": (
         "tests/integration/ical/test_fetch.py",
