@@ -9,11 +9,13 @@ function, runs only that module's tests. One embedded PostgreSQL and Redis serve
 mutant's pytest run (mutmut forks one per mutant), with one migrated template database, so a
 mutant costs its tests and not a server start and a migration.
 
-    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME] [--keep]
+    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME] [--keep | --survivors]
 
 ``--tests`` tests another tests directory (e.g. an older one, for a before/after table);
 ``--label`` keeps its results apart; ``--keep`` resumes an interrupted run (mutmut keeps each
-mutant's result but does not notice a changed test, so by default every run starts afresh)."""
+mutant's result but does not notice a changed test, so by default every run starts afresh);
+``--survivors`` keeps the results and runs again only the mutants not caught (after new tests:
+mutmut first learns which of the new tests call which function)."""
 
 from __future__ import annotations
 
@@ -173,6 +175,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="resume: keep the results of an earlier run"
     )
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="keep the earlier run's results and run again only the mutants that were not "
+        "caught (after adding tests: mutmut learns which new tests call what first)",
+    )
     args = parser.parse_args(argv)
     modules: list[str] = args.modules or list(TESTS_BY_MODULE)
     unknown = [m for m in modules if m not in TESTS_BY_MODULE]
@@ -203,12 +211,21 @@ def main(argv: list[str]) -> int:
         }
         for module in modules:
             work = workdir(args.label, module)
-            prepare(work, module, args.tests.resolve(), args.keep)
+            again: list[str] = []
+            if args.survivors:
+                earlier = score(work, module)
+                again = [*earlier.survived, *earlier.untested]
+                again += [name.split(" ")[0] for name in earlier.other]
+            prepare(work, module, args.tests.resolve(), args.keep or args.survivors)
             print(f"\n=== {module}", flush=True)
+            if args.survivors and not again:
+                print("nothing to run again")
+                table[module] = score(work, module)
+                continue
             started = time.monotonic()
             # One pytest at a time: every mutant's run shares the one Redis (tests flush it).
             subprocess.run(
-                [str(MUTMUT), "run", "--max-children", "1"], cwd=work, env=env, check=False
+                [str(MUTMUT), "run", "--max-children", "1", *again], cwd=work, env=env, check=False
             )
             table[module] = score(work, module)
             table[module].seconds = time.monotonic() - started

@@ -821,6 +821,58 @@ def test_guests_included_belongs_to_the_extra_guest_fee_only(kind: FeeKind, incl
     assert Fee("f", FeeKind.PER_EXTRA_GUEST_PER_NIGHT, 100, guests_included=2).guests_included == 2
 
 
+def test_each_fee_line_carries_its_quantity_rate_label_and_tax_class() -> None:
+    # 3 nights, 2 adults + 1 child, 2 pets; 2 guests included in the extra-guest fee.
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=4,
+        tax_classes=(VAT19,),
+        fees=(
+            Fee("cleaning", FeeKind.PER_STAY, 5000, tax_class="vat19", label="Cleaning"),
+            Fee("energy", FeeKind.PER_NIGHT, 300, label="Energy"),
+            Fee("linen", FeeKind.PER_GUEST_PER_NIGHT, 100, label="Linen"),
+            Fee("extra", FeeKind.PER_EXTRA_GUEST_PER_NIGHT, 1000, guests_included=2, label="Extra"),
+            Fee("pets", FeeKind.PER_PET, 1500, label="Pets"),
+            Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, percent=D(5), label="Service"),
+        ),
+    )
+    q = priced(flat(10000), Stay(jul(1), jul(4)), Guests(2, (8,), pets=2), pricing)
+    fees = {
+        line.code: (
+            line.quantity,
+            line.percent,
+            line.label,
+            line.tax_class,
+            line.amount.amount_minor,
+        )
+        for line in q.lines_of(LineKind.FEE)
+    }
+    assert fees == {
+        "cleaning": (1, None, "Cleaning", "vat19", 5000),
+        "energy": (3, None, "Energy", None, 900),
+        "linen": (9, None, "Linen", None, 900),
+        "extra": (3, None, "Extra", None, 3000),
+        "pets": (2, None, "Pets", None, 3000),
+        "service": (1, D(5), "Service", None, 1500),
+    }
+
+
+def test_the_accommodation_is_the_nights_after_the_length_of_stay_discount() -> None:
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=2,
+        los_discounts=LOS,
+        fees=(Fee("cleaning", FeeKind.PER_STAY, 5000),),
+    )
+    q = priced(flat(10000), Stay(jul(1), jul(8)), Guests(2), pricing)
+    assert q.sum_of(LineKind.NIGHT) == Money(70000, "EUR")
+    assert q.sum_of(LineKind.DISCOUNT) == Money(-7000, "EUR")
+    assert q.sum_of(LineKind.FEE) == Money(5000, "EUR")
+    assert q.sum_of(LineKind.VAT) == Money(0, "EUR")
+    assert q.accommodation == Money(63000, "EUR")
+    assert [line.day for line in q.lines_of(LineKind.NIGHT)] == [jul(d) for d in range(1, 8)]
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 
