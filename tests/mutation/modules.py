@@ -37,7 +37,10 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
         "tests/unit/test_quotes.py",
         "tests/unit/test_quote_totals.py",
     ),
-    "pms.core.permissions": ("tests/integration/test_permissions.py",),
+    "pms.core.permissions": (
+        "tests/unit/test_permissions.py",
+        "tests/integration/test_permissions.py",
+    ),
     "pms.direct.search": (
         "tests/integration/direct/test_search_property.py",
         "tests/integration/direct/test_booking_engine.py",
