@@ -784,13 +784,16 @@ def test_a_visitor_tax_may_be_free_from_birth_and_capped_at_zero_nights() -> Non
             ),
             r"unknown tax classes: \['vat19'\]",
         ),
-        (lambda: PropertyPricing(currency="XXY", max_guests=2), "XXY"),
+        (
+            lambda: PropertyPricing(currency="XXY", max_guests=2),
+            "unknown or unsupported currency 'XXY'",
+        ),
     ],
 )
 def test_a_property_pricing_must_be_consistent(
     pricing: Callable[[], PropertyPricing], why: str
 ) -> None:
-    with pytest.raises(ValueError, match=why):
+    with pytest.raises(ValueError, match=f"^{why}$"):
         pricing()
 
 
@@ -871,6 +874,24 @@ def test_the_accommodation_is_the_nights_after_the_length_of_stay_discount() -> 
     assert q.sum_of(LineKind.VAT) == Money(0, "EUR")
     assert q.accommodation == Money(63000, "EUR")
     assert [line.day for line in q.lines_of(LineKind.NIGHT)] == [jul(d) for d in range(1, 8)]
+
+
+def test_a_vat_line_names_its_class_rate_and_label_and_a_class_at_zero_adds_none() -> None:
+    # A 100 % length-of-stay discount brings the accommodation (VAT 7 %, the first class to
+    # appear) to zero: no VAT line for it, and the cleaning's VAT 19 % is still charged.
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=2,
+        accommodation_tax_class="vat7",
+        tax_classes=(VAT7, VAT19),
+        los_discounts=(LosDiscount(1, D(100)),),
+        fees=(Fee("cleaning", FeeKind.PER_STAY, 5000, tax_class="vat19"),),
+    )
+    q = priced(flat(10000), Stay(jul(1), jul(3)), Guests(2), pricing)
+    [vat] = q.lines_of(LineKind.VAT)
+    assert (vat.code, vat.percent, vat.label, vat.tax_class) == ("vat19", D(19), "VAT 19 %", None)
+    assert vat.amount == Money(950, "EUR")
+    assert q.total == Money(5950, "EUR")
 
 
 # --- properties -----------------------------------------------------------------------------------
