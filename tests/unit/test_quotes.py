@@ -873,7 +873,13 @@ def test_the_accommodation_is_the_nights_after_the_length_of_stay_discount() -> 
     assert q.sum_of(LineKind.FEE) == Money(5000, "EUR")
     assert q.sum_of(LineKind.VAT) == Money(0, "EUR")
     assert q.accommodation == Money(63000, "EUR")
-    assert [line.day for line in q.lines_of(LineKind.NIGHT)] == [jul(d) for d in range(1, 8)]
+    nights = q.lines_of(LineKind.NIGHT)
+    assert [line.day for line in nights] == [jul(d) for d in range(1, 8)]
+    assert {(line.code, line.amount.amount_minor, line.quantity) for line in nights} == {
+        ("night", 10000, 1)
+    }
+    [discount] = q.lines_of(LineKind.DISCOUNT)
+    assert (discount.code, discount.percent, discount.label) == ("los_discount", D(10), "7+ nights")
 
 
 def test_a_vat_line_names_its_class_rate_and_label_and_a_class_at_zero_adds_none() -> None:
