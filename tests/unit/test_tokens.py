@@ -5,9 +5,12 @@ EdDSA with a key from its JWKS). Each refusal says why, as the 401 the API sends
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from pydantic import SecretStr
 
 from pms.core import tokens
@@ -230,6 +233,7 @@ class Jwks:
     url: str
     keys: list[dict[str, Any]]
     hits: list[str] = field(default_factory=list)
+    body: dict[str, Any] | None = None  # served instead of {"keys": keys}
 
 
 @pytest.fixture
@@ -240,7 +244,7 @@ def jwks() -> Iterator[Jwks]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             served.hits.append(self.path)
-            body = json.dumps({"keys": served.keys}).encode()
+            body = json.dumps(served.body or {"keys": served.keys}).encode()
             self.send_response(200 if self.path.endswith("/jwks.json") else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -281,6 +285,50 @@ async def test_rs256_and_es256_tokens_are_verified_with_the_jwks_key_of_their_ki
     unknown = supabase(key=rsa_key, alg="RS256", kid="rsa-2")
     assert await refused(s, unknown) == "Token signed by an unknown key."
     assert jwks.hits == ["/auth/v1/.well-known/jwks.json"] * 2  # once, and once for rsa-2
+
+
+async def test_an_eddsa_token_is_verified_with_an_ed25519_key_of_the_jwks(
+    jwks: Jwks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "jwks_cache", tokens._JwksCache())
+    key = ed25519.Ed25519PrivateKey.generate()
+    jwks.keys = [public_jwk(key, "ed-1", "EdDSA")]
+    claims = await tokens.verify_access_token(
+        settings(jwks_url=jwks.url), supabase(key=key, alg="EdDSA", kid="ed-1")
+    )
+    assert (claims.user_id, claims.supabase) == (USER, True)
+
+
+async def test_a_jwks_document_without_keys_knows_no_key(jwks: Jwks) -> None:
+    jwks.body = {"not-keys": []}
+    cache = tokens._JwksCache()
+    with pytest.raises(Unauthorized, match=r"^Token signed by an unknown key\.$"):
+        await cache.key(jwks.url, "rsa-1")
+
+
+async def test_a_jwks_endpoint_that_never_answers_fails_the_fetch_in_bounded_time() -> None:
+    # Accepts the connection and never answers: the fetch gives up (after 5 s) instead of
+    # holding the request that wanted the key.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/jwks.json"
+        with pytest.raises(httpx.TimeoutException):
+            await asyncio.wait_for(tokens._JwksCache().key(url, "k"), timeout=60)
+
+
+def test_access_token_times_are_utc_whatever_the_servers_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        token = tokens.issue_access_token(settings(), USER, SESSION)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert abs(claims["iat"] - datetime.now(UTC).timestamp()) <= 60
 
 
 async def test_the_jwks_is_cached_for_ten_minutes_and_fetched_again_for_an_unknown_kid(
