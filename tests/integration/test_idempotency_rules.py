@@ -25,28 +25,23 @@ from pms.models.idempotency import IdempotencyRecord
 from tests.factories import signup
 
 runs: list[str] = []
-router = APIRouter(prefix="/test-idempotency", route_class=IdempotentRoute)
 
 
-@router.post("/things", status_code=201)
 async def make_thing(session: DB, body: dict[str, Any]) -> dict[str, Any]:
     runs.append("things")
     return {"run": len(runs), "got": body}
 
 
-@router.post("/text")
 async def make_text(session: DB) -> PlainTextResponse:
     runs.append("text")
     return PlainTextResponse(f"run {len(runs)}", status_code=202)
 
 
-@router.post("/fails")
 async def fail(session: DB) -> JSONResponse:
     runs.append("fails")
     return JSONResponse({"error": "upstream"}, status_code=503)
 
 
-@router.post("/refuses")
 async def refuse(session: DB, ok: bool = False) -> dict[str, int]:
     runs.append("refuses")
     if not ok:
@@ -54,7 +49,6 @@ async def refuse(session: DB, ok: bool = False) -> dict[str, int]:
     return {"run": len(runs)}
 
 
-@router.post("/uploads", status_code=201)
 async def upload(
     session: DB, note: Annotated[str, Form()], file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
@@ -62,15 +56,26 @@ async def upload(
     return {"run": len(runs), "note": note, "size": len(await file.read())}
 
 
-@router.get("/things")
 async def read_things(session: DB) -> dict[str, int]:
     runs.append("get")
     return {"run": len(runs)}
 
 
+def idempotent_router() -> APIRouter:
+    """Built in the test (not at import), so that the route class itself is what is tested."""
+    router = APIRouter(prefix="/test-idempotency", route_class=IdempotentRoute)
+    router.add_api_route("/things", make_thing, methods=["POST"], status_code=201)
+    router.add_api_route("/text", make_text, methods=["POST"])
+    router.add_api_route("/fails", fail, methods=["POST"])
+    router.add_api_route("/refuses", refuse, methods=["POST"])
+    router.add_api_route("/uploads", upload, methods=["POST"], status_code=201)
+    router.add_api_route("/things", read_things, methods=["GET"])
+    return router
+
+
 @pytest.fixture
 async def api(app: Any, client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    app.include_router(router)
+    app.include_router(idempotent_router())
     runs.clear()
     yield client
     runs.clear()
