@@ -37,9 +37,9 @@ async def make_text(session: DB) -> PlainTextResponse:
     return PlainTextResponse(f"run {len(runs)}", status_code=202)
 
 
-async def fail(session: DB) -> JSONResponse:
+async def fail(session: DB, status: int) -> JSONResponse:
     runs.append("fails")
-    return JSONResponse({"error": "upstream"}, status_code=503)
+    return JSONResponse({"error": "upstream"}, status_code=status)
 
 
 async def refuse(session: DB, ok: bool = False) -> dict[str, int]:
@@ -170,10 +170,13 @@ async def test_a_key_of_200_characters_around_spaces_is_the_same_key(
     assert runs == ["things"]
 
 
-async def test_a_server_failure_is_not_an_answer_so_the_retry_runs(api: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_server_failure_is_not_an_answer_so_the_retry_runs(
+    api: httpx.AsyncClient, status: int
+) -> None:
     for _ in range(2):
-        r = await api.post("/test-idempotency/fails", headers=key("f"))
-        assert r.status_code == 503
+        r = await api.post(f"/test-idempotency/fails?status={status}", headers=key("f"))
+        assert r.status_code == status
         assert "idempotent-replayed" not in r.headers
     assert runs == ["fails", "fails"]
     async with db.get_sessionmaker()() as session:
