@@ -69,6 +69,7 @@ class Score:
     untested: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
     not_run: int = 0
+    not_run_names: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -145,6 +146,7 @@ def score(work: Path, module: str) -> Score:
             result.untested.append(name)
         elif code is None:
             result.not_run += 1
+            result.not_run_names.append(name)
         else:
             result.other.append(f"{name} (exit {code})")
     return result
@@ -191,7 +193,8 @@ def main(argv: list[str]) -> int:
         "--survivors",
         action="store_true",
         help="keep the earlier run's results and run again only the mutants that were not "
-        "caught (after adding tests: mutmut learns which new tests call what first)",
+        "caught or not run yet (after adding tests: mutmut learns which new tests call what "
+        "first)",
     )
     args = parser.parse_args(argv)
     modules: list[str] = args.modules or list(TESTS_BY_MODULE)
@@ -227,6 +230,7 @@ def main(argv: list[str]) -> int:
             if args.survivors:
                 earlier = score(work, module)
                 again = [*earlier.survived, *earlier.untested, *earlier.timed_out]
+                again += earlier.not_run_names  # an interrupted run: its remaining mutants
                 again += [name.split(" ")[0] for name in earlier.other]
             prepare(work, module, args.tests.resolve(), args.keep or args.survivors)
             print(f"\n=== {module}", flush=True)
