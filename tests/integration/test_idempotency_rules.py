@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select, update
 
@@ -61,6 +61,13 @@ async def read_things(session: DB) -> dict[str, int]:
     return {"run": len(runs)}
 
 
+async def guard(request: Request) -> None:
+    """A route's own dependency (as a permission check is): it must still run on a POST."""
+    runs.append("guard")
+    if request.headers.get("X-Guard") != "open":
+        raise Unprocessable("guarded")
+
+
 def idempotent_router() -> APIRouter:
     """Built in the test (not at import), so that the route class itself is what is tested."""
     router = APIRouter(prefix="/test-idempotency", route_class=IdempotentRoute)
@@ -70,6 +77,7 @@ def idempotent_router() -> APIRouter:
     router.add_api_route("/refuses", refuse, methods=["POST"])
     router.add_api_route("/uploads", upload, methods=["POST"], status_code=201)
     router.add_api_route("/things", read_things, methods=["GET"])
+    router.add_api_route("/guarded", make_text, methods=["POST"], dependencies=[Depends(guard)])
     return router
 
 
@@ -181,6 +189,17 @@ async def test_a_server_failure_is_not_an_answer_so_the_retry_runs(
     assert runs == ["fails", "fails"]
     async with db.get_sessionmaker()() as session:
         assert (await session.execute(select(IdempotencyRecord))).first() is None
+
+
+async def test_a_post_route_keeps_its_own_dependencies_beside_the_key(
+    api: httpx.AsyncClient,
+) -> None:
+    refused = await api.post("/test-idempotency/guarded", headers=key("g"))
+    assert refused.status_code == 422
+    assert runs == ["guard"]
+    opened = await api.post("/test-idempotency/guarded", headers={**key("g"), "X-Guard": "open"})
+    assert opened.status_code == 202
+    assert runs == ["guard", "guard", "text"]
 
 
 async def test_a_refused_request_keeps_no_key_so_its_corrected_retry_runs(
