@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import select, update
 
 from pms import db
@@ -35,6 +35,11 @@ async def make_thing(session: DB, body: dict[str, Any]) -> dict[str, Any]:
 async def make_text(session: DB) -> PlainTextResponse:
     runs.append("text")
     return PlainTextResponse(f"run {len(runs)}", status_code=202)
+
+
+async def make_nothing(session: DB) -> Response:
+    runs.append("nothing")
+    return Response(status_code=204)
 
 
 async def fail(session: DB, status: int) -> JSONResponse:
@@ -74,6 +79,7 @@ def idempotent_router() -> APIRouter:
     router.add_api_route("/things", make_thing, methods=["POST"], status_code=201)
     router.add_api_route("/text", make_text, methods=["POST"])
     router.add_api_route("/fails", fail, methods=["POST"])
+    router.add_api_route("/nothing", make_nothing, methods=["POST"], status_code=204)
     router.add_api_route("/refuses", refuse, methods=["POST"])
     router.add_api_route("/uploads", upload, methods=["POST"], status_code=201)
     router.add_api_route("/things", read_things, methods=["GET"])
@@ -111,6 +117,17 @@ async def test_a_replay_answers_as_the_first_request_did_without_running_it_agai
     assert (text_again.status_code, text_again.text) == (202, "run 2")
     assert text_again.headers["content-type"].startswith("text/plain")
     assert runs == ["things", "text"]
+
+
+async def test_an_answer_without_a_body_is_replayed_without_one(api: httpx.AsyncClient) -> None:
+    first = await api.post("/test-idempotency/nothing", headers=key("n"))
+    again = await api.post("/test-idempotency/nothing", headers=key("n"))
+    assert first.status_code == again.status_code == 204
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "content-type" not in first.headers
+    assert "content-type" not in again.headers
+    assert again.content == b""
+    assert runs == ["nothing"]
 
 
 async def test_without_a_key_or_on_a_get_every_request_runs(api: httpx.AsyncClient) -> None:
