@@ -7,6 +7,7 @@ API's own routes.)"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -243,6 +244,21 @@ async def test_a_key_lives_24_hours_then_the_request_runs_again(api: httpx.Async
     assert "idempotent-replayed" not in again.headers
     replay = await api.post("/test-idempotency/things", json={}, headers=key("old"))
     assert replay.json()["run"] == 2
+
+
+async def test_a_key_lives_24_hours_whatever_the_servers_time_zone(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        await api.post("/test-idempotency/things", json={}, headers=key("tz"))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    async with db.get_sessionmaker()() as session:
+        expires = (await session.execute(select(IdempotencyRecord.expires_at))).scalar_one()
+    assert abs(expires - (datetime.now(UTC) + TTL)) < timedelta(minutes=5)
 
 
 async def test_a_stored_key_without_an_answer_does_not_block_the_request(
