@@ -15,10 +15,12 @@ import httpx
 import pytest
 import redis
 import uvicorn
+from argon2 import PasswordHasher
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from pms import db
+from pms.core import passwords
 from pms.embedded.process import free_port
 from pms.redis_client import close_redis
 from pms.settings import Settings, get_settings, reset_settings_cache
@@ -39,6 +41,14 @@ from tests.services import (
 hypothesis_settings.register_profile(
     "mutation", derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
 )
+
+
+# Password hashing at the lowest cost argon2id allows: the suite signs up and logs in hundreds
+# of users, and at the production parameters (64 MiB, 3 passes) each hash costs half a second of
+# a shared core. The tests check who may log in, not argon2's cost; a stored hash carries its
+# parameters, so verification is unchanged. Production keeps the library's recommended ones.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("timing-equaliser")
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,13 @@ function, runs only that module's tests. One embedded PostgreSQL and Redis serve
 mutant's pytest run (mutmut forks one per mutant), with one migrated template database, so a
 mutant costs its tests and not a server start and a migration.
 
-    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME] [--keep]
+    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME] [--keep | --survivors]
 
 ``--tests`` tests another tests directory (e.g. an older one, for a before/after table);
 ``--label`` keeps its results apart; ``--keep`` resumes an interrupted run (mutmut keeps each
-mutant's result but does not notice a changed test, so by default every run starts afresh)."""
+mutant's result but does not notice a changed test, so by default every run starts afresh);
+``--survivors`` keeps the results and runs again only the mutants not caught (after new tests:
+mutmut first learns which of the new tests call which function)."""
 
 from __future__ import annotations
 
@@ -41,28 +43,44 @@ MUTMUT = Path(sys.executable).with_name("mutmut")
 TARGET = 90.0
 
 # mutmut's exit codes: 1 and 3 (a failing test, a pytest error) kill, and so does running out
-# of time; 0 survived; 5 and 33 mean that no test runs the mutated code.
-KILLED = {1, 3, 24, -24, 36, 152, 255}
+# of time; 0 survived; 5 and 33 mean that no test runs the mutated code; 37 is mutmut's "caught
+# by type check": mypy (strict, as in ``make test``) rejects the mutated function, so the
+# project's checks catch it without running a test.
+KILLED = {1, 3}
+TIMED_OUT = {24, -24, 36, 152, 255}
 UNTESTED = {5, 33}
+REJECTED_BY_MYPY = 37
+# mutmut runs this in the mutants directory, whose pyproject.toml is the project's: mypy strict
+# over ``pms``, with the mutated module in it. mutmut's generated module-level lines carry
+# ``# type: ignore`` comments that strict mypy would call unused (they are not the mutants').
+# mutmut recognises mypy's JSON by the word "mypy" in the command.
+TYPE_CHECK = [sys.executable, "-m", "mypy", "--output", "json", "--no-warn-unused-ignores"]
 
 
 @dataclass
 class Score:
     killed: int = 0
+    rejected_by_mypy: int = 0
+    # Ran out of mutmut's time: counted as caught (a mutant that hangs fails the tests' own
+    # timeout too), but shown apart, and run again by --survivors: under load it can also be
+    # the machine's slowness.
+    timed_out: list[str] = field(default_factory=list)
     survived: list[str] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
     not_run: int = 0
+    not_run_names: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def total(self) -> int:
-        tried = self.killed + len(self.survived) + len(self.untested) + len(self.other)
-        return tried + self.not_run
+        caught = self.killed + self.rejected_by_mypy + len(self.timed_out)
+        return caught + len(self.survived) + len(self.untested) + len(self.other) + self.not_run
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.killed / self.total if self.total else 0.0
+        caught = self.killed + self.rejected_by_mypy + len(self.timed_out)
+        return 100.0 * caught / self.total if self.total else 0.0
 
 
 def workdir(label: str, module: str) -> Path:
@@ -96,6 +114,10 @@ def prepare(work: Path, module: str, tests_dir: Path, keep: bool) -> None:
         ],
         "pytest_add_cli_args_test_selection": tests,
         "use_git_change_detection": False,
+        "type_check_command": TYPE_CHECK,
+        # mutmut's time limit is (its estimate + this) * 15, and its estimate counts only the
+        # tests' bodies, not their fixtures (a database, an app, sign-ups): a minute for those.
+        "timeout_constant": 60.0,
     }
     lines = ["", "[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
     (work / "pyproject.toml").write_text(
@@ -114,21 +136,34 @@ def score(work: Path, module: str) -> Score:
     for name, code in sorted(codes.items()):
         if code in KILLED:
             result.killed += 1
+        elif code in TIMED_OUT:
+            result.timed_out.append(name)
+        elif code == REJECTED_BY_MYPY:
+            result.rejected_by_mypy += 1
         elif code == 0:
             result.survived.append(name)
         elif code in UNTESTED:
             result.untested.append(name)
         elif code is None:
             result.not_run += 1
+            result.not_run_names.append(name)
         else:
             result.other.append(f"{name} (exit {code})")
     return result
 
 
 def report(label: str, table: dict[str, Score]) -> bool:
-    print(f"\n{'module':<32} {'killed':>7} {'total':>6} {'score':>7} {'seconds':>8}")
+    print(
+        f"\n{'module':<32} {'killed by tests':>15} {'rejected by mypy':>16} {'timed out':>9}"
+        f" {'survived':>8}"
+        f" {'total':>6} {'score':>7} {'seconds':>8}"
+    )
     for module, s in table.items():
-        print(f"{module:<32} {s.killed:>7} {s.total:>6} {s.percent:>6.1f}% {s.seconds:>8.0f}")
+        print(
+            f"{module:<32} {s.killed:>15} {s.rejected_by_mypy:>16} {len(s.timed_out):>9}"
+            f" {len(s.survived):>8}"
+            f" {s.total:>6} {s.percent:>6.1f}% {s.seconds:>8.0f}"
+        )
     for module, s in table.items():
         if s.not_run:
             print(f"\n--- {module}: {s.not_run} mutants not run (see mutmut's output above)")
@@ -153,6 +188,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--label", default="current")
     parser.add_argument(
         "--keep", action="store_true", help="resume: keep the results of an earlier run"
+    )
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="keep the earlier run's results and run again only the mutants that were not "
+        "caught or not run yet (after adding tests: mutmut learns which new tests call what "
+        "first)",
     )
     args = parser.parse_args(argv)
     modules: list[str] = args.modules or list(TESTS_BY_MODULE)
@@ -184,12 +226,22 @@ def main(argv: list[str]) -> int:
         }
         for module in modules:
             work = workdir(args.label, module)
-            prepare(work, module, args.tests.resolve(), args.keep)
+            again: list[str] = []
+            if args.survivors:
+                earlier = score(work, module)
+                again = [*earlier.survived, *earlier.untested, *earlier.timed_out]
+                again += earlier.not_run_names  # an interrupted run: its remaining mutants
+                again += [name.split(" ")[0] for name in earlier.other]
+            prepare(work, module, args.tests.resolve(), args.keep or args.survivors)
             print(f"\n=== {module}", flush=True)
+            if args.survivors and not again:
+                print("nothing to run again")
+                table[module] = score(work, module)
+                continue
             started = time.monotonic()
             # One pytest at a time: every mutant's run shares the one Redis (tests flush it).
             subprocess.run(
-                [str(MUTMUT), "run", "--max-children", "1"], cwd=work, env=env, check=False
+                [str(MUTMUT), "run", "--max-children", "1", *again], cwd=work, env=env, check=False
             )
             table[module] = score(work, module)
             table[module].seconds = time.monotonic() - started

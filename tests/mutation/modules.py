@@ -37,19 +37,25 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
         "tests/unit/test_quotes.py",
         "tests/unit/test_quote_totals.py",
     ),
-    "pms.core.permissions": ("tests/integration/test_permissions.py",),
+    "pms.core.permissions": (
+        "tests/unit/test_permissions.py",
+        "tests/integration/test_permissions.py",
+    ),
     "pms.direct.search": (
         "tests/integration/direct/test_search_property.py",
         "tests/integration/direct/test_booking_engine.py",
     ),
-    "pms.api.idempotency": ("tests/integration/test_idempotency.py",),
+    "pms.api.idempotency": (
+        "tests/integration/test_idempotency_rules.py",
+        "tests/integration/test_idempotency.py",
+    ),
     "pms.channel.ical.reconcile": ("tests/unit/ical/test_reconcile.py",),
     "pms.channel.ical.fetch": (
         "tests/integration/ical/test_fetch.py",
         "tests/security/test_ical_feed_urls.py",
     ),
     "pms.direct.payments.signature": ("tests/unit/direct/test_stripe_signature.py",),
-    "pms.core.tokens": ("tests/integration/test_auth.py",),
+    "pms.core.tokens": ("tests/unit/test_tokens.py", "tests/integration/test_auth.py"),
 }
 
 # Tests whose rule runs in another process (a Celery worker started by the test): that process

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from pms.core.quotes import (
     Quote,
     TaxClass,
     VisitorTax,
+    best_los_discount,
     quote,
 )
 from pms.core.restrictions import BookingWindow, Rule, StayNotBookable, rows_read_by
@@ -610,6 +612,292 @@ def test_a_quote_whose_lines_do_not_add_up_cannot_exist() -> None:
 def test_unknown_tax_class_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown tax classes"):
         PropertyPricing(currency="EUR", max_guests=2, accommodation_tax_class="vat7")
+
+
+def test_the_visitor_tax_is_one_line_counted_in_guest_nights() -> None:
+    # domain.md, quotes 5: per taxable guest per night, shown as its own line, no VAT.
+    # Adults 2 + the child of 14 (the one of 13 is under the limit) = 3 taxable, 4 nights.
+    tax = VisitorTax(250, child_age_limit=14, label="Kurtaxe Sylt")
+    q = priced(
+        flat(10000),
+        Stay(jul(1), jul(5)),
+        Guests(2, (13, 14)),
+        PropertyPricing(currency="EUR", max_guests=4, visitor_tax=tax),
+    )
+    [line] = [line for line in q.lines if line.kind is LineKind.VISITOR_TAX]
+    assert (line.code, line.quantity, line.label) == ("visitor_tax", 12, "Kurtaxe Sylt")
+    assert line.amount == Money(3000, "EUR")
+    assert line.tax_class is None
+    untitled = VisitorTax(250, child_age_limit=14, max_nights=3)
+    q = priced(
+        flat(10000),
+        Stay(jul(1), jul(5)),
+        Guests(1),
+        PropertyPricing(currency="EUR", max_guests=4, visitor_tax=untitled),
+    )
+    [line] = [line for line in q.lines if line.kind is LineKind.VISITOR_TAX]
+    assert (line.quantity, line.label, line.amount) == (3, "Visitor tax", Money(750, "EUR"))
+
+
+@pytest.mark.parametrize("rate", [D(0), D("0.01"), D(7), D("99.99"), D(100)])
+def test_a_vat_rate_may_be_anything_from_0_to_100_percent(rate: Decimal) -> None:
+    assert TaxClass("vat", rate).rate_percent == rate
+
+
+@pytest.mark.parametrize("rate", [D("-0.01"), D("100.01"), D("100.5"), D(101), D(190)])
+def test_a_vat_rate_outside_0_to_100_percent_is_refused_by_name(rate: Decimal) -> None:
+    with pytest.raises(ValueError, match=rf"^VAT rate must be 0\.\.100 %, got {rate}$"):
+        TaxClass("vat", rate)
+
+
+@pytest.mark.parametrize("percent", [D(0), D("10.5"), D(100)])
+def test_a_percent_fee_takes_a_percent_from_0_to_100(percent: Decimal) -> None:
+    fee = Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, percent=percent)
+    assert (fee.percent, fee.amount_minor) == (percent, 0)
+
+
+@pytest.mark.parametrize(
+    ("percent", "amount_minor"),
+    [
+        (None, 0),  # no percent
+        (None, 500),  # an amount instead of a percent
+        (D(10), 500),  # a percent and an amount as well
+        (D("-0.5"), 0),
+        (D("100.01"), 0),
+        (D("100.5"), 0),
+        (D(101), 0),
+    ],
+)
+def test_a_percent_fee_needs_a_percent_from_0_to_100_and_nothing_else(
+    percent: Decimal | None, amount_minor: int
+) -> None:
+    with pytest.raises(
+        ValueError, match=r"^fee service: a percent fee needs a percent 0\.\.100 only$"
+    ):
+        Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, amount_minor, percent=percent)
+
+
+@pytest.mark.parametrize("kind", [k for k in FeeKind if k is not FeeKind.PERCENT_OF_ACCOMMODATION])
+@pytest.mark.parametrize(("percent", "amount_minor"), [(D(10), 0), (D(10), 500), (None, -1)])
+def test_a_fixed_fee_needs_a_non_negative_amount_and_no_percent(
+    kind: FeeKind, percent: Decimal | None, amount_minor: int
+) -> None:
+    with pytest.raises(
+        ValueError, match=r"^fee cleaning: needs a non-negative amount and no percent$"
+    ):
+        Fee("cleaning", kind, amount_minor, percent=percent)
+    assert Fee("cleaning", kind, 0).amount_minor == 0
+
+
+@pytest.mark.parametrize(
+    ("adults", "children", "pets", "why"),
+    [
+        (0, (), 0, "a stay needs at least one adult"),
+        (-1, (), 0, "a stay needs at least one adult"),
+        (1, (4, -1), 0, "a child's age cannot be negative"),
+        (1, (), -1, "pets cannot be negative"),
+    ],
+)
+def test_a_party_needs_an_adult_and_no_negative_ages_or_pets(
+    adults: int, children: tuple[int, ...], pets: int, why: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{why}$"):
+        Guests(adults, children, pets)
+
+
+def test_a_party_counts_its_people_but_not_its_pets() -> None:
+    party = Guests(1, [0, 17], pets=2)  # type: ignore[arg-type]  # a list, as JSON gives it
+    assert party.children_ages == (0, 17)
+    assert party.count == 3
+    assert Guests(1).count == 1
+
+
+@pytest.mark.parametrize(("min_nights", "percent"), [(1, D(0)), (7, D(10)), (28, D(100))])
+def test_a_length_of_stay_discount_from_one_night_and_0_to_100_percent(
+    min_nights: int, percent: Decimal
+) -> None:
+    assert LosDiscount(min_nights, percent) == LosDiscount(min_nights, percent)
+
+
+@pytest.mark.parametrize(
+    ("min_nights", "percent"), [(0, D(10)), (-7, D(10)), (7, D("-0.5")), (7, D("100.5"))]
+)
+def test_a_length_of_stay_discount_outside_its_limits_is_refused(
+    min_nights: int, percent: Decimal
+) -> None:
+    with pytest.raises(
+        ValueError, match=r"^a discount needs min_nights >= 1 and a percent 0\.\.100$"
+    ):
+        LosDiscount(min_nights, percent)
+
+
+def test_the_best_discount_is_the_largest_the_stay_qualifies_for() -> None:
+    week, month = LosDiscount(7, D(10)), LosDiscount(28, D(20))
+    assert best_los_discount((week, month), 6) is None
+    assert best_los_discount((week, month), 7) is week
+    assert best_los_discount((month, week), 27) is week
+    assert best_los_discount((week, month), 28) is month
+    # A longer rule with a smaller percent never wins over a larger one the stay qualifies for,
+    # and of two equal percents the longer rule is named.
+    assert best_los_discount((LosDiscount(14, D(5)), month), 30) is month
+    fortnight = LosDiscount(14, D(10))
+    assert best_los_discount((week, fortnight), 20) is fortnight
+    assert best_los_discount((fortnight, week), 20) is fortnight
+
+
+@pytest.mark.parametrize(
+    ("tax", "why"),
+    [
+        (lambda: VisitorTax(-1, 14), "visitor tax amount and age limit cannot be negative"),
+        (lambda: VisitorTax(100, -1), "visitor tax amount and age limit cannot be negative"),
+        (lambda: VisitorTax(100, 14, max_nights=-1), "visitor tax max nights cannot be negative"),
+    ],
+)
+def test_a_visitor_tax_cannot_be_negative(tax: Callable[[], VisitorTax], why: str) -> None:
+    with pytest.raises(ValueError, match=f"^{why}$"):
+        tax()
+
+
+def test_a_visitor_tax_may_be_free_from_birth_and_capped_at_zero_nights() -> None:
+    tax = VisitorTax(0, 0, max_nights=0)
+    assert (tax.amount_minor, tax.child_age_limit, tax.max_nights) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("pricing", "why"),
+    [
+        (
+            lambda: PropertyPricing(currency="EUR", max_guests=0),
+            "a property sleeps at least one guest",
+        ),
+        (
+            lambda: PropertyPricing(currency="EUR", max_guests=2, tax_classes=(VAT7, VAT7_INCL)),
+            "two tax classes with the same code",
+        ),
+        (
+            lambda: PropertyPricing(
+                currency="EUR",
+                max_guests=2,
+                tax_classes=(VAT7,),
+                accommodation_tax_class="vat7",
+                fees=(Fee("cleaning", FeeKind.PER_STAY, 100, tax_class="vat19"),),
+            ),
+            r"unknown tax classes: \['vat19'\]",
+        ),
+        (
+            lambda: PropertyPricing(currency="XXY", max_guests=2),
+            "unknown or unsupported currency 'XXY'",
+        ),
+    ],
+)
+def test_a_property_pricing_must_be_consistent(
+    pricing: Callable[[], PropertyPricing], why: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{why}$"):
+        pricing()
+
+
+def test_a_property_pricing_holds_its_lists_as_tuples_and_finds_tax_classes_by_code() -> None:
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=1,
+        accommodation_tax_class="vat7",
+        tax_classes=[VAT7, VAT19],
+        fees=[Fee("cleaning", FeeKind.PER_STAY, 100, tax_class="vat19")],
+        los_discounts=[LosDiscount(7, D(10))],
+    )
+    assert isinstance(pricing.tax_classes, tuple)
+    assert isinstance(pricing.fees, tuple)
+    assert isinstance(pricing.los_discounts, tuple)
+    assert pricing.tax_class("vat7") is VAT7
+    assert pricing.tax_class("vat19") is VAT19
+
+
+@pytest.mark.parametrize("included", [-1, 1])
+@pytest.mark.parametrize("kind", [k for k in FeeKind if k is not FeeKind.PER_EXTRA_GUEST_PER_NIGHT])
+def test_guests_included_belongs_to_the_extra_guest_fee_only(kind: FeeKind, included: int) -> None:
+    percent = D(5) if kind is FeeKind.PERCENT_OF_ACCOMMODATION else None
+    with pytest.raises(ValueError, match=r"^fee f: guests_included is for extra-guest fees only$"):
+        Fee("f", kind, percent=percent, guests_included=included)
+    with pytest.raises(ValueError, match="guests_included"):
+        Fee("f", FeeKind.PER_EXTRA_GUEST_PER_NIGHT, 100, guests_included=-1)
+    assert Fee("f", FeeKind.PER_EXTRA_GUEST_PER_NIGHT, 100, guests_included=2).guests_included == 2
+
+
+def test_each_fee_line_carries_its_quantity_rate_label_and_tax_class() -> None:
+    # 3 nights, 2 adults + 1 child, 2 pets; 2 guests included in the extra-guest fee.
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=4,
+        tax_classes=(VAT19,),
+        fees=(
+            Fee("cleaning", FeeKind.PER_STAY, 5000, tax_class="vat19", label="Cleaning"),
+            Fee("energy", FeeKind.PER_NIGHT, 300, label="Energy"),
+            Fee("linen", FeeKind.PER_GUEST_PER_NIGHT, 100, label="Linen"),
+            Fee("extra", FeeKind.PER_EXTRA_GUEST_PER_NIGHT, 1000, guests_included=2, label="Extra"),
+            Fee("pets", FeeKind.PER_PET, 1500, label="Pets"),
+            Fee("service", FeeKind.PERCENT_OF_ACCOMMODATION, percent=D(5), label="Service"),
+        ),
+    )
+    q = priced(flat(10000), Stay(jul(1), jul(4)), Guests(2, (8,), pets=2), pricing)
+    fees = {
+        line.code: (
+            line.quantity,
+            line.percent,
+            line.label,
+            line.tax_class,
+            line.amount.amount_minor,
+        )
+        for line in q.lines_of(LineKind.FEE)
+    }
+    assert fees == {
+        "cleaning": (1, None, "Cleaning", "vat19", 5000),
+        "energy": (3, None, "Energy", None, 900),
+        "linen": (9, None, "Linen", None, 900),
+        "extra": (3, None, "Extra", None, 3000),
+        "pets": (2, None, "Pets", None, 3000),
+        "service": (1, D(5), "Service", None, 1500),
+    }
+
+
+def test_the_accommodation_is_the_nights_after_the_length_of_stay_discount() -> None:
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=2,
+        los_discounts=LOS,
+        fees=(Fee("cleaning", FeeKind.PER_STAY, 5000),),
+    )
+    q = priced(flat(10000), Stay(jul(1), jul(8)), Guests(2), pricing)
+    assert q.sum_of(LineKind.NIGHT) == Money(70000, "EUR")
+    assert q.sum_of(LineKind.DISCOUNT) == Money(-7000, "EUR")
+    assert q.sum_of(LineKind.FEE) == Money(5000, "EUR")
+    assert q.sum_of(LineKind.VAT) == Money(0, "EUR")
+    assert q.accommodation == Money(63000, "EUR")
+    nights = q.lines_of(LineKind.NIGHT)
+    assert [line.day for line in nights] == [jul(d) for d in range(1, 8)]
+    assert {(line.code, line.amount.amount_minor, line.quantity) for line in nights} == {
+        ("night", 10000, 1)
+    }
+    [discount] = q.lines_of(LineKind.DISCOUNT)
+    assert (discount.code, discount.percent, discount.label) == ("los_discount", D(10), "7+ nights")
+
+
+def test_a_vat_line_names_its_class_rate_and_label_and_a_class_at_zero_adds_none() -> None:
+    # A 100 % length-of-stay discount brings the accommodation (VAT 7 %, the first class to
+    # appear) to zero: no VAT line for it, and the cleaning's VAT 19 % is still charged.
+    pricing = PropertyPricing(
+        currency="EUR",
+        max_guests=2,
+        accommodation_tax_class="vat7",
+        tax_classes=(VAT7, VAT19),
+        los_discounts=(LosDiscount(1, D(100)),),
+        fees=(Fee("cleaning", FeeKind.PER_STAY, 5000, tax_class="vat19"),),
+    )
+    q = priced(flat(10000), Stay(jul(1), jul(3)), Guests(2), pricing)
+    [vat] = q.lines_of(LineKind.VAT)
+    assert (vat.code, vat.percent, vat.label, vat.tax_class) == ("vat19", D(19), "VAT 19 %", None)
+    assert vat.amount == Money(950, "EUR")
+    assert q.total == Money(5950, "EUR")
 
 
 # --- properties -----------------------------------------------------------------------------------

@@ -83,7 +83,9 @@ class _JwksCache:
             for raw in resp.json().get("keys", []):
                 try:
                     k = jwt.PyJWK(raw)
-                except jwt.PyJWKError:
+                except (jwt.PyJWKError, jwt.InvalidKeyError):
+                    # A key this service cannot use (an unknown key type or curve, no
+                    # algorithm for it) is skipped; the set's other keys still verify.
                     continue
                 keys[str(raw.get("kid"))] = k
             self._keys, self._fetched_at = keys, time.monotonic()
