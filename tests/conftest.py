@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -203,3 +204,14 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         reports, _slow.reports[:] = list(_slow.reports), []
         pytest.fail("the event loop was blocked:\n" + "\n".join(reports))
     return result
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The Celery app takes its broker URL from the settings when ``pms.tasks.app`` is first
+    imported. A test module importing it at collection fixes the broker to the default Redis
+    for every later test of that process (the relay and worker tests then fail far away from
+    the cause): import task modules inside the test, or keep pure helpers outside ``pms.tasks``."""
+    if "pms.tasks.app" in sys.modules:
+        raise pytest.UsageError(
+            "pms.tasks.app was imported while collecting tests; import it inside the tests"
+        )

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from pms import db
 from pms.channel import conflicts, inbound, inbox, pull, reconcile
 from pms.channel.engine import dirty, flush
-from pms.channel.engine.scope import scope_of
+from pms.channel.engine.scope import one_per_account, scope_of
 from pms.channel.inbox import RECEIVED
 from pms.core.outbox import EventMessage
 from pms.logs import get_logger
@@ -62,19 +62,6 @@ def schedule_flush(connection_id: uuid.UUID, platform: str, agency_id: uuid.UUID
     if fresh:
         flush_now(connection_id, platform, countdown=window)
     return fresh
-
-
-def one_per_account(
-    connections: list[tuple[uuid.UUID, str, uuid.UUID]],
-) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
-    """One (connection, platform, agency) per account: a flush of any of its connections
-    carries them all."""
-    out: dict[str, tuple[uuid.UUID, str, uuid.UUID]] = {}
-    for connection_id, platform, agency_id in connections:
-        out.setdefault(
-            scope_of(platform, agency_id, connection_id).key, (connection_id, platform, agency_id)
-        )
-    return list(out.values())
 
 
 def retry_later(connection_id: str, platform: str, account: str, countdown: float) -> None:

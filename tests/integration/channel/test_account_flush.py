@@ -17,11 +17,10 @@ from sqlalchemy import select
 from pms import db
 from pms.channel.engine import flush
 from pms.channel.engine.breaker import breaker_key
-from pms.channel.engine.scope import scope_of
+from pms.channel.engine.scope import one_per_account, scope_of
 from pms.models.channel import ChannelDirty
 from pms.redis_client import get_redis
 from pms.settings import get_settings
-from pms.tasks.channel import one_per_account
 from tests.integration.channel.helpers import priced_agency
 from tests.sandbox.conftest import Served
 

@@ -35,3 +35,16 @@ class FlushScope:
 def scope_of(platform: str, agency_id: uuid.UUID, connection_id: uuid.UUID) -> FlushScope:
     """The account a connection belongs to."""
     return FlushScope(platform, agency_id, None if shares_account(platform) else connection_id)
+
+
+def one_per_account(
+    connections: list[tuple[uuid.UUID, str, uuid.UUID]],
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+    """One (connection, platform, agency) per account: a flush of any of its connections
+    carries them all."""
+    out: dict[str, tuple[uuid.UUID, str, uuid.UUID]] = {}
+    for connection_id, platform, agency_id in connections:
+        out.setdefault(
+            scope_of(platform, agency_id, connection_id).key, (connection_id, platform, agency_id)
+        )
+    return list(out.values())
