@@ -260,9 +260,7 @@ async def test_an_event_committed_after_a_later_one_is_not_lost_on_reconnect(
                             )
                         )
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
         assert ids[uuid.UUID(block.data["event_id"])] < ids[uuid.UUID(seen.data["event_id"])]
     finally:
