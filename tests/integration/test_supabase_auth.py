@@ -3,12 +3,9 @@ and linked to users; wrong audience or unknown keys are refused."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import httpx
@@ -18,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pms.core import tokens
 from pms.settings import reset_settings_cache
+from tests.jwks import public_jwk, serve_jwks
 
 SECRET = "super-secret-jwt-token-with-at-least-32-characters"
 
@@ -69,25 +67,8 @@ async def test_supabase_token_with_wrong_audience_or_secret_is_401(
 @pytest.fixture
 def jwks_server() -> Iterator[tuple[str, Any]]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    jwk.update(kid="test-key", alg="RS256", use="sig")
-    body = json.dumps({"keys": [jwk]}).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/auth/v1/.well-known/jwks.json", key
-    server.shutdown()
+    with serve_jwks([public_jwk(key, "test-key", "RS256")]) as served:
+        yield served.url, key
 
 
 async def test_asymmetric_supabase_token_verified_with_a_local_jwks(

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,6 +24,7 @@ from pydantic import SecretStr
 from pms.core import tokens
 from pms.core.errors import Unauthorized
 from pms.settings import Settings
+from tests.jwks import Jwks, public_jwk, serve_jwks
 
 SECRET_KEY = "k" * 64
 SUPABASE_SECRET = "s" * 64
@@ -228,44 +225,11 @@ async def test_an_asymmetric_token_needs_the_jwks_and_hs256_needs_the_secret() -
 # --- Supabase's signing keys (JWKS) ---------------------------------------------------------------
 
 
-@dataclass
-class Jwks:
-    url: str
-    keys: list[dict[str, Any]]
-    hits: list[str] = field(default_factory=list)
-    body: dict[str, Any] | None = None  # served instead of {"keys": keys}
-
-
 @pytest.fixture
 def jwks() -> Iterator[Jwks]:
     """A JWKS endpoint on loopback; the test sets its keys and reads how often it was asked."""
-    served = Jwks("", [])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            served.hits.append(self.path)
-            body = json.dumps(served.body or {"keys": served.keys}).encode()
-            self.send_response(200 if self.path.endswith("/jwks.json") else 404)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    served.url = f"http://127.0.0.1:{server.server_port}/auth/v1/.well-known/jwks.json"
-    yield served
-    server.shutdown()
-
-
-def public_jwk(key: Any, kid: str, alg: str) -> dict[str, Any]:
-    algorithm = jwt.get_algorithm_by_name(alg)
-    jwk: dict[str, Any] = json.loads(algorithm.to_jwk(key.public_key()))
-    jwk.update(kid=kid, alg=alg, use="sig")
-    return jwk
+    with serve_jwks() as served:
+        yield served
 
 
 async def test_rs256_and_es256_tokens_are_verified_with_the_jwks_key_of_their_kid(

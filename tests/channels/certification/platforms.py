@@ -21,7 +21,7 @@ from pms.channel.adapters.base import Puller
 from pms.channel.adapters.google import MAX_RUNS, PACKAGE
 from pms.settings import get_settings
 from tests.factories import Agency
-from tests.integration.channel.helpers import HOST_CODE
+from tests.integration.channel.helpers import HOST_CODE, connect_account, map_listing
 
 
 @dataclass
@@ -69,24 +69,9 @@ class Driver:
 
     async def connect(self, client: httpx.AsyncClient, a: Agency) -> tuple[str, str]:
         """Connect, list the account's remote listings, map ``listing`` to the property."""
-        r = await client.post(
-            "/api/v1/channel-connections",
-            json={"platform": self.platform, **self.connection_body()},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        connection_id = r.json()["id"]
-        r = await client.get(
-            f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
-        )
-        assert r.status_code == 200, r.text
-        r = await client.post(
-            f"/api/v1/channel-connections/{connection_id}/mappings",
-            json={"remote_listing_id": self.listing, "property_id": a.property_id},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        return connection_id, r.json()["id"]
+        body = {"platform": self.platform, **self.connection_body()}
+        connection_id, _ = await connect_account(client, a, body)
+        return connection_id, await map_listing(client, a, connection_id, self.listing)
 
     async def shown(self, sandbox: httpx.AsyncClient, start: date, end: date) -> dict[str, Night]:
         raise NotImplementedError

@@ -43,29 +43,43 @@ async def priced_agency(client: httpx.AsyncClient, name: str = "Channel") -> Age
     return a
 
 
-async def connect(
-    client: httpx.AsyncClient, a: Agency, listings: tuple[str, ...] = ("50001",)
-) -> Connected:
-    r = await client.post(
-        "/api/v1/channel-connections",
-        json={"platform": "airbnb", "authorization_code": HOST_CODE},
-        headers=a.auth(),
-    )
+async def connect_account(
+    client: httpx.AsyncClient, a: Agency, body: dict[str, Any]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Connect a platform account as a property manager does (``body``: the platform and its
+    credentials or authorization code): the connection's id and its remote listings."""
+    r = await client.post("/api/v1/channel-connections", json=body, headers=a.auth())
     assert r.status_code == 201, r.text
-    connection_id = r.json()["id"]
+    connection_id = str(r.json()["id"])
     r = await client.get(
         f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
     )
     assert r.status_code == 200, r.text
-    mapping_ids = {}
-    for listing in listings:
-        r = await client.post(
-            f"/api/v1/channel-connections/{connection_id}/mappings",
-            json={"remote_listing_id": listing, "property_id": a.property_id},
-            headers=a.auth(),
-        )
-        assert r.status_code == 201, r.text
-        mapping_ids[listing] = r.json()["id"]
+    listings: list[dict[str, Any]] = r.json()
+    return connection_id, listings
+
+
+async def map_listing(
+    client: httpx.AsyncClient, a: Agency, connection_id: str, listing: str
+) -> str:
+    """Map a remote listing to the agency's property; the mapping's id."""
+    r = await client.post(
+        f"/api/v1/channel-connections/{connection_id}/mappings",
+        json={"remote_listing_id": listing, "property_id": a.property_id},
+        headers=a.auth(),
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def connect(
+    client: httpx.AsyncClient, a: Agency, listings: tuple[str, ...] = ("50001",)
+) -> Connected:
+    body = {"platform": "airbnb", "authorization_code": HOST_CODE}
+    connection_id, _ = await connect_account(client, a, body)
+    mapping_ids = {
+        listing: await map_listing(client, a, connection_id, listing) for listing in listings
+    }
     return Connected(a, connection_id, mapping_ids)
 
 

@@ -18,7 +18,14 @@ from pms.channel.adapters.base import Batch, NightValues, PartlyApplied, Run
 from pms.channel.adapters.booking import BookingAdapter
 from pms.redis_client import get_redis
 from pms.settings import get_settings
-from tests.integration.channel.helpers import core_ari, mismatches, priced_agency, window
+from tests.integration.channel.helpers import (
+    connect_account,
+    core_ari,
+    map_listing,
+    mismatches,
+    priced_agency,
+    window,
+)
 from tests.sandbox.conftest import Served
 from tests.services import Worker, eventually
 
@@ -63,26 +70,11 @@ async def test_booking_com_end_to_end(
     )
     assert r.status_code in (409, 422, 502), r.text  # another provider's hotel: refused
     assert "secret" not in r.text
-    r = await client.post(
-        "/api/v1/channel-connections",
-        json={"platform": "booking_com", "credentials": {"hotel_id": HOTEL}},
-        headers=a.auth(),
-    )
-    assert r.status_code == 201, r.text
-    connection_id = r.json()["id"]
-    r = await client.get(
-        f"/api/v1/channel-connections/{connection_id}/remote-listings", headers=a.auth()
-    )
-    assert r.status_code == 200, r.text
-    ids = {x["id"] for x in r.json()}
+    body = {"platform": "booking_com", "credentials": {"hotel_id": HOTEL}}
+    connection_id, listings = await connect_account(client, a, body)
+    ids = {x["id"] for x in listings}
     assert LISTING in ids, ids
-    r = await client.post(
-        f"/api/v1/channel-connections/{connection_id}/mappings",
-        json={"remote_listing_id": LISTING, "property_id": a.property_id},
-        headers=a.auth(),
-    )
-    assert r.status_code == 201, r.text
-    mapping_id = r.json()["id"]
+    mapping_id = await map_listing(client, a, connection_id, LISTING)
     start, end = window()
 
     async def in_step() -> bool:
