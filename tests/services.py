@@ -162,6 +162,16 @@ class Worker:
                 continue
         return out
 
+    def trouble(self, lines: int = 25) -> str:
+        """The log's last warnings and errors, and what it last did, for a failure message."""
+        picked = [
+            f"{x.get('timestamp', '')} {x.get('level', '')} {x.get('event', '')}"[:300]
+            for x in self.log_lines()
+            if x.get("level") in ("warning", "error", "critical")
+            or str(x.get("event", "")).startswith("Task ")
+        ]
+        return "\n".join(picked[-lines:])
+
 
 @contextmanager
 def run_worker(env: dict[str, str], log_dir: Path, redis_url: str) -> Iterator[Worker]:

@@ -220,11 +220,17 @@ async def reconciled(
     assert body["outcome"] == "queued", body
     assert r.headers["location"] == body["location"]
 
+    seen: list[str] = []
+
     async def finished() -> dict[str, Any] | None:
         entry: dict[str, Any] = (await client.get(body["location"], headers=h)).json()
+        seen[:] = [entry["outcome"]]
         return entry if entry["outcome"] not in ("queued", "running") else None
 
-    entry: dict[str, Any] = await eventually(finished, within, "the reconciliation to finish")
+    try:
+        entry: dict[str, Any] = await eventually(finished, within, "the reconciliation to finish")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc} (its entry still {seen})") from exc
     assert entry["kind"] == "reconcile", entry
     assert entry["id"] == body["sync_log_id"], entry
     return entry

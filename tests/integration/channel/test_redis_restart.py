@@ -86,9 +86,14 @@ async def test_redis_restarted_mid_run_then_reconciliation_finds_nothing_to_fix(
         async def workers_back() -> bool:
             return any(line.get("event") == "outbox_published" for line in relay.log_lines()[-50:])
 
-        await eventually(workers_back, 60, "the relay publishing again")
-        await reconciled_in_line(api, h, c.connection_id, 180)
-        await every_booking_once(api, sandbox, h, 90)
+        try:
+            await eventually(workers_back, 60, "the relay publishing again")
+            await reconciled_in_line(api, h, c.connection_id, 180)
+            await every_booking_once(api, sandbox, h, 90)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{exc}\nworker:\n{worker.trouble()}\nrelay:\n{relay.trouble(10)}"
+            ) from exc
         assert worker.proc.poll() is None, "the worker died with Redis"
         assert beat.poll() is None, "the scheduler died with Redis"
     finally:
