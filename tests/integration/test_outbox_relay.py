@@ -354,3 +354,44 @@ def test_the_schedule_names_registered_tasks(settings: Settings) -> None:
     assert {"pms.outbox.sweep", "pms.bookings.expire_holds"} <= scheduled
     # Every scheduled name is a task some worker actually has (a typo would never run).
     assert scheduled <= set(celery_app.tasks)
+
+
+async def test_an_event_whose_handler_fails_is_retried_until_it_is_processed(
+    agency: Agency,
+    admin: asyncpg.Connection,
+    settings: Settings,
+    publisher: CeleryRedisPublisher,
+    worker: Worker,
+) -> None:
+    """A handler that fails (here: a table it reads is away, as during a failover) does not lose
+    its event: the dispatch is retried with a growing delay and processes it once it can."""
+    event_id = await admin.fetchval(
+        "SELECT event_id::text FROM outbox_events"
+        " WHERE event_type IN ('ari.changed', 'availability.changed') ORDER BY id LIMIT 1"
+    )
+    assert event_id is not None
+    await admin.execute("ALTER TABLE channel_mappings RENAME TO channel_mappings_away")
+    try:
+        await Relay(db.get_sessionmaker(), publisher).sweep()
+
+        def failures() -> list[dict[str, Any]]:
+            return [
+                line
+                for line in worker.log_lines()
+                if line.get("event") == "outbox_event_failed" and line.get("event_id") == event_id
+            ]
+
+        async def failed_twice() -> bool:
+            return len(await asyncio.to_thread(failures)) >= 2
+
+        await eventually(failed_twice, 30, "two failed attempts")
+        assert not processed(worker, event_id)
+    finally:
+        await admin.execute("ALTER TABLE channel_mappings_away RENAME TO channel_mappings")
+    found = await eventually(
+        lambda: asyncio.to_thread(processed, worker, event_id), 30, "the event processed"
+    )
+    assert len(found) == 1
+    attempts = [line["attempt"] for line in failures()]
+    assert attempts == list(range(1, len(attempts) + 1)), attempts
+    assert all(line["error"] == "ProgrammingError" for line in failures()), failures()
