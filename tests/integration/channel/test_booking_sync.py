@@ -90,8 +90,11 @@ async def test_booking_com_end_to_end(
         return [e for e in r.json() if e["mapping_id"] == mapping_id and e["outcome"] == "pushed"]
 
     pushes = await eventually(pushed, 30, "the full sync in the sync log")
-    # One request pair per month: 365 nights touch at most 13 months.
-    assert 0 < sum(e["calls"] for e in pushes) <= 13, pushes
+    # One call per month (365 nights touch at most 13 months), each a request pair: the
+    # month's availability and its prices; the log counts both.
+    calls = sum(e["calls"] for e in pushes)
+    assert 0 < calls <= 13, pushes
+    assert sum(e["details"]["requests"] for e in pushes) == 2 * calls, pushes
 
     # A guest books on Booking.com at the prices we loaded, one night priced differently.
     arrival = start + timedelta(days=30)
@@ -115,6 +118,15 @@ async def test_booking_com_end_to_end(
         return days[(arrival + timedelta(days=1)).isoformat()]["price"] == "155.55"
 
     await eventually(priced, 30, "the new price on Booking.com")
+    # A price alone: one call, the night's state as a request pair again (the batch is the
+    # night's changed state, sent as its availability and its price messages).
+    seen = {e["id"] for e in pushes}
+
+    async def price_push() -> list[dict[str, Any]]:
+        return [e for e in await pushed() if e["id"] not in seen]
+
+    (change,) = await eventually(price_push, 30, "the price change in the sync log")
+    assert (change["calls"], change["details"]["requests"]) == (1, 2), change
     r = await sandbox.post(
         "/control/booking/bookings",
         json={

@@ -35,6 +35,7 @@ from pms.channel.adapters.base import (
     NightValues,
     PartlyApplied,
     PlatformError,
+    counting_requests,
 )
 from pms.channel.engine import dirty, retries
 from pms.channel.engine.breaker import CircuitOpen
@@ -489,24 +490,29 @@ async def _push(
                 x.outcome, x.entry.error = "skipped", stop[c]
                 return
             mine = account.fork()
-            try:
-                for batch in x.batches:
-                    await _push_batch(mine, settings, adapter, x, batch)
-                x.outcome = "pushed"
-            except Exhausted as exc:
-                x.outcome, x.entry.error = "dead_letter", str(exc.error)
-            except (CircuitOpen, CredentialsRefused, PlatformError) as exc:
-                untried = shared and isinstance(exc, CircuitOpen) and not mine.attempts
-                x.outcome, x.entry.error = "skipped" if untried else "circuit_open", str(exc)
-                stop.setdefault(c, str(exc))
-                if isinstance(exc, CircuitOpen):
-                    _halt(report, c, "circuit_open", exc.retry_in)
-                elif isinstance(exc, CredentialsRefused):
-                    _halt(report, c, "stopped", None)
-                else:
-                    _halt(report, c, "circuit_open", settings.channel_retry_max_seconds)
-            finally:
-                x.entry.attempts = mine.attempts
+            # Each listing's push is a task of its own (gather), so the count is its own.
+            with counting_requests() as requests:
+                try:
+                    for batch in x.batches:
+                        await _push_batch(mine, settings, adapter, x, batch)
+                    x.outcome = "pushed"
+                except Exhausted as exc:
+                    x.outcome, x.entry.error = "dead_letter", str(exc.error)
+                except (CircuitOpen, CredentialsRefused, PlatformError) as exc:
+                    untried = shared and isinstance(exc, CircuitOpen) and not mine.attempts
+                    x.outcome, x.entry.error = "skipped" if untried else "circuit_open", str(exc)
+                    stop.setdefault(c, str(exc))
+                    if isinstance(exc, CircuitOpen):
+                        _halt(report, c, "circuit_open", exc.retry_in)
+                    elif isinstance(exc, CredentialsRefused):
+                        _halt(report, c, "stopped", None)
+                    else:
+                        _halt(report, c, "circuit_open", settings.channel_retry_max_seconds)
+                finally:
+                    x.entry.attempts = mine.attempts
+                    # Every HTTP request (a call is one batch: Booking.com sends a month's
+                    # availability and its prices as two requests; retries included).
+                    x.entry.details["requests"] = requests[0]
 
     await asyncio.gather(
         *(
