@@ -81,7 +81,7 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if user:
             _make_reachable(self.pgdata, user)
-        subprocess.run(
+        done = subprocess.run(
             [
                 str(bin_dir() / "initdb"),
                 "-D",
@@ -93,11 +93,13 @@ class EmbeddedPostgres:
                 "--locale=C",
                 "--no-instructions",
             ],
-            check=True,
             user=user,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
+        if done.returncode != 0:
+            said = done.stderr.decode(errors="replace").strip()[-1500:]
+            raise RuntimeError(f"initdb of {self.pgdata} failed ({done.returncode}): {said}")
 
     def _recover_leftover(self) -> None:
         """A server left running by a killed run is stopped before we start our own."""
