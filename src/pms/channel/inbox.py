@@ -57,11 +57,9 @@ async def receive(
     verified = adapter.verify_webhook(headers, body, datetime.now(UTC))
     # Replay window: a signature seen within the tolerance is refused (a new delivery of the
     # same event carries a new timestamp and signature, and is then a duplicate, not a replay).
-    async with db.get_engine().connect() as connection:
-        # The driver's own connection from the pool: one round trip, nothing compiled per call.
-        raw = (await connection.get_raw_connection()).driver_connection
-        assert raw is not None
-        inserted = await raw.fetchval(
+    async with db.driver_connection() as connection:
+        # One round trip, nothing compiled per call.
+        inserted = await connection.fetchval(
             _INTAKE,
             platform,
             verified.message_id,
