@@ -34,8 +34,8 @@ class PathGroup(APIRouter):
         )
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] in ("http", "websocket") and not get_route_path(scope).startswith(
-            self.starts
-        ):
+        # Tried for every request against every group before its own: kept to a few steps.
+        path: str = get_route_path(scope) if scope.get("root_path") else scope["path"]
+        if not path.startswith(self.starts):
             return Match.NONE, {}
         return super().matches(scope)
