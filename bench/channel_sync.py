@@ -15,7 +15,11 @@
 4. booking apply latency, from webhook receipt (the inbox row) to the committed Core booking.
 
     .venv/bin/python -m bench.channel_sync [--properties 1000] [--rate 50] [--seconds 60]
-        [--platforms airbnb,booking_com,expedia]
+        [--platforms airbnb,booking_com,expedia] [--webhook-seconds 10] [--webhook-rounds 1]
+        [--bookings 50]
+
+Ingest alone, in about a minute: ``--properties 5 --rate 2 --seconds 2 --platforms airbnb
+--bookings 0 --webhook-seconds 8 --webhook-rounds 3``.
 
 Steps 3 and 4 use Airbnb's webhooks (the other two platforms are pulled).
 """
@@ -33,6 +37,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +52,7 @@ from bench.harness import (
     Connection,
     HttpError,
     RequestMaker,
+    Server,
     plain,
     python,
     request_head,
@@ -54,6 +60,7 @@ from bench.harness import (
     say,
     serve,
     services,
+    tree_cpu,
 )
 from pms.embedded.process import free_port, spawn, stop
 
@@ -519,7 +526,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--debounce", type=float, default=0.2)
     ap.add_argument("--webhook-seconds", type=float, default=10.0)
-    ap.add_argument("--bookings", type=int, default=50)
+    ap.add_argument(
+        "--webhook-rounds",
+        type=int,
+        default=1,
+        help="ingest and raw INSERT measured this many times, alternately",
+    )
+    ap.add_argument(
+        "--bookings",
+        type=int,
+        default=50,
+        help="guest bookings for the apply latency (0: skip it and the ingest backlog's apply)",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--clients", type=int, default=8, help="keep-alive connections sending the ARI changes"
@@ -652,35 +670,55 @@ def main() -> None:
             # Ingest alone: the relay is paused meanwhile, so the workers applying the messages
             # do not share the two cores with it (applying is measured in step 4).
             procs["relay"].send_signal(signal.SIGSTOP)
-            hook = await run_load(
-                "webhook ingest",
-                api.port,
-                webhook_maker(api.port),
-                clients=20,
-                warmup=2,
-                seconds=args.webhook_seconds,
-                expected=200,
-            )
-            raw = await run_load(
-                "raw INSERT",
-                ref.port,
-                insert_maker(ref.port),
-                clients=20,
-                warmup=2,
-                seconds=args.webhook_seconds,
-                expected=201,
-            )
+
+            def probe(server: Server) -> Callable[[], dict[str, float]]:
+                # CPU of the server's processes (uvicorn's supervisor and its workers) and of
+                # PostgreSQL (the postmaster and its backends), per request in the window.
+                def cpu() -> dict[str, float]:
+                    out = {server.name: tree_cpu(server.proc.pid)}
+                    if svc.postgres_pid is not None:
+                        out["postgres"] = tree_cpu(svc.postgres_pid)
+                    return out
+
+                return cpu
+
+            for _ in range(args.webhook_rounds):
+                hook = await run_load(
+                    "webhook ingest",
+                    api.port,
+                    webhook_maker(api.port),
+                    clients=20,
+                    warmup=2,
+                    seconds=args.webhook_seconds,
+                    expected=200,
+                    probe=probe(api),
+                )
+                raw = await run_load(
+                    "raw INSERT",
+                    ref.port,
+                    insert_maker(ref.port),
+                    clients=20,
+                    warmup=2,
+                    seconds=args.webhook_seconds,
+                    expected=201,
+                    probe=probe(ref),
+                )
+                say(hook.line())
+                say(hook.cpu_line())
+                say(raw.line())
+                say(raw.cpu_line())
+                ratio = 100 * hook.rps / raw.rps
+                say(
+                    f"webhook ingest = {ratio:.1f} % of the raw INSERT (target ≥ 50 %); "
+                    f"load average {os.getloadavg()[0]:.1f}"
+                )
             procs["relay"].send_signal(signal.SIGCONT)
-            say(hook.line())
-            say(raw.line())
-            ratio = 100 * hook.rps / raw.rps
-            say(f"webhook ingest = {ratio:.1f} % of the raw INSERT (target ≥ 50 %)")
+            if "airbnb" not in platforms or args.bookings <= 0:
+                return
             await drained(
                 svc.database_url,
                 "SELECT count(*) FROM channel_inbox WHERE status IN ('pending', 'failed')",
             )
-            if "airbnb" not in platforms:
-                return
             apply = await booking_apply(
                 sandbox, svc.database_url, m.listings["airbnb"], args.bookings
             )

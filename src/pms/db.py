@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from pms.settings import Settings, get_settings
 
@@ -133,6 +134,19 @@ async def dispose_engine() -> None:
         await _engine.dispose()
     _engine = None
     _sessionmaker = None
+
+
+@asynccontextmanager
+async def driver_connection() -> AsyncIterator[asyncpg.Connection]:
+    """The driver's own connection from the engine's pool (checked out and back in with the
+    pool's events: the ping after idling, the reset), for statements outside any explicit
+    transaction that need no SQLAlchemy: no Connection objects are built around it."""
+    pooled = await get_engine().raw_connection()
+    try:
+        connection: asyncpg.Connection = pooled.driver_connection
+        yield connection
+    finally:
+        await greenlet_spawn(pooled.close)
 
 
 async def set_tenant(session: AsyncSession, agency_id: uuid.UUID | None) -> None:

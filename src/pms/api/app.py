@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from pms import __version__
 from pms.api import (
@@ -38,6 +38,7 @@ from pms.api import (
 from pms.api.bodylimit import BodyLimitMiddleware
 from pms.api.cors import PublicCorsMiddleware
 from pms.api.middleware import RequestContextMiddleware
+from pms.api.routing import PathGroup
 from pms.db import dispose_engine
 from pms.logs import configure_logging
 from pms.redis_client import close_redis
@@ -57,24 +58,10 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     await close_redis()
 
 
-def create_app() -> FastAPI:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json, cache=settings.environment != "test")
-    app = FastAPI(
-        title="PMS-Webapp",
-        version=__version__,
-        description=DESCRIPTION,
-        lifespan=_lifespan,
-        # Paths are exact: a redirect to the trailing-slash form goes to http:// behind a TLS proxy.
-        redirect_slashes=False,
-    )
-    app.router.redirect_slashes = False
-    problems.install(app)
-    idempotency.install(app)
-    openapi.install(app)
-    app.include_router(health.router)
+def routers() -> list[tuple[APIRouter, str]]:
+    """The domains' routers in the order they are matched, each with its path prefix."""
     # By domain: the team's core records, then rates and quotes, then what runs beside them.
-    for router in (
+    api = [
         auth.router,
         agency.router,
         members.router,
@@ -97,10 +84,31 @@ def create_app() -> FastAPI:
         events.router,
         public.router,
         google.landing,
-    ):
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(webhooks.router, prefix="/api/v1")
-    app.include_router(ical.public)
+        webhooks.router,
+    ]
+    return [*((r, "/api/v1") for r in api), (ical.public, "")]
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json, cache=settings.environment != "test")
+    app = FastAPI(
+        title="PMS-Webapp",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        # Paths are exact: a redirect to the trailing-slash form goes to http:// behind a TLS proxy.
+        redirect_slashes=False,
+    )
+    app.router.redirect_slashes = False
+    problems.install(app)
+    idempotency.install(app)
+    openapi.install(app)
+    app.include_router(health.router)
+    for router, prefix in routers():
+        # Each domain behind the start of its paths: a request is matched only against the
+        # routes of the domains it can belong to (see api/routing.py).
+        app.include_router(PathGroup(router, prefix=prefix))
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()

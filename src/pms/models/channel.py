@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
@@ -256,6 +256,11 @@ class ChannelInbox(Base):
         DateTime(timezone=True), nullable=False, server_default=text("now()")
     )
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The digests of the signatures the message was accepted with: the same one again is a
+    # replay (written by the intake function, migration 0021).
+    signatures: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'")
+    )
 
     __table_args__ = (
         Index("uq_channel_inbox_message", "platform", "message_id", unique=True),

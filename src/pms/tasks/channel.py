@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from redis.exceptions import RedisError
 
 from pms import db
-from pms.channel import conflicts, inbound, inbox, pull, reconcile
+from pms.channel import conflicts, inbound, pull, reconcile
 from pms.channel.engine import dirty, flush
 from pms.channel.engine.scope import one_per_account, scope_of
 from pms.channel.inbox import RECEIVED
@@ -184,7 +184,6 @@ async def _sweep() -> tuple[int, int]:
     async with db.transaction(None) as session:
         await db.system_access(session)
         late = await dirty.overdue(session, now - timedelta(seconds=10))
-        await inbox.forget_expired_signatures(session)
         from sqlalchemy import select
 
         open_messages = (

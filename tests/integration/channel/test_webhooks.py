@@ -99,6 +99,39 @@ async def test_a_valid_webhook_is_stored_once_and_a_replay_is_refused(
     assert "pms_channel_dirty_mappings 0.0" in metrics
 
 
+async def test_every_signature_a_message_was_accepted_with_is_a_replay_afterwards(
+    client: httpx.AsyncClient,
+) -> None:
+    """The intake remembers each delivery's signature on the message's inbox row: after a
+    second delivery, the first and the second signed requests again are both replays, and a
+    third delivery is still a duplicate. Another message is not affected."""
+    body = _event("evt_00000002")
+    first = _headers(body, event_id="evt_00000002", at=int(time.time()) - 20)
+    second = _headers(body, event_id="evt_00000002", at=int(time.time()) - 10)
+    r = await client.post(URL, content=body, headers=first)
+    assert r.json()["outcome"] == "accepted"
+    r = await client.post(URL, content=body, headers=second)
+    assert r.json()["outcome"] == "duplicate"
+    for replayed in (first, second):
+        r = await client.post(URL, content=body, headers=replayed)
+        assert r.status_code == 400, r.text
+        assert "replay" in r.json()["detail"]
+    r = await client.post(URL, content=body, headers=_headers(body, event_id="evt_00000002"))
+    assert r.json()["outcome"] == "duplicate"
+    other = _event("evt_00000003")
+    r = await client.post(URL, content=other, headers=_headers(other, event_id="evt_00000003"))
+    assert r.json()["outcome"] == "accepted"
+    assert await _stored() == 2
+    async with db.transaction(None) as s:
+        await db.system_access(s)
+        signatures = (
+            await s.execute(
+                select(ChannelInbox.signatures).where(ChannelInbox.message_id == "evt_00000002")
+            )
+        ).scalar_one()
+    assert len(signatures) == 3
+
+
 async def test_an_unknown_platform_is_404(client: httpx.AsyncClient) -> None:
     body = _event()
     r = await client.post("/api/v1/channels/myspace/webhooks", content=body, headers=_headers(body))

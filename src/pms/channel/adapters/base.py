@@ -315,7 +315,12 @@ class Adapter(Protocol):
 
     def verify_webhook(
         self, headers: Mapping[str, str], body: bytes, now: datetime
-    ) -> VerifiedWebhook: ...
+    ) -> VerifiedWebhook:
+        """The message id and type of a signed webhook, or ``InvalidWebhook``. The message id
+        must be one the signature covers (the intake remembers a signature on the message's
+        inbox row: a replay must name the same message), and a timestamp outside the
+        tolerance is refused (the intake's memory of signatures does not expire)."""
+        ...
 
     def parse_message(self, body: bytes) -> InboundMessage: ...
 
