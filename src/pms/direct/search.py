@@ -361,39 +361,44 @@ def _candidates_statement(filters: Filters) -> Select[Any]:
     ).group_by(*key)
 
 
-# What a result shows of its property, with the default plan and the photos (in order).
+# What a result shows of its property, with the default plan and the photos (in order). Of
+# the tables, not the mapped classes: the rows come without the ORM's loading.
+_TABLES = (Property.__table__, RatePlan.__table__, PropertyPhoto.__table__)
+_P, _PLAN, _PHOTO = (table.c for table in _TABLES)
 _PAGE_STATEMENT = (
     select(
-        Property.id,
-        Property.name,
-        Property.description,
-        Property.city,
-        Property.country,
-        Property.latitude,
-        Property.longitude,
-        Property.max_guests,
-        Property.bedrooms,
-        Property.bathrooms,
-        Property.amenities,
-        Property.instant_book,
-        Property.currency,
-        Property.check_in_time,
-        Property.check_out_time,
-        RatePlan.id.label("rate_plan_id"),
         *(
-            func.array_agg(aggregate_order_by(column, PropertyPhoto.position, PropertyPhoto.id))
-            .filter(PropertyPhoto.id.is_not(None))
-            .label(label)
-            for column, label in (
-                (PropertyPhoto.id, "photo_ids"),
-                (PropertyPhoto.caption, "captions"),
+            _P[name]
+            for name in (
+                "id",
+                "name",
+                "description",
+                "city",
+                "country",
+                "latitude",
+                "longitude",
+                "max_guests",
+                "bedrooms",
+                "bathrooms",
+                "amenities",
+                "instant_book",
+                "currency",
+                "check_in_time",
+                "check_out_time",
             )
         ),
+        _PLAN.id.label("rate_plan_id"),
+        *(
+            func.array_agg(aggregate_order_by(column, _PHOTO.position, _PHOTO.id))
+            .filter(_PHOTO.id.is_not(None))
+            .label(label)
+            for column, label in ((_PHOTO.id, "photo_ids"), (_PHOTO.caption, "captions"))
+        ),
     )
-    .join(RatePlan, and_(RatePlan.property_id == Property.id, RatePlan.is_default))
-    .outerjoin(PropertyPhoto, PropertyPhoto.property_id == Property.id)
-    .where(Property.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))))
-    .group_by(Property.id, RatePlan.id)
+    .join(_TABLES[1], and_(_PLAN.property_id == _P.id, _PLAN.is_default))
+    .outerjoin(_TABLES[2], _PHOTO.property_id == _P.id)
+    .where(_P.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))))
+    .group_by(_P.id, _PLAN.id)
 )
 
 
