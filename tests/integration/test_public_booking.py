@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -131,6 +131,21 @@ async def test_photos_are_reordered_and_served_publicly_in_that_order(
     public = (await client.get(f"/api/v1/public/{s}/properties/{agency.property_id}")).json()
     assert [p["id"] for p in public["photos"]] == wanted
     assert [p["caption"] for p in public["photos"]][:3] == ["d", "c", "b"]
+    # A search result shows the same photos, in the same order (read with the page's rows).
+    r = await client.post(
+        f"/api/v1/properties/{agency.property_id}/rate-plans",
+        json={"name": "Standard", "base_price_minor": 10000},
+        headers=agency.auth(),
+    )
+    assert r.status_code == 201, r.text
+    check_in = datetime.now(UTC).date() + timedelta(days=20)
+    r = await client.get(
+        f"/api/v1/public/{s}/search",
+        params={"check_in": str(check_in), "check_out": str(check_in + timedelta(days=2))},
+    )
+    assert r.status_code == 200, r.text
+    (hit,) = [h for h in r.json()["results"] if h["property"]["id"] == str(agency.property_id)]
+    assert hit["property"]["photos"] == public["photos"]
     # A missing, a repeated or a foreign id is refused and changes nothing.
     for bad in (wanted[:2], [*wanted[:2], wanted[0]], [*wanted[:2], str(uuid.uuid4())]):
         r = await client.put(f"{url}/order", json={"photo_ids": bad}, headers=agency.auth())

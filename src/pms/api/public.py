@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from pms.api.deps import DB, AppSettings, client_ip
 from pms.api.idempotency import IdempotentRoute
@@ -66,10 +67,12 @@ Limited = Depends(_limits)
 def _public_property(
     settings: Settings,
     slug: str,
-    p: Property,
-    pics: list[object],
+    p: Property | Row[Any],
+    photos: Iterable[tuple[uuid.UUID, str | None]],
     from_price: int | None = None,
 ) -> PublicProperty:
+    """A property as the public sees it, from its row (`Property`, or a row with the same
+    names) and its photos' ids and captions in order."""
     return PublicProperty(
         from_price_minor=from_price,
         id=p.id,
@@ -89,11 +92,11 @@ def _public_property(
         check_out_time=p.check_out_time,
         photos=[
             PublicPhoto(
-                id=ph.id,  # type: ignore[attr-defined]
-                url=f"{settings.public_base_url}/api/v1/public/{slug}/photos/{ph.id}",  # type: ignore[attr-defined]
-                caption=ph.caption,  # type: ignore[attr-defined]
+                id=photo_id,
+                url=f"{settings.public_base_url}/api/v1/public/{slug}/photos/{photo_id}",
+                caption=caption,
             )
-            for ph in pics
+            for photo_id, caption in photos
         ],
     )
 
@@ -129,9 +132,9 @@ async def _public_properties(
     ids = [p.id for p in props]
     pics = await photos.list_for(session, ids)
     prices = await search.from_prices(session, ids) if from_price else {}
-    by_property: dict[uuid.UUID, list[object]] = {}
+    by_property: dict[uuid.UUID, list[tuple[uuid.UUID, str | None]]] = {}
     for ph in pics:
-        by_property.setdefault(ph.property_id, []).append(ph)
+        by_property.setdefault(ph.property_id, []).append((ph.id, ph.caption))
     return [
         _public_property(settings, slug, p, by_property.get(p.id, []), prices.get(p.id))
         for p in props
@@ -197,26 +200,25 @@ async def search_properties(
     )
     stay = Stay(dates.check_in, dates.check_out)
     guests = quotes.Guests(adults, tuple(ages), pets)
-    hits = await search.search(session, ag.id, stay, guests, filters, sort)
-    page = hits[:limit]
+    found = await search.search(session, ag.id, stay, guests, filters, sort, limit)
     # A result shows its exact total; the "from" price (a 12-month scan) is left out here.
-    shown = await _public_properties(
-        session, settings, agency, await search.properties_of(session, page), from_price=False
-    )
+    shown = await search.page(session, found.hits)
     return SearchResults(
         check_in=stay.check_in,
         check_out=stay.check_out,
         nights=stay.nights,
-        count=len(hits),
+        count=found.count,
         results=[
             SearchHit(
-                property=p,
-                rate_plan_id=h.candidate.plan_id,
+                property=_public_property(
+                    settings, agency, p, zip(p.photo_ids or (), p.captions or (), strict=True)
+                ),
+                rate_plan_id=p.rate_plan_id,
                 nights=stay.nights,
                 total=pricing.money(h.total),
                 distance_km=round(h.distance_km, 3) if h.distance_km is not None else None,
             )
-            for h, p in zip(page, shown, strict=True)
+            for h, p in zip(found.hits, shown, strict=True)
         ],
     )
 

@@ -12,11 +12,29 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, Uuid, bindparam, column, delete, select, text, values
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    ScalarSelect,
+    String,
+    Uuid,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    text,
+    tuple_,
+    values,
+)
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import NullType
 
 from pms.core import ari, inventory, outbox, properties
 from pms.core.dates import ONE_DAY, Stay, nights_of
@@ -122,16 +140,51 @@ async def occupied_nights(
     return nights_of(Stay(r.start, r.end) for r in ranges)
 
 
+# Plain column tuples, not ORM objects: two years of rows load in a few milliseconds. Built
+# once: every quote and booking reads its rows with it.
+_STORED_ROWS = (
+    select(AriRow.__table__.c.day, *(AriRow.__table__.c[c] for c in _VALUE_COLUMNS))
+    .where(
+        AriRow.__table__.c.rate_plan_id == bindparam("rows_plan", type_=PG_UUID(as_uuid=True)),
+        AriRow.__table__.c.day >= bindparam("rows_start", type_=Date),
+        AriRow.__table__.c.day < bindparam("rows_end", type_=Date),
+    )
+    .order_by(AriRow.__table__.c.day)
+)
+
+
 async def stored_rows(
     session: AsyncSession, rate_plan_id: uuid.UUID, start: date, end: date
 ) -> list[ari.AriDay]:
-    # Plain column tuples, not ORM objects: two years of rows load in a few milliseconds.
-    t = AriRow.__table__.c
     rows = await session.execute(
-        select(t.day, *(t[c] for c in _VALUE_COLUMNS))
-        .where(t.rate_plan_id == rate_plan_id, t.day >= start, t.day < end)
-        .order_by(t.day)
+        _STORED_ROWS, {"rows_plan": rate_plan_id, "rows_start": start, "rows_end": end}
     )
+    return rows_of(rows)
+
+
+def stored_rows_array(
+    rate_plan_id: ColumnElement[Any] | InstrumentedAttribute[Any],
+    start: ColumnElement[Any],
+    end: ColumnElement[Any],
+) -> ScalarSelect[Any]:
+    """`stored_rows` as one value of another statement: an array of row values in day order
+    (NULL when there are none), read back by `rows_of`."""
+    t = AriRow.__table__.c
+    return (
+        select(
+            func.array_agg(
+                aggregate_order_by(tuple_(t.day, *(t[c] for c in _VALUE_COLUMNS)), t.day),
+                # Passed through as the driver decodes it (a list of records).
+                type_=NullType(),
+            )
+        )
+        .where(t.rate_plan_id == rate_plan_id, t.day >= start, t.day < end)
+        .scalar_subquery()
+    )
+
+
+def rows_of(rows: Iterable[Sequence[Any]] | None) -> list[ari.AriDay]:
+    """Stored rows from their values (day, then `_VALUE_COLUMNS`)."""
     return [
         ari.AriDay(
             day=day,
@@ -143,7 +196,7 @@ async def stored_rows(
             closed_to_departure=ctd,
             min_stay_source=ari.RuleSource(source),
         )
-        for day, available, price, min_stay, max_stay, cta, ctd, source in rows
+        for day, available, price, min_stay, max_stay, cta, ctd, source in rows or ()
     ]
 
 

@@ -7,9 +7,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Select, String, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, login_throttle, ratelimit
@@ -204,6 +205,39 @@ async def _user_for_supabase(session: AsyncSession, claims: AccessClaims) -> Use
     raise Unauthorized("Supabase token has no e-mail and is not linked to a user.")
 
 
+# The statements of every authenticated request, built once (building them and their cache
+# keys anew cost about as much as running them).
+_SESSION_USER = (
+    select(
+        User,
+        AuthSession.revoked_at,
+        AuthSession.expires_at,
+        func.set_config("app.user_id", bindparam("auth_scope", type_=String), True),
+    )
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.id == bindparam("auth_session", type_=AuthSession.id.type),
+        User.id == bindparam("auth_user", type_=User.id.type),
+    )
+)
+
+
+def _memberships_statement(*, in_agency: bool) -> Select[Any]:
+    stmt = select(
+        Membership.agency_id,
+        Membership.role,
+        func.set_config("app.agency_id", cast(Membership.agency_id, String), True),
+    ).where(Membership.user_id == bindparam("member_user", type_=Membership.user_id.type))
+    if in_agency:
+        stmt = stmt.where(
+            Membership.agency_id == bindparam("member_agency", type_=Membership.agency_id.type)
+        )
+    return stmt.limit(50)
+
+
+_MEMBERSHIPS = {named: _memberships_statement(in_agency=named) for named in (False, True)}
+
+
 async def authenticate(
     session: AsyncSession, settings: Settings, token: str
 ) -> tuple[User, uuid.UUID | None]:
@@ -215,14 +249,12 @@ async def authenticate(
         # The RLS user scope is set by the same round trip that checks the session.
         row = (
             await session.execute(
-                select(
-                    User,
-                    AuthSession.revoked_at,
-                    AuthSession.expires_at,
-                    func.set_config("app.user_id", str(claims.user_id), True),
-                )
-                .join(AuthSession, AuthSession.user_id == User.id)
-                .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+                _SESSION_USER,
+                {
+                    "auth_user": claims.user_id,
+                    "auth_session": claims.session_id,
+                    "auth_scope": str(claims.user_id),
+                },
             )
         ).first()
         if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
@@ -252,14 +284,12 @@ async def resolve_actor(
         session.info[_USER_SCOPE] = user.id
     # One round trip reads the membership(s) and scopes the transaction to the agency. When
     # several rows come back the request is refused below, so the scope set is never used.
-    stmt = select(
-        Membership.agency_id,
-        Membership.role,
-        func.set_config("app.agency_id", cast(Membership.agency_id, String), True),
-    ).where(Membership.user_id == user.id)
-    if requested_agency is not None:
-        stmt = stmt.where(Membership.agency_id == requested_agency)
-    mine = (await session.execute(stmt.limit(50))).all()
+    mine = (
+        await session.execute(
+            _MEMBERSHIPS[requested_agency is not None],
+            {"member_user": user.id, "member_agency": requested_agency},
+        )
+    ).all()
     if requested_agency is not None and not mine:
         raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
     if len(mine) > 1:

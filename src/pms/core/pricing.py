@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms.core import ari_store, inventory, properties, quotes, rates
+from pms.core import ari, ari_store, inventory, properties, quotes, rates
 from pms.core.cancellation import CancellationPolicy, RefundRule
 from pms.core.dates import Stay
 from pms.core.errors import Conflict, NotFound
@@ -250,9 +250,13 @@ async def price(
     *,
     today: date | None = None,
     extras: bool = True,
+    rows: Sequence[ari.AriDay] | None = None,
 ) -> quotes.Quote:
-    read = rows_read_by(stay)
-    rows = await ari_store.stored_rows(session, plan.id, read.check_in, read.check_out)
+    """``rows``: the plan's stored rows of ``rows_read_by(stay)``, when the caller has read
+    them already."""
+    if rows is None:
+        read = rows_read_by(stay)
+        rows = await ari_store.stored_rows(session, plan.id, read.check_in, read.check_out)
     pricing = await property_pricing(session, prop, plan, extras=extras)
     return quotes.quote(
         pricing, rows, stay, guests, today=today or ari_store.local_today(prop.timezone)
@@ -411,10 +415,11 @@ async def plan_quote(
     *,
     exclude_booking: uuid.UUID | None = None,
     extras: bool = True,
+    rows: Sequence[ari.AriDay] | None = None,
 ) -> tuple[q.Quote, list[Reason]]:
     """`booking_quote` with the plan (and whether the property has pricing extras, see
-    `property_pricing`) already read by the caller."""
-    result = await price(session, prop, plan, stay, guests, extras=extras)
+    `property_pricing`), and perhaps its stored rows (see `price`), already read by the caller."""
+    result = await price(session, prop, plan, stay, guests, extras=extras, rows=rows)
     reasons = await _not_occupancy(session, prop.id, stay, result.reasons, exclude_booking)
     schema = to_schema(result, prop.id, plan.id)
     schema.reasons = [reason_schema(r) for r in reasons]

@@ -11,18 +11,24 @@ object is built per night or per property's fee."""
 from __future__ import annotations
 
 import asyncio
+import heapq
+import json
 import math
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     Date,
     Float,
     Integer,
+    Result,
+    Row,
     Select,
     String,
     Text,
@@ -37,6 +43,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +61,7 @@ from pms.core.dates import ONE_DAY, Stay
 from pms.core.errors import Conflict, NotFound, Unprocessable
 from pms.core.money import Money
 from pms.core.restrictions import BookingWindow, rows_read_by
+from pms.models.photo import PropertyPhoto
 from pms.models.property import Property
 from pms.models.rates import AriDay as AriRow
 from pms.models.rates import CancellationPolicy as PolicyRow
@@ -90,34 +98,48 @@ class Filters:
             raise _invalid("radius_km", "a radius needs lat and lng")
 
 
-class Candidate(NamedTuple):
-    """A property bookable for the stay as far as its stored ARI rows go, with its default
-    plan's booking window and the sum of its nightly prices: one result row, as it comes."""
+class Group(NamedTuple):
+    """The properties bookable for the stay as far as their stored ARI rows go that share a
+    tariff (the first seven fields: equal ones mean equal prices besides the nights), a time
+    zone and a booking window: one result row, as it comes. The arrays run in one order."""
 
-    id: uuid.UUID
-    name: str
-    timezone: str
     currency: str
-    latitude: float | None
-    longitude: float | None
-    plan_id: uuid.UUID
+    los_discounts: str  # the default plan's, as JSON text
+    pricing_property: uuid.UUID | None  # the property's own pricing assignment, if any
+    accommodation_tax_class_id: uuid.UUID | None
+    visitor_tax_location_id: uuid.UUID | None
+    cancellation_policy_id: uuid.UUID | None
+    fee_ids: str | None  # the property's fees, ordered by id, comma-separated
+    timezone: str
     min_lead_days: int
     max_advance_days: int | None
-    subtotal: int  # bigint sum: an int
-    # Equal keys mean equal prices besides the nights (currency, discounts, fees, taxes).
-    tariff_key: str
-    has_extras: bool
+    ids: list[uuid.UUID]
+    names: list[str]
+    subtotals: list[int]  # the sums of the nightly prices (bigint: ints)
+    latitudes: list[float | None] | None  # only when a distance is asked for
+    longitudes: list[float | None] | None
+
+    @property
+    def tariff_key(self) -> tuple[Any, ...]:
+        return self[:7]
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    candidate: Candidate
+    property_id: uuid.UUID
     total_minor: int
+    currency: str
     distance_km: float | None
 
     @property
     def total(self) -> Money:
-        return Money(self.total_minor, self.candidate.currency)
+        return Money(self.total_minor, self.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    count: int  # every bookable property
+    hits: list[Hit]  # the page asked for, sorted
 
 
 def _invalid(field: str, message: str) -> Unprocessable:
@@ -211,13 +233,14 @@ def _stay_rows() -> Any:
 
 async def candidates(
     session: AsyncSession, agency_id: uuid.UUID, filters: Filters, stay: Stay, guests: int
-) -> list[Candidate]:
+) -> list[Group]:
     """Listed live properties matching the filters that sleep the party, whose default plan's
     stored rows open every night of the stay and allow it (min/max stay and closed to arrival of
     the check-in date, closed to departure of the check-out date): one statement, which also
     sums the nightly prices, so nothing is loaded per night and properties that cannot be offered
-    are never priced. The booking window is left to `search` (it depends on each property's
-    today).
+    are never priced. They come grouped by tariff, time zone and booking window, each group's
+    properties as arrays (ids, names, nightly sums): a few rows instead of one per property.
+    The booking window is left to `search` (it depends on each property's today).
 
     Bookings, live holds and blocks are in the rows already: every change of occupancy
     recompiles the affected rows in its own transaction (`ari_store.availability_changed`), so
@@ -233,16 +256,20 @@ async def candidates(
     compiled = _COMPILED.get(shape)
     if compiled is None:
         compiled = _COMPILED[shape] = _compile(_candidates_statement(filters), session)
+    records = await _fetch(session, compiled, _filter_values(agency_id, filters, guests, stay))
+    return [Group._make(tuple(r)) for r in records]
+
+
+async def _fetch(
+    session: AsyncSession, compiled: tuple[str, list[str], dict[str, Any]], values: dict[str, Any]
+) -> list[Any]:
+    """Run a compiled statement on the driver's own connection, in this request's transaction:
+    the rows come as asyncpg records, without the ORM's per-row processing."""
     sql, names, constants = compiled
-    values = {**constants, **_filter_values(agency_id, filters, guests, stay)}
-    # The driver's own connection, in this request's transaction: the rows come as asyncpg
-    # records, without the ORM's per-row processing (a third of the search's CPU otherwise).
+    values = {**constants, **values}
     connection = await (await session.connection()).get_raw_connection()
     driver: Any = connection.driver_connection
-    records = await driver.fetch(sql, *(values[name] for name in names))
-    # Through a plain tuple: building a tuple subclass straight from a record is ten times
-    # slower.
-    return [Candidate._make(tuple(r)) for r in records]
+    return list(await driver.fetch(sql, *(values[name] for name in names)))
 
 
 def _compile(stmt: Select[Any], session: AsyncSession) -> tuple[str, list[str], dict[str, Any]]:
@@ -272,58 +299,116 @@ def _candidates_statement(filters: Filters) -> Select[Any]:
         .subquery("fees")
     )
     pp = PropertyPricing
-    # concat_ws skips nulls, so every part is made a (possibly empty) text first.
-    tariff_key = func.concat_ws(
-        "|",
-        Property.currency,
-        cast(RatePlan.los_discounts, Text),
-        *(
-            func.coalesce(cast(part, Text), "")
-            for part in (
-                pp.property_id,
-                pp.accommodation_tax_class_id,
-                pp.visitor_tax_location_id,
-                pp.cancellation_policy_id,
-                fees.c.ids,
-            )
-        ),
-    )
     # Positions only when a distance is asked for; as floats, not Decimals.
     point = filters.latitude is not None
-    stmt = (
+    found = (
         select(
             Property.id,
             Property.name,
             Property.timezone,
             Property.currency,
-            cast(Property.latitude, Float) if point else null(),
-            cast(Property.longitude, Float) if point else null(),
-            RatePlan.id,
+            cast(Property.latitude, Float).label("latitude"),
+            cast(Property.longitude, Float).label("longitude"),
             RatePlan.min_lead_days,
             RatePlan.max_advance_days,
+            RatePlan.los_discounts,
             rows.c.subtotal,
-            tariff_key,
-            or_(pp.property_id.is_not(None), fees.c.ids.is_not(None)),
+            pp.property_id.label("pricing_property"),
+            pp.accommodation_tax_class_id,
+            pp.visitor_tax_location_id,
+            pp.cancellation_policy_id,
+            fees.c.ids.label("fee_ids"),
         )
         .join(RatePlan, and_(RatePlan.property_id == Property.id, RatePlan.is_default))
         .join(rows, true())
         .outerjoin(pp, pp.property_id == Property.id)
         .outerjoin(fees, fees.c.property_id == Property.id)
     )
-    return _filtered(stmt, filters).where(
+    found = _filtered(found, filters).where(
         rows.c.open_nights == bindparam("nights"),
         ~func.coalesce(rows.c.arrival_refuses, False),
         ~func.coalesce(rows.c.departure_refuses, False),
     )
+    f = found.subquery("found").c
+    key = (
+        f.currency,
+        f.los_discounts,
+        f.pricing_property,
+        f.accommodation_tax_class_id,
+        f.visitor_tax_location_id,
+        f.cancellation_policy_id,
+        f.fee_ids,
+        f.timezone,
+        f.min_lead_days,
+        f.max_advance_days,
+    )
+
+    def each(column: Any) -> Any:
+        # The arrays of a group line up: one aggregation step feeds each row to all of them.
+        # (An ORDER BY per array would sort each group once per array: a quarter of the
+        # statement's time.)
+        return func.array_agg(column)
+
+    return select(
+        *key[:1],
+        cast(f.los_discounts, Text),
+        *key[2:],
+        each(f.id),
+        each(f.name),
+        each(f.subtotal),
+        each(f.latitude) if point else null(),
+        each(f.longitude) if point else null(),
+    ).group_by(*key)
 
 
-async def properties_of(session: AsyncSession, hits: Sequence[Hit]) -> list[Property]:
-    """The full rows of the hits shown, in the hits' order."""
-    ids = [h.candidate.id for h in hits]
+# What a result shows of its property, with the default plan and the photos (in order). Of
+# the tables, not the mapped classes: the rows come without the ORM's loading.
+_TABLES = (Property.__table__, RatePlan.__table__, PropertyPhoto.__table__)
+_P, _PLAN, _PHOTO = (table.c for table in _TABLES)
+_PAGE_STATEMENT = (
+    select(
+        *(
+            _P[name]
+            for name in (
+                "id",
+                "name",
+                "description",
+                "city",
+                "country",
+                "latitude",
+                "longitude",
+                "max_guests",
+                "bedrooms",
+                "bathrooms",
+                "amenities",
+                "instant_book",
+                "currency",
+                "check_in_time",
+                "check_out_time",
+            )
+        ),
+        _PLAN.id.label("rate_plan_id"),
+        *(
+            func.array_agg(aggregate_order_by(column, _PHOTO.position, _PHOTO.id))
+            .filter(_PHOTO.id.is_not(None))
+            .label(label)
+            for column, label in ((_PHOTO.id, "photo_ids"), (_PHOTO.caption, "captions"))
+        ),
+    )
+    .join(_TABLES[1], and_(_PLAN.property_id == _P.id, _PLAN.is_default))
+    .outerjoin(_TABLES[2], _PHOTO.property_id == _P.id)
+    .where(_P.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))))
+    .group_by(_P.id, _PLAN.id)
+)
+
+
+async def page(session: AsyncSession, hits: Sequence[Hit]) -> list[Row[Any]]:
+    """What the hits shown need of their properties, in the hits' order: one statement."""
+    ids = [h.property_id for h in hits]
     if not ids:
         return []
-    rows = await session.execute(select(Property).where(Property.id.in_(ids)))
-    by_id = {p.id: p for p in rows.scalars().all()}
+    rows: Result[Any] = await session.execute(_PAGE_STATEMENT, {"ids": ids})
+    by_id = {r.id: r for r in rows}
     return [by_id[i] for i in ids]
 
 
@@ -348,16 +433,16 @@ class _PlanTerms:
 
 
 async def tariffs(
-    session: AsyncSession, agency_id: uuid.UUID, found: Sequence[Candidate], guests: int
-) -> dict[str, quote_totals.Tariff]:
-    """A `Tariff` per distinct tariff key among the candidates, each built by
+    session: AsyncSession, agency_id: uuid.UUID, groups: Sequence[Group], guests: int
+) -> dict[tuple[Any, ...], quote_totals.Tariff]:
+    """A `Tariff` per distinct tariff key among the groups, each built by
     `pricing.build_pricing` from one property that has it (the same rows a quote reads); a key
     whose pricing is inconsistent (e.g. a fee in another currency) is left out: its properties
     cannot be quoted."""
-    reps: dict[str, Candidate] = {}
-    for c in found:
-        reps.setdefault(c.tariff_key, c)
-    ids = [c.id for c in reps.values() if c.has_extras]
+    reps: dict[tuple[Any, ...], tuple[Group, uuid.UUID]] = {}
+    for g in groups:
+        reps.setdefault(g.tariff_key, (g, g.pricing_property or g.ids[0]))
+    ids = [pid for g, pid in reps.values() if g.pricing_property or g.fee_ids]
     assigned: dict[uuid.UUID, Any] = {}
     fees: dict[uuid.UUID, list[Fee]] = defaultdict(list)
     tax_rows: Sequence[TaxClass] = ()
@@ -388,21 +473,13 @@ async def tariffs(
             )
         ).all():
             fees[property_id].append(fee)
-    plan_rows = await session.execute(
-        select(RatePlan.id, RatePlan.los_discounts).where(
-            RatePlan.id == any_(sqlarrays.uuid_array(c.plan_id for c in reps.values()))
-        )
-    )
-    discounts: dict[uuid.UUID, list[dict[str, Any]]] = {r[0]: r[1] for r in plan_rows}
-    out: dict[str, quote_totals.Tariff] = {}
-    for key, c in reps.items():
+    out: dict[tuple[Any, ...], quote_totals.Tariff] = {}
+    for key, (g, pid) in reps.items():
         # The booking window and max guests are checked per property; these stand-ins only
         # let the shared parts be built and checked once per key.
-        terms = _PlanTerms(c.currency, max(1, guests), discounts[c.plan_id], 0, None)
+        terms = _PlanTerms(g.currency, max(1, guests), json.loads(g.los_discounts), 0, None)
         try:
-            built = pricing.build_pricing(
-                terms, terms, assigned.get(c.id), tax_rows, fees.get(c.id, [])
-            )
+            built = pricing.build_pricing(terms, terms, assigned.get(pid), tax_rows, fees[pid])
         except (Conflict, ValueError):
             continue
         out[key] = quote_totals.Tariff.of(built)
@@ -429,63 +506,63 @@ async def search(
     guests: quotes.Guests,
     filters: Filters,
     sort: Sort,
-) -> list[Hit]:
-    """The bookable properties for the stay, sorted, each with its quote's total."""
+    limit: int,
+) -> Found:
+    """The bookable properties for the stay, each with its quote's total: how many, and the
+    first `limit` of them in the order asked for (by total, or by distance then total; then by
+    name and id)."""
     if sort == "distance" and filters.latitude is None:
         raise _invalid("sort", "sorting by distance needs lat and lng")
     found = await candidates(session, agency_id, filters, stay, guests.count)
-    if not found:
-        return []
     now = datetime.now(UTC)
-    # Few distinct time zones and booking windows: each decided once.
-    allowed: dict[tuple[str, int, int | None], bool] = {}
-    kept: list[tuple[Candidate, float | None]] = []
     lat, lng, radius = filters.latitude, filters.longitude, filters.radius_km
-    for c in found:
-        key = (c.timezone, c.min_lead_days, c.max_advance_days)
-        ok = allowed.get(key)
-        if ok is None:
-            today = ari_store.local_today(c.timezone, now)
-            ok = allowed[key] = _window_allows(key[1:], stay, today)
-        if not ok:
+    # Per group: which of its properties are kept, with their distances (None: all of them).
+    kept: list[tuple[Group, list[tuple[int, float | None]] | None]] = []
+    for g in found:
+        today = ari_store.local_today(g.timezone, now)
+        if not _window_allows((g.min_lead_days, g.max_advance_days), stay, today):
             continue
-        dist = None
-        if lat is not None and lng is not None:
-            if c.latitude is not None and c.longitude is not None:
-                dist = distance_km(lat, lng, c.latitude, c.longitude)
-            if radius is not None and (dist is None or dist > radius):
-                continue
-        kept.append((c, dist))
+        if lat is None or lng is None:
+            kept.append((g, None))
+            continue
+        near: list[tuple[int, float | None]] = []
+        for i, (plat, plng) in enumerate(zip(g.latitudes or (), g.longitudes or (), strict=True)):
+            dist = None if plat is None or plng is None else distance_km(lat, lng, plat, plng)
+            if radius is None or (dist is not None and dist <= radius):
+                near.append((i, dist))
+        if near:
+            kept.append((g, near))
     if not kept:
-        return []
-    by_key = await tariffs(session, agency_id, [c for c, _ in kept], guests.count)
-    pricers = {
-        key: quote_totals.pricer(tariff, stay.nights, guests) for key, tariff in by_key.items()
-    }
-    # Many properties share a tariff and a nightly sum: each pair is priced once.
-    totals: dict[tuple[str, int], int] = {}
-    hits: list[Hit] = []
-    for c, dist in kept:
-        price = pricers.get(c.tariff_key)
-        if price is None:
+        return Found(0, [])
+    by_key = await tariffs(session, agency_id, [g for g, _ in kept], guests.count)
+    # Many properties share a tariff and a nightly sum: each pair is priced once. Ranked as
+    # tuples that sort in the order asked for (ids are unique: nothing after one is compared),
+    # ending with what a hit holds: (id, total, currency, distance).
+    ranked: list[tuple[Any, ...]] = []
+    for g, chosen in kept:
+        tariff = by_key.get(g.tariff_key)
+        if tariff is None:
             continue
-        priced = (c.tariff_key, c.subtotal)
-        total = totals.get(priced)
-        if total is None:
-            total = totals[priced] = price(c.subtotal)
-        hits.append(Hit(c, total, dist))
-    if sort == "distance":
-        hits.sort(
-            key=lambda h: (
-                h.distance_km is None,  # properties without a position last
-                h.distance_km or 0.0,
-                h.total_minor,
-                h.candidate.name,
-            )
-        )
-    else:
-        hits.sort(key=lambda h: (h.total_minor, h.candidate.name, h.candidate.id))
-    return hits
+        price = quote_totals.pricer(tariff, stay.nights, guests)
+        totals: dict[int, int] = {}
+        subtotals, names, ids, currency = g.subtotals, g.names, g.ids, g.currency
+        for s in subtotals if chosen is None else [subtotals[i] for i, _ in chosen]:
+            if s not in totals:
+                totals[s] = price(s)
+        if chosen is None:
+            each = list(map(totals.__getitem__, subtotals))
+            ranked.extend(zip(each, names, ids, ids, each, repeat(currency), repeat(None)))
+        elif sort == "distance":
+            for i, d in chosen:
+                total = totals[subtotals[i]]
+                # Properties without a position last.
+                ranked.append((d is None, d or 0.0, total, names[i], ids[i], total, currency, d))
+        else:
+            for i, d in chosen:
+                total = totals[subtotals[i]]
+                ranked.append((total, names[i], ids[i], ids[i], total, currency, d))
+    page = heapq.nsmallest(limit, ranked)
+    return Found(len(ranked), [Hit(*entry[-4:]) for entry in page])
 
 
 async def from_prices(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     Select,
     Table,
     and_,
@@ -34,13 +35,14 @@ from pms.core import (
     pricing,
     properties,
 )
+from pms.core.ari import AriDay
 from pms.core.booking_events import event_payload
 from pms.core.booking_status import CREATABLE, BookingStatus, occupies
 from pms.core.bookings.party import check_capacity, inline_guest, party_of, usable_guest
 from pms.core.dates import Stay
 from pms.core.errors import Conflict, Unprocessable
 from pms.core.permissions import Permission
-from pms.core.restrictions import StayNotBookable
+from pms.core.restrictions import StayNotBookable, rows_read_by
 from pms.core.tenancy import Actor
 from pms.models.audit import AuditEntry
 from pms.models.booking import Booking, BookingSource
@@ -73,6 +75,8 @@ async def _priced(
         Stay(data.check_in, data.check_out),
         party_of(data.adults, data.children, data.pets, data.children_ages),
         extras=ctx.has_pricing_extras,
+        # Holds expired by the first statement have had their nights recompiled since.
+        rows=None if ctx.expired_hold_ids else ctx.stored_rows,
     )
     enforced = data.source in _RESTRICTED_SOURCES and data.status is not BookingStatus.INQUIRY
     if reasons and enforced and not data.override_restrictions:
@@ -93,6 +97,7 @@ class _CreateContext:
     default_plan: RatePlan | None
     has_pricing_extras: bool  # a pricing assignment or fees (`pricing.property_pricing`)
     expired_hold_ids: list[uuid.UUID] | None  # holds of the property expired just now
+    stored_rows: list[AriDay]  # the default plan's rows that decide the stay (`rows_read_by`)
 
 
 def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
@@ -131,6 +136,11 @@ def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
             exists().where(PropertyFee.property_id == Property.id),
         ),
         select(func.array_agg(expired.c.id)).scalar_subquery(),
+        ari_store.stored_rows_array(
+            default.id,
+            bindparam("ctx_rows_start", type_=Date),
+            bindparam("ctx_rows_end", type_=Date),
+        ),
     )
 
 
@@ -146,14 +156,17 @@ async def _create_context(
 ) -> _CreateContext:
     """One round trip: expire the property's stale holds, read the property (as the actor may
     see it: ``properties.visibility``), the guest by id (``guests.by_id``), whether the
-    property has rate plans and the transaction's now(). Raises what ``properties.get`` and
-    ``guests.get`` raise."""
+    property has rate plans, the default plan's stored rows of the stay and the
+    transaction's now(). Raises what ``properties.get`` and ``guests.get`` raise."""
     stmt = _CONTEXT_STATEMENTS[actor.is_owner, data.guest_id is not None]
+    read = rows_read_by(Stay(data.check_in, data.check_out))
     params = {
         "ctx_property": data.property_id,
         "ctx_agency": actor.require_agency(),
         "ctx_owner": actor.user_id,
         "ctx_guest": data.guest_id,
+        "ctx_rows_start": read.check_in,
+        "ctx_rows_end": read.check_out,
     }
     row = (await session.execute(stmt, params)).one_or_none()
     if row is None:
@@ -161,8 +174,10 @@ async def _create_context(
     values: tuple[Any, ...] = tuple(row)
     if data.guest_id is None:
         values = (values[0], None, *values[1:])
-    prop, guest, now, has_plans, default_plan, extras, expired_ids = values
-    return _CreateContext(prop, guest, now, has_plans, default_plan, extras, expired_ids)
+    prop, guest, now, has_plans, default_plan, extras, expired_ids, rows = values
+    return _CreateContext(
+        prop, guest, now, has_plans, default_plan, extras, expired_ids, ari_store.rows_of(rows)
+    )
 
 
 # A booking, its outbox events and its audit row go to the database in one statement: the
