@@ -22,7 +22,7 @@ MAX_BODY = 512 * 1024
 
 
 # ONE statement outside any explicit transaction (no BEGIN/COMMIT round trips): the function
-# (migration 0021) declares the statement a system job (webhooks arrive without a tenant; the
+# (migration 0019) declares the statement a system job (webhooks arrive without a tenant; the
 # message's agency is known once it is matched to a listing), stores the inbox row with the
 # signature's digest and, only if it is new, the outbox event that asks for it to be applied.
 # A message stored before: a signature not seen yet is a new delivery (a duplicate, its digest

@@ -257,7 +257,7 @@ class ChannelInbox(Base):
     )
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The digests of the signatures the message was accepted with: the same one again is a
-    # replay (written by the intake function, migration 0021).
+    # replay (written by the intake function, migration 0019).
     signatures: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default=text("'{}'")
     )

@@ -2,7 +2,7 @@
 inbox row (the signatures every delivery of the message was accepted with), so a new message
 costs the inbox row and its outbox event, and the table of seen signatures goes
 
-Revision ID: 0021
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-02 16:45:00.000000
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0021"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
