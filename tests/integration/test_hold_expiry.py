@@ -4,13 +4,16 @@ whoever books next expires them in passing; both record the same events."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
 
+from pms import db
 from pms.core import holds
 from tests.factories import Agency, full_agency
 from tests.services import Worker, eventually, plain
@@ -141,6 +144,27 @@ async def test_booking_over_a_stale_hold_expires_it_with_the_same_events(
     assert await status(client, a, stale) == "expired"
     types = [e["type"] for e in await events_of(admin, stale)]
     assert types == ["booking.created", "booking.status_changed"]
+
+
+async def test_a_hold_stops_blocking_at_its_expiry_not_after_it(
+    client: httpx.AsyncClient, admin: asyncpg.Connection
+) -> None:
+    """domain.md: a hold blocks "until hold_expires_at", so at that instant it is stale."""
+    a = await full_agency(client)
+    on_time = await hold(client, a)
+    later = await hold(client, a, "2034-07-01", "2034-07-03")
+    async with db.transaction(uuid.UUID(a.id)) as session:
+        # Both in this transaction's own now(): one expires at it, one a second after it.
+        await session.execute(
+            text(
+                "UPDATE bookings SET hold_expires_at = now() + CASE id WHEN :later "
+                "THEN interval '1 second' ELSE interval '0' END WHERE id IN (:on_time, :later)"
+            ),
+            {"on_time": uuid.UUID(on_time), "later": uuid.UUID(later)},
+        )
+        assert await holds.expire_stale_holds(session) == 1
+    assert await status(client, a, on_time) == "expired"
+    assert await status(client, a, later) == "hold"
 
 
 async def calendar_of(client: httpx.AsyncClient, a: Agency) -> tuple[list[str], list[str]]:
