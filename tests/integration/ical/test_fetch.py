@@ -44,6 +44,8 @@ EMPTY_CALENDAR = (
 ).read_bytes()
 ETAG = '"v1"'
 LAST_MODIFIED = "Mon, 01 Jun 2026 08:00:00 GMT"
+NEW_ETAG = '"v2"'
+NEW_LAST_MODIFIED = "Tue, 02 Jun 2026 08:00:00 GMT"
 MB = 1024 * 1024
 LOOPBACK = FetchPolicy(allow_private=True, read_timeout=5, total_timeout=20)
 ONLY_THIS_HOST = FetchPolicy(
@@ -133,6 +135,17 @@ def build_app(server: FeedServer) -> Starlette:
         Route("/to-private", lambda r: RedirectResponse("http://10.0.0.5/feed.ics", 302)),
         Route("/to-metadata", lambda r: RedirectResponse("http://169.254.169.254/latest/", 302)),
         Route("/to-ftp", lambda r: RedirectResponse("ftp://files.example/feed.ics", 302)),
+        Route("/no-location", lambda r: Response(status_code=302)),
+        Route(
+            "/bad-location",
+            lambda r: Response(status_code=301, headers={"Location": "http://[::g]/"}),
+        ),
+        Route(
+            "/revalidated",
+            lambda r: Response(
+                status_code=304, headers={"ETag": NEW_ETAG, "Last-Modified": NEW_LAST_MODIFIED}
+            ),
+        ),
     ]
     return Starlette(routes=routes)
 
@@ -172,6 +185,16 @@ async def test_conditional_get_gives_not_modified(feed_server: FeedServer) -> No
     assert by_date == NotModified(ETAG, LAST_MODIFIED)
 
 
+async def test_a_not_modified_answer_brings_the_servers_current_validators(
+    feed_server: FeedServer,
+) -> None:
+    """The validators a 304 carries are the ones to send next time (RFC 9110 15.4.5); those the
+    server leaves out stay as they were."""
+    url = f"{feed_server.base}/revalidated"
+    result = await fetch_feed(url, etag=ETAG, last_modified=LAST_MODIFIED, policy=LOOPBACK)
+    assert result == NotModified(NEW_ETAG, NEW_LAST_MODIFIED)
+
+
 async def test_follows_a_few_redirects_but_not_too_many(feed_server: FeedServer) -> None:
     # /redirect/n answers with n + 1 redirects before the feed; the default allows 3.
     ok = await fetch_feed(f"{feed_server.base}/redirect/2", policy=LOOPBACK)
@@ -199,6 +222,27 @@ async def test_connects_to_the_checked_address_and_keeps_the_host_name(
 async def test_http_500_is_an_http_status_error(feed_server: FeedServer) -> None:
     result = await fetch_feed(f"{feed_server.base}/status/500", policy=LOOPBACK)
     assert result == FetchError("http_status", "HTTP 500", 500)
+
+
+async def test_a_redirect_without_a_usable_location_is_a_failed_fetch(
+    feed_server: FeedServer,
+) -> None:
+    result = await fetch_feed(f"{feed_server.base}/no-location", policy=LOOPBACK)
+    assert result == FetchError("http_status", "HTTP 302 without Location", 302)
+    # httpx itself refuses a Location it cannot parse, before fetch_feed sees the answer.
+    result = await fetch_feed(f"{feed_server.base}/bad-location", policy=LOOPBACK)
+    assert result == FetchError("network", "RemoteProtocolError (RemoteProtocolError)")
+
+
+async def test_a_body_of_exactly_the_limit_is_fetched(feed_server: FeedServer) -> None:
+    """``max_bytes`` is the largest feed accepted, declared or read."""
+    url = f"{feed_server.base}/feed.ics"
+    at_limit = FetchPolicy(allow_private=True, max_bytes=len(FEED))
+    assert await fetch_feed(url, policy=at_limit) == Fetched(FEED, ETAG, LAST_MODIFIED)
+    over = FetchPolicy(allow_private=True, max_bytes=len(FEED) - 1)
+    assert await fetch_feed(url, policy=over) == FetchError(
+        "too_large", f"declared {len(FEED)} bytes > {len(FEED) - 1}"
+    )
 
 
 async def test_a_50_mb_body_is_cut_off_without_reading_it_all(feed_server: FeedServer) -> None:
@@ -242,6 +286,22 @@ async def test_a_closed_port_is_a_network_error() -> None:
     result = await fetch_feed(f"http://127.0.0.1:{port}/feed.ics", policy=LOOPBACK)
     assert isinstance(result, FetchError)
     assert result.kind == "network"
+    # The detail gives the operating system's reason, as a connection of our own gets it.
+    with pytest.raises(ConnectionRefusedError) as refused:
+        await asyncio.open_connection("127.0.0.1", port)
+    assert result.detail == f"cannot connect ({refused.value.strerror})"
+
+
+async def test_a_transport_error_without_an_os_reason_is_named_by_its_type() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        result = await fetch_feed(f"http://127.0.0.1:{port}/feed.ics", policy=LOOPBACK)
+    assert result == FetchError("network", "RemoteProtocolError (RemoteProtocolError)")
 
 
 # --- SSRF --------------------------------------------------------------------------------------
