@@ -416,6 +416,42 @@ async def test_logs_and_errors_never_contain_the_feed_url(feed_server: FeedServe
     assert logs[0]["feed"].startswith(f"{feed_server.base}/…#")
 
 
+async def test_each_fetch_logs_one_line_with_its_outcome(feed_server: FeedServer) -> None:
+    """What an operator reads of each fetch: the feed (redacted), the outcome, and the kind
+    and HTTP status of a failure or the size of a feed."""
+    with capture_logs() as logs:
+        await fetch_feed(f"{feed_server.base}/feed.ics", policy=LOOPBACK)
+        await fetch_feed(f"{feed_server.base}/status/500", policy=LOOPBACK)
+        await fetch_feed(f"http://127.0.0.1:{feed_server.port}/feed.ics")
+    fields = ("event", "log_level", "outcome", "kind", "status", "size")
+    assert [{k: line.get(k, "absent") for k in fields} for line in logs] == [
+        {
+            "event": "ical.fetch",
+            "log_level": "info",
+            "outcome": "Fetched",
+            "kind": None,
+            "status": None,
+            "size": len(FEED),
+        },
+        {
+            "event": "ical.fetch",
+            "log_level": "info",
+            "outcome": "FetchError",
+            "kind": "http_status",
+            "status": 500,
+            "size": None,
+        },
+        {
+            "event": "ical.fetch",
+            "log_level": "info",
+            "outcome": "FetchError",
+            "kind": "blocked_address",
+            "status": None,
+            "size": None,
+        },
+    ]
+
+
 # --- https: the pinned address still gets SNI and certificate checks for the host name --------
 
 
