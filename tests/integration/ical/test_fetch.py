@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -58,6 +59,7 @@ class FeedServer:
     base: str
     port: int
     hosts: list[str] = field(default_factory=list)  # Host header of every request seen
+    feed_requests: list[dict[str, str]] = field(default_factory=list)  # headers, /feed.ics
     produced: dict[str, int] = field(default_factory=dict)
 
 
@@ -66,6 +68,7 @@ def build_app(server: FeedServer) -> Starlette:
 
     async def feed(request: Request) -> Response:
         server.hosts.append(request.headers.get("host", ""))
+        server.feed_requests.append(dict(request.headers))
         if request.headers.get("if-none-match") == ETAG or (
             request.headers.get("if-modified-since") == LAST_MODIFIED
         ):
@@ -193,6 +196,30 @@ async def test_a_not_modified_answer_brings_the_servers_current_validators(
     url = f"{feed_server.base}/revalidated"
     result = await fetch_feed(url, etag=ETAG, last_modified=LAST_MODIFIED, policy=LOOPBACK)
     assert result == NotModified(NEW_ETAG, NEW_LAST_MODIFIED)
+
+
+async def test_the_request_names_the_client_what_it_accepts_and_its_validators(
+    feed_server: FeedServer,
+) -> None:
+    url = f"{feed_server.base}/feed.ics"
+    await fetch_feed(url, etag=ETAG, last_modified=LAST_MODIFIED, policy=LOOPBACK)
+    sent = feed_server.feed_requests[-1]
+    assert sent["user-agent"] == FetchPolicy().user_agent == "PMS-Webapp-iCal/1.0"
+    assert sent["accept"] == "text/calendar, */*;q=0.5"
+    assert (sent["if-none-match"], sent["if-modified-since"]) == (ETAG, LAST_MODIFIED)
+
+
+async def test_a_proxy_in_the_environment_is_not_used(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch connects to the address it checked; a proxy would resolve the host again, out
+    of the guard's sight. (Port 9 on loopback is closed: going through it would fail.)"""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    result = await fetch_feed(f"{feed_server.base}/feed.ics", policy=LOOPBACK)
+    assert result == Fetched(FEED, ETAG, LAST_MODIFIED)
 
 
 async def test_follows_a_few_redirects_but_not_too_many(feed_server: FeedServer) -> None:
@@ -350,6 +377,10 @@ async def test_only_http_and_https_urls_are_fetched(url: str) -> None:
     assert result.kind == "bad_scheme"
 
 
+async def test_a_url_httpx_cannot_parse_is_refused_as_such() -> None:
+    assert await fetch_feed("http://[::g]/feed.ics") == FetchError("bad_scheme", "not a valid URL")
+
+
 async def test_a_redirect_to_another_scheme_is_refused(feed_server: FeedServer) -> None:
     result = await fetch_feed(f"{feed_server.base}/to-ftp", policy=LOOPBACK)
     assert isinstance(result, FetchError)
@@ -399,6 +430,9 @@ def test_redacted_urls_keep_the_origin_and_hide_the_rest() -> None:
     with_login = redact_url("https://owner:hunter2@cal.example:8443/x.ics")
     assert with_login.startswith("https://cal.example:8443/…#")
     assert "hunter2" not in with_login
+    # A URL that is not even valid Unicode (a lone surrogate, as JSON can carry) still redacts.
+    odd = redact_url("https://cal.example/\udc80.ics")
+    assert re.fullmatch(r"[^#]+/…#[0-9a-f]{12}", odd)
 
 
 async def test_logs_and_errors_never_contain_the_feed_url(feed_server: FeedServer) -> None:
