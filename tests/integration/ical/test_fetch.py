@@ -32,11 +32,13 @@ from pms.channel.ical.fetch import (
     FetchPolicy,
     NotModified,
     fetch_feed,
+    fetch_policy,
     is_public_address,
     redact_url,
 )
 from pms.channel.ical.parse import ParsedFeed, ParseError, parse_feed
 from pms.channel.ical.reconcile import Apply, Decision, FeedBlock, Hold, HoldReason, decide
+from pms.settings import get_settings, reset_settings_cache
 from tests.services import wait_for
 
 FEED = (Path(__file__).resolve().parents[2] / "fixtures" / "ical" / "airbnb_1_0.ics").read_bytes()
@@ -379,6 +381,23 @@ async def test_only_http_and_https_urls_are_fetched(url: str) -> None:
 
 async def test_a_url_httpx_cannot_parse_is_refused_as_such() -> None:
     assert await fetch_feed("http://[::g]/feed.ics") == FetchError("bad_scheme", "not a valid URL")
+
+
+def test_the_settings_make_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ICAL_ALLOWED_NETWORKS is a comma-separated list of networks; one written with its host
+    bits set (``10.1.2.3/8``) means its network, and empty entries are skipped."""
+    monkeypatch.setenv("ICAL_ALLOWED_NETWORKS", " 10.1.2.3/8, ,fd00::1/8 ")
+    monkeypatch.setenv("ICAL_ALLOW_PRIVATE", "false")
+    monkeypatch.setenv("ICAL_MAX_FEED_BYTES", "1000")
+    monkeypatch.setenv("ICAL_FETCH_TIMEOUT_SECONDS", "7")
+    reset_settings_cache()
+    try:
+        policy = fetch_policy(get_settings())
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()
+    networks = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))
+    assert policy == FetchPolicy(allowed_networks=networks, max_bytes=1000, total_timeout=7)
 
 
 async def test_a_redirect_to_another_scheme_is_refused(feed_server: FeedServer) -> None:
