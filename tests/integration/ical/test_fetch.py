@@ -424,6 +424,7 @@ async def test_a_redirect_to_another_scheme_is_refused(feed_server: FeedServer) 
         ("::1", False),
         ("fe80::1", False),
         ("fc00::1", False),
+        ("4000::1", False),  # IPv6 space the IETF reserved: Python calls it global, too
         ("ff02::1", False),
         ("::ffff:10.0.0.1", False),
         ("2002:7f00:1::1", False),  # 6to4 wrapping 127.0.0.1
