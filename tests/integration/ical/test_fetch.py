@@ -307,6 +307,30 @@ async def test_a_trickling_server_hits_the_total_deadline(feed_server: FeedServe
     assert result.kind == "timeout"
 
 
+async def test_name_resolution_that_fails_is_a_network_error_or_a_timeout() -> None:
+    """A host is resolved within the connect timeout; what goes wrong says why."""
+
+    async def never(host: str, port: int) -> list[str]:
+        await asyncio.Event().wait()
+        return []
+
+    async def unknown(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def nothing(host: str, port: int) -> list[str]:
+        return []
+
+    url = "http://calendar.test/feed.ics"
+    quick = FetchPolicy(connect_timeout=0.2, total_timeout=20)
+    assert await fetch_feed(url, policy=quick, resolver=never) == FetchError(
+        "timeout", "name resolution timed out"
+    )
+    assert await fetch_feed(url, resolver=unknown) == FetchError(
+        "network", "cannot resolve host (gaierror)"
+    )
+    assert await fetch_feed(url, resolver=nothing) == FetchError("network", "host has no address")
+
+
 async def test_a_closed_port_is_a_network_error() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
