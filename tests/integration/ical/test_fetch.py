@@ -330,6 +330,13 @@ async def test_name_resolution_that_fails_is_a_network_error_or_a_timeout() -> N
     )
     assert await fetch_feed(url, resolver=nothing) == FetchError("network", "host has no address")
 
+    async def garbled(host: str, port: int) -> list[str]:
+        return ["not-an-address"]
+
+    assert await fetch_feed(url, resolver=garbled) == FetchError(
+        "network", "resolver returned a malformed address"
+    )
+
 
 async def test_a_closed_port_is_a_network_error() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
