@@ -105,9 +105,21 @@ CASES: list[Case] = [
 _n = iter(range(10_000))
 
 
+@pytest.fixture(autouse=True)
+def _numbers_from_zero() -> None:
+    """Each test numbers what it creates from 0, whatever ran before it in this process: a
+    booking's date grows with the number (``_booking``) and must stay before the season that
+    ``add_rates`` gives a min stay of 3. mutmut runs the tests twice in one process (its stats
+    pass, then its clean run) and forks each mutant's run from that process, so a counter kept
+    across tests had moved the bookings into the season there (422 "season min stay")."""
+    global _n
+    _n = iter(range(10_000))
+
+
 def _booking(a: Agency) -> dict[str, Any]:
     n = next(_n)
     start = date(2027, 3, 1) + timedelta(days=3 * n)  # inside the plan's ARI horizon
+    assert start < date(2027, 7, 1), "a one-night stay must stay before add_rates' season"
     return {
         "property_id": a.property_id,
         "check_in": start.isoformat(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -31,11 +32,13 @@ from pms.channel.ical.fetch import (
     FetchPolicy,
     NotModified,
     fetch_feed,
+    fetch_policy,
     is_public_address,
     redact_url,
 )
 from pms.channel.ical.parse import ParsedFeed, ParseError, parse_feed
 from pms.channel.ical.reconcile import Apply, Decision, FeedBlock, Hold, HoldReason, decide
+from pms.settings import get_settings, reset_settings_cache
 from tests.services import wait_for
 
 FEED = (Path(__file__).resolve().parents[2] / "fixtures" / "ical" / "airbnb_1_0.ics").read_bytes()
@@ -44,6 +47,8 @@ EMPTY_CALENDAR = (
 ).read_bytes()
 ETAG = '"v1"'
 LAST_MODIFIED = "Mon, 01 Jun 2026 08:00:00 GMT"
+NEW_ETAG = '"v2"'
+NEW_LAST_MODIFIED = "Tue, 02 Jun 2026 08:00:00 GMT"
 MB = 1024 * 1024
 LOOPBACK = FetchPolicy(allow_private=True, read_timeout=5, total_timeout=20)
 ONLY_THIS_HOST = FetchPolicy(
@@ -56,6 +61,7 @@ class FeedServer:
     base: str
     port: int
     hosts: list[str] = field(default_factory=list)  # Host header of every request seen
+    feed_requests: list[dict[str, str]] = field(default_factory=list)  # headers, /feed.ics
     produced: dict[str, int] = field(default_factory=dict)
 
 
@@ -64,6 +70,7 @@ def build_app(server: FeedServer) -> Starlette:
 
     async def feed(request: Request) -> Response:
         server.hosts.append(request.headers.get("host", ""))
+        server.feed_requests.append(dict(request.headers))
         if request.headers.get("if-none-match") == ETAG or (
             request.headers.get("if-modified-since") == LAST_MODIFIED
         ):
@@ -133,6 +140,17 @@ def build_app(server: FeedServer) -> Starlette:
         Route("/to-private", lambda r: RedirectResponse("http://10.0.0.5/feed.ics", 302)),
         Route("/to-metadata", lambda r: RedirectResponse("http://169.254.169.254/latest/", 302)),
         Route("/to-ftp", lambda r: RedirectResponse("ftp://files.example/feed.ics", 302)),
+        Route("/no-location", lambda r: Response(status_code=302)),
+        Route(
+            "/bad-location",
+            lambda r: Response(status_code=301, headers={"Location": "http://[::g]/"}),
+        ),
+        Route(
+            "/revalidated",
+            lambda r: Response(
+                status_code=304, headers={"ETag": NEW_ETAG, "Last-Modified": NEW_LAST_MODIFIED}
+            ),
+        ),
     ]
     return Starlette(routes=routes)
 
@@ -172,6 +190,40 @@ async def test_conditional_get_gives_not_modified(feed_server: FeedServer) -> No
     assert by_date == NotModified(ETAG, LAST_MODIFIED)
 
 
+async def test_a_not_modified_answer_brings_the_servers_current_validators(
+    feed_server: FeedServer,
+) -> None:
+    """The validators a 304 carries are the ones to send next time (RFC 9110 15.4.5); those the
+    server leaves out stay as they were."""
+    url = f"{feed_server.base}/revalidated"
+    result = await fetch_feed(url, etag=ETAG, last_modified=LAST_MODIFIED, policy=LOOPBACK)
+    assert result == NotModified(NEW_ETAG, NEW_LAST_MODIFIED)
+
+
+async def test_the_request_names_the_client_what_it_accepts_and_its_validators(
+    feed_server: FeedServer,
+) -> None:
+    url = f"{feed_server.base}/feed.ics"
+    await fetch_feed(url, etag=ETAG, last_modified=LAST_MODIFIED, policy=LOOPBACK)
+    sent = feed_server.feed_requests[-1]
+    assert sent["user-agent"] == FetchPolicy().user_agent == "PMS-Webapp-iCal/1.0"
+    assert sent["accept"] == "text/calendar, */*;q=0.5"
+    assert (sent["if-none-match"], sent["if-modified-since"]) == (ETAG, LAST_MODIFIED)
+
+
+async def test_a_proxy_in_the_environment_is_not_used(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch connects to the address it checked; a proxy would resolve the host again, out
+    of the guard's sight. (Port 9 on loopback is closed: going through it would fail.)"""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    result = await fetch_feed(f"{feed_server.base}/feed.ics", policy=LOOPBACK)
+    assert result == Fetched(FEED, ETAG, LAST_MODIFIED)
+
+
 async def test_follows_a_few_redirects_but_not_too_many(feed_server: FeedServer) -> None:
     # /redirect/n answers with n + 1 redirects before the feed; the default allows 3.
     ok = await fetch_feed(f"{feed_server.base}/redirect/2", policy=LOOPBACK)
@@ -199,6 +251,27 @@ async def test_connects_to_the_checked_address_and_keeps_the_host_name(
 async def test_http_500_is_an_http_status_error(feed_server: FeedServer) -> None:
     result = await fetch_feed(f"{feed_server.base}/status/500", policy=LOOPBACK)
     assert result == FetchError("http_status", "HTTP 500", 500)
+
+
+async def test_a_redirect_without_a_usable_location_is_a_failed_fetch(
+    feed_server: FeedServer,
+) -> None:
+    result = await fetch_feed(f"{feed_server.base}/no-location", policy=LOOPBACK)
+    assert result == FetchError("http_status", "HTTP 302 without Location", 302)
+    # httpx itself refuses a Location it cannot parse, before fetch_feed sees the answer.
+    result = await fetch_feed(f"{feed_server.base}/bad-location", policy=LOOPBACK)
+    assert result == FetchError("network", "RemoteProtocolError (RemoteProtocolError)")
+
+
+async def test_a_body_of_exactly_the_limit_is_fetched(feed_server: FeedServer) -> None:
+    """``max_bytes`` is the largest feed accepted, declared or read."""
+    url = f"{feed_server.base}/feed.ics"
+    at_limit = FetchPolicy(allow_private=True, max_bytes=len(FEED))
+    assert await fetch_feed(url, policy=at_limit) == Fetched(FEED, ETAG, LAST_MODIFIED)
+    over = FetchPolicy(allow_private=True, max_bytes=len(FEED) - 1)
+    assert await fetch_feed(url, policy=over) == FetchError(
+        "too_large", f"declared {len(FEED)} bytes > {len(FEED) - 1}"
+    )
 
 
 async def test_a_50_mb_body_is_cut_off_without_reading_it_all(feed_server: FeedServer) -> None:
@@ -234,6 +307,37 @@ async def test_a_trickling_server_hits_the_total_deadline(feed_server: FeedServe
     assert result.kind == "timeout"
 
 
+async def test_name_resolution_that_fails_is_a_network_error_or_a_timeout() -> None:
+    """A host is resolved within the connect timeout; what goes wrong says why."""
+
+    async def never(host: str, port: int) -> list[str]:
+        await asyncio.Event().wait()
+        return []
+
+    async def unknown(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def nothing(host: str, port: int) -> list[str]:
+        return []
+
+    url = "http://calendar.test/feed.ics"
+    quick = FetchPolicy(connect_timeout=0.2, total_timeout=20)
+    assert await fetch_feed(url, policy=quick, resolver=never) == FetchError(
+        "timeout", "name resolution timed out"
+    )
+    assert await fetch_feed(url, resolver=unknown) == FetchError(
+        "network", "cannot resolve host (gaierror)"
+    )
+    assert await fetch_feed(url, resolver=nothing) == FetchError("network", "host has no address")
+
+    async def garbled(host: str, port: int) -> list[str]:
+        return ["not-an-address"]
+
+    assert await fetch_feed(url, resolver=garbled) == FetchError(
+        "network", "resolver returned a malformed address"
+    )
+
+
 async def test_a_closed_port_is_a_network_error() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -242,6 +346,22 @@ async def test_a_closed_port_is_a_network_error() -> None:
     result = await fetch_feed(f"http://127.0.0.1:{port}/feed.ics", policy=LOOPBACK)
     assert isinstance(result, FetchError)
     assert result.kind == "network"
+    # The detail gives the operating system's reason, as a connection of our own gets it.
+    with pytest.raises(ConnectionRefusedError) as refused:
+        await asyncio.open_connection("127.0.0.1", port)
+    assert result.detail == f"cannot connect ({refused.value.strerror})"
+
+
+async def test_a_transport_error_without_an_os_reason_is_named_by_its_type() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        result = await fetch_feed(f"http://127.0.0.1:{port}/feed.ics", policy=LOOPBACK)
+    assert result == FetchError("network", "RemoteProtocolError (RemoteProtocolError)")
 
 
 # --- SSRF --------------------------------------------------------------------------------------
@@ -290,6 +410,27 @@ async def test_only_http_and_https_urls_are_fetched(url: str) -> None:
     assert result.kind == "bad_scheme"
 
 
+async def test_a_url_httpx_cannot_parse_is_refused_as_such() -> None:
+    assert await fetch_feed("http://[::g]/feed.ics") == FetchError("bad_scheme", "not a valid URL")
+
+
+def test_the_settings_make_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ICAL_ALLOWED_NETWORKS is a comma-separated list of networks; one written with its host
+    bits set (``10.1.2.3/8``) means its network, and empty entries are skipped."""
+    monkeypatch.setenv("ICAL_ALLOWED_NETWORKS", " 10.1.2.3/8, ,fd00::1/8 ")
+    monkeypatch.setenv("ICAL_ALLOW_PRIVATE", "false")
+    monkeypatch.setenv("ICAL_MAX_FEED_BYTES", "1000")
+    monkeypatch.setenv("ICAL_FETCH_TIMEOUT_SECONDS", "7")
+    reset_settings_cache()
+    try:
+        policy = fetch_policy(get_settings())
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()
+    networks = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))
+    assert policy == FetchPolicy(allowed_networks=networks, max_bytes=1000, total_timeout=7)
+
+
 async def test_a_redirect_to_another_scheme_is_refused(feed_server: FeedServer) -> None:
     result = await fetch_feed(f"{feed_server.base}/to-ftp", policy=LOOPBACK)
     assert isinstance(result, FetchError)
@@ -314,6 +455,7 @@ async def test_a_redirect_to_another_scheme_is_refused(feed_server: FeedServer) 
         ("::1", False),
         ("fe80::1", False),
         ("fc00::1", False),
+        ("4000::1", False),  # IPv6 space the IETF reserved: Python calls it global, too
         ("ff02::1", False),
         ("::ffff:10.0.0.1", False),
         ("2002:7f00:1::1", False),  # 6to4 wrapping 127.0.0.1
@@ -339,6 +481,9 @@ def test_redacted_urls_keep_the_origin_and_hide_the_rest() -> None:
     with_login = redact_url("https://owner:hunter2@cal.example:8443/x.ics")
     assert with_login.startswith("https://cal.example:8443/…#")
     assert "hunter2" not in with_login
+    # A URL that is not even valid Unicode (a lone surrogate, as JSON can carry) still redacts.
+    odd = redact_url("https://cal.example/\udc80.ics")
+    assert re.fullmatch(r"[^#]+/…#[0-9a-f]{12}", odd)
 
 
 async def test_logs_and_errors_never_contain_the_feed_url(feed_server: FeedServer) -> None:
@@ -354,6 +499,42 @@ async def test_logs_and_errors_never_contain_the_feed_url(feed_server: FeedServe
     text = repr(logs) + repr(missing) + repr(blocked)
     assert secret not in text
     assert logs[0]["feed"].startswith(f"{feed_server.base}/…#")
+
+
+async def test_each_fetch_logs_one_line_with_its_outcome(feed_server: FeedServer) -> None:
+    """What an operator reads of each fetch: the feed (redacted), the outcome, and the kind
+    and HTTP status of a failure or the size of a feed."""
+    with capture_logs() as logs:
+        await fetch_feed(f"{feed_server.base}/feed.ics", policy=LOOPBACK)
+        await fetch_feed(f"{feed_server.base}/status/500", policy=LOOPBACK)
+        await fetch_feed(f"http://127.0.0.1:{feed_server.port}/feed.ics")
+    fields = ("event", "log_level", "outcome", "kind", "status", "size")
+    assert [{k: line.get(k, "absent") for k in fields} for line in logs] == [
+        {
+            "event": "ical.fetch",
+            "log_level": "info",
+            "outcome": "Fetched",
+            "kind": None,
+            "status": None,
+            "size": len(FEED),
+        },
+        {
+            "event": "ical.fetch",
+            "log_level": "info",
+            "outcome": "FetchError",
+            "kind": "http_status",
+            "status": 500,
+            "size": None,
+        },
+        {
+            "event": "ical.fetch",
+            "log_level": "info",
+            "outcome": "FetchError",
+            "kind": "blocked_address",
+            "status": None,
+            "size": None,
+        },
+    ]
 
 
 # --- https: the pinned address still gets SNI and certificate checks for the host name --------
