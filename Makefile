@@ -88,7 +88,7 @@ typecheck: install
 # PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= 2
 pytest: install
-	PMS_TEST_SLOW_CALLBACK_MS=$${PMS_TEST_SLOW_CALLBACK_MS:-500} $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	PMS_TEST_SLOW_CALLBACK_MS=$${PMS_TEST_SLOW_CALLBACK_MS:-1000} $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Mutation testing (mutmut) of the modules that hold the rules, each with its own tests
 # (tests/mutation/modules.py): the score per module and the surviving mutants. Slow (a day for
