@@ -17,6 +17,7 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     # through the guard, and with all of test_bookings.py and the hold limits a survivor ran
     # every API test there. A test file's single tests are named as pytest node ids.
     "pms.core.inventory": (
+        "tests/integration/test_inventory.py",
         "tests/integration/test_booking_status_nights.py",
         "tests/integration/test_bookings.py::test_overlap_is_409_naming_the_clash_and_back_to_back_is_fine",
         "tests/integration/test_bookings.py::test_cancelled_nights_can_be_booked_again_at_once",
