@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from pms import db
@@ -95,7 +96,7 @@ async def test_occupied_is_the_active_ranges_overlapping_the_window_in_order(
         "UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE id = $1::uuid",
         lapsed,
     )
-    await book(client, a, 5, 6, status="hold")  # live
+    live = await book(client, a, 5, 6, status="hold")
     await block(client, a, 6, 7)
     await book(client, a, 12, 14)  # starts where the window ends: not in it
     await book(client, a, 3, 5, property_id=q)
@@ -106,6 +107,14 @@ async def test_occupied_is_the_active_ranges_overlapping_the_window_in_order(
     assert [r.status for r in one] == ["confirmed", "hold", "block", "confirmed"]
     by_property = sorted([(p, spans(one)), (q, [(q, 3, 5)])])
     assert spans(both) == by_property[0][1] + by_property[1][1]
+    # domain.md: a hold blocks "until hold_expires_at": at that instant its nights are free.
+    async with db.transaction(uuid.UUID(a.id)) as session:
+        await session.execute(
+            text("UPDATE bookings SET hold_expires_at = now() WHERE id = :id"),
+            {"id": uuid.UUID(live)},
+        )
+        at_expiry = await inventory.occupied(session, [uuid.UUID(p)], day(2), day(12))
+    assert spans(at_expiry) == [(p, 2, 4), (p, 6, 7), (p, 8, 10)]
 
 
 async def test_a_clash_is_the_earliest_range_sharing_a_night_named_by_its_kind(
@@ -113,8 +122,11 @@ async def test_a_clash_is_the_earliest_range_sharing_a_night_named_by_its_kind(
 ) -> None:
     a = await full_agency(client)
     p = uuid.UUID(a.property_id)
-    first = await book(client, a, 0, 3)
+    # Made in the reverse order of their dates, and the other property's range first of all:
+    # the clash is the earliest by date on this property, not the first row found.
+    await book(client, a, -1, 3, property_id=a.owned_property_id)
     second = await book(client, a, 3, 6)
+    first = await book(client, a, 0, 3)
     held = await book(client, a, 8, 10, status="hold")
     blocked = await block(client, a, 10, 12)
     cancelled = await book(client, a, 14, 16)
