@@ -157,6 +157,13 @@ async def test_a_clash_is_the_earliest_range_sharing_a_night_named_by_its_kind(
         assert await clash(9, 11) == ("hold", 8, 10, uuid.UUID(held), None)
         assert await clash(11, 13) == ("block", 10, 12, None, uuid.UUID(blocked))
         assert await clash(10, 12, exclude_block=uuid.UUID(blocked)) is None
+        assert await clash(9, 12, exclude_block=uuid.UUID(blocked)) == (
+            "hold",
+            8,
+            10,
+            uuid.UUID(held),
+            None,
+        )
         # Back to back is no clash, and a cancelled stay frees its nights.
         assert await clash(6, 8) is None
         assert await clash(12, 14) is None
