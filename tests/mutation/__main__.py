@@ -101,7 +101,11 @@ def prepare(work: Path, module: str, tests_dir: Path, keep: bool) -> None:
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(target.resolve())
-    tests = [t for t in TESTS_BY_MODULE[module] if (tests_dir / t.removeprefix("tests/")).exists()]
+    tests = [
+        t
+        for t in TESTS_BY_MODULE[module]
+        if (tests_dir / t.split("::")[0].removeprefix("tests/")).exists()
+    ]
     config = {
         "source_paths": ["src"],
         "only_mutate": [source_file(module)],
