@@ -7,7 +7,6 @@ built from that same constant)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +16,6 @@ import pytest
 
 from pms.core import holds
 from tests.factories import Agency, full_agency
-from tests.services import plain
 
 D = date(2032, 3, 1)
 
@@ -44,13 +42,6 @@ def day(n: int) -> str:
 @pytest.fixture
 async def agency(client: httpx.AsyncClient) -> Agency:
     return await full_agency(client)
-
-
-@pytest.fixture
-async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(plain(database_url))
-    yield conn
-    await conn.close()
 
 
 async def book(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -19,16 +18,9 @@ from pms.core import holds
 from pms.core.booking_status import BookingStatus
 from pms.models.booking import Booking
 from tests.factories import Agency, full_agency
-from tests.services import Worker, eventually, plain
+from tests.services import Worker, eventually
 
 START, END = "2034-06-10", "2034-06-13"
-
-
-@pytest.fixture
-async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(plain(database_url))
-    yield conn
-    await conn.close()
 
 
 async def hold(client: httpx.AsyncClient, a: Agency, start: str = START, end: str = END) -> str:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,20 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from pms import db
 from pms.core import inventory
 from tests.factories import Agency, full_agency
-from tests.services import plain
 
 D = date(2036, 3, 1)
 
 
 def day(n: int) -> date:
     return D + timedelta(days=n)
-
-
-@pytest.fixture
-async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(plain(database_url))
-    yield conn
-    await conn.close()
 
 
 async def book(

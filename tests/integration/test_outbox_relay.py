@@ -23,20 +23,12 @@ from pms.core.outbox import EventMessage
 from pms.settings import Settings
 from pms.tasks.relay import CeleryRedisPublisher, Relay
 from tests.factories import Agency, full_agency
-from tests.services import Worker, eventually, plain, run_worker
+from tests.services import Worker, eventually, run_worker
 
 
 @pytest.fixture
 async def agency(client: httpx.AsyncClient) -> Agency:
     return await full_agency(client)
-
-
-@pytest.fixture
-async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A superuser connection: sees every agency's outbox rows (RLS does not apply)."""
-    conn = await asyncpg.connect(plain(database_url))
-    yield conn
-    await conn.close()
 
 
 class LiveChannels:
