@@ -171,6 +171,16 @@ class Cert:
         entries: list[dict[str, Any]] = await eventually(found, within, "a push in the sync log")
         return entries
 
+    async def recorded(self, after: int) -> int:
+        """Wait for the push of a change the platform already shows, and return the log's last
+        id: the mark to look for the push of the change that undoes it.
+
+        A pulling platform (Vrbo) reads our feeds, so it shows a change before our flush has
+        recorded it; undoing the change before that flush would leave the flush nothing to
+        record (the change and its undoing coalesce), and no push would ever come."""
+        await self.pushed(after)
+        return await self.last_log_id()
+
     async def no_failures(self, after: int) -> None:
         bad = [e for e in await self.log(after) if e["outcome"] in ("failed", "dead_letter")]
         assert not bad, bad
