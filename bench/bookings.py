@@ -392,7 +392,7 @@ def _package(filename: str, func: str) -> str:
     return "stdlib"
 
 
-def print_profile(path: Path, limit: int) -> None:
+def print_profile(path: Path, limit: int, what: str = "the API server") -> None:
     """Own (not cumulative) CPU time by package, then the hottest functions. Coroutine
     "calls" in cProfile are resumptions, so ncalls of async functions overcount."""
     import pstats
@@ -414,7 +414,7 @@ def print_profile(path: Path, limit: int) -> None:
         pkg = _package(filename, func)
         by_package[pkg] = by_package.get(pkg, 0.0) + tottime
     busy = sum(by_package.values())
-    say(f"\nprofile of the API server ({path})")
+    say(f"\nprofile of {what} ({path})")
     say(f"  event loop idle/uninstrumented {idle:.2f} s, compile/exec (startup) {startup:.2f} s")
     say(f"  own CPU time by package (total {busy:.2f} s):")
     for pkg, sec in sorted(by_package.items(), key=lambda kv: -kv[1])[:20]:

@@ -46,6 +46,7 @@ import asyncpg
 import httpx
 
 from bench import reference_app
+from bench.bookings import print_profile
 from bench.harness import (
     BENCH_DATA,
     REPO,
@@ -54,6 +55,7 @@ from bench.harness import (
     RequestMaker,
     Server,
     plain,
+    process_cpu,
     python,
     request_head,
     run_load,
@@ -274,6 +276,9 @@ class AriRun:
     from_answer: dict[str, list[float]]
     from_commit: dict[str, list[float]]
     calls: dict[str, tuple[int, int]]
+    # CPU seconds per process group (the API, PostgreSQL, the relay, the workers, the
+    # simulators, this client) from the first change sent until every change was seen
+    cpu: dict[str, float]
 
 
 async def ari_latency(
@@ -284,6 +289,7 @@ async def ari_latency(
     rate: float,
     seconds: float,
     clients: int,
+    cpu: Callable[[], dict[str, float]],
 ) -> AriRun:
     """Changes at ``rate`` per second for ``seconds``: a pacer hands change k out at its time
     to ``clients`` keep-alive connections (raw HTTP/1.1, cheap for the client), each sending
@@ -351,6 +357,7 @@ async def ari_latency(
         for p in platforms:
             r = await c.get(f"{sandbox}/control/{CONTROL[p]}/price-log")
             since_seq[p] = max((e["seq"] for e in r.json()), default=0)
+        cpu_before = cpu()
         begun = time.time()
         senders = [asyncio.create_task(client()) for _ in range(clients)]
         start = time.monotonic()
@@ -378,6 +385,8 @@ async def ari_latency(
                     if key in committed[p] and key not in seen[p]:
                         seen[p][key] = e["at"]
             await asyncio.sleep(0.5)
+        cpu_after = cpu()
+    used = {who: cpu_after[who] - cpu_before[who] for who in cpu_after}
     made = len(committed[platforms[0]])
     # The commit's time from PostgreSQL: the ARI change's outbox event (same transaction; its
     # created_at is the transaction's start, a few milliseconds before the commit).
@@ -423,7 +432,12 @@ async def ari_latency(
             f"  {p}: {len(seen[p])} seen on the simulator, {len(from_commit[p])} matched to "
             "their commit"
         )
-    return AriRun(made, offered, achieved, answer, failed, from_answer, from_commit, calls)
+    say(
+        "  CPU per change (ms, until every change was seen): "
+        + ", ".join(f"{who} {sec / max(made, 1) * 1000:.2f}" for who, sec in used.items())
+        + f"; load average {os.getloadavg()[0]:.1f}"
+    )
+    return AriRun(made, offered, achieved, answer, failed, from_answer, from_commit, calls, used)
 
 
 async def drained(database_url: str, count_sql: str, within: float = 600) -> None:
@@ -551,6 +565,13 @@ def main() -> None:
     )
     ap.add_argument("--log-level", default="WARNING", help="of the API, relay and workers")
     ap.add_argument(
+        "--profile",
+        default="",
+        help="api (with --api-workers 1), relay, worker or <platform>-worker: run it under "
+        "cProfile (a worker as one process, Celery's solo pool, so its tasks are profiled too) "
+        "and print the hot spots",
+    )
+    ap.add_argument(
         "--platforms",
         default=",".join(PLATFORMS),
         help="comma-separated, of " + ", ".join(PLATFORMS),
@@ -559,10 +580,14 @@ def main() -> None:
     platforms = [p for p in args.platforms.split(",") if p]
     if not platforms or not set(platforms) <= set(PLATFORMS):
         ap.error(f"--platforms: one or more of {', '.join(PLATFORMS)}")
+    if args.profile == "api" and args.api_workers != 1:
+        ap.error("--profile api profiles one process: use it with --api-workers 1")
     with services() as svc, ExitStack() as stack:
         for note in svc.notes:
             say(note)
         sp, ap_port, rp = free_port(), free_port(), free_port()
+        prof = BENCH_DATA / f"channel-{args.profile}.prof"
+        prof.unlink(missing_ok=True)
         sandbox = f"http://127.0.0.1:{sp}"
         env = {
             **os.environ,
@@ -583,14 +608,15 @@ def main() -> None:
             "EXPEDIA_BURST": "2000",
         }
         py = python()
-        stack.enter_context(
+        sim = stack.enter_context(
             serve("sandbox", [py, "-m", "pms", "sandbox", "--port", str(sp)], env, sp, "/health")
         )
         api = stack.enter_context(
             serve(
                 "api",
                 [
-                    *(py, "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(ap_port)),
+                    *(py, *(("-m", "cProfile", "-o", str(prof)) if args.profile == "api" else ())),
+                    *("-m", "pms", "api", "--host", "127.0.0.1", "--port", str(ap_port)),
                     *("--workers", str(args.api_workers)),
                 ],
                 env,
@@ -634,9 +660,16 @@ def main() -> None:
                 for w, queues in channel
             ),
         ):
+            if name == args.profile:
+                argv = [py, "-m", "cProfile", "-o", str(prof), *argv[1:]]
+                if name != "relay":
+                    argv = [a for a in argv if a not in ("--concurrency", workers)]
+                    argv += ["--concurrency", "1", "--pool", "solo"]
             proc = spawn(argv, log_path=logs / f"{name}.log", env=env, cwd=REPO)
             procs[name] = proc
-            stack.callback(stop, proc, signal.SIGTERM, 30)
+            # SIGINT: the relay stops and Celery shuts down warm, so cProfile writes its file.
+            how = signal.SIGINT if name == args.profile else signal.SIGTERM
+            stack.callback(stop, proc, how, 30)
 
         async def go() -> None:
             conn = await asyncpg.connect(plain(svc.database_url))
@@ -645,8 +678,26 @@ def main() -> None:
             finally:
                 await conn.close()
             m = await setup(api.base, sandbox, svc.database_url, args.properties, platforms)
+
+            def ari_cpu() -> dict[str, float]:
+                out = {"api": tree_cpu(api.proc.pid)}
+                if svc.postgres_pid is not None:
+                    out["postgres"] = tree_cpu(svc.postgres_pid)
+                for name, proc in procs.items():
+                    out[name] = tree_cpu(proc.pid)
+                out["simulators"] = tree_cpu(sim.proc.pid)
+                out["bench client"] = process_cpu(os.getpid())
+                return out
+
             ari = await ari_latency(
-                api.base, sandbox, svc.database_url, m, args.rate, args.seconds, args.clients
+                api.base,
+                sandbox,
+                svc.database_url,
+                m,
+                args.rate,
+                args.seconds,
+                args.clients,
+                ari_cpu,
             )
             say(
                 f"ARI change → simulator ({args.rate:g}/s asked, {ari.offered_rate:.1f}/s offered, "
@@ -729,6 +780,8 @@ def main() -> None:
             )
 
         asyncio.run(go())
+    if args.profile:
+        print_profile(prof, 40, args.profile)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@ years of history: search, the calendar's range form, booking creation.
     .venv/bin/python -m bench.cold_path --properties 200 --bookings 5000 --seconds 4   # quick
 
 Starts embedded PostgreSQL and Redis (unless DATABASE_URL/REDIS_URL are set), a fresh migrated
-database, the app (``pms api``, one uvicorn worker) and ``bench.reference_app`` (the same uvicorn
-arguments, one worker). Loads 1,000 listed properties with 100,000 bookings by COPY
-(``bench.bookings.load``), a default rate plan each through the API (24 months of ARI rows), and
-50 more agencies, each with a member, a guest and 8 properties with a default plan (4 for the
-app's creates, 4 for the reference's). Then, for each phase ("base", and "history" after adding
-ten years of past stays to every property: 10x the bookings, the future unchanged):
+database, the app (``pms api``) and ``bench.reference_app`` (the same uvicorn arguments), each
+with ``--workers`` uvicorn worker processes (1 by default; production runs one per core, so
+``--workers 2`` on two cores serves both the way production does). Loads 1,000 listed
+properties with 100,000 bookings by COPY (``bench.bookings.load``), a default rate plan each
+through the API (24 months of ARI rows), and 50 more agencies, each with a member, a guest and
+8 properties with a default plan (4 for the app's creates, 4 for the reference's). Then, for
+each phase ("base", and "history" after adding ten years of past stays to every property: 10x
+the bookings, the future unchanged):
 
 - search, at 1 and at 10 clients: a new random stay (1-14 nights in the ARI window) and party
   each request, never repeated; the reference answers the same stays (bookable properties and
@@ -52,7 +54,6 @@ from bench.harness import (
     RequestMaker,
     Server,
     plain,
-    process_cpu,
     python,
     request_head,
     run_load,
@@ -374,7 +375,9 @@ async def run_phase(
 
     def probe_for(server: Server) -> Any:
         def probe() -> dict[str, float]:
-            cpu = {server.name: process_cpu(server.proc.pid)}
+            # The server's processes: uvicorn's supervisor and its workers when there are
+            # several, the one process otherwise.
+            cpu = {server.name: tree_cpu(server.proc.pid)}
             if pg is not None:
                 cpu["postgres"] = tree_cpu(pg)
             return cpu
@@ -583,8 +586,17 @@ def main() -> int:
         help="comma-separated subset of search,calendar,booking (base phase only, no ratios)",
     )
     p.add_argument("--base-only", action="store_true", help="skip the history phase")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes of the app and of the reference alike (production: "
+        "one per core)",
+    )
     p.add_argument("--profile", action="store_true", help="run the API under cProfile")
     args = p.parse_args()
+    if args.profile and args.workers != 1:
+        p.error("--profile profiles one process: use it with --workers 1")
     prof = BENCH_DATA / "cold_path.prof"
 
     def on_term(signum: int, _: object) -> None:
@@ -598,16 +610,20 @@ def main() -> int:
             say(note)
         env = server_env(svc)
         api_port, ref_port = free_port(), free_port()
-        api_argv = [python(), "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(api_port)]
+        workers = ["--workers", str(args.workers)]
+        api_argv = [
+            *(python(), "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(api_port)),
+            *workers,
+        ]
         if args.profile:
             prof.unlink(missing_ok=True)
             api_argv[1:1] = ["-m", "cProfile", "-o", str(prof)]
         api = stack.enter_context(serve("api", api_argv, env, api_port, "/health/live"))
-        ref_argv = [python(), "-m", "bench.reference_app", "--port", str(ref_port)]
+        ref_argv = [python(), "-m", "bench.reference_app", "--port", str(ref_port), *workers]
         ref = stack.enter_context(serve("reference", ref_argv, env, ref_port, "/bare"))
         say(
             f"servers: `pms api` on {api_port} and bench.reference_app on {ref_port}: uvicorn, "
-            "1 worker each, the same arguments; LOG_LEVEL=WARNING"
+            f"{args.workers} worker process(es) each, the same arguments; LOG_LEVEL=WARNING"
         )
         code = asyncio.run(bench(args, api, ref, svc.database_url, svc.postgres_pid))
     if args.profile:

@@ -15,8 +15,8 @@ min-stay overrides, bookings and blocks, an owner with their own properties), th
   children, pets, filters, radius, sort, limit), each a new query;
 - ``--calendars`` random calendars: the bulk per-day form as staff and as an owner, one
   property's availability, and the public date picker;
-- the same bulk windows in the new range form, drawn as days, against the before build's
-  per-day answer (the old build has no range form).
+- the same bulk windows in the range form, byte for byte against the before build's range
+  form (skipped for a build without one), and drawn as days against its per-day answer.
 
 Prints "N/N identical" per kind and exits non-zero on any difference. The old build caches
 answers; that changes nothing here, since the data do not change while the questions are asked.
@@ -449,6 +449,23 @@ async def compare(args: argparse.Namespace, after: str, before: str) -> int:
         detail = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
         say(f"calendars: {same}/{args.calendars} identical ({detail})")
         failures += args.calendars - same
+
+        same = asked = 0
+        for kind, path, _ in bulk:
+            headers = w.owner if kind == "owner" else w.admin
+            ranges_path = path.replace("/calendar?", "/calendar/ranges?")
+            a_raw = await new.get(ranges_path, headers=headers)
+            b_raw = await old.get(ranges_path, headers=headers)
+            if b_raw.status_code == 404 and a_raw.status_code == 200:
+                continue  # a build from before the range form
+            asked += 1
+            if (a_raw.status_code, a_raw.content) == (b_raw.status_code, b_raw.content):
+                same += 1
+            else:
+                say(f"  DIFFERENT range form bytes {ranges_path}")
+        if asked:
+            say(f"range form vs the before build's range form, byte for byte: {same}/{asked}")
+            failures += asked - same
 
         same = 0
         for kind, path, old_days in bulk:

@@ -147,6 +147,9 @@ def worker(
         "channel.booking_com.inbound,channel.booking_com,channel.expedia.inbound,channel.expedia,"
         "channel.fewo_direkt.inbound,channel.fewo_direkt,channel.google.inbound,channel.google"
     ),
+    pool: Annotated[
+        str, typer.Option(help="Celery's pool: prefork, or solo (one process, for profiling).")
+    ] = "prefork",
 ) -> None:
     """A Celery worker."""
     _celery(
@@ -155,6 +158,7 @@ def worker(
             "--loglevel",
             get_settings().log_level,
             f"--concurrency={concurrency}",
+            f"--pool={pool}",
             "-Q",
             queues,
             "--without-gossip",

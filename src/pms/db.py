@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -198,3 +198,15 @@ async def listen(
         await conn.close()
         raise
     return conn
+
+
+# PostgreSQL's answers that roll a transaction back because of another one, where the same
+# work succeeds when done again: serialization failure, deadlock, lock not available.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def rolled_back_by_another(exc: BaseException) -> bool:
+    """The transaction was rolled back because of a concurrent one: doing it again can work."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )

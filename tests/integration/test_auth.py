@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -97,6 +98,34 @@ async def test_logout_ends_the_session(client: httpx.AsyncClient) -> None:
     h = {"Authorization": f"Bearer {token}"}
     assert (await client.post("/api/v1/auth/logout", headers=h)).status_code == 204
     assert (await client.get("/api/v1/me", headers=h)).status_code == 401
+
+
+async def test_a_token_that_created_a_booking_creates_nothing_once_logged_out(
+    client: httpx.AsyncClient,
+) -> None:
+    """The token's signature check is kept by the process; its session is read every time."""
+    email = f"out-{uuid.uuid4().hex[:8]}@example.com"
+    r = await client.post(
+        "/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "agency_name": "Out"}
+    )
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    prop = await client.post(
+        "/api/v1/properties",
+        json={"name": "Hut", "timezone": "Europe/Berlin", "currency": "EUR", "max_guests": 2},
+        headers=h,
+    )
+    guest = await client.post("/api/v1/guests", json={"last_name": "Gast"}, headers=h)
+    stay = {"property_id": prop.json()["id"], "guest_id": guest.json()["id"]}
+    first = {**stay, "check_in": "2031-03-01", "check_out": "2031-03-03"}
+    assert (await client.post("/api/v1/bookings", json=first, headers=h)).status_code == 201
+    assert (await client.post("/api/v1/auth/logout", headers=h)).status_code == 204
+    second = {**stay, "check_in": "2031-04-01", "check_out": "2031-04-03"}
+    refused = await client.post("/api/v1/bookings", json=second, headers=h)
+    assert refused.status_code == 401, refused.text
+    login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    again = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    listed = (await client.get("/api/v1/bookings", headers=again)).json()
+    assert [b["check_in"] for b in listed["items"]] == ["2031-03-01"]
 
 
 def _forge(settings: Settings, **overrides: object) -> str:

@@ -3,14 +3,19 @@ occupancy as the per-day form, owners limited to their own properties and shown 
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from pms.core.permissions import Role
-from tests.factories import Agency, full_agency
+from tests.factories import Agency, full_agency, property_body, signup
+
+# The statements built again for each test (see the fixture): mutation testing reaches them.
+pytestmark = pytest.mark.usefixtures("calendar_statements_built_afresh")
 
 D = date(2031, 9, 1)
 
@@ -154,3 +159,97 @@ async def test_another_agencys_property_is_404(client: httpx.AsyncClient, agency
         headers=agency.auth(),
     )
     assert r.status_code == 404
+
+
+async def test_ranges_come_by_date_with_the_kind_status_and_name_each_has(
+    client: httpx.AsyncClient, admin: asyncpg.Connection
+) -> None:
+    """Each property's ranges by start, whatever order they were made in; a hold is a hold in
+    kind and status, a block has no status and is labelled by its kind; a guest name is the
+    parts the guest has (an empty part is not a part), or none at all. Properties by name,
+    those without ranges with an empty list."""
+    _, token, _ = await signup(client)
+    h = {"Authorization": f"Bearer {token}"}
+    tag = uuid.uuid4().hex[:6]
+    birch = (
+        await client.post("/api/v1/properties", json=property_body(name=f"Birch {tag}"), headers=h)
+    ).json()["id"]
+    aspen = (
+        await client.post("/api/v1/properties", json=property_body(name=f"Aspen {tag}"), headers=h)
+    ).json()["id"]
+
+    async def book(start: int, end: int, first: str, last: str, status: str = "confirmed") -> Any:
+        r = await client.post(
+            "/api/v1/bookings",
+            json={
+                "property_id": birch,
+                "check_in": day(start),
+                "check_out": day(end),
+                "status": status,
+                "guest": {"email": f"{uuid.uuid4().hex[:8]}@example.com", "last_name": "X"},
+            },
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        # Names as a channel's import may leave them: empty, not missing.
+        await admin.execute(
+            "UPDATE guests SET first_name = $2, last_name = $3"
+            " WHERE id = (SELECT guest_id FROM bookings WHERE id = $1::uuid)",
+            r.json()["id"],
+            first,
+            last,
+        )
+        return r.json()
+
+    last_only = await book(6, 8, "", "Gast")  # made first, listed third
+    first_only = await book(0, 2, "Greta", "", status="hold")
+    r = await client.post(
+        "/api/v1/blocks",
+        json={"property_id": birch, "start": day(3), "end": day(4), "kind": "owner"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    block = r.json()
+    nameless = await book(9, 11, "", "")
+    r = await client.get(f"/api/v1/calendar/ranges?start={day(0)}&end={day(10)}", headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["start"], body["end"]) == (day(0), day(10))
+    assert [p["property_id"] for p in body["properties"]] == [aspen, birch]
+    assert body["properties"][0]["ranges"] == []
+
+    def stay(b: Any, kind: str, **name: str) -> dict[str, Any]:
+        return {
+            "start": b["check_in"],
+            "end": b["check_out"],
+            "kind": kind,
+            "label": b["reference"],
+            "booking_id": b["id"],
+            "reference": b["reference"],
+            "status": b["status"],
+            "source": b["source"],
+            **name,
+        }
+
+    assert body["properties"][1]["ranges"] == [
+        stay(first_only, "hold", guest_name="Greta"),
+        {
+            "start": day(3),
+            "end": day(4),
+            "kind": "blocked",
+            "label": "owner block",
+            "block_id": block["id"],
+            "block_kind": "owner",
+        },
+        stay(last_only, "booked", guest_name="Gast"),
+        stay(nameless, "booked"),
+    ]
+    assert first_only["status"] == "hold"
+    # An agency without properties: no properties, not an error.
+    _, other, _ = await signup(client, "Empty")
+    r = await client.get(
+        f"/api/v1/calendar/ranges?start={day(0)}&end={day(10)}",
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"start": day(0), "end": day(10), "properties": []}

@@ -4,11 +4,12 @@ dies when; consumers recognise a re-published event."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import threading
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import redis.asyncio as aioredis
 from pms import db
 from pms.core.outbox import EventMessage
 from pms.settings import Settings
-from pms.tasks.relay import CeleryRedisPublisher, Relay
+from pms.tasks.relay import BATCH_SIZE, CeleryRedisPublisher, Relay
 from tests.factories import Agency, full_agency
 from tests.services import Worker, eventually, run_worker
 
@@ -83,6 +84,23 @@ async def queued_tasks(settings: Settings) -> int:
         await r.aclose()
 
 
+async def queued_events(settings: Settings) -> list[int]:
+    """The outbox ids the Celery messages waiting in the default queue carry, in queue order
+    (each message is one batch of the relay's)."""
+    r = aioredis.Redis.from_url(settings.require_redis_url())
+    try:
+        raw = await r.lrange("default", 0, -1)
+    finally:
+        await r.aclose()
+    ids = []
+    for m in reversed(raw):  # LPUSHed: the oldest is last
+        message = json.loads(m)
+        assert message["headers"]["task"] == "pms.outbox.dispatch_batch"
+        args, _, _ = json.loads(base64.b64decode(message["body"]))
+        ids += [event["id"] for event in args[0]]
+    return ids
+
+
 def processed(w: Worker, event_id: str) -> list[dict[str, Any]]:
     return [
         line
@@ -132,8 +150,9 @@ async def test_a_booking_made_while_the_worker_is_down_is_processed_when_it_come
     relay = Running(Relay(db.get_sessionmaker(), publisher), settings)
     try:
         await eventually(lambda: _none_left(admin), 10, "the relay to publish")
-        # No worker runs: the tasks wait in the broker.
-        assert await queued_tasks(settings) == pending
+        # No worker runs: the task waits in the broker, one for the sweep's batch of events.
+        assert 1 < pending < BATCH_SIZE
+        assert await queued_tasks(settings) == 1
         env = {k: str(v) for k, v in _env(settings).items()}
         with ExitStack() as stack:
             worker = await asyncio.to_thread(
@@ -169,7 +188,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 class Failing:
-    def publish(self, event: EventMessage) -> None:
+    def publish(self, events: Sequence[EventMessage]) -> None:
         raise ConnectionError("broker unreachable")
 
 
@@ -181,7 +200,7 @@ class StuckThenKilled:
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def publish(self, event: EventMessage) -> None:
+    def publish(self, events: Sequence[EventMessage]) -> None:
         self.entered.set()
         self.release.wait(30)
         raise RuntimeError("killed")
@@ -213,7 +232,7 @@ async def test_a_failed_publish_is_recorded_and_published_once_later(
     assert await unpublished(admin) == []
     await eventually(lambda: _all_seen(live, pending), 5, "the live messages")
     assert all(live.ids[i] == 1 for i in pending), live.ids
-    assert await queued_tasks(settings) == len(pending)
+    assert await queued_events(settings) == pending
 
 
 async def _all_seen(live: LiveChannels, ids: list[int]) -> bool:
@@ -246,7 +265,7 @@ async def test_a_relay_killed_between_commit_and_publish_publishes_exactly_once_
         await second.close()
     assert all(live.ids[i] == 1 for i in pending), live.ids
     assert sum(live.ids.values()) == len(pending)
-    assert await queued_tasks(settings) == len(pending)
+    assert await queued_events(settings) == pending
 
 
 async def test_two_relays_publish_each_event_once(
@@ -277,7 +296,9 @@ async def test_two_relays_publish_each_event_once(
         for r in relays:
             await r.close()
     assert all(live.ids[i] == 1 for i in pending), [i for i in pending if live.ids[i] != 1]
-    assert await queued_tasks(settings) == 300
+    # Every event in exactly one task (two relays: not in one order overall).
+    assert sorted(await queued_events(settings)) == pending
+    assert await queued_tasks(settings) >= 300 // 7
 
 
 async def test_notify_wakes_the_relay_without_waiting_for_the_sweep(
@@ -362,9 +383,19 @@ async def test_an_event_whose_handler_fails_is_retried_until_it_is_processed(
         " WHERE event_type IN ('ari.changed', 'availability.changed') ORDER BY id LIMIT 1"
     )
     assert event_id is not None
+    # An event of the same batch (one sweep) whose handlers do not read the table.
+    other = await admin.fetchval(
+        "SELECT event_id::text FROM outbox_events"
+        " WHERE event_type NOT IN ('ari.changed', 'availability.changed') ORDER BY id LIMIT 1"
+    )
+    assert other is not None
     await admin.execute("ALTER TABLE channel_mappings RENAME TO channel_mappings_away")
     try:
-        await Relay(db.get_sessionmaker(), publisher).sweep()
+        assert (await Relay(db.get_sessionmaker(), publisher).sweep()).published > 1
+        # The rest of the batch is not held up by the failing event.
+        await eventually(
+            lambda: asyncio.to_thread(processed, worker, other), 30, "the rest of the batch"
+        )
 
         def failures() -> list[dict[str, Any]]:
             return [

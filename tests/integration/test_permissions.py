@@ -305,3 +305,22 @@ async def test_a_user_in_two_agencies_chooses_with_x_agency_id(
     assert {p["agency_id"] for p in r.json()["items"]} == {other.id}
     r = await client.get("/api/v1/properties", headers={**h, "X-Agency-Id": str(uuid.uuid4())})
     assert r.status_code == 403
+
+
+async def test_x_agency_id_is_checked_after_the_token(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    # Without a valid token the answer is 401, whatever the header says; with one, a header
+    # that is not a UUID is a 422 naming it, and a well-formed one of another agency a 403.
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        r = await client.get("/api/v1/bookings", headers={**headers, "X-Agency-Id": "nope"})
+        assert r.status_code == 401, r.text
+    r = await client.get("/api/v1/bookings", headers={**agency.auth(S), "X-Agency-Id": "nope"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "X-Agency-Id"
+    r = await client.get(
+        "/api/v1/bookings", headers={**agency.auth(S), "X-Agency-Id": str(uuid.uuid4())}
+    )
+    assert r.status_code == 403
+    r = await client.get("/api/v1/bookings", headers={**agency.auth(S), "X-Agency-Id": agency.id})
+    assert r.status_code == 200

@@ -694,3 +694,179 @@ async def test_concurrent_rate_changes_to_one_plan_all_land(
     prices = {row["date"]: row["price"]["amount_minor"] for row in stored["days"]}
     assert [prices[day(n)] for n in range(12)] == [20000 + n for n in range(12)]
     assert [prices[day(100 + 3 * n)] for n in range(6)] == [30000 + n for n in range(6)]
+
+
+async def test_a_days_update_writes_overrides_rows_one_event_and_one_audit_row(
+    client: httpx.AsyncClient, agency: Agency, database_url: str
+) -> None:
+    """`PUT …/days` reads the plan's window once and writes everything in one statement: the
+    overrides (merged with those already there, a later range winning), the ARI rows as a full
+    compile gives them (seasons and booked nights included), one ari.changed for exactly the
+    changed rows, and one audit row; an override that changes no row writes the override and
+    the audit row but no event; an unchanged update writes nothing."""
+    h = agency.auth()
+    plan_id = await plan(client, agency)
+    r = await client.post(
+        f"/api/v1/rate-plans/{plan_id}/seasons",
+        json={"start": day(0), "end": day(10), "price_minor": 15000, "min_stay": 2},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        "/api/v1/bookings",
+        json={
+            "property_id": agency.property_id,
+            "check_in": day(4),
+            "check_out": day(6),
+            "guest_id": agency.guest_id,
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    r = await client.put(
+        f"/api/v1/rate-plans/{plan_id}/days",
+        json={"ranges": [{"start": day(2), "end": day(3), "min_stay": 3}]},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    conn = await asyncpg.connect(plain(database_url))
+
+    async def since(table: str, after: int) -> list[asyncpg.Record]:
+        where = "event_type = 'ari.changed'" if table == "outbox_events" else "true"
+        return list(
+            await conn.fetch(f"SELECT * FROM {table} WHERE id > $1 AND {where} ORDER BY id", after)
+        )
+
+    async def last_ids() -> tuple[int, int]:
+        return (
+            await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"),
+            await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_log"),
+        )
+
+    try:
+        e0, a0 = await last_ids()
+        ranges = [
+            {"start": day(1), "end": day(6), "price_minor": 12000},
+            {"start": day(3), "end": day(4), "price_minor": 13000, "closed_to_arrival": True},
+        ]
+        r = await client.put(
+            f"/api/v1/rate-plans/{plan_id}/days", json={"ranges": ranges}, headers=h
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["days_changed"] == 5
+        overrides = await conn.fetch(
+            "SELECT day, price_minor, min_stay, closed_to_arrival FROM rate_day_overrides "
+            "WHERE rate_plan_id = $1 ORDER BY day",
+            uuid.UUID(plan_id),
+        )
+        assert [
+            (str(o["day"]), o["price_minor"], o["min_stay"], o["closed_to_arrival"])
+            for o in overrides
+        ] == [
+            (day(1), 12000, None, False),
+            (day(2), 12000, 3, False),  # merged with the override already there
+            (day(3), 13000, None, True),  # the later range wins
+            (day(4), 12000, None, False),
+            (day(5), 12000, None, False),
+        ]
+        (event,) = await since("outbox_events", e0)
+        assert json.loads(event["payload"]) == {
+            "property_id": agency.property_id,
+            "rate_plan_id": plan_id,
+            "start": day(1),
+            "end": day(6),
+        }
+        (entry,) = await since("audit_log", a0)
+        assert (entry["entity_type"], entry["entity_id"], entry["action"]) == (
+            "rate_plan",
+            plan_id,
+            "days_updated",
+        )
+        assert entry["actor_user_id"] is not None
+        assert json.loads(entry["after"])["ranges"][1]["price_minor"] == 13000
+        assert entry["request_id"] == event["request_id"] is not None
+        r = await client.get(
+            f"/api/v1/properties/{agency.property_id}/ari",
+            params={"start": day(0), "end": day(7)},
+            headers=h,
+        )
+        rows = r.json()["rate_plans"][0]["days"]
+        assert [
+            (d["price"]["amount_minor"], d["min_stay"], d["available"], d["closed_to_arrival"])
+            for d in rows
+        ] == [
+            (15000, 2, True, False),
+            (12000, 2, True, False),
+            (12000, 3, True, False),
+            (13000, 2, True, True),
+            (12000, 2, False, False),  # booked
+            (12000, 2, False, False),
+            (15000, 2, True, False),
+        ]
+        async with db.get_sessionmaker()() as session, session.begin():
+            await db.system_access(session)
+            stored = await session.get(RatePlan, uuid.UUID(plan_id))
+            assert stored is not None
+            assert await ari_store.stored_rows(
+                session, stored.id, stored.ari_start, stored.ari_end
+            ) == await ari_store.compile_stored_window(
+                session, stored, stored.ari_start, stored.ari_end
+            )
+
+        # The same again: nothing is written.
+        e1, a1 = await last_ids()
+        r = await client.put(
+            f"/api/v1/rate-plans/{plan_id}/days", json={"ranges": ranges}, headers=h
+        )
+        assert r.json()["days_changed"] == 0
+        assert (await since("outbox_events", e1), await since("audit_log", a1)) == ([], [])
+
+        # An override equal to what the rules give: the override and its audit row, no event.
+        r = await client.put(
+            f"/api/v1/rate-plans/{plan_id}/days",
+            json={"ranges": [{"start": day(8), "end": day(9), "price_minor": 15000}]},
+            headers=h,
+        )
+        assert r.json()["days_changed"] == 1
+        assert await since("outbox_events", e1) == []
+        assert len(await since("audit_log", a1)) == 1
+        assert (
+            await conn.fetchval(
+                "SELECT price_minor FROM rate_day_overrides WHERE rate_plan_id = $1 AND day = $2",
+                uuid.UUID(plan_id),
+                D + timedelta(days=8),
+            )
+            == 15000
+        )
+
+        # Clearing: the dates left with no override lose their rows, the rows go back.
+        r = await client.put(
+            f"/api/v1/rate-plans/{plan_id}/days",
+            json={
+                "ranges": [
+                    {
+                        "start": day(1),
+                        "end": day(9),
+                        "price_minor": None,
+                        "min_stay": None,
+                        "closed_to_arrival": False,
+                    }
+                ]
+            },
+            headers=h,
+        )
+        assert r.json()["days_changed"] == 8  # dates with no override count as before
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM rate_day_overrides WHERE rate_plan_id = $1",
+                uuid.UUID(plan_id),
+            )
+            == 0
+        )
+        (event,) = await since("outbox_events", e1)
+        assert (json.loads(event["payload"])["start"], json.loads(event["payload"])["end"]) == (
+            day(1),
+            day(6),
+        )
+    finally:
+        await conn.close()

@@ -42,4 +42,5 @@ async def test_request_id_reaches_the_task_and_its_log_lines(
         ]
 
     lines = wait_for(processed, timeout=30, what="the task's log line")
-    assert lines[0]["task"] == "pms.outbox.dispatch"
+    # The relay's batch: each event's own request id is bound while it is consumed.
+    assert lines[0]["task"] == "pms.outbox.dispatch_batch"

@@ -9,13 +9,20 @@ function, runs only that module's tests. One embedded PostgreSQL and Redis serve
 mutant's pytest run (mutmut forks one per mutant), with one migrated template database, so a
 mutant costs its tests and not a server start and a migration.
 
-    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME] [--keep | --survivors]
+    python -m tests.mutation [MODULE ...] [--tests DIR] [--label NAME]
+        [--keep | --survivors | --not-run | --mutants PATTERN ...]
 
 ``--tests`` tests another tests directory (e.g. an older one, for a before/after table);
 ``--label`` keeps its results apart; ``--keep`` resumes an interrupted run (mutmut keeps each
 mutant's result but does not notice a changed test, so by default every run starts afresh);
 ``--survivors`` keeps the results and runs again only the mutants not caught (after new tests:
-mutmut first learns which of the new tests call which function)."""
+mutmut first learns which of the new tests call which function); ``--not-run`` keeps the
+results and runs only the mutants an interrupted run did not reach (survivors are not run
+again); ``--mutants`` keeps the results and runs only the mutants named (mutmut's names, ``*``
+globs allowed, e.g. ``'pms.core.tokens.x_verify_access_token__mutmut_*'``), with
+``--not-run`` too if given. A kept run of a changed source re-runs by itself the mutants of the
+functions whose text changed (mutmut compares each function's hash and forgets their results),
+and keeps the others' results."""
 
 from __future__ import annotations
 
@@ -200,7 +207,22 @@ def main(argv: list[str]) -> int:
         "caught or not run yet (after adding tests: mutmut learns which new tests call what "
         "first)",
     )
+    parser.add_argument(
+        "--not-run",
+        action="store_true",
+        help="keep the earlier run's results and run only the mutants it did not reach",
+    )
+    parser.add_argument(
+        "--mutants",
+        nargs="+",
+        default=[],
+        metavar="PATTERN",
+        help="keep the earlier run's results and run only these mutants (mutmut's names, "
+        "* globs allowed)",
+    )
     args = parser.parse_args(argv)
+    if sum(map(bool, (args.keep, args.survivors, args.not_run or args.mutants))) > 1:
+        parser.error("--keep, --survivors and --not-run/--mutants go one at a time")
     modules: list[str] = args.modules or list(TESTS_BY_MODULE)
     unknown = [m for m in modules if m not in TESTS_BY_MODULE]
     if unknown:
@@ -230,15 +252,17 @@ def main(argv: list[str]) -> int:
         }
         for module in modules:
             work = workdir(args.label, module)
-            again: list[str] = []
-            if args.survivors:
+            again: list[str] = list(args.mutants)
+            selective = args.survivors or args.not_run or bool(args.mutants)
+            if args.survivors or args.not_run:
                 earlier = score(work, module)
-                again = [*earlier.survived, *earlier.untested, *earlier.timed_out]
                 again += earlier.not_run_names  # an interrupted run: its remaining mutants
+            if args.survivors:
+                again += [*earlier.survived, *earlier.untested, *earlier.timed_out]
                 again += [name.split(" ")[0] for name in earlier.other]
-            prepare(work, module, args.tests.resolve(), args.keep or args.survivors)
+            prepare(work, module, args.tests.resolve(), args.keep or selective)
             print(f"\n=== {module}", flush=True)
-            if args.survivors and not again:
+            if selective and not again:
                 print("nothing to run again")
                 table[module] = score(work, module)
                 continue

@@ -36,10 +36,14 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     # surviving mutant ran some 40 API tests (about 3 minutes here), and mutmut ran the ones
     # with the shortest test body first, whatever their fixtures cost.
     "pms.core.holds": ("tests/integration/test_hold_expiry.py",),
+    # The calendar's own tests (both forms), and the two that state what a lapsed hold and a
+    # block look like on it; not the hold expiry's or the statuses' other tests, which never
+    # read a calendar.
     "pms.core.availability": (
-        "tests/integration/test_hold_expiry.py",
+        "tests/integration/test_calendar_days.py",
         "tests/integration/test_calendar_ranges.py",
-        "tests/integration/test_booking_status_nights.py",
+        "tests/integration/test_bookings.py::test_availability_and_calendar",
+        "tests/integration/test_hold_expiry.py::test_a_lapsed_hold_frees_its_nights_on_the_calendar",
     ),
     "pms.core.quotes": ("tests/unit/test_quotes.py",),
     "pms.core.quote_totals": ("tests/unit/test_quote_totals.py", "tests/unit/test_quotes.py"),
@@ -54,9 +58,19 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
         "tests/unit/test_permissions.py",
         "tests/integration/test_permissions.py",
     ),
+    # The rules without a database first (the date picker, the booking window, the filters,
+    # the distance), then the search tests: the property test (search offers exactly what
+    # booking accepts), back-to-back stays, filters and sorting, restrictions. Not the engine's
+    # end-to-end test (its worker runs in another process) nor the other booking-engine tests.
     "pms.direct.search": (
+        "tests/unit/direct/test_search_rules.py",
+        "tests/integration/direct/test_search_prices.py",
+        "tests/integration/direct/test_search_ranking.py",
         "tests/integration/direct/test_search_property.py",
-        "tests/integration/direct/test_booking_engine.py",
+        "tests/integration/direct/test_booking_engine.py::test_search_filters_and_sorting",
+        "tests/integration/direct/test_booking_engine.py::test_holds_and_search_respect_restrictions",
+        "tests/integration/direct/test_booking_engine.py::"
+        "test_a_stay_of_the_max_stay_exactly_or_passing_a_day_closed_to_departure_is_offered",
     ),
     "pms.api.idempotency": (
         "tests/integration/test_idempotency_rules.py",

@@ -15,7 +15,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from pms.api import app as app_module
 from pms.api import health
-from pms.api.routing import PathGroup, literal_start
+from pms.api.routing import PathGroup, include_grouped, literal_start
 
 # A value each path converter accepts (an int or a UUID also passes as a plain string).
 _SAMPLE = {"uuid": "0b6f2f0e-7c53-4a55-9d39-5b8e0b0c1f00", "int": "7", "path": "a/b"}
@@ -40,7 +40,7 @@ def _grouped() -> FastAPI:
     app.router.redirect_slashes = False
     app.include_router(health.router)
     for router, prefix in app_module.routers():
-        app.include_router(PathGroup(router, prefix=prefix))
+        include_grouped(app, router, prefix)
     return app
 
 

@@ -112,6 +112,56 @@ async def test_an_expired_access_token_is_refused_as_expired() -> None:
     assert await refused(settings(), own(exp=past)) == "Token expired."
 
 
+async def test_a_token_checked_before_is_still_refused_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second use reads the claims checked by the first, and checks the expiry again."""
+    s = settings(ttl=60)
+    token = tokens.issue_access_token(s, USER, SESSION)
+    first = await tokens.verify_access_token(s, token)
+    assert await tokens.verify_access_token(s, token) == first
+    later = first.expires_at
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    assert await refused(s, token) == "Token expired."
+    monkeypatch.setattr(tokens.time, "time", lambda: later - 1)
+    # Not kept once expired: the next use is a full check (here, PyJWT's at the real time).
+    assert await tokens.verify_access_token(s, token) == first
+
+
+async def test_a_token_checked_under_one_key_is_checked_again_under_another() -> None:
+    s = settings()
+    token = tokens.issue_access_token(s, USER, SESSION)
+    await tokens.verify_access_token(s, token)
+    rotated = s.model_copy(update={"secret_key": SecretStr("r" * 64)})
+    assert await refused(rotated, token) == "Invalid token."
+    assert (await tokens.verify_access_token(s, token)).user_id == USER
+
+
+async def test_the_checked_tokens_a_process_keeps_are_bounded_and_start_over_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = settings()
+    claims = await tokens.verify_access_token(s, tokens.issue_access_token(s, USER, SESSION))
+    kept = tokens._Verified()
+    monkeypatch.setattr(kept, "MAX", 2)
+    kept.add("key", "a", claims)
+    kept.add("key", "b", claims)
+    assert kept.get("key", "a") == kept.get("key", "b") == claims
+    kept.add("key", "c", claims)  # full: starts over with the newest only
+    assert [kept.get("key", t) for t in ("a", "b", "c")] == [None, None, claims]
+    kept.drop("c")
+    kept.drop("never-kept")  # dropping what is not kept is no error
+    assert kept.get("key", "c") is None
+
+
+async def test_a_refused_token_is_never_kept() -> None:
+    s = settings()
+    token = tokens.issue_access_token(s, USER, SESSION)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    for _ in range(2):
+        assert await refused(s, forged) == "Invalid token."
+
+
 @pytest.mark.parametrize(
     "token",
     [
@@ -213,8 +263,9 @@ async def test_a_supabase_token_not_signed_as_configured_is_refused(token: str, 
     assert await refused(settings(supabase_secret=SUPABASE_SECRET), token) == why
 
 
-async def test_an_asymmetric_token_needs_the_jwks_and_hs256_needs_the_secret() -> None:
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+async def test_an_asymmetric_token_needs_the_jwks_and_hs256_needs_the_secret(
+    rsa_key: rsa.RSAPrivateKey,
+) -> None:
     rs256 = supabase(key=rsa_key, alg="RS256", kid="k1")
     only_secret = settings(supabase_secret=SUPABASE_SECRET)
     assert await refused(only_secret, rs256) == "Token algorithm not accepted."
@@ -225,6 +276,13 @@ async def test_an_asymmetric_token_needs_the_jwks_and_hs256_needs_the_secret() -
 # --- Supabase's signing keys (JWKS) ---------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    """Made once, in set-up: a 2048-bit key takes 50 to 200 ms of CPU, which inside a test body
+    trips the check that nothing blocks the event loop."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @pytest.fixture
 def jwks() -> Iterator[Jwks]:
     """A JWKS endpoint on loopback; the test sets its keys and reads how often it was asked."""
@@ -233,10 +291,9 @@ def jwks() -> Iterator[Jwks]:
 
 
 async def test_rs256_and_es256_tokens_are_verified_with_the_jwks_key_of_their_kid(
-    jwks: Jwks, monkeypatch: pytest.MonkeyPatch
+    jwks: Jwks, monkeypatch: pytest.MonkeyPatch, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     monkeypatch.setattr(tokens, "jwks_cache", tokens._JwksCache())
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     jwks.keys = [public_jwk(rsa_key, "rsa-1", "RS256"), public_jwk(ec_key, "ec-1", "ES256")]
     s = settings(jwks_url=jwks.url)
@@ -296,9 +353,8 @@ def test_access_token_times_are_utc_whatever_the_servers_time_zone(
 
 
 async def test_the_jwks_is_cached_for_ten_minutes_and_fetched_again_for_an_unknown_kid(
-    jwks: Jwks, monkeypatch: pytest.MonkeyPatch
+    jwks: Jwks, monkeypatch: pytest.MonkeyPatch, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwks.keys = [public_jwk(rsa_key, "rsa-1", "RS256")]
     clock = [1000.0]
     # The module's clock only (the event loop keeps the real one).
@@ -323,8 +379,8 @@ async def test_the_jwks_is_cached_for_ten_minutes_and_fetched_again_for_an_unkno
 
 async def test_keys_the_service_cannot_read_are_skipped_and_a_kidless_key_is_found_as_none(
     jwks: Jwks,
+    rsa_key: rsa.RSAPrivateKey,
 ) -> None:
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kidless = public_jwk(rsa_key, "", "RS256")
     del kidless["kid"]
     jwks.keys = [
@@ -341,8 +397,9 @@ async def test_keys_the_service_cannot_read_are_skipped_and_a_kidless_key_is_fou
             await cache.key(jwks.url, skipped)
 
 
-async def test_a_jwks_endpoint_that_fails_is_an_error_not_an_empty_key_set(jwks: Jwks) -> None:
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+async def test_a_jwks_endpoint_that_fails_is_an_error_not_an_empty_key_set(
+    jwks: Jwks, rsa_key: rsa.RSAPrivateKey
+) -> None:
     jwks.keys = [public_jwk(rsa_key, "rsa-1", "RS256")]
     cache = tokens._JwksCache()
     with pytest.raises(httpx.HTTPStatusError, match="404"):

@@ -28,6 +28,14 @@ test("the calendar draws open requests, overlays rates and moves a stay to anoth
   await shot(page, info, "request-and-rates");
   await expectAccessible(page, "calendar with the rates overlay");
 
+  // The bookings list answers slowly from here on, so the calendar's days come back first after
+  // a move: a second move of the same bar must use the saved booking, not wait for the list.
+  const slowList = /\/api\/v1\/bookings\?/;
+  await page.route(slowList, async (route) => {
+    await new Promise((done) => setTimeout(done, 3000));
+    await route.continue().catch(() => undefined);
+  });
+
   // Drag the stay down onto Haus B's row: it moves there with the same dates.
   const bar = page.locator(`[data-testid="calendar-bar"][data-booking="${stay.id}"]`);
   const box = (await bar.boundingBox())!;
@@ -45,6 +53,7 @@ test("the calendar draws open requests, overlays rates and moves a stay to anoth
   await moved.focus();
   await page.keyboard.press("Alt+ArrowUp");
   await expect(rowA.locator(`[data-testid="calendar-bar"][data-booking="${stay.id}"]`)).toHaveAttribute("data-start", isoDay(3));
+  await page.unroute(slowList);
 
   await req.click();
   await page.waitForURL(`**/bookings/${asked.id}`);

@@ -38,7 +38,7 @@ from pms.api import (
 from pms.api.bodylimit import BodyLimitMiddleware
 from pms.api.cors import PublicCorsMiddleware
 from pms.api.middleware import RequestContextMiddleware
-from pms.api.routing import PathGroup
+from pms.api.routing import include_grouped
 from pms.db import dispose_engine
 from pms.logs import configure_logging
 from pms.redis_client import close_redis
@@ -108,7 +108,7 @@ def create_app() -> FastAPI:
     for router, prefix in routers():
         # Each domain behind the start of its paths: a request is matched only against the
         # routes of the domains it can belong to (see api/routing.py).
-        app.include_router(PathGroup(router, prefix=prefix))
+        include_grouped(app, router, prefix)
     # Build the OpenAPI document now: generating it lazily stalls the event loop of the first
     # request for /openapi.json by a few hundred milliseconds.
     app.openapi()

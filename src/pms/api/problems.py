@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pms.core.errors import DomainError
+from pms.db import rolled_back_by_another
 from pms.logs import get_logger, request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -140,6 +141,19 @@ def unexpected(exc: Exception) -> JSONResponse:
             title="Database unavailable",
             detail="The connection to the database was lost; nothing was saved. Retry.",
             type_="/problems/database-unavailable",
+            headers={"Retry-After": "1"},
+        )
+    if rolled_back_by_another(exc):
+        _log.warning(
+            "transaction_rolled_back",
+            sqlstate=getattr(getattr(exc, "orig", None), "sqlstate", None),
+        )
+        return problem(
+            503,
+            title="Concurrent change",
+            detail="The request met a concurrent change to the same data and was rolled "
+            "back; nothing was saved. Retry.",
+            type_="/problems/concurrent-change",
             headers={"Retry-After": "1"},
         )
     return internal_error()

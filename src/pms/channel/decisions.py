@@ -47,18 +47,22 @@ async def decide(
     booking_id: uuid.UUID,
     target: BookingStatus,
 ) -> bookings.Transitioned:
-    """Confirm or decline; for a platform request the decision goes to the platform too."""
-    booking, guest = await bookings.get(session, actor, booking_id, lock=True)
+    """Confirm or decline; for a platform request the decision goes to the platform too.
+
+    Locks the platform's reservation record before the booking, the order in which an inbound
+    message applies to them: in the other order, a decision made while the platform's message
+    about the same stay is being applied deadlocks with it, and PostgreSQL aborts one of them."""
     record = (
         await session.execute(
             select(ChannelReservation)
             .where(
-                ChannelReservation.booking_id == booking.id,
-                ChannelReservation.agency_id == booking.agency_id,
+                ChannelReservation.booking_id == booking_id,
+                ChannelReservation.agency_id == actor.agency_id,
             )
             .with_for_update()
         )
     ).scalar_one_or_none()
+    booking, guest = await bookings.get(session, actor, booking_id, lock=True)
     if record is None:
         return await bookings.transition(session, actor, booking_id, target)
     mapping, connection = await _platform(session, record)

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from prometheus_client import REGISTRY, Gauge
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,12 +42,20 @@ class SharedHistogram(Collector):
 
     async def observe(self, platform: str, seconds: float) -> None:
         """Add one observation; with Redis away it is dropped (metrics never fail the work)."""
-        field = f"b{bisect.bisect_left(self.buckets, seconds)}"
+        await self.observe_many([(platform, seconds)])
+
+    async def observe_many(self, observations: Sequence[tuple[str, float]]) -> None:
+        """Add (platform, seconds) observations in one round trip (a flush round's listings)."""
+        if not observations:
+            return
         try:
             pipe = get_redis().pipeline(transaction=False)
-            pipe.hincrby(self._key(platform), field, 1)
-            pipe.hincrbyfloat(self._key(platform), "sum", seconds)
-            pipe.sadd(f"{_PREFIX}{self.name}", platform)
+            for platform, seconds in observations:
+                field = f"b{bisect.bisect_left(self.buckets, seconds)}"
+                pipe.hincrby(self._key(platform), field, 1)
+                pipe.hincrbyfloat(self._key(platform), "sum", seconds)
+            for platform in {p for p, _ in observations}:
+                pipe.sadd(f"{_PREFIX}{self.name}", platform)
             await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("metrics.observe_failed", metric=self.name, error=type(exc).__name__)
@@ -98,12 +107,18 @@ class SharedCounter(Collector):
 
     async def inc(self, *values: str) -> None:
         """Add one; with Redis away it is dropped (metrics never fail the work)."""
-        if len(values) != len(self.labels):
-            raise ValueError(f"{self.name} takes the labels {self.labels}")
+        pipe = get_redis().pipeline(transaction=False)
+        self.inc_on(pipe, *values)
         try:
-            await get_redis().hincrby(f"{_PREFIX}{self.name}", self._SEP.join(values), 1)
+            await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("metrics.observe_failed", metric=self.name, error=type(exc).__name__)
+
+    def inc_on(self, pipe: Pipeline, *values: str) -> None:
+        """Add one as part of the caller's pipeline (sent with the caller's other commands)."""
+        if len(values) != len(self.labels):
+            raise ValueError(f"{self.name} takes the labels {self.labels}")
+        pipe.hincrby(f"{_PREFIX}{self.name}", self._SEP.join(values), 1)
 
     async def refresh(self) -> None:
         found = await get_redis().hgetall(f"{_PREFIX}{self.name}")

@@ -8,8 +8,10 @@ booking and block services call."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,9 +21,12 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     ScalarSelect,
+    Select,
     String,
+    Text,
     Uuid,
     bindparam,
+    cast,
     column,
     delete,
     func,
@@ -41,6 +46,8 @@ from pms.core.dates import ONE_DAY, Stay, nights_of
 from pms.core.errors import NotFound
 from pms.core.money import minor_unit_exponent
 from pms.core.tenancy import Actor
+from pms.models.inventory import OccupiedRange
+from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
 from pms.models.rates import AriDay as AriRow
 from pms.models.rates import RateDayOverride, RatePlan, RateSeason
@@ -243,16 +250,150 @@ async def compile_stored_window(
     """What the rows of `[start, end)` should be, from the rules and bookings as they are now."""
     rules = await load_rules(session, plan, start, end)
     occupied = await occupied_nights(session, plan.property_id, start, end)
+    return await _compile(rules, start, end, occupied)
+
+
+async def _compile(
+    rules: ari.RatePlanRules, start: date, end: date, occupied: frozenset[date]
+) -> list[ari.AriDay]:
     if (end - start).days > _ON_LOOP_DAYS:
         # Two years of days take tens of milliseconds: off the event loop.
         return await asyncio.to_thread(ari.compile_ari, rules, start, end, occupied)
     return ari.compile_ari(rules, start, end, occupied)
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A plan's window `[start, end)` as a recomputation needs it: its seasons overlapping
+    the window, its overrides in it, the occupied nights of its property, and the stored rows.
+    Read in one statement (`window`) after the plan is locked: every writer of these locks
+    the plan first, so they hold until the transaction ends."""
+
+    start: date
+    end: date
+    seasons: tuple[ari.Season, ...]
+    overrides: dict[date, ari.DayOverride]
+    occupied: frozenset[date]
+    stored: dict[date, ari.AriDay]
+
+    def rules(self, plan: RatePlan) -> ari.RatePlanRules:
+        return ari.RatePlanRules(
+            base_price_minor=plan.base_price_minor,
+            default_min_stay=plan.default_min_stay,
+            default_max_stay=plan.default_max_stay,
+            weekday_prices=weekday_prices(plan.weekday_prices),
+            seasons=self.seasons,
+            overrides=list(self.overrides.values()),
+        )
+
+
+def _window_statement() -> Select[Any]:
+    plan = bindparam("w_plan", type_=PG_UUID(as_uuid=True))
+    prop = bindparam("w_property", type_=PG_UUID(as_uuid=True))
+    start, end = bindparam("w_start", type_=Date), bindparam("w_end", type_=Date)
+    se, ov = RateSeason.__table__.c, RateDayOverride.__table__.c
+    # Arrays of row values, passed through as the driver decodes them (lists of records).
+    seasons = (
+        select(
+            func.array_agg(
+                tuple_(
+                    se.start,
+                    se.end,
+                    se.price_minor,
+                    se.min_stay,
+                    cast(se.weekday_prices, Text),
+                    se.name,
+                ),
+                type_=NullType(),
+            )
+        )
+        .where(se.rate_plan_id == plan, se.start < end, se.end > start)
+        .scalar_subquery()
+    )
+    overrides = (
+        select(
+            func.array_agg(
+                tuple_(ov.day, *(ov[f] for f in _OVERRIDE_COLUMNS)),
+                type_=NullType(),
+            )
+        )
+        .where(ov.rate_plan_id == plan, ov.day >= start, ov.day < end)
+        .scalar_subquery()
+    )
+    occupied = (
+        select(func.array_agg(tuple_(OccupiedRange.start, OccupiedRange.end), type_=NullType()))
+        .where(inventory.active_overlapping_where(OccupiedRange.property_id == prop, start, end))
+        .scalar_subquery()
+    )
+    return select(
+        seasons.label("seasons"),
+        overrides.label("overrides"),
+        occupied.label("occupied"),
+        stored_rows_array(plan, start, end).label("stored"),
+    )
+
+
+_OVERRIDE_COLUMNS = (
+    "price_minor",
+    "min_stay",
+    "max_stay",
+    "closed",
+    "closed_to_arrival",
+    "closed_to_departure",
+)
+# Built once: building the four reads per recomputation cost about as much as running them.
+_WINDOW = _window_statement()
+
+
+async def window(session: AsyncSession, plan: RatePlan, start: date, end: date) -> Window:
+    """The plan's `Window` of `[start, end)`, in one round trip; the plan must be locked."""
+    row = (
+        await session.execute(
+            _WINDOW,
+            {
+                "w_plan": plan.id,
+                "w_property": plan.property_id,
+                "w_start": start,
+                "w_end": end,
+            },
+        )
+    ).one()
+    seasons, overrides, occupied, stored = row
+    return Window(
+        start=start,
+        end=end,
+        seasons=tuple(
+            ari.Season(
+                start=s_start,
+                end=s_end,
+                price_minor=price,
+                min_stay=min_stay,
+                weekday_prices=weekday_prices(json.loads(prices)),
+                name=name,
+            )
+            for s_start, s_end, price, min_stay, prices, name in seasons or ()
+        ),
+        overrides={
+            day: ari.DayOverride(
+                day=day,
+                price_minor=price,
+                min_stay=min_stay,
+                max_stay=max_stay,
+                closed=closed,
+                closed_to_arrival=cta,
+                closed_to_departure=ctd,
+            )
+            for day, price, min_stay, max_stay, closed, cta, ctd in overrides or ()
+        },
+        occupied=nights_of(Stay(r_start, r_end) for r_start, r_end in occupied or ()),
+        stored={r.day: r for r in rows_of(stored)},
+    )
+
+
 # One statement for any number of rows: the values travel as one array per column, which the
 # driver encodes natively, so writing two years of rows costs the event loop almost nothing.
-_UPSERT = text(
-    """
+# (Also a data-modifying CTE of a caller's statement: `rows_params` are its parameters.)
+ROWS_UPSERT_SQL = """
     INSERT INTO ari_days (rate_plan_id, agency_id, property_id, day, available, price_minor,
                           min_stay, max_stay, closed_to_arrival, closed_to_departure,
                           min_stay_source)
@@ -267,29 +408,30 @@ _UPSERT = text(
       closed_to_arrival = excluded.closed_to_arrival,
       closed_to_departure = excluded.closed_to_departure,
       min_stay_source = excluded.min_stay_source
-    """
-)
+"""
+_UPSERT = text(ROWS_UPSERT_SQL)
+
+
+def rows_params(plan: RatePlan, rows: Sequence[ari.AriDay]) -> dict[str, Any]:
+    return {
+        "plan": plan.id,
+        "agency": plan.agency_id,
+        "property": plan.property_id,
+        "days": [r.day for r in rows],
+        "available": [r.available for r in rows],
+        "price": [r.price_minor for r in rows],
+        "min_stay": [r.min_stay for r in rows],
+        "max_stay": [r.max_stay for r in rows],
+        "cta": [r.closed_to_arrival for r in rows],
+        "ctd": [r.closed_to_departure for r in rows],
+        "source": [r.min_stay_source.value for r in rows],
+    }
 
 
 async def _write(session: AsyncSession, plan: RatePlan, rows: Sequence[ari.AriDay]) -> None:
     if not rows:
         return
-    await session.execute(
-        _UPSERT,
-        {
-            "plan": plan.id,
-            "agency": plan.agency_id,
-            "property": plan.property_id,
-            "days": [r.day for r in rows],
-            "available": [r.available for r in rows],
-            "price": [r.price_minor for r in rows],
-            "min_stay": [r.min_stay for r in rows],
-            "max_stay": [r.max_stay for r in rows],
-            "cta": [r.closed_to_arrival for r in rows],
-            "ctd": [r.closed_to_departure for r in rows],
-            "source": [r.min_stay_source.value for r in rows],
-        },
-    )
+    await session.execute(_UPSERT, rows_params(plan, rows))
 
 
 async def _lock(session: AsyncSession, plan_ids: Iterable[uuid.UUID]) -> list[RatePlan]:
@@ -312,24 +454,54 @@ async def _lock(session: AsyncSession, plan_ids: Iterable[uuid.UUID]) -> list[Ra
 
 
 async def recompute(
-    session: AsyncSession, plan: RatePlan, start: date, end: date, *, locked: bool = False
+    session: AsyncSession,
+    plan: RatePlan,
+    start: date,
+    end: date,
+    *,
+    locked: bool = False,
+    known: Window | None = None,
 ) -> Stay | None:
     """Recompile the plan's stored rows of `[start, end)` (clipped to its window); write and
-    announce only what changed. Returns the changed range, if any."""
+    announce only what changed. Returns the changed range, if any. (`known`: as `changes`.)"""
     if not locked:
         (plan,) = await _lock(session, [plan.id])
-    lo, hi = max(start, plan.ari_start), min(end, plan.ari_end)
-    if lo >= hi:
-        return None
-    new = await compile_stored_window(session, plan, lo, hi)
-    old = {r.day: r for r in await stored_rows(session, plan.id, lo, hi)}
-    changed = [row for row in new if old.get(row.day) != row]
+    changed = await changes(session, plan, start, end, known)
     if not changed:
         return None
     await _write(session, plan, changed)
+    span, event = announcement(plan, changed)
+    session.add(OutboxEvent(**event))
+    return span
+
+
+async def changes(
+    session: AsyncSession,
+    plan: RatePlan,
+    start: date,
+    end: date,
+    known: Window | None = None,
+) -> list[ari.AriDay]:
+    """The plan's rows of `[start, end)` (clipped to its window) whose compiled values differ
+    from the stored ones, in day order; the plan must be locked.
+
+    `known` is a `Window` covering `[start, end)` that the caller read after locking the plan
+    (and brought up to date with what it wrote since: its overrides): then nothing is read."""
+    lo, hi = max(start, plan.ari_start), min(end, plan.ari_end)
+    if lo >= hi:
+        return []
+    if known is None:
+        known = await window(session, plan, lo, hi)
+    elif known.start > lo or known.end < hi:
+        raise ValueError(f"the window read, {known.start}..{known.end}, misses {lo}..{hi}")
+    new = await _compile(known.rules(plan), lo, hi, known.occupied)
+    return [row for row in new if known.stored.get(row.day) != row]
+
+
+def announcement(plan: RatePlan, changed: Sequence[ari.AriDay]) -> tuple[Stay, dict[str, Any]]:
+    """The span of the changed rows (in day order) and its ari.changed event's values."""
     span = Stay(changed[0].day, changed[-1].day + ONE_DAY)
-    outbox.emit(
-        session,
+    return span, outbox.event(
         agency_id=plan.agency_id,
         event_type="ari.changed",
         aggregate_type="rate_plan",
@@ -341,7 +513,6 @@ async def recompute(
             "end": span.check_out.isoformat(),
         },
     )
-    return span
 
 
 async def recompute_property(
@@ -362,13 +533,32 @@ async def recompute_property(
 # A stay or block that the inventory guard has just admitted takes nights that no other stay
 # occupied, and changes no rule. By the compile rule (available = not occupied and not
 # closed) the only change to the stored rows is that its open nights close, so no rule needs
-# reading and no row recompiling. The property's plans are locked first, in their own
-# statement (as `recompute_property` does: in id order, after the stay is written), so a
-# recomputation of the same plan running meanwhile has committed before the next statement
-# takes its snapshot, and one starting later waits and then sees this stay. That statement
-# closes the nights and announces each plan's changed span with ari.changed, exactly what
-# `recompute_property` would write.
+# reading and no row recompiling. The property's plans are locked first, in a statement of
+# their own or in the one that writes the stay (`plans_locked`; either way in id order, after
+# the stay is written, as `recompute_property` locks them), so a recomputation of the same plan
+# running meanwhile has committed before the next statement takes its snapshot, and one
+# starting later waits and then sees this stay. That next statement closes the nights and
+# announces each plan's changed span with ari.changed, exactly what `recompute_property` would
+# write.
 _LOCK_PLANS = text("SELECT id FROM rate_plans WHERE property_id = :property ORDER BY id FOR UPDATE")
+
+
+def plans_locked(property_id: Any) -> ScalarSelect[Any]:
+    """A column for the statement that writes a stay: locks the property's plans in id order
+    (as ``_LOCK_PLANS`` does) and counts them, so ``nights_taken(..., locked=True)`` need not
+    lock them in a round trip of its own. PostgreSQL evaluates it after the statement's
+    data-modifying CTEs have written the stay."""
+    locked = (
+        select(RatePlan.id)
+        .where(RatePlan.property_id == property_id)
+        .order_by(RatePlan.id)
+        .with_for_update()
+        .cte("locked_plans")
+        .prefix_with("MATERIALIZED")
+    )
+    return select(func.count()).select_from(locked).scalar_subquery()
+
+
 _NIGHTS_TAKEN = text(
     """
     WITH plans AS (
@@ -400,11 +590,13 @@ _NIGHTS_TAKEN = text(
 
 
 async def nights_taken(
-    session: AsyncSession, property_id: uuid.UUID, start: date, end: date
+    session: AsyncSession, property_id: uuid.UUID, start: date, end: date, *, locked: bool = False
 ) -> None:
     """Nights `[start, end)` of a property were just taken by a stay or block the inventory
-    guard admitted (so none of them was occupied): close them in every plan's rows."""
-    await session.execute(_LOCK_PLANS, {"property": property_id})
+    guard admitted (so none of them was occupied): close them in every plan's rows.
+    ``locked``: the statement that wrote the stay has locked the plans (`plans_locked`)."""
+    if not locked:
+        await session.execute(_LOCK_PLANS, {"property": property_id})
     await session.execute(
         _NIGHTS_TAKEN,
         {

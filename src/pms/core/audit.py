@@ -43,6 +43,19 @@ def snapshot(obj: Base) -> dict[str, Any]:
     }
 
 
+# The columns `entry` gives values for, in its order (for a service that inserts them itself).
+ENTRY_COLUMNS = (
+    "agency_id",
+    "actor_user_id",
+    "entity_type",
+    "entity_id",
+    "action",
+    "before",
+    "after",
+    "request_id",
+)
+
+
 def entry(
     actor: Actor | None,
     *,

@@ -223,15 +223,14 @@ _SESSION_USER = (
 
 
 def _memberships_statement(*, in_agency: bool) -> Select[Any]:
+    # The table's columns, not the mapped attributes: a statement of those needs none of the
+    # ORM's per-execution set-up (it loads no entity).
+    m = Membership.__table__.c
     stmt = select(
-        Membership.agency_id,
-        Membership.role,
-        func.set_config("app.agency_id", cast(Membership.agency_id, String), True),
-    ).where(Membership.user_id == bindparam("member_user", type_=Membership.user_id.type))
+        m.agency_id, m.role, func.set_config("app.agency_id", cast(m.agency_id, String), True)
+    ).where(m.user_id == bindparam("member_user", type_=m.user_id.type))
     if in_agency:
-        stmt = stmt.where(
-            Membership.agency_id == bindparam("member_agency", type_=Membership.agency_id.type)
-        )
+        stmt = stmt.where(m.agency_id == bindparam("member_agency", type_=m.agency_id.type))
     return stmt.limit(50)
 
 

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, any_, func, literal, select
+from sqlalchemy import BindParameter, ColumnElement, and_, any_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,16 +155,32 @@ _ACTIVE_PREDICATE = OccupiedRange.status.in_(
 
 
 def active_overlapping(
-    property_ids: list[uuid.UUID], start: date, end: date
+    property_ids: list[uuid.UUID] | BindParameter[Any], start: Any, end: Any
 ) -> ColumnElement[bool]:
     """Active ranges of these properties overlapping ``[start, end)``; holds past their expiry
-    count as free even before the job has expired them.
+    count as free even before the job has expired them. The ids, start and end are values, or
+    bind parameters (a uuid array and two dates) of a statement built once.
 
     Written in the exclusion constraint's own terms (the same status list as literals, the same
     daterange overlap) so PostgreSQL can answer it from the constraint's GiST index, which
     holds exactly the active rows, instead of scanning every past stay of each property."""
+    ids = (
+        property_ids
+        if isinstance(property_ids, BindParameter)
+        else sqlarrays.uuid_array(property_ids)
+    )
+    return active_overlapping_where(OccupiedRange.property_id == any_(ids), start, end)
+
+
+def active_overlapping_where(
+    properties: ColumnElement[bool],
+    start: date | ColumnElement[Any],
+    end: date | ColumnElement[Any],
+) -> ColumnElement[bool]:
+    """`active_overlapping` for the ranges `properties` selects, with the window given as
+    values or as SQL (bind parameters of a statement built once)."""
     return and_(
-        OccupiedRange.property_id == any_(sqlarrays.uuid_array(property_ids)),
+        properties,
         _ACTIVE_PREDICATE,
         # The same overlap in plain date comparisons, which row-level security lets into an
         # index condition (``&&`` is not leakproof): with ix_occupied_ranges_property_id_end

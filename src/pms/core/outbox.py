@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from typing import Any, TypedDict
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.logs import request_id_var
@@ -16,6 +17,17 @@ from pms.models.outbox import OutboxEvent
 def current_request_id() -> str | None:
     """The request id events carry (for a service that writes them in its own statement)."""
     return request_id_var.get()
+
+
+# The columns `event` gives values for, in its order (for a service that inserts them itself).
+EVENT_COLUMNS = (
+    "agency_id",
+    "event_type",
+    "aggregate_type",
+    "aggregate_id",
+    "payload",
+    "request_id",
+)
 
 
 def event(
@@ -89,6 +101,8 @@ def availability_changed(
 
 
 DISPATCH_TASK = "pms.outbox.dispatch"
+# What the relay publishes: the events of one sweep's batch, consumed in order by one task.
+DISPATCH_BATCH_TASK = "pms.outbox.dispatch_batch"
 
 
 class EventMessage(TypedDict):
@@ -116,7 +130,8 @@ class LiveMessage(TypedDict):
     created_at: str
 
 
-def message(event: OutboxEvent) -> EventMessage:
+def message(event: OutboxEvent | Row[Any]) -> EventMessage:
+    """The message of one event: its ORM row, or a row of the table's columns."""
     return {
         "id": event.id,
         "event_id": str(event.event_id),

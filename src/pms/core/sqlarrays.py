@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import ARRAY, BindParameter, bindparam
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-_UUID_ARRAY: Any = ARRAY(PG_UUID(as_uuid=True))
+UUID_ARRAY: Any = ARRAY(PG_UUID(as_uuid=True))  # the type of a uuid array bind parameter
 
 
 def uuid_array(ids: Iterable[uuid.UUID], name: str = "ids") -> BindParameter[list[uuid.UUID]]:
-    return bindparam(name, list(ids), type_=_UUID_ARRAY, unique=True)
+    return bindparam(name, list(ids), type_=UUID_ARRAY, unique=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core.errors import NotFound
@@ -13,19 +13,18 @@ from pms.core.tenancy import Actor
 from pms.models.agency import Agency
 from pms.models.property import Property
 
+# Built once: every public request starts with it.
+_BY_SLUG = select(
+    Agency,
+    func.set_config("app.user_id", "", True),
+    func.set_config("app.agency_id", cast(Agency.id, String), True),
+).where(Agency.slug == bindparam("slug", type_=Agency.slug.type))
+
 
 async def agency_by_slug(session: AsyncSession, slug: str) -> tuple[Agency, Actor]:
     """The agency, with the transaction scoped to it for row-level security (no user) by the
     same round trip, as `tenancy.scope_transaction` would scope it."""
-    row = (
-        await session.execute(
-            select(
-                Agency,
-                func.set_config("app.user_id", "", True),
-                func.set_config("app.agency_id", cast(Agency.id, String), True),
-            ).where(Agency.slug == slug)
-        )
-    ).first()
+    row = (await session.execute(_BY_SLUG, {"slug": slug})).first()
     if row is None:
         raise NotFound("No such agency.")
     agency: Agency = row[0]

@@ -46,6 +46,8 @@ def _make_app() -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
+        # Reconnects when Redis goes away, where Celery's own consumer could stop the worker.
+        worker_consumer="pms.tasks.broker_loss:Consumer",
         broker_transport_options={"visibility_timeout": settings.celery_task_time_limit + 60},
         result_expires=3600,
         timezone="UTC",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -83,7 +84,8 @@ def retry_later(connection_id: str, platform: str, account: str, countdown: floa
 
 
 async def _mark(property_id: str, start: str, end: str, rate_plan_id: str | None) -> None:
-    async with db.transaction(None) as session:
+    # A system transaction (no agency to scope it to first: one round trip less per event).
+    async with db.get_sessionmaker()() as session, session.begin():
         await db.system_access(session)
         accounts = await dirty.mark_for_property(
             session,
@@ -162,6 +164,10 @@ def flush_mapping(mapping_id: str) -> str:
     return report.outcome
 
 
+# Seconds before a message whose apply a concurrent transaction rolled back is applied again.
+APPLY_RETRY_SECONDS = 0.5
+
+
 @celery_app.task(
     name="pms.channel.apply_message",
     ignore_result=True,
@@ -169,12 +175,16 @@ def flush_mapping(mapping_id: str) -> str:
     bind=True,
     max_retries=None,
 )
-def apply_message(self: object, inbox_id: int) -> str:
+def apply_message(self: Any, inbox_id: int) -> str:
     try:
         return run(inbound.apply_message(inbox_id, get_settings()))
     except Exception as exc:
         run(inbound.record_failure(inbox_id, f"{type(exc).__name__}: {exc}"))
         _log.warning("channel.apply_failed", inbox_id=inbox_id, error=type(exc).__name__)
+        if db.rolled_back_by_another(exc):
+            # A concurrent transaction on the same stay won: apply again in a moment, rather
+            # than at the sweep's next look for failed messages.
+            raise self.retry(countdown=APPLY_RETRY_SECONDS) from exc
         raise
 
 

@@ -1,7 +1,8 @@
 """The outbox relay: turns committed outbox events into Celery tasks and live-stream messages.
 
-Woken by NOTIFY on channel ``outbox`` (the insert trigger fires on commit) and sweeping every few
-seconds as a safety net, it claims unpublished events in id order with ``FOR UPDATE SKIP
+Woken by NOTIFY on channel ``outbox`` (the insert trigger fires on commit; the relay waits
+``COALESCE_SECONDS`` more so that a stream of commits goes out in batches) and sweeping every
+few seconds as a safety net, it claims unpublished events in id order with ``FOR UPDATE SKIP
 LOCKED``, publishes them, and marks them published in the same transaction. So:
 
 - an event is marked only after its publish succeeded: a relay that dies before that leaves it
@@ -26,7 +27,8 @@ from typing import Any, Protocol
 import asyncpg
 import redis
 from celery import Celery
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, Table, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +40,10 @@ from pms.models.outbox import OutboxEvent
 from pms.settings import Settings, get_settings
 
 SWEEP_SECONDS = 5.0
+# After a NOTIFY, the relay waits this long before it sweeps, so the events committed meanwhile
+# go out in the same batch (one task for all of them): under a steady stream of changes this
+# divides the relay's and the workers' cost per event; an event waits at most this much longer.
+COALESCE_SECONDS = 0.05
 BATCH_SIZE = 100
 MAX_BACKOFF_SECONDS = 30.0
 _ERROR_CHARS = 2000
@@ -56,28 +62,36 @@ _log = get_logger("pms.relay")
 
 
 class Publisher(Protocol):
-    """Publishes one event; blocking (it is called off the event loop). Raises on failure."""
+    """Publishes a batch of events (in id order) as one; blocking (it is called off the event
+    loop). Raises on failure: then none of them counts as published."""
 
-    def publish(self, event: EventMessage) -> None: ...
+    def publish(self, events: Sequence[EventMessage]) -> None: ...
 
 
 class CeleryRedisPublisher:
-    """(a) a ``pms.outbox.dispatch`` task whose id is the event id, so a re-publish is
-    recognisable as the same task; (b) an entry in the agency's live stream."""
+    """(a) one ``pms.outbox.dispatch_batch`` task carrying the batch's events (the worker
+    consumes them in order, each idempotent by its event id, so a re-publish is harmless);
+    (b) an entry per event in its agency's live stream, all in one round trip.
+
+    One task per batch, not per event: a task costs the relay (building and sending the
+    message) and the worker (receiving, acknowledging, its bookkeeping) far more than
+    consuming an ``ari.changed`` event does."""
 
     def __init__(self, celery_app: Celery, redis_url: str) -> None:
         self._celery = celery_app
         self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
 
-    def publish(self, event: EventMessage) -> None:
-        # The request id that caused the change follows the task (the before_task_publish
-        # signal copies it into the headers), so the worker's log lines correlate with the API's.
-        token = request_id_var.set(event["request_id"])
+    def publish(self, events: Sequence[EventMessage]) -> None:
+        if not events:
+            return
+        # The request id that caused the first change follows the task (the before_task_publish
+        # signal copies it into the headers); the worker binds each event's own while it
+        # consumes it, so its log lines correlate with the API's.
+        token = request_id_var.set(events[0]["request_id"])
         try:
             self._celery.send_task(
-                outbox.DISPATCH_TASK,
-                args=[event],
-                task_id=event["event_id"],
+                outbox.DISPATCH_BATCH_TASK,
+                args=[list(events)],
                 # Fail fast and let the relay back off; and nobody waits for a result (with a
                 # result, the Redis backend would subscribe to every task id it ever sent).
                 retry=False,
@@ -85,36 +99,62 @@ class CeleryRedisPublisher:
             )
         finally:
             request_id_var.reset(token)
-        if event["agency_id"] is not None:
-            # A stream, not pub/sub: its entry ids follow the order of publication (not of the
-            # outbox ids, which follow insertion), so a client resuming after an entry gets
-            # everything published after it, gaplessly.
-            self._redis.xadd(
-                outbox.live_stream(event["agency_id"]),
+        live = [e for e in events if e["agency_id"] is not None]
+        if not live:
+            return
+        # A stream, not pub/sub: its entry ids follow the order of publication (not of the
+        # outbox ids, which follow insertion), so a client resuming after an entry gets
+        # everything published after it, gaplessly.
+        pipe = self._redis.pipeline(transaction=False)
+        for event in live:
+            pipe.xadd(
+                outbox.live_stream(event["agency_id"]),  # type: ignore[arg-type]
                 {"m": json.dumps(outbox.live_message(event), separators=(",", ":"))},
                 maxlen=outbox.LIVE_STREAM_MAXLEN,
                 approximate=True,
             )
+        pipe.execute()
 
     def close(self) -> None:
         self._redis.close()
 
 
-def _publish_in_order(publisher: Publisher, events: Sequence[EventMessage]) -> tuple[int, str]:
-    """Publish until the first failure: returns how many were published and that failure.
-    Stopping there keeps each relay's publishing in id order."""
-    for i, event in enumerate(events):
-        try:
-            publisher.publish(event)
-        except Exception as exc:  # noqa: BLE001 - any failure: record it, retry later
-            return i, f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
-    return len(events), ""
+def _publish(publisher: Publisher, events: Sequence[EventMessage]) -> str:
+    """Publish the batch: "" or the failure."""
+    try:
+        publisher.publish(events)
+    except Exception as exc:  # noqa: BLE001 - any failure: record it, retry later
+        return f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+    return ""
 
 
 @dataclass
 class SweepResult:
     published: int = 0
     failed: bool = False
+
+
+# Built once (a sweep per NOTIFY: under a steady stream of changes, one per event): the
+# unpublished events in id order, claimed; marking them published; recording a failure.
+_TABLE: Table = OutboxEvent.__table__  # type: ignore[assignment]
+_OUTBOX = _TABLE.c
+_CLAIM = (
+    select(*_OUTBOX)
+    .where(_OUTBOX.published_at.is_(None))
+    .order_by(_OUTBOX.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_PUBLISHED = (
+    update(_TABLE)
+    .where(_OUTBOX.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+    .values(published_at=func.now())
+)
+_FAILED = (
+    update(_TABLE)
+    .where(_OUTBOX.id == bindparam("failed_id"))
+    .values(attempts=_OUTBOX.attempts + 1, last_error=bindparam("failed_error"))
+)
 
 
 class Relay:
@@ -125,11 +165,13 @@ class Relay:
         *,
         batch_size: int = BATCH_SIZE,
         sweep_seconds: float = SWEEP_SECONDS,
+        coalesce_seconds: float = COALESCE_SECONDS,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._publisher = publisher
         self._batch_size = batch_size
         self._sweep_seconds = sweep_seconds
+        self._coalesce_seconds = coalesce_seconds
 
     async def sweep(self) -> SweepResult:
         """Publish every unpublished event this relay can claim, batch by batch, stopping at
@@ -147,39 +189,21 @@ class Relay:
     async def _one_batch(self) -> tuple[int, int, bool]:
         async with self._sessionmaker() as session, session.begin():
             await db.system_access(session)
-            rows = (
-                await session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.published_at.is_(None))
-                    .order_by(OutboxEvent.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await session.execute(_CLAIM, {"limit": self._batch_size})).all()
             if not rows:
                 return 0, 0, False
             events = [outbox.message(r) for r in rows]
             # Publishing blocks (Celery's and redis-py's clients are synchronous).
-            done, error = await asyncio.to_thread(_publish_in_order, self._publisher, events)
+            error = await asyncio.to_thread(_publish, self._publisher, events)
             ids = [r.id for r in rows]
-            if done:
-                await session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(ids[:done]))
-                    .values(published_at=func.now())
-                    .execution_options(synchronize_session=False)
-                )
             if error:
-                await session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id == ids[done])
-                    .values(attempts=OutboxEvent.attempts + 1, last_error=error)
-                    .execution_options(synchronize_session=False)
-                )
-                _log.warning("outbox_publish_failed", outbox_id=ids[done], error=error)
-            if done:
-                _log.info("outbox_published", count=done, first_id=ids[0], last_id=ids[done - 1])
-            return len(rows), done, bool(error)
+                # Recorded on the first: the batch is published again, in order, next time.
+                await session.execute(_FAILED, {"failed_id": ids[0], "failed_error": error})
+                _log.warning("outbox_publish_failed", outbox_id=ids[0], error=error)
+                return len(rows), 0, True
+            await session.execute(_PUBLISHED, {"ids": ids})
+            _log.info("outbox_published", count=len(ids), first_id=ids[0], last_id=ids[-1])
+            return len(rows), len(ids), False
 
     async def run(self, settings: Settings, stop: asyncio.Event) -> None:
         """Until ``stop`` is set: sweep on every NOTIFY and at least every ``sweep_seconds``;
@@ -204,6 +228,8 @@ class Relay:
                     await _wait_any([stop], delay)
                 else:
                     await _wait_any([stop, wake], self._sweep_seconds)
+                    if wake.is_set() and self._coalesce_seconds > 0:
+                        await _wait_any([stop], self._coalesce_seconds)
         finally:
             if listener is not None and not listener.is_closed():
                 await listener.close()

@@ -83,6 +83,46 @@ async def connect(
     return Connected(a, connection_id, mapping_ids)
 
 
+async def airbnb_sandbox(sandbox_url: str, api_url: str) -> httpx.AsyncClient:
+    """The simulator, reset, with Airbnb's webhooks sent to our API and retried quickly."""
+    sandbox = httpx.AsyncClient(base_url=sandbox_url, timeout=10)
+    (await sandbox.post("/control/reset")).raise_for_status()
+    hook = {"url": f"{api_url}/api/v1/channels/airbnb/webhooks", "backoff_base_s": 0.2}
+    (await sandbox.put("/control/airbnb/webhook", json=hook)).raise_for_status()
+    return sandbox
+
+
+async def book_on_airbnb(
+    sandbox: httpx.AsyncClient, arrival: date, nights: int = 2, *, request: bool = False
+) -> str:
+    """A guest books listing 50001 on Airbnb (or asks to, with ``request``); its code."""
+    stay: dict[str, Any] = {
+        "listing_id": "50001",
+        "arrival": arrival.isoformat(),
+        "departure": (arrival + timedelta(days=nights)).isoformat(),
+    }
+    if request:
+        stay |= {"request": True, "force": True}
+    r = await sandbox.post("/control/airbnb/bookings", json=stay)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def booking_for(client: httpx.AsyncClient, a: Agency, code: str) -> dict[str, Any] | None:
+    """Core's booking for a platform's confirmation code, once it has arrived."""
+    r = await client.get("/api/v1/bookings", params={"limit": 200}, headers=a.auth())
+    found = [b for b in r.json()["items"] if b["channel_booking_id"] == code]
+    return found[0] if found else None
+
+
+async def another_session_waits_for_a_lock(conn: asyncpg.Connection) -> bool:
+    waiting = await conn.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+    return bool(waiting)
+
+
 def window(today: date | None = None, days: int = 365) -> tuple[date, date]:
     """Tonight onward in the test properties' time zone (Europe/Berlin)."""
     start = today or datetime.now(ZoneInfo("Europe/Berlin")).date()

@@ -10,15 +10,15 @@ from typing import Any
 
 import httpx
 
-from tests.integration.channel.helpers import connect, priced_agency, sim_days, window
+from tests.integration.channel.helpers import (
+    airbnb_sandbox,
+    connect,
+    priced_agency,
+    sim_days,
+    window,
+)
 from tests.sandbox.conftest import Served
 from tests.services import Worker, eventually
-
-
-async def _setup(sandbox: httpx.AsyncClient, api_url: str) -> None:
-    (await sandbox.post("/control/reset")).raise_for_status()
-    hook = {"url": f"{api_url}/api/v1/channels/airbnb/webhooks", "backoff_base_s": 0.2}
-    (await sandbox.put("/control/airbnb/webhook", json=hook)).raise_for_status()
 
 
 async def _alerts(api: httpx.AsyncClient, h: dict[str, str], kind: str) -> list[dict[str, Any]]:
@@ -38,8 +38,7 @@ async def test_an_overbooking_from_airbnb_is_a_conflict_and_unmapped_listings_al
     relay: Worker,
     worker: Worker,
 ) -> None:
-    sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=10)
-    await _setup(sandbox, api_url)
+    sandbox = await airbnb_sandbox(sandbox_server.url, api_url)
     a = await priced_agency(api)
     h = a.auth()
     await connect(api, a, ("50001",))
@@ -114,8 +113,7 @@ async def test_dead_letters_retry_and_revoked_credentials(
     relay: Worker,
     worker: Worker,
 ) -> None:
-    sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=10)
-    await _setup(sandbox, api_url)
+    sandbox = await airbnb_sandbox(sandbox_server.url, api_url)
     a = await priced_agency(api)
     h = a.auth()
     c = await connect(api, a, ("50001",))

@@ -11,6 +11,7 @@ import os
 import httpx
 
 from tests.integration.channel.helpers import (
+    airbnb_sandbox,
     connect,
     every_booking_once,
     fully_synced,
@@ -43,10 +44,7 @@ async def test_faults_then_reconciliation_finds_nothing_to_fix(
     worker: Worker,
 ) -> None:
     seconds = float(os.environ.get("CHANNEL_FAULT_SECONDS", "20"))
-    sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=10)
-    (await sandbox.post("/control/reset")).raise_for_status()
-    hook = {"url": f"{api_url}/api/v1/channels/airbnb/webhooks", "backoff_base_s": 0.2}
-    (await sandbox.put("/control/airbnb/webhook", json=hook)).raise_for_status()
+    sandbox = await airbnb_sandbox(sandbox_server.url, api_url)
     a = await priced_agency(api)
     h = a.auth()
     c = await connect(api, a, ("50001", "50002"))

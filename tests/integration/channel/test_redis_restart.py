@@ -20,6 +20,7 @@ import redis
 
 from pms.embedded.process import spawn, stop
 from tests.integration.channel.helpers import (
+    airbnb_sandbox,
     connect,
     every_booking_once,
     fully_synced,
@@ -53,10 +54,7 @@ async def test_redis_restarted_mid_run_then_reconciliation_finds_nothing_to_fix(
     server = redis_server.server
     if server is None:
         pytest.skip("TEST_REDIS_URL names a Redis this test cannot restart")
-    sandbox = httpx.AsyncClient(base_url=sandbox_server.url, timeout=10)
-    (await sandbox.post("/control/reset")).raise_for_status()
-    hook = {"url": f"{api_url}/api/v1/channels/airbnb/webhooks", "backoff_base_s": 0.2}
-    (await sandbox.put("/control/airbnb/webhook", json=hook)).raise_for_status()
+    sandbox = await airbnb_sandbox(sandbox_server.url, api_url)
     a = await priced_agency(api)
     h = a.auth()
     c = await connect(api, a, ("50001", "50002"))

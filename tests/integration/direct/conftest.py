@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from pms.direct import search
 from pms.embedded.process import free_port
 from pms.sandbox.stripe_fake import FakeStripeConfig, StripeFake, create_stripe_fake_app
 from pms.settings import Settings, reset_settings_cache
@@ -25,6 +26,14 @@ from tests.services import eventually
 __all__ = ["eventually"]  # the shared poll-with-deadline, re-exported for these tests
 
 T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def _search_statements_compiled_afresh() -> None:
+    """Search caches its compiled candidate statements per process: each test compiles its own,
+    so a test of search runs the statement-building code, not what an earlier test left in the
+    cache (mutmut forks every mutant's run from a process that ran the tests already)."""
+    search._COMPILED.clear()
 
 
 @asynccontextmanager

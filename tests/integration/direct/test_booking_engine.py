@@ -220,6 +220,9 @@ async def test_search_filters_and_sorting(client: httpx.AsyncClient) -> None:
     assert await ids(lat=53.55, lng=9.99, sort="distance") == [loft, e.property_id]
     r = await client.get(e.url("/search"), params=search_params(10, 17, sort="distance"))
     assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {"field": "sort", "in": "query", "message": "sorting by distance needs lat and lng"}
+    ]
     r = await client.get(e.url("/search"), params=search_params(17, 10))
     assert r.status_code == 422
 
@@ -228,7 +231,8 @@ async def test_holds_and_search_respect_restrictions(client: httpx.AsyncClient) 
     e = await engine_agency(client)
     h = e.agency.auth()
     a = e.agency
-    # Day 30: min stay 4 and closed to arrival on day 40; closed to departure on day 50.
+    # Day 30: min stay 4 and closed to arrival on day 40; closed to departure on day 50; max
+    # stay 2 on day 60.
     r = await client.put(
         f"/api/v1/rate-plans/{a.rate_plan_id}/days",
         json={
@@ -236,12 +240,18 @@ async def test_holds_and_search_respect_restrictions(client: httpx.AsyncClient) 
                 {"start": day(30), "end": day(31), "min_stay": 4},
                 {"start": day(40), "end": day(41), "closed_to_arrival": True},
                 {"start": day(50), "end": day(51), "closed_to_departure": True},
+                {"start": day(60), "end": day(61), "max_stay": 2},
             ]
         },
         headers=h,
     )
     assert r.status_code == 200, r.text
-    cases = [(30, 32, "min_stay"), (40, 42, "closed_to_arrival"), (48, 50, "closed_to_departure")]
+    cases = [
+        (30, 32, "min_stay"),
+        (40, 42, "closed_to_arrival"),
+        (48, 50, "closed_to_departure"),
+        (60, 63, "max_stay"),
+    ]
     for start, end, rule in cases:
         r = await client.post(e.url("/holds"), json=stay(e, start, end))
         assert r.status_code == 422, r.text
@@ -250,6 +260,13 @@ async def test_holds_and_search_respect_restrictions(client: httpx.AsyncClient) 
         assert found.json()["count"] == 0
         q = await client.post(e.url("/quotes"), json=stay(e, start, end))
         assert not q.json()["bookable"]
+    # The min and max stay and closed to arrival are the arrival day's: a stay that only passes
+    # such a day (arriving the day before it) is offered and bookable.
+    for start, end in ((29, 32), (39, 42), (59, 62)):
+        found = await client.get(e.url("/search"), params=search_params(start, end))
+        assert [hit["property"]["id"] for hit in found.json()["results"]] == [e.property_id]
+        q = await client.post(e.url("/quotes"), json=stay(e, start, end))
+        assert q.json()["bookable"], q.text
     r = await client.post(e.url("/holds"), json=stay(e, 1, 3, adults=5))
     assert r.status_code == 422
     cal = await client.get(
@@ -269,3 +286,30 @@ async def test_holds_and_search_respect_restrictions(client: httpx.AsyncClient) 
     days = {d["date"]: d for d in cal.json()["days"]}
     assert not days[day(31)]["available"]
     assert days[day(34)]["available"]
+
+
+async def test_a_stay_of_the_max_stay_exactly_or_passing_a_day_closed_to_departure_is_offered(
+    client: httpx.AsyncClient,
+) -> None:
+    """A max stay admits a stay of exactly that length; closed to departure is the departure
+    day's rule only, so a stay that passes such a day is offered and bookable."""
+    e = await engine_agency(client)
+    r = await client.put(
+        f"/api/v1/rate-plans/{e.agency.rate_plan_id}/days",
+        json={
+            "ranges": [
+                {"start": day(50), "end": day(51), "closed_to_departure": True},
+                {"start": day(60), "end": day(61), "max_stay": 2},
+            ]
+        },
+        headers=e.agency.auth(),
+    )
+    assert r.status_code == 200, r.text
+    for start, end in ((60, 62), (49, 52)):
+        found = await client.get(e.url("/search"), params=search_params(start, end))
+        assert [hit["property"]["id"] for hit in found.json()["results"]] == [e.property_id]
+        q = await client.post(e.url("/quotes"), json=stay(e, start, end))
+        assert q.json()["bookable"], q.text
+    for start, end in ((60, 63), (48, 50)):
+        found = await client.get(e.url("/search"), params=search_params(start, end))
+        assert found.json()["count"] == 0

@@ -245,6 +245,53 @@ async def test_connects_to_the_checked_address_and_keeps_the_host_name(
     assert feed_server.hosts[-1] == f"calendar.test:{feed_server.port}"
 
 
+def _link_local_address() -> str | None:
+    """An IPv6 link-local address of this machine with its zone (``fe80::…%eth0``), if any."""
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        hex_address, _index, _prefix, scope, _flags, name = line.split()
+        if scope == "20":  # link-local
+            address = ipaddress.IPv6Address(bytes.fromhex(hex_address))
+            return f"{address}%{name}"
+    return None
+
+
+async def test_a_link_local_feed_that_the_settings_allow_is_fetched_through_its_zone() -> None:
+    """``ICAL_ALLOWED_NETWORKS`` may allow a link-local network (a feed on the local segment):
+    such an address means nothing without its zone (the interface), so the connection keeps
+    the zone the resolver gave."""
+    address = _link_local_address()
+    if address is None:
+        pytest.skip("this machine has no IPv6 link-local address")
+    seen: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(FEED) + FEED)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, address, 0)
+    port = server.sockets[0].getsockname()[1]
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return [address] if host == "calendar.test" else []
+
+    policy = FetchPolicy(
+        allowed_networks=(ipaddress.ip_network("fe80::/10"),), read_timeout=5, total_timeout=20
+    )
+    async with server:
+        result = await fetch_feed(
+            f"http://calendar.test:{port}/feed.ics", policy=policy, resolver=resolver
+        )
+    assert isinstance(result, Fetched), result
+    assert result.body == FEED
+    assert f"host: calendar.test:{port}".encode() in seen[0].lower()
+
+
 # --- failures ------------------------------------------------------------------------------------
 
 

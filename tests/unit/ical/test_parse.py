@@ -188,6 +188,22 @@ def test_utf8_bom_and_utf16_bodies() -> None:
     assert parse_feed(utf16, BERLIN).ranges == (r("2026-06-05", "2026-06-07"),)
 
 
+def test_damaged_utf16_bodies_are_read_as_far_as_they_go_never_crash() -> None:
+    first = event("DTSTART;VALUE=DATE:20260605", "DTEND;VALUE=DATE:20260607")
+    second = event("DTSTART;VALUE=DATE:20260710", "DTEND;VALUE=DATE:20260712")
+    utf16 = calendar(*first, *second).decode().encode("utf-16")
+    # A stray byte after a whole calendar: read, with the damage reported.
+    feed = parse_feed(utf16 + b"\n", BERLIN)
+    assert feed.ranges == (r("2026-06-05", "2026-06-07"), r("2026-07-10", "2026-07-12"))
+    assert "utf16_damaged" in {d.code for d in feed.diagnostics}
+    # Cut off in the middle of a character and of an event: refused as truncated, as any
+    # truncated feed is (its missing stays must not free nights), not a decoding crash.
+    cut = utf16[: utf16.index("DTSTART;VALUE=DATE:20260710".encode("utf-16-le")) + 3]
+    with pytest.raises(ParseError) as refused:
+        parse_feed(cut, BERLIN)
+    assert refused.value.reason == "truncated"
+
+
 def test_a_fold_that_splits_a_multibyte_character_still_decodes_as_utf8() -> None:
     raw = "SUMMARY:Résa".encode()
     cut = raw.index(b"\xc3") + 1  # between the two bytes of é

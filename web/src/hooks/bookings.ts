@@ -47,10 +47,20 @@ export function useCreateBooking() {
 }
 
 export function useUpdateBooking() {
+  const qc = useQueryClient();
+  const agency = useAgency();
   const invalidate = useInvalidateBookings();
   return useMutation({
     mutationFn: ({ id, ...body }: BookingUpdate & { id: string }) =>
       unwrap(api.PATCH("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: id } }, body })),
+    // The answer is the booking as saved: the calendar's bookings hold it at once, so a second
+    // move of the same bar (its new property, its new version) does not wait for the refetch,
+    // which may come back after the calendar's own.
+    onSuccess: (saved) =>
+      qc.setQueriesData<Map<string, Booking>>(
+        { predicate: (q) => q.queryKey[0] === (agency ?? "-") && q.queryKey[1] === "bookings" && q.queryKey[2] === "range" },
+        (old) => (old?.has(saved.id) ? new Map(old).set(saved.id, saved) : old),
+      ),
     onSettled: invalidate,
   });
 }

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from pms.logs import get_logger
@@ -36,6 +38,11 @@ async def state(redis: Redis, connection_id: str) -> BreakerState:
         raw = await redis.hgetall(breaker_key(connection_id))
     except RedisError:
         return BreakerState("closed", 0, 0.0)
+    return state_of(raw)
+
+
+def state_of(raw: dict[Any, Any]) -> BreakerState:
+    """The state from the breaker's hash (``HGETALL``; empty: closed)."""
     failures = int(raw.get("failures", 0))
     until = float(raw.get("open_until", 0))
     now = time.time()
@@ -60,6 +67,11 @@ async def failed(redis: Redis, connection_id: str, threshold: int, cooldown: flo
             log.warning("channel_circuit_open", connection_id=connection_id, failures=failures)
     except RedisError as exc:
         log.warning("channel_breaker_unavailable", error=type(exc).__name__)
+
+
+def succeeded_on(pipe: Pipeline, connection_id: str) -> None:
+    """``succeeded`` as part of the caller's pipeline."""
+    pipe.delete(breaker_key(connection_id))
 
 
 async def succeeded(redis: Redis, connection_id: str) -> None:

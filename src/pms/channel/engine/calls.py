@@ -10,6 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
 from pms.channel import connections
 from pms.channel.adapters.base import (
     CredentialsRefused,
@@ -19,11 +22,13 @@ from pms.channel.adapters.base import (
 )
 from pms.channel.engine import breaker, limiter, retries
 from pms.channel.metrics import PLATFORM_CALLS
+from pms.logs import get_logger
 from pms.models.channel import ChannelConnection
 from pms.redis_client import get_redis
 from pms.settings import Settings
 
 T = TypeVar("T")
+log = get_logger(__name__)
 
 
 class Exhausted(Exception):
@@ -98,11 +103,9 @@ async def call(account: Account, fn: Callable[[dict[str, Any]], Awaitable[T]]) -
     rate, burst = _bucket(s, conn.platform)
     refreshed = False
     tries = 0
+    bucket = limiter.bucket_key(conn.platform, conn.account_id)
     while True:
-        await breaker.check(redis, str(conn.id))
-        await limiter.acquire(
-            redis, limiter.bucket_key(conn.platform, conn.account_id), rate, burst
-        )
+        await _breaker_and_token(redis, str(conn.id), bucket, rate, burst)
         tries += 1
         account.attempts += 1
         used = account.credentials
@@ -139,6 +142,40 @@ async def call(account: Account, fn: Callable[[dict[str, Any]], Awaitable[T]]) -
                 )
             )
             continue
-        await PLATFORM_CALLS.inc(conn.platform, "ok")
-        await breaker.succeeded(redis, str(conn.id))
+        await _succeeded(redis, conn.platform, str(conn.id))
         return result
+
+
+async def _breaker_and_token(
+    redis: Redis, connection_id: str, bucket: str, rate: float, burst: int
+) -> None:
+    """The circuit checked (``CircuitOpen`` when open) and a token of the account's bucket
+    taken, waiting as long as the bucket says: in one round trip when a token is there. The
+    token is taken even when the circuit turns out open (one less for the platform, never
+    one more). With Redis away, both let the call go ahead (as ``check`` and ``acquire``)."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.hgetall(breaker.breaker_key(connection_id))
+    limiter.take_on(pipe, bucket, rate, burst)
+    try:
+        raw, wait = await pipe.execute()
+    except RedisError as exc:
+        log.warning("channel_limiter_unavailable", error=type(exc).__name__)
+        return
+    current = breaker.state_of(raw)
+    if current.state == "open":
+        raise breaker.CircuitOpen(current.retry_in)
+    if float(wait) > 0:
+        await asyncio.sleep(float(wait))
+        await limiter.acquire(redis, bucket, rate, burst)
+
+
+async def _succeeded(redis: Redis, platform: str, connection_id: str) -> None:
+    """A call that went through: counted, and the breaker's failures reset, in one round trip
+    (with Redis away, neither: as ``PLATFORM_CALLS.inc`` and ``breaker.succeeded``)."""
+    pipe = redis.pipeline(transaction=False)
+    PLATFORM_CALLS.inc_on(pipe, platform, "ok")
+    breaker.succeeded_on(pipe, connection_id)
+    try:
+        await pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("channel_breaker_unavailable", error=type(exc).__name__)

@@ -7,8 +7,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Date, DateTime, delete, func, literal, select, tuple_
+from sqlalchemy import Date, DateTime, Select, bindparam, delete, func, select, tuple_
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,32 +82,20 @@ async def request_sync(
         )
 
 
-async def mark_for_property(
-    session: AsyncSession,
-    property_id: uuid.UUID,
-    start: date,
-    end: date,
-    rate_plan_id: uuid.UUID | None = None,
-) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
-    """An outbox event changed nights of a property (and plan): mark its active mappings, in
-    one statement. Returns (connection id, platform, agency id) of each connection concerned,
-    for the flush tasks (one per account, not per listing: ``scope``)."""
-    if end <= start:
-        return []
+def _mark_for_property_statement(by_plan: bool) -> Select[Any]:
     m = ChannelMapping.__table__.c
-    which = [m.property_id == property_id, m.active]
-    if rate_plan_id is not None:
-        which.append(m.rate_plan_id == rate_plan_id)
+    which = [m.property_id == bindparam("m_property", type_=PG_UUID(as_uuid=True)), m.active]
+    if by_plan:
+        which.append(m.rate_plan_id == bindparam("m_plan", type_=PG_UUID(as_uuid=True)))
     targets = select(m.id, m.agency_id, m.connection_id, m.platform).where(*which).cte("targets")
-    at = datetime.now(UTC)
     stmt = insert(ChannelDirty).from_select(
         ["mapping_id", "agency_id", "start", "end", "since"],
         select(
             targets.c.id,
             targets.c.agency_id,
-            literal(start, Date),
-            literal(end, Date),
-            literal(at, DateTime(timezone=True)),
+            bindparam("m_start", type_=Date),
+            bindparam("m_end", type_=Date),
+            bindparam("m_at", type_=DateTime(timezone=True)),
         ),
     )
     t = ChannelDirty.__table__.c
@@ -122,11 +112,39 @@ async def mark_for_property(
         .returning(t.mapping_id)
         .cte("marked")
     )
-    rows = await session.execute(
+    return (
         select(targets.c.connection_id, targets.c.platform, targets.c.agency_id)
         .join(upsert, upsert.c.mapping_id == targets.c.id)
         .distinct()
     )
+
+
+# Built once (every ari.changed and availability.changed event runs one): building it cost
+# the dispatch more than running it. Keyed by whether the event names a rate plan.
+_MARK_FOR_PROPERTY = {by_plan: _mark_for_property_statement(by_plan) for by_plan in (False, True)}
+
+
+async def mark_for_property(
+    session: AsyncSession,
+    property_id: uuid.UUID,
+    start: date,
+    end: date,
+    rate_plan_id: uuid.UUID | None = None,
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+    """An outbox event changed nights of a property (and plan): mark its active mappings, in
+    one statement. Returns (connection id, platform, agency id) of each connection concerned,
+    for the flush tasks (one per account, not per listing: ``scope``)."""
+    if end <= start:
+        return []
+    params: dict[str, Any] = {
+        "m_property": property_id,
+        "m_start": start,
+        "m_end": end,
+        "m_at": datetime.now(UTC),
+    }
+    if rate_plan_id is not None:
+        params["m_plan"] = rate_plan_id
+    rows = await session.execute(_MARK_FOR_PROPERTY[rate_plan_id is not None], params)
     return [(r.connection_id, r.platform, r.agency_id) for r in rows]
 
 

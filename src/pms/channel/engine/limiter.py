@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from pms.logs import get_logger
@@ -36,6 +37,12 @@ return tostring(wait)
 
 def bucket_key(platform: str, account_id: str) -> str:
     return f"pms:channel:bucket:{platform}:{account_id}"
+
+
+def take_on(pipe: Pipeline, key: str, rate: float, burst: int) -> None:
+    """Take one token as part of the caller's pipeline; its reply is the seconds to wait
+    (0: taken), as ``acquire`` reads it."""
+    pipe.eval(_TAKE, 1, key, str(rate), str(burst))
 
 
 async def acquire(redis: Redis, key: str, rate: float, burst: int) -> float:

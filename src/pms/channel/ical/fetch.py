@@ -292,7 +292,9 @@ async def _request(
     )
     last_error: FetchError | None = None
     for address in addresses:
-        pinned = target.copy_with(host=address.split("%", 1)[0])
+        # With its zone, if any (``fe80::1%eth0``): a link-local address names no host without
+        # the interface it is on.
+        pinned = target.copy_with(host=address)
         try:
             async with client.stream(
                 "GET", pinned, headers={**headers, "Host": host_header}, extensions=extensions

@@ -160,7 +160,15 @@ def _decode(data: bytes, diagnostics: list[Diagnostic]) -> tuple[str, str]:
         raise ParseError("empty", "the response body is empty")
     if data.startswith(_UTF16_BOMS):
         diagnostics.append(Diagnostic("utf16", "body is UTF-16 (byte order mark)", None, "info"))
-        return data.decode("utf-16").lstrip("\ufeff"), "utf-16"
+        try:
+            return data.decode("utf-16").lstrip("\ufeff"), "utf-16"
+        except UnicodeDecodeError:
+            # Cut off mid-character (an odd length) or damaged: what decodes is kept, so the
+            # whole events in it are still read; the damage is reported.
+            diagnostics.append(
+                Diagnostic("utf16_damaged", "body is damaged UTF-16; bad bytes replaced", None)
+            )
+            return data.decode("utf-16", errors="replace").lstrip("\ufeff"), "utf-16"
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]
     joined = re.sub(rb"(?:\r\n|\r|\n)[ \t]", b"", data)

@@ -9,7 +9,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import ari_store, audit, properties
@@ -53,22 +54,32 @@ def plan_schema(plan: RatePlan, currency: str) -> s.RatePlan:
     )
 
 
-async def get_plan(
-    session: AsyncSession, actor: Actor, plan_id: uuid.UUID, *, lock: bool = False
-) -> tuple[RatePlan, Property]:
-    """A plan of one of the actor's visible properties (another agency's: 404)."""
+def _get_plan_statement(lock: bool) -> Select[RatePlan, Property]:
     stmt = (
         select(RatePlan, Property)
         .join(Property, Property.id == RatePlan.property_id)
         .where(
-            RatePlan.id == plan_id,
-            RatePlan.agency_id == actor.require_agency(),
+            RatePlan.id == bindparam("gp_plan", type_=PG_UUID(as_uuid=True)),
+            RatePlan.agency_id == bindparam("gp_agency", type_=PG_UUID(as_uuid=True)),
             Property.deleted_at.is_(None),
         )
     )
-    if lock:
-        stmt = stmt.with_for_update(of=RatePlan)
-    row = (await session.execute(stmt)).first()
+    return stmt.with_for_update(of=RatePlan) if lock else stmt
+
+
+# Built once (every rate write starts here): unlocked and locked.
+_GET_PLAN = {lock: _get_plan_statement(lock) for lock in (False, True)}
+
+
+async def get_plan(
+    session: AsyncSession, actor: Actor, plan_id: uuid.UUID, *, lock: bool = False
+) -> tuple[RatePlan, Property]:
+    """A plan of one of the actor's visible properties (another agency's: 404)."""
+    row = (
+        await session.execute(
+            _GET_PLAN[lock], {"gp_plan": plan_id, "gp_agency": actor.require_agency()}
+        )
+    ).first()
     if row is None:
         raise NotFound("Rate plan not found.")
     return row[0], row[1]
