@@ -145,6 +145,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    opentelemetry: bool = Field(
+        default=False,
+        description=(
+            "FastAPI's native OpenTelemetry (traces, metrics and logs of each request, through "
+            "the globally configured providers). Off: the API's own metrics are at /metrics, "
+            "and without a configured provider it would only check for one on every request."
+        ),
+    )
 
     celery_task_time_limit: int = 300
     celery_task_soft_time_limit: int = 240

@@ -14,7 +14,6 @@ from fastapi.routing import APIRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from pms.api import app as app_module
-from pms.api import health
 from pms.api.routing import PathGroup, include_grouped, literal_start
 
 # A value each path converter accepts (an int or a UUID also passes as a plain string).
@@ -29,7 +28,6 @@ def _sample(path: str) -> str:
 def _ungrouped() -> FastAPI:
     app = FastAPI(redirect_slashes=False)
     app.router.redirect_slashes = False
-    app.include_router(health.router)
     for router, prefix in app_module.routers():
         app.include_router(router, prefix=prefix)
     return app
@@ -38,7 +36,6 @@ def _ungrouped() -> FastAPI:
 def _grouped() -> FastAPI:
     app = FastAPI(redirect_slashes=False)
     app.router.redirect_slashes = False
-    app.include_router(health.router)
     for router, prefix in app_module.routers():
         include_grouped(app, router, prefix)
     return app

@@ -86,7 +86,7 @@ def routers() -> list[tuple[APIRouter, str]]:
         google.landing,
         webhooks.router,
     ]
-    return [*((r, "/api/v1") for r in api), (ical.public, "")]
+    return [(health.router, ""), *((r, "/api/v1") for r in api), (ical.public, "")]
 
 
 def create_app() -> FastAPI:
@@ -97,6 +97,11 @@ def create_app() -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=_lifespan,
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
         # Paths are exact: a redirect to the trailing-slash form goes to http:// behind a TLS proxy.
         redirect_slashes=False,
     )
@@ -104,7 +109,6 @@ def create_app() -> FastAPI:
     problems.install(app)
     idempotency.install(app)
     openapi.install(app)
-    app.include_router(health.router)
     for router, prefix in routers():
         # Each domain behind the start of its paths: a request is matched only against the
         # routes of the domains it can belong to (see api/routing.py).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import structlog
@@ -23,6 +24,9 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 _log = get_logger("pms.api.access")
+# Asked before each access-log line: below the level, structlog would drop the line by raising
+# and catching an exception, on every request.
+_ACCESS = logging.getLogger("pms.api.access")
 _QUIET = {"/metrics", "/health/live", "/health/ready"}
 
 
@@ -45,21 +49,15 @@ class RequestContextMiddleware:
         status = 500
         started = time.perf_counter()
 
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
-            await send(message)
-
         started_response = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started_response
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 started_response = True
-            await send_wrapper(message)
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
+            await send(message)
 
         try:
             if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
@@ -70,9 +68,9 @@ class RequestContextMiddleware:
                     detail="The URL contains a NUL character.",
                     type_="/problems/validation",
                     errors=[{"field": "", "in": "query", "message": "NUL not allowed"}],
-                )(scope, receive, tracking_send)
+                )(scope, receive, send_wrapper)
                 return
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             # Handled here, inside the request's context, so the 500 carries its request id.
             _log.exception("unhandled_exception", path=scope.get("path"), method=scope["method"])
@@ -87,7 +85,7 @@ class RequestContextMiddleware:
             method = scope["method"]
             REQUESTS.labels(method, template, str(status)).inc()
             LATENCY.labels(method, template).observe(elapsed)
-            if template not in _QUIET:
+            if template not in _QUIET and _ACCESS.isEnabledFor(logging.INFO):
                 _log.info(
                     "request",
                     method=method,
