@@ -335,7 +335,7 @@ async def _ical_export() -> list[str]:
         user = await auth.find_user_by_email(session, DEMO_EMAIL)
         if user is None:
             return []
-        actor = await auth.resolve_actor(session, user, None)
+        actor = await auth.resolve_actor(session, auth.Identity.of(user), None)
         prop = (
             await session.execute(
                 properties.visible(actor).where(Property.name == _PROPERTIES[0][0])
@@ -459,7 +459,7 @@ async def _connect(
         user = await auth.find_user_by_email(session, DEMO_EMAIL)
         if user is None:
             return []
-        actor = await auth.resolve_actor(session, user, None)
+        actor = await auth.resolve_actor(session, auth.Identity.of(user), None)
         agency_id = actor.require_agency()
         await db.set_tenant(session, agency_id)
         connection_id = await _upsert_connection(
@@ -602,7 +602,7 @@ async def connect_vrbo_google(sandbox_url: str, api_url: str) -> list[str]:
         user = await auth.find_user_by_email(session, DEMO_EMAIL)
         if user is None:
             return []
-        actor = await auth.resolve_actor(session, user, None)
+        actor = await auth.resolve_actor(session, auth.Identity.of(user), None)
         agency_id = actor.require_agency()
         await db.set_tenant(session, agency_id)
         vrbo_id = await _upsert_connection(

@@ -352,11 +352,19 @@ async def test_a_booking_moved_onto_a_stale_holds_nights_is_accepted(
     assert types == ["booking.created", "booking.status_changed"]
 
 
-async def test_the_scheduled_task_runs_the_job_in_the_worker(
-    client: httpx.AsyncClient, admin: asyncpg.Connection, worker: Worker
-) -> None:
+@pytest.fixture
+def celery_app(worker: Worker) -> Any:
+    """Imported in a fixture (once the test's settings are in place), not in the test's body:
+    the import takes ~60 ms, more while the worker is starting beside it, which the event-loop
+    check (tests/conftest.py) reported as a blocked loop."""
     from pms.tasks.app import celery_app
 
+    return celery_app
+
+
+async def test_the_scheduled_task_runs_the_job_in_the_worker(
+    client: httpx.AsyncClient, admin: asyncpg.Connection, celery_app: Any
+) -> None:
     a = await full_agency(client)
     stale = await hold(client, a)
     await make_stale(admin, stale)

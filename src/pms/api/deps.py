@@ -18,7 +18,6 @@ from pms.core.errors import Unauthorized, Unprocessable
 from pms.core.permissions import Permission
 from pms.core.tenancy import Actor
 from pms.db import get_sessionmaker
-from pms.models.user import User
 from pms.settings import Settings, get_settings
 
 
@@ -91,7 +90,7 @@ class Caller:
     """Who sent the request: the user behind its bearer token and the app session (None for a
     Supabase token)."""
 
-    user: User
+    user: auth.Identity
     session_id: uuid.UUID | None
 
 

@@ -51,6 +51,7 @@ from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
 from pms.models.rates import AriDay as AriRow
 from pms.models.rates import RateDayOverride, RatePlan, RateSeason
+from pms.prepared import Prepared
 from pms.schemas import rates as s
 
 HORIZON_MONTHS = 24
@@ -548,10 +549,11 @@ def plans_locked(property_id: Any) -> ScalarSelect[Any]:
     (as ``_LOCK_PLANS`` does) and counts them, so ``nights_taken(..., locked=True)`` need not
     lock them in a round trip of its own. PostgreSQL evaluates it after the statement's
     data-modifying CTEs have written the stay."""
+    plans = RatePlan.__table__.c  # plain columns: the statement stays a Core one
     locked = (
-        select(RatePlan.id)
-        .where(RatePlan.property_id == property_id)
-        .order_by(RatePlan.id)
+        select(plans.id)
+        .where(plans.property_id == property_id)
+        .order_by(plans.id)
         .with_for_update()
         .cte("locked_plans")
         .prefix_with("MATERIALIZED")
@@ -559,8 +561,9 @@ def plans_locked(property_id: Any) -> ScalarSelect[Any]:
     return select(func.count()).select_from(locked).scalar_subquery()
 
 
-_NIGHTS_TAKEN = text(
-    """
+_NIGHTS_TAKEN = Prepared(
+    text(
+        """
     WITH plans AS (
       SELECT id, agency_id FROM rate_plans WHERE property_id = :property
     ), taken AS (
@@ -581,11 +584,12 @@ _NIGHTS_TAKEN = text(
      GROUP BY p.id, p.agency_id
      ORDER BY p.id
     """
-).bindparams(
-    bindparam("property", type_=PG_UUID(as_uuid=True)),
-    bindparam("start", type_=Date),
-    bindparam("end", type_=Date),
-    bindparam("request_id", type_=String),
+    ).bindparams(
+        bindparam("property", type_=PG_UUID(as_uuid=True)),
+        bindparam("start", type_=Date),
+        bindparam("end", type_=Date),
+        bindparam("request_id", type_=String),
+    )
 )
 
 
@@ -597,8 +601,8 @@ async def nights_taken(
     ``locked``: the statement that wrote the stay has locked the plans (`plans_locked`)."""
     if not locked:
         await session.execute(_LOCK_PLANS, {"property": property_id})
-    await session.execute(
-        _NIGHTS_TAKEN,
+    await _NIGHTS_TAKEN.execute(
+        session,
         {
             "property": property_id,
             "start": start,

@@ -29,10 +29,26 @@ from pms.core.tokens import (
 )
 from pms.models.agency import Agency, Membership
 from pms.models.user import AuthSession, User
+from pms.prepared import Prepared
 from pms.settings import Settings
 
 _LOGIN_WINDOW = 15 * 60
 _USER_SCOPE = "pms.user_scope"  # session.info key: the user the RLS scope was set for
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The user behind a request's token, as the request reads it: read as plain columns (no
+    entity to load, and never the password hash)."""
+
+    id: uuid.UUID
+    email: str
+    full_name: str | None
+    is_active: bool
+
+    @classmethod
+    def of(cls, user: User) -> Identity:
+        return cls(user.id, user.email, user.full_name, user.is_active)
 
 
 @dataclass(frozen=True)
@@ -205,19 +221,24 @@ async def _user_for_supabase(session: AsyncSession, claims: AccessClaims) -> Use
     raise Unauthorized("Supabase token has no e-mail and is not linked to a user.")
 
 
-# The statements of every authenticated request, built once (building them and their cache
-# keys anew cost about as much as running them).
-_SESSION_USER = (
+# The statements of every authenticated request: built once, of plain columns, sent straight
+# to the driver (`pms.prepared`).
+_USERS = User.__table__.c
+_SESSIONS = AuthSession.__table__.c
+_SESSION_USER = Prepared(
     select(
-        User,
-        AuthSession.revoked_at,
-        AuthSession.expires_at,
+        _USERS.id,
+        _USERS.email,
+        _USERS.full_name,
+        _USERS.is_active,
+        _SESSIONS.revoked_at,
+        _SESSIONS.expires_at,
         func.set_config("app.user_id", bindparam("auth_scope", type_=String), True),
     )
-    .join(AuthSession, AuthSession.user_id == User.id)
+    .join(AuthSession.__table__, _SESSIONS.user_id == _USERS.id)
     .where(
-        AuthSession.id == bindparam("auth_session", type_=AuthSession.id.type),
-        User.id == bindparam("auth_user", type_=User.id.type),
+        _SESSIONS.id == bindparam("auth_session", type_=_SESSIONS.id.type),
+        _USERS.id == bindparam("auth_user", type_=_USERS.id.type),
     )
 )
 
@@ -234,31 +255,32 @@ def _memberships_statement(*, in_agency: bool) -> Select[Any]:
     return stmt.limit(50)
 
 
-_MEMBERSHIPS = {named: _memberships_statement(in_agency=named) for named in (False, True)}
+_MEMBERSHIPS = {named: Prepared(_memberships_statement(in_agency=named)) for named in (False, True)}
 
 
 async def authenticate(
     session: AsyncSession, settings: Settings, token: str
-) -> tuple[User, uuid.UUID | None]:
+) -> tuple[Identity, uuid.UUID | None]:
     """The user behind a bearer token and the app session id (None for Supabase tokens)."""
     claims = await verify_access_token(settings, token)
     if claims.supabase:
-        user = await _user_for_supabase(session, claims)
+        user = Identity.of(await _user_for_supabase(session, claims))
     else:
         # The RLS user scope is set by the same round trip that checks the session.
-        row = (
-            await session.execute(
-                _SESSION_USER,
-                {
-                    "auth_user": claims.user_id,
-                    "auth_session": claims.session_id,
-                    "auth_scope": str(claims.user_id),
-                },
-            )
-        ).first()
-        if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+        rows = await _SESSION_USER.execute(
+            session,
+            {
+                "auth_user": claims.user_id,
+                "auth_session": claims.session_id,
+                "auth_scope": str(claims.user_id),
+            },
+        )
+        if not rows:
             raise Unauthorized("Session has ended; log in again.")
-        user = row.User
+        user_id, email, full_name, is_active, revoked_at, expires_at, _ = rows[0]
+        if revoked_at is not None or expires_at <= datetime.now(UTC):
+            raise Unauthorized("Session has ended; log in again.")
+        user = Identity(user_id, email, full_name, is_active)
         session.info[_USER_SCOPE] = user.id
     if not user.is_active:
         raise Unauthorized("Account disabled.")
@@ -276,29 +298,27 @@ async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[M
 
 
 async def resolve_actor(
-    session: AsyncSession, user: User, requested_agency: uuid.UUID | None
+    session: AsyncSession, user: Identity, requested_agency: uuid.UUID | None
 ) -> Actor:
     if session.info.get(_USER_SCOPE) != user.id:
         await scope_transaction(session, user_id=user.id, agency_id=None)
         session.info[_USER_SCOPE] = user.id
     # One round trip reads the membership(s) and scopes the transaction to the agency. When
     # several rows come back the request is refused below, so the scope set is never used.
-    mine = (
-        await session.execute(
-            _MEMBERSHIPS[requested_agency is not None],
-            {"member_user": user.id, "member_agency": requested_agency},
-        )
-    ).all()
+    mine = await _MEMBERSHIPS[requested_agency is not None].execute(
+        session, {"member_user": user.id, "member_agency": requested_agency}
+    )
     if requested_agency is not None and not mine:
         raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
     if len(mine) > 1:
         raise AgencyRequired(
             "You belong to several agencies; choose one with the X-Agency-Id header.",
-            agencies=[str(m.agency_id) for m in mine],
+            agencies=[str(agency_id) for agency_id, _, _ in mine],
         )
     if not mine:
         return Actor(user.id, user.email, None, None)
-    return Actor(user.id, user.email, mine[0].agency_id, Role(mine[0].role))
+    agency_id, role, _ = mine[0]
+    return Actor(user.id, user.email, agency_id, Role(role))
 
 
 class AgencyRequired(Conflict):

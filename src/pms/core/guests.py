@@ -30,8 +30,10 @@ ERASED_NAME = "Erased"
 
 
 def by_id(agency_id: Any, guest_id: Any) -> ColumnElement[bool]:
-    """The guest ``guest_id`` of the agency (values or bind parameters)."""
-    return and_(Guest.agency_id == agency_id, Guest.id == guest_id)
+    """The guest ``guest_id`` of the agency (values or bind parameters). Of the table's columns,
+    as `properties.visibility`."""
+    c = Guest.__table__.c
+    return and_(c.agency_id == agency_id, c.id == guest_id)
 
 
 async def get(

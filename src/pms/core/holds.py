@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, func, select, update
+from sqlalchemy import ColumnElement, Table, Update, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
@@ -16,22 +16,28 @@ from pms.core import audit, booking_events
 from pms.core.booking_status import BookingStatus
 from pms.models.booking import Booking
 
+# The table's columns, not the mapped attributes: the create reads the update's result in a
+# statement of plain columns, which must not need the ORM's per-execution set-up.
+_TABLE: Table = Booking.__table__  # type: ignore[assignment]
+_BOOKINGS = _TABLE.c
+
 
 def _stale_hold() -> ColumnElement[bool]:
-    return and_(Booking.status == BookingStatus.HOLD, Booking.hold_expires_at <= func.now())
+    return and_(_BOOKINGS.status == BookingStatus.HOLD, _BOOKINGS.hold_expires_at <= func.now())
 
 
 def stale_holds_update(property_id: Any | None = None) -> Update:
     """The one statement that expires holds past their expiry (of one property — a value or a
     bind parameter — or all the transaction's agency may see); ``record_expired`` must follow
-    for the rows it returns."""
+    for the ids it returns."""
     stmt = (
-        update(Booking)
+        update(_TABLE)
         .where(_stale_hold())
-        .values(status=BookingStatus.EXPIRED, version=Booking.version + 1)
+        .values(status=BookingStatus.EXPIRED, version=_BOOKINGS.version + 1)
+        .returning(_BOOKINGS.id)
     )
     if property_id is not None:
-        stmt = stmt.where(Booking.property_id == property_id)
+        stmt = stmt.where(_BOOKINGS.property_id == property_id)
     return stmt
 
 
@@ -39,16 +45,23 @@ async def expire_stale_holds(session: AsyncSession, property_id: uuid.UUID | Non
     """Holds past their expiry stop blocking: whoever writes next expires them in the same
     transaction, and the scheduler job (``expire_stale_holds_everywhere``) sweeps the rest.
     Either way each expired hold records its status change (events and audit) here."""
-    stmt = (
-        stale_holds_update(property_id).returning(Booking).execution_options(populate_existing=True)
-    )
-    expired = list((await session.scalars(stmt)).all())
+    expired = list((await session.scalars(stale_holds_update(property_id))).all())
     await record_expired(session, expired)
     return len(expired)
 
 
-async def record_expired(session: AsyncSession, expired: Sequence[Booking]) -> None:
-    """The status change of holds ``stale_holds_update`` has just expired: events and audit."""
+async def record_expired(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    """The status change of the holds ``stale_holds_update`` has just expired (their ids):
+    events and audit. The bookings are read again (an object of one already in the session
+    is brought up to date)."""
+    if not ids:
+        return
+    expired = await session.scalars(
+        select(Booking)
+        .where(Booking.id.in_(ids))
+        .order_by(Booking.id)
+        .execution_options(populate_existing=True)
+    )
     for booking in expired:
         await booking_events.status_changed(session, booking, BookingStatus.HOLD)
         # No actor: the clock expired it, not whoever happened to write next.

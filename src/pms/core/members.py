@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit
-from pms.core.auth import create_user, find_user_by_email, normalize_email
+from pms.core.auth import Identity, create_user, find_user_by_email, normalize_email
 from pms.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from pms.core.permissions import Role
 from pms.core.tenancy import Actor, scope_transaction
@@ -153,10 +153,10 @@ async def accept(
     session: AsyncSession,
     *,
     token: str,
-    user: User | None,
+    user: Identity | None,
     password: str | None,
     full_name: str | None,
-) -> tuple[Membership, User, bool]:
+) -> tuple[Membership, Identity, bool]:
     """Accept as the logged-in ``user`` or, without one, create the account with ``password``.
     Returns the membership, the user, and whether the user was created."""
     agency_id, inv_id, secret = _parse_invitation_token(token)
@@ -178,7 +178,7 @@ async def accept(
                 "Log in to accept, or give a password to create your account.",
                 errors=[{"field": "password", "in": "body", "message": "required without login"}],
             )
-        user = await create_user(session, inv.email, password, full_name)
+        user = Identity.of(await create_user(session, inv.email, password, full_name))
         created = True
     elif normalize_email(user.email) != inv.email:
         raise Forbidden("This invitation was sent to another e-mail address.")

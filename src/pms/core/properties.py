@@ -37,9 +37,12 @@ def visible(actor: Actor) -> Select[Property]:
 def visibility(agency_id: Any, owner_user_id: Any | None) -> list[ColumnElement[bool]]:
     """The rule of ``visible``, for values or bind parameters (a statement built once): the
     agency's live properties; only an owner's own when ``owner_user_id`` is given."""
-    rule = [Property.agency_id == agency_id, Property.deleted_at.is_(None)]
+    # The table's columns: the rule also serves statements of plain columns (see
+    # `pms.models.plain`), which the mapped attributes would turn into ORM statements.
+    c = Property.__table__.c
+    rule = [c.agency_id == agency_id, c.deleted_at.is_(None)]
     if owner_user_id is not None:
-        rule.append(Property.owner_user_id == owner_user_id)
+        rule.append(c.owner_user_id == owner_user_id)
     return rule
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached
 
 from pms.core import (
     ari_store,
@@ -48,8 +48,10 @@ from pms.models.audit import AuditEntry
 from pms.models.booking import Booking, BookingSource
 from pms.models.guest import Guest
 from pms.models.outbox import OutboxEvent
+from pms.models.plain import Plain
 from pms.models.property import Property
 from pms.models.rates import PropertyFee, PropertyPricing, RatePlan
+from pms.prepared import Prepared
 from pms.schemas.booking import BookingCreate
 
 DEFAULT_HOLD_MINUTES = 15
@@ -100,40 +102,49 @@ class _CreateContext:
     stored_rows: list[AriDay]  # the default plan's rows that decide the stay (`rows_read_by`)
 
 
+_PROPERTY = Plain(Property)
+_GUEST = Plain(Guest)
+_DEFAULT_PLAN = Plain(RatePlan, RatePlan.__table__.alias("default_plan"))
+
+
 def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
     """Built once per shape, so each create pays neither for building the statement nor for
-    its cache key. (The bind parameters must not be named like a column of ``bookings``: the
-    UPDATE in the CTE would take such execution parameters as values to SET.)"""
+    its cache key. The entities are read as plain columns (`Plain`): loading them through the
+    ORM cost more than the round trip. (The bind parameters must not be named like a column of
+    ``bookings``: the UPDATE in the CTE would take such execution parameters as values to
+    SET.)"""
     property_id = bindparam("ctx_property", type_=Property.id.type)
     agency_id = bindparam("ctx_agency", type_=Property.agency_id.type)
-    expired = holds.stale_holds_update(property_id).returning(Booking.id).cte("expired_holds")
-    stmt = select(Property).where(
-        Property.id == property_id,
+    expired = holds.stale_holds_update(property_id).cte("expired_holds")
+    props = Property.__table__.c
+    plans = RatePlan.__table__.c
+    default = _DEFAULT_PLAN.source.c
+    stmt = select(*_PROPERTY.columns).where(
+        props.id == property_id,
         *properties.visibility(
             agency_id,
             bindparam("ctx_owner", type_=Property.owner_user_id.type) if owner else None,
         ),
     )
     if guest:
-        stmt = stmt.add_columns(Guest).join_from(
-            Property,
-            Guest,
+        stmt = stmt.add_columns(*_GUEST.columns).join_from(
+            Property.__table__,
+            Guest.__table__,
             guests.by_id(agency_id, bindparam("ctx_guest", type_=Guest.id.type)),
             isouter=True,
         )
-    default = aliased(RatePlan, name="default_plan")
     return stmt.join_from(
-        Property,
-        default,
-        and_(default.property_id == Property.id, default.is_default),
+        Property.__table__,
+        _DEFAULT_PLAN.source,
+        and_(default.property_id == props.id, default.is_default),
         isouter=True,
     ).add_columns(
         func.now(),
-        exists().where(RatePlan.property_id == Property.id),
-        default,
+        exists().where(plans.property_id == props.id),
+        *_DEFAULT_PLAN.columns,
         or_(
-            exists().where(PropertyPricing.property_id == Property.id),
-            exists().where(PropertyFee.property_id == Property.id),
+            exists().where(PropertyPricing.__table__.c.property_id == props.id),
+            exists().where(PropertyFee.__table__.c.property_id == props.id),
         ),
         select(func.array_agg(expired.c.id)).scalar_subquery(),
         ari_store.stored_rows_array(
@@ -145,7 +156,7 @@ def _context_statement(*, owner: bool, guest: bool) -> Select[Any]:
 
 
 _CONTEXT_STATEMENTS = {
-    (owner, guest): _context_statement(owner=owner, guest=guest)
+    (owner, guest): Prepared(_context_statement(owner=owner, guest=guest))
     for owner in (False, True)
     for guest in (False, True)
 }
@@ -168,13 +179,22 @@ async def _create_context(
         "ctx_rows_start": read.check_in,
         "ctx_rows_end": read.check_out,
     }
-    row = (await session.execute(stmt, params)).one_or_none()
-    if row is None:
+    rows = await stmt.execute(session, params)
+    if not rows:
         raise properties.not_found()
-    values: tuple[Any, ...] = tuple(row)
-    if data.guest_id is None:
-        values = (values[0], None, *values[1:])
-    prop, guest, now, has_plans, default_plan, extras, expired_ids, rows = values
+    values = rows[0]
+    at = len(_PROPERTY)
+    prop = _PROPERTY.build(values[:at])
+    guest = None
+    if data.guest_id is not None:
+        if values[at] is not None:  # the guest's id: None when no guest of the agency matched
+            guest = _GUEST.build(values[at : at + len(_GUEST)])
+        at += len(_GUEST)
+    now, has_plans = values[at : at + 2]
+    at += 2
+    plan_values = values[at : at + len(_DEFAULT_PLAN)]
+    default_plan = _DEFAULT_PLAN.build(plan_values) if plan_values[0] is not None else None
+    extras, expired_ids, rows = values[at + len(_DEFAULT_PLAN) :]
     return _CreateContext(
         prop, guest, now, has_plans, default_plan, extras, expired_ids, ari_store.rows_of(rows)
     )
@@ -259,14 +279,14 @@ def _create_statement(events: int, *, lock_plans: bool) -> Select[Any]:
 # availability.changed too, and with that and the plans' lock (a stay that takes nights of a
 # property with rate plans).
 _CREATE = {
-    (events, lock): _create_statement(events, lock_plans=lock)
+    (events, lock): Prepared(_create_statement(events, lock_plans=lock))
     for events, lock in ((1, False), (2, False), (2, True))
 }
 
 
 def _create_params(
     actor: Actor, booking: Booking, *, has_rate_plans: bool
-) -> tuple[Select[Any], dict[str, Any]]:
+) -> tuple[Prepared, dict[str, Any]]:
     """The statement and parameters that write ``booking``, its events (booking.created, and
     availability.changed if it takes nights) and its audit row, and lock the property's rate
     plans if it takes nights of any (see `_written`); the events carry the current request
@@ -389,13 +409,7 @@ async def create(
     elif data.guest is not None:
         guest = await inline_guest(session, actor.require_agency(), data.guest)
     if ctx.expired_hold_ids:
-        expired = await session.scalars(
-            select(Booking)
-            .where(Booking.id.in_(ctx.expired_hold_ids))
-            .order_by(Booking.id)
-            .execution_options(populate_existing=True)
-        )
-        await holds.record_expired(session, list(expired.all()))
+        await holds.record_expired(session, ctx.expired_hold_ids)
     if data.override_restrictions:
         actor.require(Permission.RATES_WRITE)
     # Without a rate plan there is nothing to price, no restriction and no ARI row to update.
@@ -411,7 +425,7 @@ async def create(
             savepoint=savepoint,
             agency_id=prop.agency_id,
         ):
-            result = await session.execute(statement, params)
+            ((_, reference, *_),) = await statement.execute(session, params)
     except IntegrityError as exc:
         if _duplicate_channel_booking(exc):
             raise Conflict(
@@ -419,5 +433,5 @@ async def create(
                 conflict_type="duplicate_channel_booking",
             ) from None
         raise
-    await _written(session, booking, result.one().reference, ctx.has_rate_plans)
+    await _written(session, booking, reference, ctx.has_rate_plans)
     return booking, guest
