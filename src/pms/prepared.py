@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -87,7 +87,7 @@ class Prepared:
         SQLAlchemy converts them."""
         if session.new or session.dirty or session.deleted:
             await session.flush()
-        connection = await session.connection()
+        connection, adapter = await _connection_of(session)
         dialect = connection.dialect
         compiled = self._for(dialect)
         values = compiled.defaults | dict(params or {})
@@ -97,12 +97,11 @@ class Prepared:
                 (values.get(name) for name in compiled.names), compiled.binds, strict=True
             )
         ]
-        adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-        driver = adapter.driver_connection  # type: ignore[union-attr]
-        async with adapter._execute_mutex:  # type: ignore[union-attr]
+        driver = adapter.driver_connection
+        async with adapter._execute_mutex:
             try:
-                if adapter._transaction is None:  # type: ignore[union-attr]
-                    await adapter._start_transaction()  # type: ignore[union-attr]
+                if adapter._transaction is None:
+                    await adapter._start_transaction()
                 results = compiled.results
                 if results is None:
                     results = await compiled.results_for(driver)
@@ -115,6 +114,20 @@ class Prepared:
             tuple(v if p is None else p(v) for v, p in zip(r, results, strict=True))
             for r in records
         ]
+
+
+_CONNECTION = "pms.prepared.connection"  # session.info: (transaction, connection, adapter)
+
+
+async def _connection_of(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The session's connection and its DB-API adapter, looked up once per transaction."""
+    known = session.info.get(_CONNECTION)
+    if known is not None and known[0] is session.sync_session.get_transaction():
+        return known[1], known[2]
+    connection = await session.connection()
+    adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection, adapter)
+    return connection, adapter
 
 
 async def _raise_as_sqlalchemy(

@@ -125,10 +125,25 @@ async def test_a_lost_connection_is_invalidated_as_sqlalchemy_invalidates_it(
     async with db.get_sessionmaker()() as session:
         await session.begin()
         ((pid,),) = await backend.execute(session)
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", pid)  # gone when true
         with pytest.raises(DBAPIError) as lost:
             await backend.execute(session)
         assert lost.value.connection_invalidated
         await session.rollback()
     async with db.get_sessionmaker()() as session, session.begin():
         assert (await session.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_each_transaction_of_a_session_runs_its_own_statements(settings: Settings) -> None:
+    # The connection is looked up once per transaction: the next transaction of the same
+    # session must begin again (on whichever connection the pool hands out).
+    read = Prepared(select(func.current_setting("app.prepared_probe", True)))
+    async with db.get_sessionmaker()() as session:
+        async with session.begin():
+            await _SETTING.execute(session, {"value": "first"})
+            assert await read.execute(session) == [("first",)]
+        async with session.begin():
+            assert await read.execute(session) in ([(None,)], [("",)])
+            await _SETTING.execute(session, {"value": "second"})
+            seen = await session.scalar(text("SELECT current_setting('app.prepared_probe', true)"))
+            assert seen == "second"
