@@ -119,14 +119,21 @@ class Prepared:
 _CONNECTION = "pms.prepared.connection"  # session.info: (transaction, connection, adapter)
 
 
+def _innermost(session: AsyncSession) -> Any:
+    sync = session.sync_session
+    return sync.get_nested_transaction() or sync.get_transaction()
+
+
 async def _connection_of(session: AsyncSession) -> tuple[AsyncConnection, Any]:
-    """The session's connection and its DB-API adapter, looked up once per transaction."""
+    """The session's connection and its DB-API adapter, looked up once per transaction. (Per
+    innermost transaction: asking for the connection is what makes SQLAlchemy emit a pending
+    savepoint's SAVEPOINT, so a statement in ``begin_nested`` must ask again.)"""
     known = session.info.get(_CONNECTION)
-    if known is not None and known[0] is session.sync_session.get_transaction():
+    if known is not None and known[0] is _innermost(session):
         return known[1], known[2]
     connection = await session.connection()
     adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection, adapter)
+    session.info[_CONNECTION] = (_innermost(session), connection, adapter)
     return connection, adapter
 
 

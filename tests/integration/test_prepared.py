@@ -147,3 +147,18 @@ async def test_each_transaction_of_a_session_runs_its_own_statements(settings: S
             await _SETTING.execute(session, {"value": "second"})
             seen = await session.scalar(text("SELECT current_setting('app.prepared_probe', true)"))
             assert seen == "second"
+
+
+async def test_an_error_inside_a_savepoint_undoes_only_the_savepoint(settings: Settings) -> None:
+    # The inventory guard runs the create in a savepoint and answers the clash from the same
+    # transaction; the statement must run inside that savepoint, not beside it.
+    values = {"id": 1, "status": BookingStatus.HOLD, "doc": None, "amount": None}
+    async with db.get_sessionmaker()() as session, session.begin():
+        await _session_with_probe(session)
+        await _WRITE.execute(session, values)
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                await _WRITE.execute(session, values)
+        assert (await session.execute(text("SELECT count(*) FROM prepared_probe"))).scalar() == 1
+        await _WRITE.execute(session, values | {"id": 2})
+        assert (await session.execute(text("SELECT count(*) FROM prepared_probe"))).scalar() == 2

@@ -130,7 +130,8 @@ async def guarded(
                 await session.flush()
         else:
             yield
-            await session.flush()
+            if session.new or session.dirty or session.deleted:  # a flush of nothing costs too
+                await session.flush()
     except IntegrityError as exc:
         if not _is_exclusion_violation(exc):
             raise

@@ -34,6 +34,7 @@ class Plain(Generic[E]):
         attrs = list(mapper.column_attrs)
         self._manager = mapper.class_manager
         self._keys = tuple(a.key for a in attrs)
+        self._known = frozenset(self._keys)
         self.columns: tuple[ColumnElement[Any], ...] = tuple(
             table.c[a.columns[0].key] for a in attrs
         )
@@ -43,7 +44,16 @@ class Plain(Generic[E]):
 
     def build(self, values: Sequence[Any]) -> E:
         """The entity of ``values`` (the selected columns' values, in order), detached."""
-        obj = cast(E, self._manager.new_instance())
-        instance_dict(obj).update(zip(self._keys, values, strict=True))
+        obj = self.new(dict(zip(self._keys, values, strict=True)))
         make_transient_to_detached(obj)
+        return obj
+
+    def new(self, values: dict[str, Any]) -> E:
+        """A new (transient) entity with ``values`` for its column attributes, filled as the
+        loader fills one rather than through the constructor's attribute events (a caller that
+        writes it itself makes it detached with ``make_transient_to_detached``)."""
+        if not values.keys() <= self._known:
+            raise KeyError(f"not column attributes: {sorted(values.keys() - self._known)}")
+        obj = cast(E, self._manager.new_instance())
+        instance_dict(obj).update(values)
         return obj

@@ -102,6 +102,7 @@ class _CreateContext:
     stored_rows: list[AriDay]  # the default plan's rows that decide the stay (`rows_read_by`)
 
 
+_BOOKING = Plain(Booking)
 _PROPERTY = Plain(Property)
 _GUEST = Plain(Guest)
 _DEFAULT_PLAN = Plain(RatePlan, RatePlan.__table__.alias("default_plan"))
@@ -338,31 +339,33 @@ def _new_booking(
 ) -> Booking:
     """The new row (not yet written); ``now`` is the transaction's timestamp, the
     created_at/updated_at the column defaults would give."""
-    return Booking(
-        id=uuid.uuid4(),
-        agency_id=prop.agency_id,
-        property_id=prop.id,
-        guest_id=guest.id if guest else None,
-        reference=None,  # the column default's, filled in once written
-        status=data.status,
-        source=data.source,
-        channel_booking_id=data.channel_booking_id,
-        check_in=data.check_in,
-        check_out=data.check_out,
-        adults=data.adults,
-        children=data.children,
-        infants=data.infants,
-        pets=data.pets,
-        notes=data.notes,
-        hold_expires_at=datetime.now(UTC) + timedelta(minutes=hold_minutes)
-        if data.status is BookingStatus.HOLD
-        else None,
-        quote=quote,
-        refund_minor=None,
-        refund_currency=None,
-        version=1,
-        created_at=now,
-        updated_at=now,
+    return _BOOKING.new(
+        dict(
+            id=uuid.uuid4(),
+            agency_id=prop.agency_id,
+            property_id=prop.id,
+            guest_id=guest.id if guest else None,
+            reference=None,  # the column default's, filled in once written
+            status=data.status,
+            source=data.source,
+            channel_booking_id=data.channel_booking_id,
+            check_in=data.check_in,
+            check_out=data.check_out,
+            adults=data.adults,
+            children=data.children,
+            infants=data.infants,
+            pets=data.pets,
+            notes=data.notes,
+            hold_expires_at=datetime.now(UTC) + timedelta(minutes=hold_minutes)
+            if data.status is BookingStatus.HOLD
+            else None,
+            quote=quote,
+            refund_minor=None,
+            refund_currency=None,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
     )
 
 
