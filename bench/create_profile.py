@@ -25,6 +25,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy import event
 
@@ -107,10 +108,22 @@ async def run(args: argparse.Namespace, pg: int | None) -> None:
             def record(*a: Any) -> None:
                 sent.append(" ".join(str(a[2]).split()))
 
+            # SQLAlchemy's statements through its event; `pms.prepared`'s go straight to the
+            # driver, so the driver's call is watched too.
+            driver_fetch = asyncpg.Connection.fetch
+
+            async def fetch(conn: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
+                sent.append(" ".join(query.split()))
+                return await driver_fetch(conn, query, *args, **kw)
+
             engine = get_engine().sync_engine
             event.listen(engine, "before_cursor_execute", record)
-            await create()
-            event.remove(engine, "before_cursor_execute", record)
+            asyncpg.Connection.fetch = fetch  # type: ignore[method-assign]
+            try:
+                await create()
+            finally:
+                asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
+                event.remove(engine, "before_cursor_execute", record)
             say(f"statements of one create: {len(sent)}")
             for s in sent:
                 say(f"  {s[:150]}{'…' if len(s) > 150 else ''}")

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, Update, and_, func, select, update
+from sqlalchemy import ColumnElement, Table, Update, and_, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms import db
@@ -22,8 +22,15 @@ _TABLE: Table = Booking.__table__  # type: ignore[assignment]
 _BOOKINGS = _TABLE.c
 
 
+# The status as a literal, not a bind parameter: as a parameter, PostgreSQL's generic plan
+# of the create's first statement could not tell how rare holds are and looked dearer than a
+# plan for the values at hand, so that statement was planned afresh on every create (0.9 ms
+# of the database's CPU each time, measured with pg_stat_statements' track_planning).
+_HOLD = literal_column(f"'{BookingStatus.HOLD.value}'", type_=_BOOKINGS.status.type)
+
+
 def _stale_hold() -> ColumnElement[bool]:
-    return and_(_BOOKINGS.status == BookingStatus.HOLD, _BOOKINGS.hold_expires_at <= func.now())
+    return and_(_BOOKINGS.status == _HOLD, _BOOKINGS.hold_expires_at <= func.now())
 
 
 def stale_holds_update(property_id: Any | None = None) -> Update:
