@@ -13,8 +13,7 @@ runs on the session's own connection, in its transaction:
   asyncpg adapter begins it with the first statement);
 - a database error is raised as SQLAlchemy raises it (``IntegrityError``, ``DBAPIError`` with
   the driver's error as ``orig``), and a lost connection is invalidated as SQLAlchemy would;
-- the session is not flushed first: call it before ORM changes it must see are made, or
-  flush them (`execute` does when the session holds any).
+- ORM changes pending in the session are flushed first, as autoflush would flush them.
 """
 
 from __future__ import annotations
