@@ -303,6 +303,21 @@ async def test_a_user_in_two_agencies_chooses_with_x_agency_id(
     r = await client.get("/api/v1/properties", headers={**h, "X-Agency-Id": other.id})
     assert r.status_code == 200
     assert {p["agency_id"] for p in r.json()["items"]} == {other.id}
+    r = await client.get("/api/v1/properties", headers={**h, "X-Agency-Id": agency.id})
+    assert r.status_code == 200
+    assert {p["agency_id"] for p in r.json()["items"]} == {agency.id}
+    # As a manager in the other agency and staff in the first: each request the role it names.
+    r = await client.post(
+        "/api/v1/properties", json=property_body(), headers={**h, "X-Agency-Id": other.id}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["agency_id"] == other.id
+    r = await client.post(
+        "/api/v1/properties", json=property_body(), headers={**h, "X-Agency-Id": agency.id}
+    )
+    assert r.status_code == 403, r.text
+    r = await client.get("/api/v1/me", headers=h)
+    assert {m["agency_id"] for m in r.json()["memberships"]} == {agency.id, other.id}
     r = await client.get("/api/v1/properties", headers={**h, "X-Agency-Id": str(uuid.uuid4())})
     assert r.status_code == 403
 

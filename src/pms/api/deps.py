@@ -92,6 +92,7 @@ class Caller:
 
     user: auth.Identity
     session_id: uuid.UUID | None
+    memberships: auth.Memberships | None  # read with the token (app sessions)
 
 
 async def caller(request: Request, session: AsyncSession) -> Caller | None:
@@ -109,8 +110,16 @@ async def caller(request: Request, session: AsyncSession) -> Caller | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
-    user, session_id = await auth.authenticate(session, get_settings(), token.strip())
-    state.caller = Caller(user, session_id)
+    # The agency named in X-Agency-Id lets the same round trip read the membership in it; an
+    # invalid header is answered (422) by the dependency that reads it, after the token.
+    try:
+        agency = _agency_id(request.headers.get("x-agency-id"))
+    except Unprocessable:
+        agency = None
+    user, session_id, memberships = await auth.authenticate(
+        session, get_settings(), token.strip(), agency
+    )
+    state.caller = Caller(user, session_id, memberships)
     state.user_id = user.id
     return state.caller  # type: ignore[no-any-return]
 
@@ -142,7 +151,7 @@ async def _actor(
 ) -> Actor:
     """The caller as an actor: the membership and role in the agency it acts in, read from the
     database (never from a token claim); the transaction is scoped to it for RLS."""
-    return await auth.resolve_actor(session, found.user, agency_id)
+    return await auth.resolve_actor(session, found.user, agency_id, found.memberships)
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]
@@ -161,7 +170,9 @@ def permission(perm: Permission) -> object:
         if found is None:
             raise Unauthorized()
         # Checked after the token, as `_actor` does: without a valid token the answer is 401.
-        actor = await auth.resolve_actor(session, found.user, _agency_id(x_agency_id))
+        actor = await auth.resolve_actor(
+            session, found.user, _agency_id(x_agency_id), found.memberships
+        )
         actor.require_agency()
         actor.require(perm)
         return actor

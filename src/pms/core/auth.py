@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import Select, String, bindparam, cast, func, select
+from sqlalchemy import Select, String, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, login_throttle, ratelimit
@@ -223,22 +224,15 @@ async def _user_for_supabase(session: AsyncSession, claims: AccessClaims) -> Use
 
 # The statements of every authenticated request: built once, of plain columns, sent straight
 # to the driver (`pms.prepared`).
-_USERS = User.__table__.c
-_SESSIONS = AuthSession.__table__.c
-_SESSION_USER = Prepared(
-    select(
-        _USERS.id,
-        _USERS.email,
-        _USERS.full_name,
-        _USERS.is_active,
-        _SESSIONS.revoked_at,
-        _SESSIONS.expires_at,
-        func.set_config("app.user_id", bindparam("auth_scope", type_=String), True),
-    )
-    .join(AuthSession.__table__, _SESSIONS.user_id == _USERS.id)
-    .where(
-        _SESSIONS.id == bindparam("auth_session", type_=_SESSIONS.id.type),
-        _USERS.id == bindparam("auth_user", type_=_USERS.id.type),
+_UUID = Membership.__table__.c.user_id.type
+# An app session's caller in one round trip (migration 0020 says why it is a function): the
+# user and the session, the user's memberships (in the agency asked for, or all), and the
+# transaction scoped to the user, and to the agency when exactly one membership matched.
+_CALLER = Prepared(
+    text("SELECT * FROM pms_caller(:auth_user, :auth_session, :auth_agency)").bindparams(
+        bindparam("auth_user", type_=_UUID),
+        bindparam("auth_session", type_=_UUID),
+        bindparam("auth_agency", type_=_UUID),
     )
 )
 
@@ -258,33 +252,55 @@ def _memberships_statement(*, in_agency: bool) -> Select[Any]:
 _MEMBERSHIPS = {named: Prepared(_memberships_statement(in_agency=named)) for named in (False, True)}
 
 
+@dataclass(frozen=True)
+class Memberships:
+    """A user's memberships as (agency, role), read with the token: those in the agency the
+    request named (``agency``), or all of them when it named none."""
+
+    agency: uuid.UUID | None
+    rows: tuple[tuple[uuid.UUID, str], ...]
+
+
 async def authenticate(
-    session: AsyncSession, settings: Settings, token: str
-) -> tuple[Identity, uuid.UUID | None]:
-    """The user behind a bearer token and the app session id (None for Supabase tokens)."""
+    session: AsyncSession,
+    settings: Settings,
+    token: str,
+    requested_agency: uuid.UUID | None = None,
+) -> tuple[Identity, uuid.UUID | None, Memberships | None]:
+    """The user behind a bearer token and the app session id (None for Supabase tokens). For
+    an app session the same round trip reads the user's memberships (in ``requested_agency``,
+    if given) and scopes the transaction (`_CALLER`); `resolve_actor` takes them from there."""
     claims = await verify_access_token(settings, token)
     if claims.supabase:
         user = Identity.of(await _user_for_supabase(session, claims))
-    else:
-        # The RLS user scope is set by the same round trip that checks the session.
-        rows = await _SESSION_USER.execute(
-            session,
-            {
-                "auth_user": claims.user_id,
-                "auth_session": claims.session_id,
-                "auth_scope": str(claims.user_id),
-            },
-        )
-        if not rows:
-            raise Unauthorized("Session has ended; log in again.")
-        user_id, email, full_name, is_active, revoked_at, expires_at, _ = rows[0]
-        if revoked_at is not None or expires_at <= datetime.now(UTC):
-            raise Unauthorized("Session has ended; log in again.")
-        user = Identity(user_id, email, full_name, is_active)
-        session.info[_USER_SCOPE] = user.id
-    if not user.is_active:
+        if not user.is_active:
+            raise Unauthorized("Account disabled.")
+        return user, None, None
+    rows = await _CALLER.execute(
+        session,
+        {
+            "auth_user": claims.user_id,
+            "auth_session": claims.session_id,
+            "auth_agency": requested_agency,
+        },
+    )
+    if not rows:
+        raise Unauthorized("Session has ended; log in again.")
+    email, full_name, is_active, revoked_at, expires_at, agency_ids, roles = rows[0]
+    if revoked_at is not None or expires_at <= datetime.now(UTC):
+        raise Unauthorized("Session has ended; log in again.")
+    if not is_active:
         raise Unauthorized("Account disabled.")
-    return user, claims.session_id
+    session.info[_USER_SCOPE] = claims.user_id
+    user = Identity(claims.user_id, email, full_name, is_active)
+    found = Memberships(
+        requested_agency,
+        tuple(
+            (uuid.UUID(str(agency_id)), role)
+            for agency_id, role in zip(agency_ids, roles, strict=True)
+        ),
+    )
+    return user, claims.session_id, found
 
 
 async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Membership, Agency]]:
@@ -298,26 +314,38 @@ async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[M
 
 
 async def resolve_actor(
-    session: AsyncSession, user: Identity, requested_agency: uuid.UUID | None
+    session: AsyncSession,
+    user: Identity,
+    requested_agency: uuid.UUID | None,
+    known: Memberships | None = None,
 ) -> Actor:
-    if session.info.get(_USER_SCOPE) != user.id:
-        await scope_transaction(session, user_id=user.id, agency_id=None)
-        session.info[_USER_SCOPE] = user.id
-    # One round trip reads the membership(s) and scopes the transaction to the agency. When
-    # several rows come back the request is refused below, so the scope set is never used.
-    mine = await _MEMBERSHIPS[requested_agency is not None].execute(
-        session, {"member_user": user.id, "member_agency": requested_agency}
-    )
+    """The user as an actor in the agency it asked for (or its only one), with the
+    transaction scoped to it. ``known``: the memberships `authenticate` read, which scoped the
+    transaction already when they are of the same agency request."""
+    mine: Sequence[tuple[uuid.UUID, str]]
+    if known is not None and known.agency == requested_agency:
+        mine = known.rows
+    else:
+        if session.info.get(_USER_SCOPE) != user.id:
+            await scope_transaction(session, user_id=user.id, agency_id=None)
+            session.info[_USER_SCOPE] = user.id
+        # One round trip reads the membership(s) and scopes the transaction to the agency.
+        # When several rows come back the request is refused below, so the scope set is never
+        # used.
+        rows = await _MEMBERSHIPS[requested_agency is not None].execute(
+            session, {"member_user": user.id, "member_agency": requested_agency}
+        )
+        mine = [(agency_id, role) for agency_id, role, _ in rows]
     if requested_agency is not None and not mine:
         raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
     if len(mine) > 1:
         raise AgencyRequired(
             "You belong to several agencies; choose one with the X-Agency-Id header.",
-            agencies=[str(agency_id) for agency_id, _, _ in mine],
+            agencies=[str(agency_id) for agency_id, _ in mine],
         )
     if not mine:
         return Actor(user.id, user.email, None, None)
-    agency_id, role, _ = mine[0]
+    agency_id, role = mine[0]
     return Actor(user.id, user.email, agency_id, Role(role))
 
 
