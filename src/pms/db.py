@@ -33,8 +33,12 @@ def async_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+# Built once: ``json.dumps`` with arguments builds an encoder on every call.
+_JSON_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))
+
+
 def _json_dumps(value: Any) -> str:
-    return json.dumps(value, default=str, separators=(",", ":"))
+    return _JSON_ENCODER.encode(value)
 
 
 _SCOPE_SQL = text(
