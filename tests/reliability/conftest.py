@@ -30,6 +30,13 @@ def own_redis() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
+def redis_timeout_seconds() -> float:
+    """Overrides the suite's: a stalled Redis is answered after the production second."""
+    default: float = Settings.model_fields["redis_timeout_seconds"].default
+    return default
+
+
+@pytest.fixture
 def redis_url(own_redis: RedisServer) -> str:
     """Overrides the suite's: this module's app talks to ``own_redis``."""
     client = redis.Redis.from_url(own_redis.url)
