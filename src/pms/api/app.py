@@ -40,7 +40,7 @@ from pms.api.bodylimit import BodyLimitMiddleware
 from pms.api.cors import PublicCorsMiddleware
 from pms.api.middleware import RequestContextMiddleware
 from pms.api.routing import include_grouped
-from pms.db import dispose_engine
+from pms.db import dispose_engine, open_pool
 from pms.logs import configure_logging
 from pms.redis_client import close_redis
 from pms.settings import get_settings
@@ -66,6 +66,7 @@ def _freeze_startup_objects() -> None:
 
 @asynccontextmanager
 async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    await open_pool()
     _freeze_startup_objects()
     yield
     await dispose_engine()
