@@ -23,7 +23,9 @@ the bookings, the future unchanged):
 - booking creation, 50 clients, each its own agency, on free dates inside the ARI window,
   against the reference writing the same rows in one transaction.
 
-No answer is cached anywhere on these paths; every request asks something new. Prints each
+No answer is cached anywhere on these paths; every request asks something new. The lines of
+a comparison run in turn, in ``--rounds`` slices (2 by default: reference, app, app,
+reference), so that a change in the machine's speed meanwhile weighs on both alike. Prints each
 figure, the ratios to the references and the growth from base to history.
 """
 
@@ -38,6 +40,7 @@ import random
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -75,6 +78,18 @@ BOOKING_AGENCIES = 50
 PER_AGENCY = 4  # properties for the app's creates (and as many for the reference's)
 HISTORY_YEARS = 10
 ALL = frozenset({"search", "calendar", "booking"})
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a comparison: what is asked of which server, by how many clients."""
+
+    key: str
+    label: str
+    server: Server
+    make: RequestMaker
+    clients: int
+    expected: int
 
 
 @dataclass
@@ -316,9 +331,21 @@ def calendar_makers(w: World, api: Server, ref: Server, seed: int) -> dict[str, 
 def booking_makers(
     w: World, api: Server, ref: Server, phase: int
 ) -> tuple[RequestMaker, RequestMaker]:
-    """Client c books for agency c: slot k is property k % PER_AGENCY, two nights, back to back
-    after the previous slot's; each phase starts in its own part of the ARI window."""
+    """Client c books for agency c: its k-th request (counted across a line's slices) takes
+    slot k, property k % PER_AGENCY, two nights, back to back after the previous slot's; each
+    phase starts in its own part of the ARI window."""
     first = w.today + timedelta(days=10 + 300 * phase)
+
+    def slots() -> Callable[[int], int]:
+        taken: dict[int, int] = {}
+
+        def next_slot(c: int) -> int:
+            k = taken[c] = taken.get(c, -1) + 1
+            return k
+
+        return next_slot
+
+    app_slot, ref_slot = slots(), slots()
 
     def stay(k: int) -> tuple[date, date]:
         check_in = first + timedelta(days=2 * (k // PER_AGENCY))
@@ -326,8 +353,9 @@ def booking_makers(
             raise RuntimeError("booking slots ran past the ARI window: shorten the run")
         return check_in, check_in + timedelta(days=2)
 
-    def app(c: int, k: int) -> tuple[bytes, bytes]:
+    def app(c: int, _: int) -> tuple[bytes, bytes]:
         a = w.booking[c]
+        k = app_slot(c)
         check_in, check_out = stay(k)
         head = request_head(
             "POST",
@@ -344,8 +372,9 @@ def booking_makers(
         }
         return head, json.dumps(body).encode()
 
-    def reference(c: int, k: int) -> tuple[bytes, bytes]:
+    def reference(c: int, _: int) -> tuple[bytes, bytes]:
         a = w.booking[c]
+        k = ref_slot(c)
         check_in, check_out = stay(k)
         prop, plan = a.ref_properties[k % PER_AGENCY]
         head = request_head("POST", "/booking", ref.port, {"content-type": "application/json"})
@@ -406,29 +435,39 @@ async def run_phase(
 
         return probe
 
-    async def measure(
-        key: str, label: str, server: Server, make: RequestMaker, clients: int, expected: int
-    ) -> None:
-        await settle(owner_url)
-        res = await run_load(
-            label,
-            server.port,
-            make,
-            clients=clients,
-            warmup=args.warmup,
-            seconds=args.seconds,
-            expected=expected,
-            probe=probe_for(server),
-        )
-        results[key] = res
-        say(res.line())
-        say(res.cpu_line())
+    async def measure(*lines: Line) -> None:
+        """The lines side by side: ``--rounds`` slices of each, in turn, the order reversed
+        every other round (A B, B A, ...), so a change in the machine's speed during the
+        comparison (this machine's neighbours come and go) weighs on each line alike rather
+        than on whichever ran second. Each slice starts on a settled database after its own
+        warm-up; a line's figures are its slices' together."""
+        slice_seconds = args.seconds / args.rounds
+        for r in range(args.rounds):
+            for line in lines if r % 2 == 0 else lines[::-1]:
+                await settle(owner_url)
+                res = await run_load(
+                    line.label,
+                    line.server.port,
+                    line.make,
+                    clients=line.clients,
+                    warmup=args.warmup,
+                    seconds=slice_seconds,
+                    expected=line.expected,
+                    probe=probe_for(line.server),
+                )
+                known = results.get(line.key)
+                results[line.key] = res if known is None else known.merged(res)
+        for line in lines:
+            say(results[line.key].line())
+            say(results[line.key].cpu_line())
 
     for clients in (1, 10) if "search" in args.only else ():
         app, reference = search_makers(w, api, ref, args.seed + 10 * phase + clients)
         say(f"\nsearch, {clients} client(s), a new stay and party each request")
-        await measure(f"ref search {clients}", "ref search", ref, reference, clients, 200)
-        await measure(f"search {clients}", "GET search", api, app, clients, 200)
+        await measure(
+            Line(f"ref search {clients}", "ref search", ref, reference, clients, 200),
+            Line(f"search {clients}", "GET search", api, app, clients, 200),
+        )
 
     if "calendar" in args.only:
         makers = calendar_makers(w, api, ref, args.seed + phase)
@@ -436,16 +475,20 @@ async def run_phase(
             f"\ncalendar, 10 clients, {len(w.calendar_ids)} properties x {CAL_DAYS} days, "
             "a new window each request"
         )
-        await measure("ref ranges", "ref ranges", ref, makers["ref"], 10, 200)
-        await measure("ranges", "GET cal/ranges", api, makers["ranges"], 10, 200)
-        await measure("days", "GET calendar/day", api, makers["days"], 10, 200)
+        await measure(
+            Line("ref ranges", "ref ranges", ref, makers["ref"], 10, 200),
+            Line("ranges", "GET cal/ranges", api, makers["ranges"], 10, 200),
+            Line("days", "GET calendar/day", api, makers["days"], 10, 200),
+        )
 
     if "booking" not in args.only:
         return results
     app, reference = booking_makers(w, api, ref, phase)
     say(f"\nbooking creation, {len(w.booking)} clients, one agency each, free dates")
-    await measure("ref booking", "ref booking", ref, reference, len(w.booking), 201)
-    await measure("booking", "POST /bookings", api, app, len(w.booking), 201)
+    await measure(
+        Line("ref booking", "ref booking", ref, reference, len(w.booking), 201),
+        Line("booking", "POST /bookings", api, app, len(w.booking), 201),
+    )
     return results
 
 
@@ -601,6 +644,13 @@ def main() -> int:
     p.add_argument("--agencies", type=int, default=BOOKING_AGENCIES)
     p.add_argument("--seconds", type=float, default=10.0, help="measured time per line")
     p.add_argument("--warmup", type=float, default=2.0, help="uncounted time per line")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="slices per line, the lines of a comparison in turn (A B B A ...); "
+        "--seconds is split among them",
+    )
     p.add_argument("--seed", type=int, default=4)
     p.add_argument(
         "--only",

@@ -349,6 +349,21 @@ class LoadResult:
     def unexpected(self) -> int:
         return self.errors + sum(n for s, n in self.statuses.items() if s != self.expected)
 
+    def merged(self, other: LoadResult) -> LoadResult:
+        """This line's figures and another slice's of the same line, as one measurement."""
+        cpu = dict(self.cpu)
+        for who, sec in other.cpu.items():
+            cpu[who] = cpu.get(who, 0.0) + sec
+        return LoadResult(
+            self.name,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            self.statuses + other.statuses,
+            self.errors + other.errors,
+            self.expected,
+            cpu,
+        )
+
     def cpu_line(self) -> str:
         if not self.cpu or not self.count:
             return ""

@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     # Connections a process keeps open, and how many more it may open for a burst. SQLAlchemy
     # closes a burst connection as soon as it is returned, so a process that serves more
     # requests at once than it keeps would open and close a connection per request (with its
-    # prepared statements lost each time): keep enough for the usual concurrency. Connections
-    # are opened only when needed, so an idle worker holds few.
+    # prepared statements lost each time): keep enough for the usual concurrency. An API
+    # process opens the kept ones as it starts (`pms.db.open_pool`); the other processes open
+    # connections only when needed, so an idle worker holds few.
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
 
