@@ -1,5 +1,5 @@
-"""The caller of a request in one round trip: the user behind an app session and the user's
-memberships (in the agency the request names, if it names one), with the transaction scoped
+"""The caller of a request in one round trip: the user behind an app session (or any user, with
+no session given) and the user's memberships (in the agency the request names, if it names one), with the transaction scoped
 to them for row-level security.
 
 Revision ID: 0020
@@ -50,11 +50,13 @@ BEGIN
     IF cardinality(found_agencies) = 1 THEN
         PERFORM set_config('app.agency_id', found_agencies[1]::text, true);
     END IF;
+    -- Without an app session (a Supabase token, or an actor resolved outside a request):
+    -- the user's row with no session columns.
     RETURN QUERY
         SELECT u.email::text, u.full_name::text, u.is_active, s.revoked_at, s.expires_at,
                found_agencies, found_roles
-          FROM users u JOIN auth_sessions s ON s.user_id = u.id
-         WHERE u.id = p_user AND s.id = p_session;
+          FROM users u LEFT JOIN auth_sessions s ON s.user_id = u.id AND s.id = p_session
+         WHERE u.id = p_user AND (p_session IS NULL OR s.id IS NOT NULL);
 END
 $$
 """

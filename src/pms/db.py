@@ -24,7 +24,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util.concurrency import greenlet_spawn
 
+from pms.logs import get_logger
 from pms.settings import Settings, get_settings
+
+_log = get_logger("pms.db")
 
 
 def async_url(url: str) -> str:
@@ -164,6 +167,10 @@ async def open_pool() -> None:
         *(engine.connect() for _ in range(engine.pool.size())),  # type: ignore[attr-defined]
         return_exceptions=True,
     )
+    failed = [type(error).__name__ for error in opened if isinstance(error, BaseException)]
+    if failed:
+        # The error's type only: a driver's message may quote the connection string.
+        _log.warning("pool_not_opened", failed=len(failed), of=len(opened), error=failed[0])
     for connection in opened:
         if isinstance(connection, AsyncConnection):
             await connection.close()

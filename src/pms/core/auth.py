@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import Select, String, bindparam, cast, func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms.core import audit, login_throttle, ratelimit
@@ -34,7 +33,6 @@ from pms.prepared import Prepared
 from pms.settings import Settings
 
 _LOGIN_WINDOW = 15 * 60
-_USER_SCOPE = "pms.user_scope"  # session.info key: the user the RLS scope was set for
 
 
 @dataclass(frozen=True)
@@ -225,9 +223,9 @@ async def _user_for_supabase(session: AsyncSession, claims: AccessClaims) -> Use
 # The statements of every authenticated request: built once, of plain columns, sent straight
 # to the driver (`pms.prepared`).
 _UUID = Membership.__table__.c.user_id.type
-# An app session's caller in one round trip (migration 0020 says why it is a function): the
-# user and the session, the user's memberships (in the agency asked for, or all), and the
-# transaction scoped to the user, and to the agency when exactly one membership matched.
+# A caller in one round trip (migration 0020 says why it is a function): the user and its app
+# session (none given: the user alone), the user's memberships (in the agency asked for, or
+# all), and the transaction scoped to the user, and to the agency when exactly one matched.
 _CALLER = Prepared(
     text("SELECT * FROM pms_caller(:auth_user, :auth_session, :auth_agency)").bindparams(
         bindparam("auth_user", type_=_UUID),
@@ -235,21 +233,6 @@ _CALLER = Prepared(
         bindparam("auth_agency", type_=_UUID),
     )
 )
-
-
-def _memberships_statement(*, in_agency: bool) -> Select[Any]:
-    # The table's columns, not the mapped attributes: a statement of those needs none of the
-    # ORM's per-execution set-up (it loads no entity).
-    m = Membership.__table__.c
-    stmt = select(
-        m.agency_id, m.role, func.set_config("app.agency_id", cast(m.agency_id, String), True)
-    ).where(m.user_id == bindparam("member_user", type_=m.user_id.type))
-    if in_agency:
-        stmt = stmt.where(m.agency_id == bindparam("member_agency", type_=m.agency_id.type))
-    return stmt.limit(50)
-
-
-_MEMBERSHIPS = {named: Prepared(_memberships_statement(in_agency=named)) for named in (False, True)}
 
 
 @dataclass(frozen=True)
@@ -276,14 +259,7 @@ async def authenticate(
         if not user.is_active:
             raise Unauthorized("Account disabled.")
         return user, None, None
-    rows = await _CALLER.execute(
-        session,
-        {
-            "auth_user": claims.user_id,
-            "auth_session": claims.session_id,
-            "auth_agency": requested_agency,
-        },
-    )
+    rows = await _caller_rows(session, claims.user_id, claims.session_id, requested_agency)
     if not rows:
         raise Unauthorized("Session has ended; log in again.")
     email, full_name, is_active, revoked_at, expires_at, agency_ids, roles = rows[0]
@@ -291,16 +267,32 @@ async def authenticate(
         raise Unauthorized("Session has ended; log in again.")
     if not is_active:
         raise Unauthorized("Account disabled.")
-    session.info[_USER_SCOPE] = claims.user_id
     user = Identity(claims.user_id, email, full_name, is_active)
-    found = Memberships(
+    return user, claims.session_id, _memberships_of(requested_agency, agency_ids, roles)
+
+
+async def _caller_rows(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    requested_agency: uuid.UUID | None,
+) -> list[tuple[Any, ...]]:
+    return await _CALLER.execute(
+        session,
+        {"auth_user": user_id, "auth_session": session_id, "auth_agency": requested_agency},
+    )
+
+
+def _memberships_of(
+    requested_agency: uuid.UUID | None, agency_ids: list[Any], roles: list[str]
+) -> Memberships:
+    return Memberships(
         requested_agency,
         tuple(
             (uuid.UUID(str(agency_id)), role)
             for agency_id, role in zip(agency_ids, roles, strict=True)
         ),
     )
-    return user, claims.session_id, found
 
 
 async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Membership, Agency]]:
@@ -320,22 +312,14 @@ async def resolve_actor(
     known: Memberships | None = None,
 ) -> Actor:
     """The user as an actor in the agency it asked for (or its only one), with the
-    transaction scoped to it. ``known``: the memberships `authenticate` read, which scoped the
-    transaction already when they are of the same agency request."""
-    mine: Sequence[tuple[uuid.UUID, str]]
-    if known is not None and known.agency == requested_agency:
-        mine = known.rows
-    else:
-        if session.info.get(_USER_SCOPE) != user.id:
-            await scope_transaction(session, user_id=user.id, agency_id=None)
-            session.info[_USER_SCOPE] = user.id
-        # One round trip reads the membership(s) and scopes the transaction to the agency.
-        # When several rows come back the request is refused below, so the scope set is never
-        # used.
-        rows = await _MEMBERSHIPS[requested_agency is not None].execute(
-            session, {"member_user": user.id, "member_agency": requested_agency}
-        )
-        mine = [(agency_id, role) for agency_id, role, _ in rows]
+    transaction scoped to it (`_CALLER`). ``known``: the memberships `authenticate` read for
+    the same agency request, which scoped the transaction already."""
+    if known is None or known.agency != requested_agency:
+        rows = await _caller_rows(session, user.id, None, requested_agency)
+        if not rows:
+            raise Unauthorized("Account not found.")
+        known = _memberships_of(requested_agency, *rows[0][-2:])
+    mine = known.rows
     if requested_agency is not None and not mine:
         raise Forbidden("You are not a member of the agency named in X-Agency-Id.")
     if len(mine) > 1:
