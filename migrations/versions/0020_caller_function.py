@@ -1,6 +1,6 @@
 """The caller of a request in one round trip: the user behind an app session (or any user, with
-no session given) and the user's memberships (in the agency the request names, if it names one), with the transaction scoped
-to them for row-level security.
+no session given) and the user's memberships (in the agency the request names, if it names
+one), with the transaction scoped to them for row-level security.
 
 Revision ID: 0020
 Revises: 0019
