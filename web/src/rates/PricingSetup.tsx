@@ -114,11 +114,18 @@ export function FeesAndTaxes({ property, canWrite }: { property: Property; canWr
 /** Which tax class, visitor tax, fees and cancellation policy apply to this property. */
 function PropertyPricingCard({ property, canWrite }: { property: Property; canWrite: boolean }) {
   const pricing = usePricing(property.id);
+  // The form starts afresh from what the server holds after each save, so "Saved." is kept here.
+  const [saved, setSaved] = useState(false);
   if (!pricing.data) return null;
-  return <PropertyPricingForm key={JSON.stringify(pricing.data)} property={property} canWrite={canWrite} current={pricing.data} />;
+  return (
+    <PropertyPricingForm key={JSON.stringify(pricing.data)} property={property} canWrite={canWrite} current={pricing.data}
+      saved={saved} onSaved={setSaved} />
+  );
 }
 
-function PropertyPricingForm({ property, canWrite, current }: { property: Property; canWrite: boolean; current: { accommodation_tax_class_id?: string | null; visitor_tax_location_id?: string | null; fee_ids: string[]; cancellation_policy_id?: string | null } }) {
+type PropertyPricing = { accommodation_tax_class_id?: string | null; visitor_tax_location_id?: string | null; fee_ids: string[]; cancellation_policy_id?: string | null };
+
+function PropertyPricingForm({ property, canWrite, current, saved, onSaved }: { property: Property; canWrite: boolean; current: PropertyPricing; saved: boolean; onSaved: (saved: boolean) => void }) {
   const t = useTranslations("pricing");
   const tc = useTranslations("common");
   const taxes = useTaxClasses();
@@ -126,13 +133,18 @@ function PropertyPricingForm({ property, canWrite, current }: { property: Proper
   const visitor = useVisitorTaxes();
   const policies = usePolicies();
   const invalidate = useInvalidatePricing();
-  const [form, setForm] = useState({
+  const [form, setFormState] = useState({
     accommodation_tax_class_id: current.accommodation_tax_class_id ?? null,
     visitor_tax_location_id: current.visitor_tax_location_id ?? null,
     fee_ids: current.fee_ids,
     cancellation_policy_id: current.cancellation_policy_id ?? null,
   });
-  const save = useMutation({ mutationFn: () => pricingApi.setPropertyPricing(property.id, form), onSuccess: invalidate });
+  const setForm = (next: typeof form) => { onSaved(false); setFormState(next); };
+  const save = useMutation({
+    mutationFn: () => pricingApi.setPropertyPricing(property.id, form),
+    onMutate: () => onSaved(false),
+    onSuccess: () => { onSaved(true); invalidate(); },
+  });
   return (
     <Card withBorder data-testid="property-pricing">
       <Title order={2} size="h5" mb="xs">{t("appliesHere")}</Title>
@@ -156,7 +168,7 @@ function PropertyPricingForm({ property, canWrite, current }: { property: Proper
           {canWrite && (
             <Group>
               <Button type="submit" loading={save.isPending} data-testid="save-property-pricing">{tc("save")}</Button>
-              {save.isSuccess && <Text size="sm" role="status">{tc("saved")}</Text>}
+              {saved && <Text size="sm" role="status">{tc("saved")}</Text>}
             </Group>
           )}
         </Stack>
