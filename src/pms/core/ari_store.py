@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     ScalarSelect,
     Select,
-    String,
     Text,
     Uuid,
     bindparam,
@@ -51,7 +51,6 @@ from pms.models.outbox import OutboxEvent
 from pms.models.property import Property
 from pms.models.rates import AriDay as AriRow
 from pms.models.rates import RateDayOverride, RatePlan, RateSeason
-from pms.prepared import Prepared
 from pms.schemas import rates as s
 
 HORIZON_MONTHS = 24
@@ -531,85 +530,16 @@ async def recompute_property(
         await recompute(session, plan, start, end, locked=True)
 
 
-# A stay or block that the inventory guard has just admitted takes nights that no other stay
-# occupied, and changes no rule. By the compile rule (available = not occupied and not
-# closed) the only change to the stored rows is that its open nights close, so no rule needs
-# reading and no row recompiling. The property's plans are locked first, in a statement of
-# their own or in the one that writes the stay (`plans_locked`; either way in id order, after
-# the stay is written, as `recompute_property` locks them), so a recomputation of the same plan
-# running meanwhile has committed before the next statement takes its snapshot, and one
-# starting later waits and then sees this stay. That next statement closes the nights and
-# announces each plan's changed span with ari.changed, exactly what `recompute_property` would
-# write.
-_LOCK_PLANS = text("SELECT id FROM rate_plans WHERE property_id = :property ORDER BY id FOR UPDATE")
-
-
-def plans_locked(property_id: Any) -> ScalarSelect[Any]:
-    """A column for the statement that writes a stay: locks the property's plans in id order
-    (as ``_LOCK_PLANS`` does) and counts them, so ``nights_taken(..., locked=True)`` need not
-    lock them in a round trip of its own. PostgreSQL evaluates it after the statement's
-    data-modifying CTEs have written the stay."""
-    plans = RatePlan.__table__.c  # plain columns: the statement stays a Core one
-    locked = (
-        select(plans.id)
-        .where(plans.property_id == property_id)
-        .order_by(plans.id)
-        .with_for_update()
-        .cte("locked_plans")
-        .prefix_with("MATERIALIZED")
-    )
-    return select(func.count()).select_from(locked).scalar_subquery()
-
-
-_NIGHTS_TAKEN = Prepared(
-    text(
-        """
-    WITH plans AS (
-      SELECT id, agency_id FROM rate_plans WHERE property_id = :property
-    ), taken AS (
-      UPDATE ari_days SET available = false
-       WHERE rate_plan_id IN (SELECT id FROM plans)
-         AND day >= :start AND day < :end AND available
-      RETURNING rate_plan_id, day
-    )
-    INSERT INTO outbox_events (agency_id, event_type, aggregate_type, aggregate_id, payload,
-                               request_id)
-    SELECT p.agency_id, 'ari.changed', 'rate_plan', CAST(p.id AS text),
-           jsonb_build_object(
-             'property_id', CAST(:property AS text), 'rate_plan_id', CAST(p.id AS text),
-             'start', to_char(min(t.day), 'YYYY-MM-DD'),
-             'end', to_char(max(t.day) + 1, 'YYYY-MM-DD')),
-           :request_id
-      FROM taken t JOIN plans p ON p.id = t.rate_plan_id
-     GROUP BY p.id, p.agency_id
-     ORDER BY p.id
-    """
-    ).bindparams(
-        bindparam("property", type_=PG_UUID(as_uuid=True)),
-        bindparam("start", type_=Date),
-        bindparam("end", type_=Date),
-        bindparam("request_id", type_=String),
-    )
-)
-
-
-async def nights_taken(
-    session: AsyncSession, property_id: uuid.UUID, start: date, end: date, *, locked: bool = False
-) -> None:
-    """Nights `[start, end)` of a property were just taken by a stay or block the inventory
-    guard admitted (so none of them was occupied): close them in every plan's rows.
-    ``locked``: the statement that wrote the stay has locked the plans (`plans_locked`)."""
-    if not locked:
-        await session.execute(_LOCK_PLANS, {"property": property_id})
-    await _NIGHTS_TAKEN.execute(
-        session,
-        {
-            "property": property_id,
-            "start": start,
-            "end": end,
-            "request_id": outbox.current_request_id(),
-        },
-    )
+def nights_taken(property_id: Any, start: Any, end: Any, request_id: Any) -> ColumnElement[int]:
+    """A column for the statement that writes a stay the inventory guard admitted: its nights
+    `[start, end)` close in every plan's ARI rows, each plan's changed span announced with
+    ari.changed, after the property's plans are locked in id order (the function
+    ``pms_nights_taken``, migration 0021, which says why it is a function). By the compile rule
+    (available = not occupied and not closed) that is exactly what ``recompute_property``
+    would write, without reading a rule or recompiling a row. PostgreSQL evaluates the column
+    after the statement's data-modifying CTEs have written the stay; its value is the number of
+    plans locked."""
+    return func.pms_nights_taken(property_id, start, end, request_id, type_=Integer)
 
 
 async def availability_changed(

@@ -230,11 +230,11 @@ _BOOKING_COLUMNS = (
 )
 
 
-def _create_statement(events: int, *, lock_plans: bool) -> Select[Any]:
+def _create_statement(events: int, *, takes_nights: bool) -> Select[Any]:
     """The statement for a booking with ``events`` outbox events (the first names the
     reference); parameters ``b_<column>``, ``e<i>_<column>`` and ``a_<column>``. With
-    ``lock_plans`` it also locks the property's rate plans (``ari_store.plans_locked``), which
-    a booking that takes nights does before closing them: a round trip less."""
+    ``takes_nights`` it also closes the stay's nights in the property's ARI rows
+    (``ari_store.nights_taken``; parameter ``n_request_id``)."""
     bookings_t: Table = Booking.__table__  # type: ignore[assignment]
     events_t: Table = OutboxEvent.__table__  # type: ignore[assignment]
     audit_t: Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -270,18 +270,26 @@ def _create_statement(events: int, *, lock_plans: bool) -> Select[Any]:
         .cte("new_entry")
     )
     written = select(new_booking.c.id, new_booking.c.reference).add_cte(new_events, new_entry)
-    if lock_plans:
-        locked = ari_store.plans_locked(bindparam("b_property_id", type_=Property.id.type))
-        written = written.add_columns(locked.label("locked_plans"))
+    if takes_nights:
+        stay = {c: bindparam(f"b_{c}", type_=bookings_t.c[c].type) for c in _NIGHTS}
+        taken = ari_store.nights_taken(
+            stay["property_id"],
+            stay["check_in"],
+            stay["check_out"],
+            bindparam("n_request_id", type_=events_t.c.request_id.type),
+        )
+        written = written.add_columns(taken.label("plans_locked"))
     return written
 
 
+_NIGHTS = ("property_id", "check_in", "check_out")
+
 # Built once: with booking.created only (a stay that takes no nights), with
-# availability.changed too, and with that and the plans' lock (a stay that takes nights of a
+# availability.changed too, and with that and the nights' update (a stay that takes nights of a
 # property with rate plans).
 _CREATE = {
-    (events, lock): Prepared(_create_statement(events, lock_plans=lock))
-    for events, lock in ((1, False), (2, False), (2, True))
+    (events, nights): Prepared(_create_statement(events, takes_nights=nights))
+    for events, nights in ((1, False), (2, False), (2, True))
 }
 
 
@@ -289,8 +297,8 @@ def _create_params(
     actor: Actor, booking: Booking, *, has_rate_plans: bool
 ) -> tuple[Prepared, dict[str, Any]]:
     """The statement and parameters that write ``booking``, its events (booking.created, and
-    availability.changed if it takes nights) and its audit row, and lock the property's rate
-    plans if it takes nights of any (see `_written`); the events carry the current request
+    availability.changed if it takes nights) and its audit row, and close its nights in the
+    property's ARI rows if it takes nights of any plan; the events carry the current request
     id."""
     params = {f"b_{c}": getattr(booking, c) for c in _BOOKING_COLUMNS}
     events = [
@@ -312,7 +320,10 @@ def _create_params(
         params |= {f"e{i}_{c}": values[c] for c in outbox.EVENT_COLUMNS}
     entry = audit.created_entry(actor, "booking", booking)
     params |= {f"a_{c}": entry[c] for c in audit.ENTRY_COLUMNS}
-    return _CREATE[len(events), len(events) == 2 and has_rate_plans], params
+    takes_nights = len(events) == 2 and has_rate_plans
+    if takes_nights:
+        params["n_request_id"] = outbox.current_request_id()
+    return _CREATE[len(events), takes_nights], params
 
 
 def _check_creatable(data: BookingCreate) -> None:
@@ -373,20 +384,12 @@ def _duplicate_channel_booking(exc: IntegrityError) -> bool:
     return "uq_bookings_channel" in str(exc.orig)
 
 
-async def _written(
-    session: AsyncSession, booking: Booking, reference: str, has_rate_plans: bool
-) -> None:
-    """What follows the INSERT of a booking: the object joins the session as if loaded (so
-    later changes to it, e.g. a hold's token, are flushed as UPDATEs), its nights' ARI rows
-    are brought up to date (availability.changed is already written; the INSERT's statement
-    locked the plans)."""
+def _written(session: AsyncSession, booking: Booking, reference: str) -> None:
+    """What follows the INSERT of a booking: the object joins the session as if loaded, so
+    later changes to it (e.g. a hold's token) are flushed as UPDATEs."""
     booking.reference = reference
     make_transient_to_detached(booking)
     session.add(booking)
-    if occupies(booking.status) and has_rate_plans:
-        await ari_store.nights_taken(
-            session, booking.property_id, booking.check_in, booking.check_out, locked=True
-        )
 
 
 async def create(
@@ -436,5 +439,5 @@ async def create(
                 conflict_type="duplicate_channel_booking",
             ) from None
         raise
-    await _written(session, booking, reference, ctx.has_rate_plans)
+    _written(session, booking, reference)
     return booking, guest
