@@ -226,27 +226,41 @@ def run_relay(env: dict[str, str], log_dir: Path) -> Iterator[Worker]:
 
 @contextmanager
 def run_api(env: dict[str, str], log_dir: Path) -> Iterator[str]:
-    """``pms api`` as its own process (its own caches), once it answers; yields its base URL."""
-    port = free_port()
-    log_path = log_dir / f"api-{port}.log"
-    proc = spawn(
-        [sys.executable, "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(port)],
-        log_path=log_path,
-        env={**os.environ, **env},
-        cwd=REPO,
-    )
-    url = f"http://127.0.0.1:{port}"
+    """``pms api`` as its own process (its own caches), once it answers; yields its base URL.
 
-    def answers() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError(f"api exited: {log_path.read_text()[-2000:]}")
+    ``free_port`` hands out a port of the ephemeral range, which any outgoing connection made
+    before the API binds it may take as its local port: the API then exits at once with
+    "address already in use", and is started again on another port."""
+    for attempt in range(3):
+        port = free_port()
+        log_path = log_dir / f"api-{port}.log"
+        proc = spawn(
+            [sys.executable, "-m", "pms", "api", "--host", "127.0.0.1", "--port", str(port)],
+            log_path=log_path,
+            env={**os.environ, **env},
+            cwd=REPO,
+        )
+        url = f"http://127.0.0.1:{port}"
+
+        def answers(proc: subprocess.Popen[bytes] = proc, url: str = url) -> bool:
+            if proc.poll() is not None:
+                return True
+            try:
+                return httpx.get(f"{url}/health/live", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
         try:
-            return httpx.get(f"{url}/health/live", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
+            wait_for(answers, timeout=60, what="the API to answer")
+        except BaseException:
+            stop(proc, signal.SIGTERM, timeout=20)
+            raise
+        if proc.poll() is None:
+            break
+        log = log_path.read_text()
+        if "address already in use" not in log or attempt == 2:
+            raise RuntimeError(f"api exited: {log[-2000:]}")
     try:
-        wait_for(answers, timeout=60, what="the API to answer")
         yield url
     finally:
         stop(proc, signal.SIGTERM, timeout=20)
