@@ -86,10 +86,13 @@ async def test_the_from_price_is_the_cheapest_open_night_of_the_default_plan_in_
     # "Today" is UTC's, whatever the server's time zone: in a zone whose date is not UTC's
     # (12 hours behind before noon UTC, 14 ahead after), the year still starts at UTC's date.
     now = datetime.now(UTC)
-    zone, cheap = ("Etc/GMT+12", 364) if now.hour < 12 else ("Etc/GMT-14", 0)
+    # Behind, the year's last day counts; ahead, the day after it does not. (Ahead, not the
+    # year's first day: from 23:00 UTC that day is already past in the property's own zone,
+    # Europe/Berlin, so its plan has no row for it.)
+    zone, cheap, expected = ("Etc/GMT+12", 364, 150) if now.hour < 12 else ("Etc/GMT-14", 365, 200)
     r = await client.put(
         f"/api/v1/rate-plans/{other_plan}/days",
-        json={"ranges": [price(cheap, 150)]},  # the year's last day, or its first
+        json={"ranges": [price(cheap, 150)]},
         headers=h,
     )
     assert r.status_code == 200, r.text
@@ -99,7 +102,7 @@ async def test_the_from_price_is_the_cheapest_open_night_of_the_default_plan_in_
     try:
         assert datetime.now().date() != now.date()  # noqa: DTZ005 - the local date, on purpose
         async with db.transaction(uuid.UUID(agency_id)) as session:
-            assert await search.from_prices(session, [o]) == {o: 150}
+            assert await search.from_prices(session, [o]) == {o: expected}
     finally:
         monkeypatch.undo()
         time.tzset()
