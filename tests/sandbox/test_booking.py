@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Generator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -53,7 +54,9 @@ HOTEL, ROOM, RATE = "9000001", "900000101", "55500001"
 
 
 def soon(days: int) -> date:
-    return datetime.now(UTC).date() + timedelta(days=days)
+    # Booking.com reckons dates in CET, as the simulator does: from 23:00 UTC its today is
+    # UTC's tomorrow.
+    return datetime.now(ZoneInfo("Europe/Berlin")).date() + timedelta(days=days)
 
 
 def avail_rq(*messages: str, hotel: str = HOTEL) -> str:
