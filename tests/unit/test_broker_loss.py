@@ -13,6 +13,7 @@ import pytest
 from celery.worker.consumer import Consumer as CeleryConsumer
 from kombu.common import ignore_errors
 
+from pms.settings import reset_settings_cache
 from pms.tasks.broker_loss import Consumer
 
 
@@ -102,7 +103,14 @@ def test_a_connection_without_a_channel_yet_is_left_alone(
     assert consumer.connection is None
 
 
-def test_the_celery_app_runs_this_consumer() -> None:
+def test_the_celery_app_runs_this_consumer(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app reads its broker from the settings when first imported, and later tests in this
+    # process send tasks through it: the import must see the suite's Redis, not the default
+    # port (make run's Redis, or nothing), which once failed the scheduler test that way.
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    reset_settings_cache()
     from pms.tasks.app import celery_app
+
+    reset_settings_cache()
 
     assert celery_app.conf.worker_consumer == "pms.tasks.broker_loss:Consumer"
