@@ -142,6 +142,17 @@ def worker(settings: Settings, tmp_path: Path) -> Iterator[Worker]:
         yield w
 
 
+@pytest.fixture
+def celery_app(worker: Worker, settings: Settings) -> Any:
+    """The app that sends tasks to ``worker``. Imported during set-up, once the settings name
+    this test's Redis: the app reads its broker when first imported (and the import, ~60 ms,
+    inside a test body would block its event loop)."""
+    from pms.tasks.app import celery_app
+
+    assert celery_app.conf.broker_url == settings.require_redis_url()
+    return celery_app
+
+
 def _process_env() -> dict[str, str]:
     return {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "DATA_DIR")}
 

@@ -18,7 +18,7 @@ from pms.core import holds
 from pms.core.booking_status import BookingStatus
 from pms.models.booking import Booking
 from tests.factories import Agency, full_agency
-from tests.services import Worker, eventually
+from tests.services import eventually
 
 START, END = "2034-06-10", "2034-06-13"
 
@@ -350,16 +350,6 @@ async def test_a_booking_moved_onto_a_stale_holds_nights_is_accepted(
     assert await status(client, a, stale) == "expired"
     types = [e["type"] for e in await events_of(admin, stale)]
     assert types == ["booking.created", "booking.status_changed"]
-
-
-@pytest.fixture
-def celery_app(worker: Worker) -> Any:
-    """Imported in a fixture (once the test's settings are in place), not in the test's body:
-    the import takes ~60 ms, more while the worker is starting beside it, which the event-loop
-    check (tests/conftest.py) reported as a blocked loop."""
-    from pms.tasks.app import celery_app
-
-    return celery_app
 
 
 async def test_the_scheduled_task_runs_the_job_in_the_worker(

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from pms.channel.ical import sync
 from pms.settings import Settings
@@ -68,16 +67,6 @@ async def test_a_feed_without_success_for_three_intervals_raises_a_stale_alert(
     assert await sync.check_stale(settings, now=start + timedelta(minutes=31)) == 1
     alerts = await open_alerts(client, h)
     assert any(a["kind"] == "ical_stale" and a["feed_id"] == other["id"] for a in alerts)
-
-
-@pytest.fixture
-def celery_app(worker: Worker, settings: Settings) -> Any:
-    """Imported during set-up, once the settings name this test's Redis (the app reads its
-    broker at import; the import inside a test body would also block its event loop)."""
-    from pms.tasks.app import celery_app
-
-    assert celery_app.conf.broker_url == settings.require_redis_url()
-    return celery_app
 
 
 async def test_the_worker_syncs_due_feeds_and_survives_broken_ones(
