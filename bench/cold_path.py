@@ -6,8 +6,8 @@ years of history: search, the calendar's range form, booking creation.
 
 Starts embedded PostgreSQL and Redis (unless DATABASE_URL/REDIS_URL are set), a fresh migrated
 database, the app (``pms api``) and ``bench.reference_app`` (the same uvicorn arguments), each
-with ``--workers`` uvicorn worker processes (1 by default; production runs one per core, so
-``--workers 2`` on two cores serves both the way production does). Loads 1,000 listed
+with ``--workers`` uvicorn worker processes: one per core by default, as production runs the
+API (``--workers 1`` measures a single process; ``--profile`` implies it). Loads 1,000 listed
 properties with 100,000 bookings by COPY (``bench.bookings.load``), a default rate plan each
 through the API (24 months of ARI rows), and 50 more agencies, each with a member, a guest and
 8 properties with a default plan (4 for the app's creates, 4 for the reference's). Then, for
@@ -677,12 +677,14 @@ def main() -> int:
     p.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="uvicorn worker processes of the app and of the reference alike (production: "
-        "one per core)",
+        default=None,
+        help="uvicorn worker processes of the app and of the reference alike (default: one per "
+        "core, as production runs the API; 1 with --profile)",
     )
     p.add_argument("--profile", action="store_true", help="run the API under cProfile")
     args = p.parse_args()
+    if args.workers is None:
+        args.workers = 1 if args.profile else os.cpu_count() or 1
     if args.profile and args.workers != 1:
         p.error("--profile profiles one process: use it with --workers 1")
     prof = BENCH_DATA / "cold_path.prof"

@@ -33,6 +33,7 @@ import asyncpg
 from fastapi import FastAPI, Query, Request, Response, status
 from sqlalchemy.engine import make_url
 
+from pms.cli import api_server_options
 from pms.logs import configure_logging
 from pms.settings import get_settings
 
@@ -234,16 +235,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1, help="as `pms api --workers`")
     args = parser.parse_args()
-    # The same arguments as ``pms api`` (src/pms/cli.py).
+    # Served as ``pms api`` serves the app: the same uvicorn options (`pms.cli`).
     uvicorn.run(
         "bench.reference_app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
+        **api_server_options(get_settings()),
     )
 
 

@@ -126,6 +126,9 @@ def api_server_options(s: Settings) -> dict[str, Any]:
     trusted = s.forwarded_allow_ips.strip()
     return {
         "log_config": None,
+        # `RequestContextMiddleware` writes the access line (with the request id and route);
+        # uvicorn's own, disabled in `pms.logs`, would still be formatted for every request.
+        "access_log": False,
         "server_header": False,
         "proxy_headers": bool(trusted),
         # Given explicitly: uvicorn would otherwise trust 127.0.0.1 by default.
