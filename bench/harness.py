@@ -141,14 +141,17 @@ def server_env(svc: Services) -> dict[str, str]:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, user + system CPU seconds) of a live process."""
+def _stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent pid, user + system CPU seconds, those of its children that have exited and been
+    waited for) of a live process."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = raw[raw.rindex(")") + 2 :].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+    own = (int(fields[11]) + int(fields[12])) / _TICK
+    reaped = (int(fields[13]) + int(fields[14])) / _TICK
+    return int(fields[1]), own, reaped
 
 
 def process_cpu(pid: int) -> float:
@@ -157,13 +160,17 @@ def process_cpu(pid: int) -> float:
 
 
 def tree_cpu(root: int) -> float:
-    """CPU seconds of ``root`` and its live children (a postmaster and its backends)."""
-    total = process_cpu(root)
+    """CPU seconds of ``root`` and its children (a postmaster and its backends): the live ones,
+    and those that exited, which the kernel adds to the parent's count once it has waited for
+    them. (Counting only the live ones, a backend or autovacuum worker that exited during a
+    measured window took its whole past CPU out of the sum.)"""
+    st = _stat(root)
+    total = st[1] + st[2] if st else 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            st = _stat(int(entry.name))
-            if st and st[0] == root:
-                total += st[1]
+            child = _stat(int(entry.name))
+            if child and child[0] == root:
+                total += child[1]
     return total
 
 
