@@ -34,6 +34,7 @@ from fastapi import FastAPI, Query, Request, Response, status
 from sqlalchemy.engine import make_url
 
 from pms.cli import api_server_options
+from pms.db import server_settings
 from pms.logs import configure_logging
 from pms.settings import get_settings
 
@@ -61,6 +62,10 @@ def create_app() -> FastAPI:
             url,
             min_size=settings.db_pool_size,
             max_size=settings.db_pool_size + settings.db_max_overflow,
+            # As the app's connections (`pms.db.create_engine`): as the application role, so
+            # row-level security applies to the reference's statements too. Connected as the
+            # owner, which bypasses it, the agency it declares would have been ignored.
+            server_settings=server_settings("pms-bench-reference", settings.db_app_role),
         )
         pool_holder["pool"] = pool
         try:

@@ -114,14 +114,20 @@ def _ping_if_idle(engine: AsyncEngine) -> Callable[[Any, ConnectionPoolEntry, An
     return checkout
 
 
+def server_settings(application_name: str, app_role: str | None) -> dict[str, str]:
+    """The session settings of a connection the application opens: its name, UTC, and the
+    application role (no BYPASSRLS, not the owner), so row-level security applies to it."""
+    settings = {"application_name": application_name, "timezone": "UTC"}
+    if app_role:
+        settings["role"] = app_role
+    return settings
+
+
 def create_engine(
     url: str, *, app_role: str | None, pool_size: int = 20, max_overflow: int = 10
 ) -> AsyncEngine:
     """An engine whose every connection runs as ``app_role`` (no BYPASSRLS, not the owner),
     so row-level security applies to everything the application does."""
-    server_settings = {"application_name": "pms", "timezone": "UTC"}
-    if app_role:
-        server_settings["role"] = app_role
     engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
@@ -133,7 +139,7 @@ def create_engine(
         # execution on each of them happened under live traffic.
         pool_use_lifo=True,
         json_serializer=_json_dumps,
-        connect_args={"server_settings": server_settings},
+        connect_args={"server_settings": server_settings("pms", app_role)},
     )
     event.listen(engine.sync_engine.pool, "connect", _on_connect)
     event.listen(engine.sync_engine.pool, "checkin", _idle_from_now)
@@ -242,11 +248,10 @@ async def listen(
 ) -> asyncpg.Connection:
     """A dedicated connection (as the application role) that calls ``on_notify(payload)`` for
     every NOTIFY on ``channel``. LISTEN needs a session of its own, so it is not pooled."""
-    server_settings = {"application_name": f"pms-listen-{channel}", "timezone": "UTC"}
-    if settings.db_app_role:
-        server_settings["role"] = settings.db_app_role
     conn: asyncpg.Connection = await asyncpg.connect(
-        plain_dsn(settings.require_database_url()), server_settings=server_settings, timeout=10
+        plain_dsn(settings.require_database_url()),
+        server_settings=server_settings(f"pms-listen-{channel}", settings.db_app_role),
+        timeout=10,
     )
 
     def callback(_: object, __: int, ___: str, payload: str) -> None:
